@@ -1,0 +1,38 @@
+# Two commands matter: `make run` (the whole service on a laptop) and `make test` (the whole suite).
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+TEST_STAMP := $(VENV)/.installed-test
+
+.PHONY: run test install install-test bench clean
+
+$(BIN)/python:
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet --upgrade pip
+
+$(STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres]'
+	touch $@
+
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e '.[postgres,test]'
+	touch $@ $(STAMP)
+
+install: $(STAMP)
+install-test: $(TEST_STAMP)
+
+run: $(STAMP)
+	mkdir -p var
+	$(BIN)/zoombot db upgrade
+	$(BIN)/zoombot demo --if-empty
+	$(BIN)/zoombot serve
+
+test: $(TEST_STAMP)
+	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+bench: $(TEST_STAMP)
+	$(BIN)/python -m bench.webhooks
+
+clean:
+	rm -rf $(VENV) var .pytest_cache
