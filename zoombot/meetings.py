@@ -76,7 +76,8 @@ def refresh_participants(session: Session, meeting: Meeting, now: datetime) -> M
         session.add(Participant(
             meeting_id=meeting.id, identity_key=person.key, name=person.name[:200], email=person.email or None,
             registrant_id=person.registrant_id or None, zoom_user_id=person.user_id or None,
-            is_host=person.is_host, devices=person.devices, attended_seconds=person.attended_seconds,
+            is_host=person.is_host, devices=person.devices, incomplete=person.incomplete,
+            attended_seconds=person.attended_seconds,
             intervals=[[a.isoformat(), b.isoformat(), src] for a, b, src in person.intervals],
             first_join=person.first_join, last_leave=person.last_leave, member_id=member_id,
             match_method=method))

@@ -132,6 +132,7 @@ class Participant(Base):
     zoom_user_id: Mapped[str | None] = mapped_column(String(100))
     is_host: Mapped[bool] = mapped_column(default=False)
     devices: Mapped[int] = mapped_column(default=1)
+    incomplete: Mapped[bool] = mapped_column(default=False)  # a leave whose join never arrived
     intervals: Mapped[list[Any]] = mapped_column(default=list)
     attended_seconds: Mapped[int] = mapped_column(default=0)
     first_join: Mapped[datetime | None]

@@ -321,6 +321,7 @@ def upgrade() -> None:
     sa.Column('zoom_user_id', sa.String(length=100), nullable=True),
     sa.Column('is_host', sa.Boolean(), nullable=False),
     sa.Column('devices', sa.Integer(), nullable=False),
+    sa.Column('incomplete', sa.Boolean(), nullable=False),
     sa.Column('intervals', sa.JSON(), nullable=False),
     sa.Column('attended_seconds', sa.Integer(), nullable=False),
     sa.Column('first_join', sa.DateTime(timezone=True), nullable=True),

@@ -1,0 +1,105 @@
+"""Helpers for the staff UI tests: people, a community, a meeting played through the real webhook
+endpoint, and signing in through the real login form (with its CSRF token)."""
+from __future__ import annotations
+
+import re
+from datetime import datetime
+
+from sqlalchemy import select
+
+from conftest import zoom_event
+from zoombot.models import Community, Meeting, Member, Membership, StaffUser
+from zoombot.passwords import hash_password
+
+UUID = "4444AAAiAAAAAiAiAiiAii=="
+ZOOM_ID = "81234567890"
+PASSWORD = "correct horse battery"
+CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
+
+
+def add_staff(runtime, email: str, role: str = "staff", password: str = PASSWORD) -> int:
+    with runtime.db.begin() as s:
+        user = StaffUser(email=email, password_hash=hash_password(password), role=role)
+        s.add(user)
+        s.flush()
+        return user.id
+
+
+def add_community(runtime, name: str, zoom_id: str | None, *, members=(), facilitators=()) -> int:
+    """A community with members given as (name, email) pairs."""
+    with runtime.db.begin() as s:
+        community = Community(name=name, zoom_meeting_id=zoom_id, first_start_local=datetime(2026, 10, 13, 18, 30),
+                              timezone="America/New_York", duration_minutes=120)
+        s.add(community)
+        s.flush()
+        for (person, email), role in [(m, "member") for m in members] + [(f, "facilitator") for f in facilitators]:
+            member = s.scalar(select(Member).where(Member.email == email))
+            if member is None:
+                member = Member(name=person, email=email)
+                s.add(member)
+                s.flush()
+            s.add(Membership(community_id=community.id, member_id=member.id, role=role))
+        return community.id
+
+
+def member_id(runtime, email: str) -> int:
+    with runtime.db.begin() as s:
+        return s.scalar(select(Member.id).where(Member.email == email))
+
+
+def person(name: str, email: str, device: str) -> dict:
+    return dict(user_name=name, email=email, participant_uuid=device, user_id=device[-6:], registrant_id="",
+                participant_user_id="")
+
+
+ALICE = person("Alice Ames", "alice@example.org", "dev-alice-000001")
+BOB = person("Bob Brown", "bob@example.org", "dev-bob-00000002")
+PHONE = person("+1 555 0100", "", "dev-phone-000003")
+GUEST = person("Gina Guest", "", "dev-guest-000004")
+
+
+def meeting_events(uuid: str = UUID, zoom_id: str = ZOOM_ID) -> list[dict]:
+    """A 2-hour meeting (18:30-20:30 New York): Alice all along; Bob joins late and leaves early;
+    a phone dial-in with no e-mail; a guest with no e-mail who stays 20 minutes."""
+    common = {"meeting_uuid": uuid, "meeting_id": zoom_id}
+    return [
+        zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z", **common),
+        zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **ALICE, **common),
+        zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **BOB, **common),
+        zoom_event("participant_joined", join_time="2026-10-13T22:31:00Z", **PHONE, **common),
+        zoom_event("participant_joined", join_time="2026-10-13T23:00:00Z", **GUEST, **common),
+        zoom_event("participant_left", leave_time="2026-10-13T23:20:00Z", **GUEST, **common),
+        zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **BOB, **common),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **PHONE, **common),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **ALICE, **common),
+        zoom_event("meeting_ended", meeting_start_time="2026-10-13T22:30:00Z",
+                   meeting_end_time="2026-10-14T00:30:00Z", **common),
+    ]
+
+
+def play(post_event, events) -> None:
+    for body in events:
+        response = post_event(body)
+        assert response.status_code == 200, response.get_data(as_text=True)
+
+
+def meeting_id(runtime, uuid: str = UUID) -> int:
+    with runtime.db.begin() as s:
+        return s.scalar(select(Meeting.id).where(Meeting.uuid == uuid))
+
+
+def csrf_of(client) -> str:
+    """This client's session token, read from a page the way a browser would."""
+    response = client.get("/staff/login")
+    if response.status_code == 302:  # signed in already: every page's sign-out form carries it
+        response = client.get("/staff/")
+    return CSRF.search(response.get_data(as_text=True)).group(1)
+
+
+def login(client, email: str, password: str = PASSWORD):
+    token = csrf_of(client)
+    return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": token})
+
+
+def token_from(page_html: str) -> str:
+    return CSRF.search(page_html).group(1)

@@ -1,0 +1,206 @@
+"""The staff pages through the Flask test client: what they show, and the review actions they post."""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from datetime import datetime, timezone
+from decimal import Decimal
+
+import pytest
+from sqlalchemy import event, select
+
+from staff_support import (add_community, add_staff, csrf_of, login, meeting_events, meeting_id, member_id, play)
+from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant, ParticipantAlias
+
+ALICE_KEY, PHONE_KEY, GUEST_KEY = "email:alice@example.org", "name:+1 555 0100", "name:gina guest"
+
+
+@pytest.fixture
+def signed_in(client, runtime, post_event, clock):
+    add_community(runtime, "Infant-Toddler CoP", "81234567890",
+                  members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org"),
+                           ("Gina Guest", "gina@example.org")],
+                  facilitators=[("Fran Facil", "fran@example.org")])
+    play(post_event, meeting_events())
+    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc))
+    add_staff(runtime, "staff@example.org")
+    assert login(client, "staff@example.org").status_code == 302
+    return client
+
+
+def records(runtime) -> dict[str, HoursRecord]:
+    with runtime.db.begin() as s:
+        return {r.participant_key: r for r in s.scalars(select(HoursRecord))}
+
+
+def test_dashboard_lists_the_meeting_awaiting_review(signed_in, runtime):
+    page = signed_in.get("/staff/").get_data(as_text=True)
+    mid = meeting_id(runtime)
+    assert f'href="/staff/meetings/{mid}"' in page
+    assert re.search(r"<strong>4</strong><span>pending records</span>", page)
+
+
+def test_meeting_page_shows_participants_flags_timeline_and_local_times(signed_in, runtime):
+    page = signed_in.get(f"/staff/meetings/{meeting_id(runtime)}").get_data(as_text=True)
+    assert "Live 18:30–20:30 (America/New_York)" in page
+    for text in ("Alice Ames", "Bob Brown", "+1 555 0100", "Gina Guest"):
+        assert text in page
+    assert page.count('<span class="badge bad">unmatched</span>') == 2  # phone and guest
+    assert '<span class="badge warn">below minimum</span>' in page  # the guest's 20 minutes
+    assert page.count('<span class="badge warn">late join</span>') == 2  # Bob (22:45) and the guest (23:00)
+    assert page.count('<span class="badge warn">early leave</span>') == 2  # Bob (00:00) and the guest
+    assert ">1:54<" in page  # Alice's 6890 s as h:mm
+    assert '<svg xmlns="http://www.w3.org/2000/svg"' in page and 'aria-label="Alice Ames: 18:30–20:25"' in page
+    assert page.count("<title>Alice Ames: 18:30–20:25</title>") == 1
+
+
+def test_review_actions_through_the_forms(signed_in, runtime):
+    mid = meeting_id(runtime)
+    token = csrf_of(signed_in)
+    before = records(runtime)
+    response = signed_in.post(f"/staff/records/{before[ALICE_KEY].id}/approve", data={"csrf_token": token})
+    assert response.status_code == 302 and response.headers["Location"].endswith(f"/staff/meetings/{mid}#participants")
+    signed_in.post(f"/staff/records/{before[PHONE_KEY].id}/adjust",
+                   data={"csrf_token": token, "hours": "1,5", "reason": "joined by phone, camera off"})
+    bad = signed_in.post(f"/staff/records/{before[GUEST_KEY].id}/reject", data={"csrf_token": token, "reason": ""},
+                         follow_redirects=True)
+    assert "a reason is required" in bad.get_data(as_text=True)
+    signed_in.post(f"/staff/meetings/{mid}/match",
+                   data={"csrf_token": token, "identity_key": GUEST_KEY, "member": "Gina Guest <gina@example.org>"})
+    after = records(runtime)
+    assert after[ALICE_KEY].status == "approved"
+    assert (after[PHONE_KEY].hours, after[PHONE_KEY].status) == (Decimal("1.50"), "pending")
+    assert after[GUEST_KEY].status == "pending"
+    assert after[GUEST_KEY].member_id == member_id(runtime, "gina@example.org")
+    page = signed_in.post(f"/staff/meetings/{mid}/approve-all", data={"csrf_token": token},
+                          follow_redirects=True).get_data(as_text=True)
+    assert "Approved 3 pending record(s)." in page
+    assert {r.status for r in records(runtime).values()} == {"approved"}
+    with runtime.db.begin() as s:
+        actions = [(e.actor, e.action) for e in s.scalars(select(AuditEntry).where(AuditEntry.actor != "system")
+                                                           .order_by(AuditEntry.id))]
+    assert actions == [("staff@example.org", a) for a in
+                       ["approved", "adjusted", "matched", "matched", "approved", "approved", "approved"]]
+    assert "joined by phone, camera off" in page  # the trail is on the meeting page
+
+
+def test_match_by_typed_email_and_unknown_email(signed_in, runtime):
+    mid = meeting_id(runtime)
+    token = csrf_of(signed_in)
+    page = signed_in.post(f"/staff/meetings/{mid}/match", follow_redirects=True,
+                          data={"csrf_token": token, "identity_key": PHONE_KEY, "member": "nobody@example.org"})
+    assert "no member with that email address" in page.get_data(as_text=True)
+    signed_in.post(f"/staff/meetings/{mid}/match",
+                   data={"csrf_token": token, "identity_key": PHONE_KEY, "member": " BOB@example.org "})
+    bob = member_id(runtime, "bob@example.org")
+    with runtime.db.begin() as s:
+        assert s.scalar(select(ParticipantAlias.member_id)) == bob
+
+
+def test_merge_and_training_window_forms(signed_in, runtime):
+    mid = meeting_id(runtime)
+    token = csrf_of(signed_in)
+    signed_in.post(f"/staff/meetings/{mid}/merge", data={"csrf_token": token, "source": PHONE_KEY, "target": ALICE_KEY})
+    assert PHONE_KEY not in records(runtime)
+    page = signed_in.post(f"/staff/meetings/{mid}/training", follow_redirects=True,
+                          data={"csrf_token": token, "start": "19:00", "end": "19:30"}).get_data(as_text=True)
+    assert "Training window saved" in page
+    with runtime.db.begin() as s:
+        meeting = s.get(Meeting, mid)
+        assert (meeting.training_start, meeting.training_end) == (datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc),
+                                                                  datetime(2026, 10, 13, 23, 30, tzinfo=timezone.utc))
+        kinds = set(s.scalars(select(HoursRecord.kind).where(HoursRecord.participant_key == ALICE_KEY)))
+    assert kinds == {"growth", "training"}
+    assert "<title>Elective training 19:00–19:30</title>" in page
+    wrong = signed_in.post(f"/staff/meetings/{mid}/training", follow_redirects=True,
+                           data={"csrf_token": token, "start": "17:00", "end": "19:30"}).get_data(as_text=True)
+    assert "within the time the meeting was live" in wrong
+    signed_in.post(f"/staff/meetings/{mid}/training", data={"csrf_token": token, "clear": "1"})
+    with runtime.db.begin() as s:
+        assert s.get(Meeting, mid).training_start is None
+
+
+def test_member_page_counts_hours_per_local_year(signed_in, runtime):
+    token = csrf_of(signed_in)
+    alice = records(runtime)[ALICE_KEY]
+    signed_in.post(f"/staff/records/{alice.id}/approve", data={"csrf_token": token})
+    page = signed_in.get(f"/staff/members/{member_id(runtime, 'alice@example.org')}").get_data(as_text=True)
+    assert re.search(r"<td>2026</td>\s*<td class=\"num\">1.75</td>\s*<td class=\"num\">0.00</td>", page)
+    assert "1.75 of 15 h approved, 13.25 h to go" in page
+    bob_page = signed_in.get(f"/staff/members/{member_id(runtime, 'bob@example.org')}").get_data(as_text=True)
+    assert "0.00 of 15 h approved" in bob_page and re.search(r'<td class="num">1.25', bob_page)
+
+
+def test_members_search(signed_in):
+    page = signed_in.post("/staff/members", data={"q": "BOB", "csrf_token": csrf_of(signed_in)}).get_data(as_text=True)
+    assert "Bob Brown" in page and "Alice Ames" not in page
+
+
+def test_export_download_and_mark_exported(signed_in, runtime):
+    token = csrf_of(signed_in)
+    alice = records(runtime)[ALICE_KEY]
+    signed_in.post(f"/staff/records/{alice.id}/approve", data={"csrf_token": token})
+    response = signed_in.get("/staff/export/download?format=csv&from=2026-10-13&to=2026-10-13&status=approved")
+    assert response.headers["Content-Disposition"] == 'attachment; filename="hours-2026-10-13-2026-10-13-approved.csv"'
+    rows = list(csv.DictReader(io.StringIO(response.get_data(as_text=True))))
+    assert [(r["participant_email"], r["hours"], r["session_date"], r["status"]) for r in rows] == [
+        ("alice@example.org", "1.75", "2026-10-13", "approved")]
+    assert signed_in.get("/staff/export/download?format=csv&from=2026-10-14").get_data(as_text=True).count("\n") == 1
+    page = signed_in.get("/staff/export?from=2026-10-13&to=2026-10-13").get_data(as_text=True)
+    assert "1 approved record(s) in this choice have not been marked" in page
+    done = signed_in.post("/staff/export/mark", data={"csrf_token": token, "from": "2026-10-13", "to": "2026-10-13",
+                                                       "status": ""}, follow_redirects=True)
+    assert "Marked 1 approved record(s) as exported." in done.get_data(as_text=True)
+    after = records(runtime)
+    assert after[ALICE_KEY].exported_at is not None and after[PHONE_KEY].exported_at is None
+    fresh = signed_in.get("/staff/export/download?format=json&new_only=1").get_json()
+    assert ALICE_KEY not in {r["participant_email"] for r in fresh} and len(fresh) == 3
+
+
+def test_audit_page_filters_by_record(signed_in, runtime):
+    token = csrf_of(signed_in)
+    phone = records(runtime)[PHONE_KEY]
+    signed_in.post(f"/staff/records/{phone.id}/reject", data={"csrf_token": token, "reason": "wrong number"})
+    page = signed_in.get(f"/staff/audit?record={phone.id}").get_data(as_text=True)
+    assert "wrong number" in page and page.count("<tr><td>") == 2  # created, rejected
+
+
+def test_community_page(signed_in, runtime):
+    with runtime.db.begin() as s:
+        from zoombot.models import Community
+        cid = s.scalar(select(Community.id))
+    page = signed_in.get(f"/staff/communities/{cid}").get_data(as_text=True)
+    assert "Facilitators:</strong>" in page and "Fran Facil" in page and "Members (4)" in page
+
+
+def test_meeting_page_queries_do_not_grow_with_participants(signed_in, runtime):
+    """No N+1: 300 participants cost no more queries than 4."""
+    small_member = member_id(runtime, "alice@example.org")
+    def queries_for(mid: int) -> int:
+        seen = []
+        listener = lambda *args: seen.append(1)  # noqa: E731
+        event.listen(runtime.db.engine, "before_cursor_execute", listener)
+        try:
+            assert signed_in.get(f"/staff/meetings/{mid}").status_code == 200
+        finally:
+            event.remove(runtime.db.engine, "before_cursor_execute", listener)
+        return len(seen)
+
+    with runtime.db.begin() as s:  # rows as the webhook handlers derive them (playing 600 events is slow)
+        small = s.get(Meeting, meeting_id(runtime))
+        meeting = Meeting(uuid="BIGmeeting000000000000==", zoom_meeting_id="81234567890",
+                          community_id=small.community_id, topic="Big", status="ended",
+                          started_at=small.started_at, ended_at=small.ended_at, scheduled_minutes=120)
+        s.add(meeting)
+        s.flush()
+        big = meeting.id
+        for i in range(300):
+            key = f"email:p{i:03d}@example.org"
+            s.add(Participant(meeting_id=big, identity_key=key, name=f"Person {i:03d}", email=key[6:],
+                              attended_seconds=6000, devices=1, member_id=small_member if i % 2 else None,
+                              intervals=[["2026-10-13T22:31:00+00:00", "2026-10-14T00:11:00+00:00", "webhook"]]))
+            s.add(HoursRecord(meeting_id=big, participant_key=key, kind="growth", attended_seconds=6000,
+                              proposed_hours=Decimal("1.50"), hours=Decimal("1.50"),
+                              member_id=small_member if i % 2 else None))
+    assert queries_for(big) <= queries_for(meeting_id(runtime))
