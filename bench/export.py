@@ -1,0 +1,119 @@
+"""Hours export speed: `export_rows` + CSV + JSON over 60 000 records; ceiling 1 s for rows + CSV.
+
+    python -m bench.export                                   # a temporary SQLite file
+    python -m bench.export --database postgresql://postgres@127.0.0.1:5432/postgres   # a fresh database there
+    python -m bench.export --records 120000 --participants 300
+
+Seeds communities, members, meetings, derived participants and hours records directly (bulk inserts; the
+export reads tables, not events), half of the participants matched to members, then times each stage
+(best of --repeat) and prints the figures and the ratio to the ceiling.
+"""
+from __future__ import annotations
+
+import argparse
+import tempfile
+import time
+import uuid as uuid_module
+from datetime import datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+
+from sqlalchemy import create_engine, insert, text
+from sqlalchemy.engine import make_url
+
+from zoombot.config import load_settings
+from zoombot.db import Database, normalize_url
+from zoombot.export import export_rows, to_csv, to_json
+from zoombot.migrate import upgrade
+from zoombot.models import Community, HoursRecord, Meeting, Member, Participant
+
+CEILING_SECONDS = 1.0
+
+
+def seed(db: Database, records: int, per_meeting: int) -> None:
+    meetings = max(1, records // per_meeting)
+    start = datetime(2025, 1, 14, 23, 30, tzinfo=timezone.utc)
+    with db.begin() as s:
+        s.execute(insert(Community), [{"name": f"CoP {i}", "region": f"Region {i % 4}", "zoom_meeting_id": f"8{i:010d}",
+                                       "first_start_local": datetime(2025, 1, 14, 18, 30), "timezone": "America/New_York",
+                                       "duration_minutes": 120, "rrule": "FREQ=MONTHLY;BYDAY=2TU", "is_demo": False}
+                                      for i in range(10)])
+        s.execute(insert(Member), [{"name": f"Member {i}", "email": f"m{i}@example.org", "registry_id": f"R-{i}",
+                                    "is_demo": False} for i in range(per_meeting)])
+        s.execute(insert(Meeting), [{"uuid": f"bench-{m}==", "zoom_meeting_id": f"8{m % 10:010d}", "community_id": m % 10 + 1,
+                                     "status": "ended", "started_at": start + timedelta(days=7 * m),
+                                     "scheduled_start": start + timedelta(days=7 * m), "scheduled_minutes": 120,
+                                     "ended_at": start + timedelta(days=7 * m, hours=2), "discrepancies": [],
+                                     "needs_review": False, "is_demo": False} for m in range(meetings)])
+        participants, hours = [], []
+        for m in range(meetings):
+            for p in range(per_meeting):
+                key = f"email:p{p}@example.org"
+                participants.append({"meeting_id": m + 1, "identity_key": key, "name": f"Participant {p}",
+                                     "email": f"p{p}@example.org", "intervals": [], "attended_seconds": 5400,
+                                     "member_id": p + 1 if p % 2 else None, "is_host": False, "devices": 1})
+                hours.append({"meeting_id": m + 1, "participant_key": key, "member_id": p + 1 if p % 2 else None,
+                              "kind": "growth", "attended_seconds": 5400, "proposed_hours": Decimal("1.50"),
+                              "hours": Decimal("1.50"), "status": ("pending", "approved")[p % 2], "flagged": False})
+        s.execute(insert(Participant), participants)
+        s.execute(insert(HoursRecord), hours)
+
+
+def timed(repeat: int, func):
+    best, result = float("inf"), None
+    for _ in range(repeat):
+        began = time.perf_counter()
+        result = func()
+        best = min(best, time.perf_counter() - began)
+    return best, result
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--database", help="a PostgreSQL server URL (a fresh database is created and dropped)")
+    parser.add_argument("--records", type=int, default=60_000)
+    parser.add_argument("--participants", type=int, default=200, help="participants per meeting")
+    parser.add_argument("--repeat", type=int, default=3)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        admin = name = None
+        if args.database:
+            base = make_url(normalize_url(args.database))
+            name = f"zoombot_bench_export_{uuid_module.uuid4().hex[:8]}"
+            admin = create_engine(base, isolation_level="AUTOCOMMIT")
+            with admin.connect() as conn:
+                conn.execute(text(f'CREATE DATABASE "{name}"'))
+            url = base.set(database=name).render_as_string(hide_password=False)
+        else:
+            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
+        db = Database(url)
+        try:
+            upgrade(db)
+            seed(db, args.records, args.participants)
+            settings = load_settings(path=None, environ={}, overrides={"database": {"url": url}})
+            with db.begin() as s:
+                rows_s, rows = timed(args.repeat, lambda: export_rows(s, settings=settings))
+                filtered_s, filtered = timed(args.repeat, lambda: export_rows(
+                    s, settings=settings, status="approved", date_from=rows[0]["session_date"] and
+                    datetime.fromisoformat(rows[len(rows) // 2]["session_date"]).date()))
+            csv_s, csv_text = timed(args.repeat, lambda: to_csv(rows))
+            json_s, _ = timed(args.repeat, lambda: to_json(rows))
+            total = rows_s + csv_s
+            print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} records "
+                  f"({args.participants} per meeting), best of {args.repeat}")
+            print(f"  export_rows          {rows_s * 1000:8.1f} ms")
+            print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} records)")
+            print(f"  to_csv               {csv_s * 1000:8.1f} ms  ({len(csv_text) / 1e6:.1f} MB)")
+            print(f"  to_json              {json_s * 1000:8.1f} ms")
+            print(f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"
+                  f" ({'met' if total < CEILING_SECONDS else 'NOT met'})")
+        finally:
+            db.dispose()
+            if admin is not None:
+                with admin.connect() as conn:
+                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+                admin.dispose()
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,185 @@
+"""`zoombot demo`: the marked demo, its past meeting played through the real webhook endpoint."""
+import os
+import re
+from datetime import date, datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import func, select
+
+from conftest import zoom_event
+from zoombot import demo
+from zoombot.cli import main
+from zoombot.models import Community, HoursRecord, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent
+from zoombot.passwords import check_password
+
+
+@pytest.fixture
+def config_file(runtime, tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
+        monkeypatch.delenv(key)
+    path = tmp_path / "config.toml"
+    path.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n'
+                    f'[web]\nbase_url = "http://127.0.0.1:8000"\n', encoding="utf-8")
+    return path
+
+
+@pytest.fixture
+def cli(config_file):
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, ["--config", str(config_file), *args], input=input, catch_exceptions=False)
+    return invoke
+
+
+def passwords(output):
+    return dict(re.findall(r"login:\s+(\S+)\s+password: (\S+)", output))
+
+
+def counts(runtime):
+    with runtime.db.begin() as s:
+        return tuple(s.scalar(select(func.count()).select_from(t)) for t in
+                     (Community, Member, Membership, StaffUser, Meeting, ZoomEvent, HoursRecord))
+
+
+# Worked out by hand from the script in zoombot.demo.demo_events (minutes after the start; the meeting
+# is live 0-125; hours: under 30 min -> 0, capped at the scheduled 120 min, rounded down to 15 min).
+EXPECTED = {
+    "email:maria.lopez@example.org": (125 * 60, "2.00"),    # host, 0-125
+    "email:alice.nguyen@example.org": (120 * 60, "2.00"),   # 2-40 and 43-125: 38 + 82 min
+    "email:ben.okafor@example.org": (124 * 60, "2.00"),     # laptop 1-125, phone 30-60 inside it
+    "email:carla.smith@example.org": (113 * 60, "1.75"),    # waiting room 5-12 not counted, 12-125
+    "name:+1 617-555-0142": (90 * 60, "1.50"),              # dial-in 10-100, no e-mail
+    "email:evan.brooks@example.org": (75 * 60, "1.25"),     # late, 50-125
+    "email:fatima.khan@example.org": (20 * 60, "0.00"),     # early leaver, 3-23
+    "email:grace.kim@example.org": (125 * 60, "2.00"),      # joins at 0, no leave: closes at the end
+}
+
+
+def test_demo_plays_the_meeting_through_the_webhook(cli, runtime):
+    result = cli("demo")
+    assert result.exit_code == 0, result.output
+    out = result.stdout
+    assert "DEMO DATA seeded: community 'Infant-Toddler CoP (demo)'" in out
+    assert "8 hours records are pending review" in out
+    assert "Staff UI: http://127.0.0.1:8000/staff/\n" in out
+    logins = passwords(out)
+    assert set(logins) == {"demo@zoombot.example", "maria.lopez@example.org"}
+    with runtime.db.begin() as s:
+        users = {u.email: u for u in s.scalars(select(StaffUser))}
+        assert users["demo@zoombot.example"].role == "staff"
+        assert users["maria.lopez@example.org"].role == "facilitator"
+        for email, password in logins.items():
+            assert len(password) >= 10 and check_password(users[email].password_hash, password)
+
+        community = s.scalars(select(Community)).one()
+        assert (community.name, community.is_demo, community.zoom_meeting_id, community.rrule, community.timezone,
+                community.duration_minutes) == ("Infant-Toddler CoP (demo)", True, "85500000001",
+                                                "FREQ=MONTHLY;BYDAY=2TU", "America/New_York", 120)
+        assert community.join_url.startswith("https://")
+        assert community.first_start_local.time().isoformat() == "18:30:00"
+        people = s.scalars(select(Member)).all()
+        assert len(people) == 9 and all(m.is_demo and m.email.endswith("@example.org") and m.registry_id
+                                        for m in people)
+        roles = sorted(s.scalars(select(Membership.role)).all())
+        assert roles == ["facilitator"] + ["member"] * 8
+
+        meeting = s.scalars(select(Meeting)).one()
+        assert meeting.is_demo and meeting.status == "ended" and meeting.community_id == community.id
+        local = meeting.started_at.astimezone(demo.zone(demo.TIMEZONE))
+        assert local.weekday() == 1 and 8 <= local.day <= 14 and (local.hour, local.minute) == (18, 30)
+        assert meeting.ended_at < datetime.now(timezone.utc)
+        assert (meeting.ended_at - meeting.started_at).total_seconds() == 125 * 60
+
+        # every event went through the receiver and was processed
+        events = s.execute(select(ZoomEvent.event, ZoomEvent.status, ZoomEvent.source)).all()
+        assert len(events) == len(demo.demo_events(meeting.started_at))
+        assert {(status, source) for _, status, source in events} == {("processed", "webhook")}
+
+        records = {r.participant_key: r for r in s.scalars(select(HoursRecord))}
+        assert {key: (r.attended_seconds, str(r.hours)) for key, r in records.items()} == EXPECTED
+        assert {r.status for r in records.values()} == {"pending"}
+        assert records["name:+1 617-555-0142"].member_id is None
+        assert all(r.member_id for key, r in records.items() if key.startswith("email:"))
+        ben = s.scalars(select(Participant).where(Participant.identity_key == "email:ben.okafor@example.org")).one()
+        assert ben.devices == 2
+        maria = s.scalars(select(Participant).where(Participant.identity_key == "email:maria.lopez@example.org")).one()
+        assert maria.is_host
+
+
+def test_if_empty_twice_seeds_once(cli, runtime):
+    first = cli("demo", "--if-empty")
+    assert first.exit_code == 0 and "DEMO DATA seeded" in first.stdout
+    seeded = counts(runtime)
+    second = cli("demo", "--if-empty")
+    assert (second.exit_code, second.stdout) == (0, "demo not seeded: the database already holds data\n")
+    assert counts(runtime) == seeded
+
+
+def test_if_empty_with_zoom_credentials_seeds_nothing(cli, config_file, runtime):
+    config_file.write_text(config_file.read_text() + '[zoom]\naccount_id = "a"\nclient_id = "b"\nclient_secret = "c"\n')
+    result = cli("demo", "--if-empty")
+    assert result.exit_code == 0
+    assert result.stdout == "demo not seeded: Zoom API credentials are configured (this is a real installation)\n"
+    assert counts(runtime) == (0, 0, 0, 0, 0, 0, 0)
+
+
+def test_demo_refuses_real_data(cli, runtime):
+    assert cli("community", "add", "Preschool CoP", "--zoom-meeting-id", "81234567890", "--facilitator",
+               "m@example.org", "--start", "2026-09-08T18:30", "--duration", "90").exit_code == 0
+    before = counts(runtime)
+    result = cli("demo")
+    assert result.exit_code == 1
+    assert result.stderr == "Error: the database holds real data: the demo only goes into an empty database\n"
+    assert cli("demo", "--if-empty").stdout == "demo not seeded: the database already holds data\n"
+    assert counts(runtime) == before
+
+
+@pytest.mark.parametrize("real", ["staff", "event"])
+def test_a_real_login_or_zoom_event_is_real_data(cli, runtime, post_event, real):
+    if real == "staff":
+        assert cli("staff", "create", "lee@example.org", "--password-stdin", input="long enough pass\n").exit_code == 0
+    else:
+        assert post_event(zoom_event("meeting_started")).status_code == 200
+    assert cli("demo").exit_code == 1
+
+
+def test_demo_again_only_gives_its_logins_new_passwords(cli, runtime):
+    first = passwords(cli("demo").stdout)
+    seeded = counts(runtime)
+    again = cli("demo")
+    assert again.exit_code == 0
+    assert again.stdout.startswith("the demo is already in this database; its logins got new passwords:\n")
+    second = passwords(again.stdout)
+    assert counts(runtime) == seeded
+    with runtime.db.begin() as s:
+        user = s.scalars(select(StaffUser).where(StaffUser.email == "demo@zoombot.example")).one()
+        assert check_password(user.password_hash, second["demo@zoombot.example"])
+        assert not check_password(user.password_hash, first["demo@zoombot.example"])
+
+
+# --- the pure script ---------------------------------------------------------------------------------------
+
+@pytest.mark.parametrize("today, first", [
+    (date(2026, 11, 25), datetime(2026, 5, 12, 18, 30)),
+    (date(2026, 3, 1), datetime(2025, 9, 9, 18, 30)),
+    (date(2027, 6, 30), datetime(2026, 12, 8, 18, 30)),
+])
+def test_first_meeting_is_a_second_tuesday_six_months_back(today, first):
+    assert demo.first_meeting_local(today) == first
+
+
+def test_demo_events_are_in_time_order_and_bracketed_by_start_and_end():
+    start = datetime(2026, 11, 10, 23, 30, tzinfo=timezone.utc)
+    events = demo.demo_events(start, uuid="u==")
+    assert events[0]["event"] == "meeting.started" and events[-1]["event"] == "meeting.ended"
+    stamps = [e["event_ts"] for e in events]
+    assert stamps == sorted(stamps)
+    assert stamps[0] == int(start.timestamp() * 1000)
+    assert events[-1]["payload"]["object"]["end_time"] == "2026-11-11T01:35:00Z"
+    assert {e["payload"]["object"]["uuid"] for e in events} == {"u=="}
+    names = [e["event"] for e in events]
+    assert names.count("meeting.participant_joined") == 10 and names.count("meeting.participant_left") == 9
+    assert "meeting.participant_joined_waiting_room" in names and "meeting.participant_admitted" in names
+    assert demo.demo_events(start, uuid="u==") == events  # a pure function of its inputs

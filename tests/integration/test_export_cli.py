@@ -1,0 +1,202 @@
+"""`zoombot hours export` and zoombot.export on records built from real deliveries to /zoom/webhook."""
+import csv
+import io
+import json
+import os
+from datetime import date, datetime, timezone
+
+import pytest
+from click.testing import CliRunner
+from sqlalchemy import select, update
+
+from conftest import zoom_event
+from zoombot.cli import main
+from zoombot.export import ALL_COLUMNS, export_rows, mark_exported
+from zoombot.models import AuditEntry, Community, HoursRecord, Meeting
+
+UUID = "4444AAAiAAAAAiAiAiiAii=="   # the recorded fixtures' instance of meeting 81234567890
+OTHER = "OtherInstance0000000001=="  # a meeting no community owns
+ALICE = dict(user_id="16778240", user_name="Alice Ames", participant_uuid="Pp7YyHm2Q2uJbQk0bS1xWw",
+             email="Alice@Example.org")
+PHONE = dict(user_id="16785408", user_name="+1 555 0100", participant_uuid="Dq3TtLm9R5aXcVb2nW8yZw", email="")
+BOB = dict(user_id="16790000", user_name="Bob Guest", participant_uuid="BobDevice000000000000w", email="bob@example.org")
+
+
+@pytest.fixture
+def cli(runtime, tmp_path, monkeypatch):
+    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
+        monkeypatch.delenv(key)
+    config = tmp_path / "config.toml"
+    # the default zone (for meetings without a community) differs from the community's and from UTC
+    config.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n'
+                      f'[schedule]\ntimezone = "America/Los_Angeles"\n', encoding="utf-8")
+    runner = CliRunner()
+
+    def invoke(*args, input=None):
+        return runner.invoke(main, ["--config", str(config), *args], input=input, catch_exceptions=False)
+    return invoke
+
+
+def play(post_event, events):
+    for body in events:
+        response = post_event(body)
+        assert response.status_code == 200 and response.json["status"] == "stored", response.json
+
+
+@pytest.fixture
+def records(cli, post_event, runtime, tmp_path):
+    """Meeting 1 (community in Pacific/Auckland): Alice (a member) and a dial-in; meeting 2 (no community):
+    Bob. Returns {participant name: record id}."""
+    assert cli("community", "add", "Infant-Toddler CoP", "--zoom-meeting-id", "81234567890", "--facilitator",
+               "maria@example.org", "--start", "2026-09-08T18:30", "--duration", "120", "--timezone",
+               "Pacific/Auckland", "--region", "North").exit_code == 0
+    roster = tmp_path / "members.csv"
+    roster.write_text("name,email,registry_id,community\nAlice A. Member,alice@example.org,R-1,Infant-Toddler CoP\n",
+                      encoding="utf-8")
+    assert cli("members", "import", str(roster)).exit_code == 0
+    play(post_event, [
+        zoom_event("meeting_started"),                                      # 2026-10-13T22:30:00Z
+        zoom_event("participant_joined", **ALICE),                          # 22:30:10
+        zoom_event("participant_left", **ALICE),                            # 00:25:00 -> 6890 s
+        zoom_event("participant_joined", join_time="2026-10-13T22:40:00Z", **PHONE),
+        zoom_event("participant_left", leave_time="2026-10-13T23:40:00Z", **PHONE),  # 3600 s
+        zoom_event("meeting_ended"),                                        # 2026-10-14T00:30:00Z
+        zoom_event("meeting_started", meeting_id="89999999999", meeting_uuid=OTHER,
+                   meeting_start_time="2026-10-20T05:30:00Z"),
+        zoom_event("participant_joined", meeting_id="89999999999", meeting_uuid=OTHER,
+                   join_time="2026-10-20T05:30:00Z", **BOB),
+        zoom_event("participant_left", meeting_id="89999999999", meeting_uuid=OTHER,
+                   leave_time="2026-10-20T06:10:00Z", **BOB),                # 2400 s
+        zoom_event("meeting_ended", meeting_id="89999999999", meeting_uuid=OTHER,
+                   meeting_start_time="2026-10-20T05:30:00Z", meeting_end_time="2026-10-20T06:30:00Z"),
+    ])
+    with runtime.db.begin() as s:
+        ids = dict(s.execute(select(HoursRecord.participant_key, HoursRecord.id)).all())
+        s.execute(update(HoursRecord).where(HoursRecord.participant_key == "email:alice@example.org")
+                  .values(status="approved"))
+    return {"alice": ids["email:alice@example.org"], "phone": ids["name:+1 555 0100"], "bob": ids["email:bob@example.org"]}
+
+
+def expected(records):
+    common = {"meeting_id": "81234567890", "meeting_uuid": UUID, "session_date": "2026-10-14",
+              "community": "Infant-Toddler CoP", "community_region": "North", "kind": "growth",
+              "flagged": False, "session_start": "2026-10-13T22:30:00Z", "exported_at": None}
+    return [
+        {**common, "record_id": records["phone"], "participant_name": "+1 555 0100", "participant_email": None,
+         "registry_id": None, "matched": False, "member_id": None, "attended_seconds": 3600, "hours": 1.0,
+         "proposed_hours": 1.0, "status": "pending"},
+        {**common, "record_id": records["alice"], "participant_name": "Alice A. Member",
+         "participant_email": "alice@example.org", "registry_id": "R-1", "matched": True, "member_id": 2,
+         "attended_seconds": 6890, "hours": 1.75, "proposed_hours": 1.75, "status": "approved"},
+        {"record_id": records["bob"], "community": None, "meeting_id": "89999999999", "meeting_uuid": OTHER,
+         "session_date": "2026-10-19", "participant_name": "Bob Guest", "participant_email": "bob@example.org",
+         "registry_id": None, "matched": False, "attended_seconds": 2400, "hours": 0.5, "kind": "growth",
+         "status": "pending", "community_region": None, "member_id": None, "proposed_hours": 0.5, "flagged": False,
+         "session_start": "2026-10-20T05:30:00Z", "exported_at": None},
+    ]
+
+
+def test_json_export_has_every_column_with_exact_values(cli, records):
+    result = cli("hours", "export", "--format", "json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.stdout) == expected(records)
+    assert list(json.loads(result.stdout)[0]) == list(ALL_COLUMNS)
+
+
+def test_csv_export_has_the_same_columns(cli, records):
+    result = cli("hours", "export")  # csv is the default
+    assert result.exit_code == 0
+    rows = list(csv.DictReader(io.StringIO(result.stdout)))
+    assert list(rows[0]) == list(ALL_COLUMNS)
+    assert [(r["record_id"], r["participant_name"], r["participant_email"], r["registry_id"], r["matched"],
+             r["attended_seconds"], r["hours"], r["status"], r["session_date"]) for r in rows] == [
+        (str(records["phone"]), "'+1 555 0100", "", "", "false", "3600", "1.00", "pending", "2026-10-14"),
+        (str(records["alice"]), "Alice A. Member", "alice@example.org", "R-1", "true", "6890", "1.75", "approved",
+         "2026-10-14"),
+        (str(records["bob"]), "Bob Guest", "bob@example.org", "", "false", "2400", "0.50", "pending", "2026-10-19"),
+    ]
+
+
+@pytest.mark.parametrize("args, names", [
+    (["--status", "approved"], ["alice"]),
+    (["--status", "pending"], ["phone", "bob"]),
+    (["--status", "rejected"], []),
+    (["--to", "2026-10-14"], ["phone", "alice"]),
+    (["--from", "2026-10-15", "--to", "2026-10-18"], []),
+    (["--from", "2026-10-19"], ["bob"]),
+    (["--from", "2026-10-14", "--to", "2026-10-19", "--status", "pending"], ["phone", "bob"]),
+])
+def test_filters(cli, records, args, names):
+    result = cli("hours", "export", "--format", "json", *args)
+    assert result.exit_code == 0
+    assert [r["record_id"] for r in json.loads(result.stdout)] == [records[n] for n in names]
+
+
+def test_bad_filters_are_one_line(cli, records):
+    result = cli("hours", "export", "--from", "2026-10-20", "--to", "2026-10-01")
+    assert (result.exit_code, result.stderr) == (1, "Error: --from is after --to\n")
+    result = cli("hours", "export", "--from", "13/10/2026")
+    assert result.exit_code == 2 and "'13/10/2026' is not a date as YYYY-MM-DD" in result.stderr
+    result = cli("hours", "export", "--status", "done")
+    assert result.exit_code == 2
+
+
+def test_output_file_and_mark_exported(cli, records, runtime, tmp_path):
+    target = tmp_path / "hours.csv"
+    result = cli("hours", "export", "--status", "approved", "--output", str(target), "--mark-exported")
+    assert result.exit_code == 0
+    assert result.stderr == f"exported 1 records to {target}\n" and result.stdout == ""
+    rows = list(csv.DictReader(io.StringIO(target.read_text(encoding="utf-8"))))
+    assert [r["record_id"] for r in rows] == [str(records["alice"])]
+    assert rows[0]["exported_at"].endswith("Z")
+    with runtime.db.begin() as s:
+        stamped = dict(s.execute(select(HoursRecord.id, HoursRecord.exported_at)).all())
+        assert stamped[records["alice"]] is not None
+        assert stamped[records["phone"]] is None and stamped[records["bob"]] is None
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "exported")).one()
+        assert (entry.actor, entry.to_value, entry.reason) == ("cli", "1 records", f"records {records['alice']}")
+    assert rows[0]["exported_at"] == stamped[records["alice"]].isoformat().replace("+00:00", "Z")
+
+
+def test_unwritable_output_is_one_line_and_marks_nothing(cli, records, runtime, tmp_path):
+    result = cli("hours", "export", "--output", str(tmp_path / "missing" / "hours.csv"), "--mark-exported")
+    assert result.exit_code == 1 and result.stderr.startswith("Error: cannot write ")
+    with runtime.db.begin() as s:
+        assert s.scalars(select(HoursRecord.exported_at).where(HoursRecord.exported_at.is_not(None))).all() == []
+
+
+def test_api_for_the_web_ui(records, runtime):
+    """What the staff UI calls: community filter, date objects, and mark_exported with an audit entry."""
+    settings = runtime.settings  # [schedule] timezone America/New_York here: Bob's session is then Oct 20
+    with runtime.db.begin() as s:
+        community_id = s.scalar(select(Community.id))
+        rows = export_rows(s, settings=settings)
+        assert [(r["record_id"], r["session_date"]) for r in rows] == [
+            (records["phone"], "2026-10-14"), (records["alice"], "2026-10-14"), (records["bob"], "2026-10-20")]
+        mine = export_rows(s, settings=settings, community_ids=[community_id])
+        assert [r["record_id"] for r in mine] == [records["phone"], records["alice"]]
+        assert export_rows(s, settings=settings, community_ids=[]) == []
+        assert [r["record_id"] for r in export_rows(s, settings=settings, date_from=date(2026, 10, 20),
+                                                    date_to=date(2026, 10, 20))] == [records["bob"]]
+        with pytest.raises(ValueError):
+            export_rows(s, settings=settings, status="done")
+        now = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
+        assert mark_exported(s, [records["phone"], records["bob"], records["phone"]], actor="lee@example.org",
+                             now=now) == 2
+        assert mark_exported(s, [], actor="lee@example.org", now=now) == 0
+    with runtime.db.begin() as s:
+        rows = {r["record_id"]: r for r in export_rows(s, settings=settings)}
+        assert rows[records["phone"]]["exported_at"] == "2026-11-01T12:00:00Z"
+        assert rows[records["alice"]]["exported_at"] is None
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "exported")).one()
+        low, high = sorted([records["phone"], records["bob"]])
+        assert (entry.actor, entry.entity, entry.to_value, entry.at) == ("lee@example.org", "hours_record",
+                                                                         "2 records", now)
+        assert entry.reason == (f"records {low}-{high}" if high == low + 1 else f"records {low},{high}")
+
+
+def test_meeting_without_records_or_start_is_not_exported(records, runtime):
+    with runtime.db.begin() as s:
+        s.add(Meeting(uuid="NoRecords==", zoom_meeting_id="81234567890", discrepancies=[]))
+    with runtime.db.begin() as s:
+        assert len(export_rows(s, settings=runtime.settings)) == 3

@@ -1,0 +1,59 @@
+"""The export's formats: exact CSV and JSON text for known rows."""
+import csv
+import io
+import json
+
+from zoombot.export import ALL_COLUMNS, COLUMNS, _ranges, to_csv, to_json
+
+ROW = {"record_id": 7, "community": "Infant-Toddler CoP", "meeting_id": "81234567890",
+       "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==", "session_date": "2026-10-13", "participant_name": "Ana, \"Annie\" Ruiz",
+       "participant_email": "ana@example.org", "registry_id": "R-1", "matched": True, "attended_seconds": 6890,
+       "hours": 1.75, "kind": "growth", "status": "approved", "community_region": "North", "member_id": 3,
+       "proposed_hours": 1.5, "flagged": False, "session_start": "2026-10-13T22:30:00Z", "exported_at": None}
+UNMATCHED = dict(ROW, record_id=8, participant_name="=HYPERLINK(\"http://x\")", participant_email=None,
+                 registry_id=None, matched=False, member_id=None, hours=0.0, proposed_hours=0.0, community=None,
+                 community_region=None)
+
+
+def test_contract_columns_come_first_in_order():
+    assert ALL_COLUMNS[:13] == ("record_id", "community", "meeting_id", "meeting_uuid", "session_date",
+                                "participant_name", "participant_email", "registry_id", "matched",
+                                "attended_seconds", "hours", "kind", "status")
+    assert COLUMNS == ALL_COLUMNS[:13]
+
+
+def test_csv_text_is_exact():
+    assert to_csv([ROW, UNMATCHED]) == (
+        "record_id,community,meeting_id,meeting_uuid,session_date,participant_name,participant_email,registry_id,"
+        "matched,attended_seconds,hours,kind,status,community_region,member_id,proposed_hours,flagged,"
+        "session_start,exported_at\r\n"
+        '7,Infant-Toddler CoP,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,"Ana, ""Annie"" Ruiz",ana@example.org,'
+        "R-1,true,6890,1.75,growth,approved,North,3,1.50,false,2026-10-13T22:30:00Z,\r\n"
+        "8,,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,\"'=HYPERLINK(\"\"http://x\"\")\",,,false,6890,0.00,"
+        "growth,approved,,,0.00,false,2026-10-13T22:30:00Z,\r\n")
+
+
+def test_csv_reads_back_with_the_same_columns():
+    parsed = list(csv.DictReader(io.StringIO(to_csv([ROW]))))
+    assert list(parsed[0]) == list(ALL_COLUMNS)
+    assert parsed[0]["participant_name"] == 'Ana, "Annie" Ruiz'
+
+
+def test_empty_export_is_a_header_or_an_empty_list():
+    assert to_csv([]) == ",".join(ALL_COLUMNS) + "\r\n"
+    assert json.loads(to_json([])) == []
+
+
+def test_json_keeps_types_and_nulls():
+    [record] = json.loads(to_json([UNMATCHED]))
+    assert list(record) == list(ALL_COLUMNS)
+    assert record["participant_email"] is None and record["registry_id"] is None and record["matched"] is False
+    assert record["attended_seconds"] == 6890 and record["hours"] == 0.0
+    assert record["participant_name"] == "=HYPERLINK(\"http://x\")"  # JSON is not a spreadsheet: unchanged
+    assert json.loads(to_json([ROW]))[0]["hours"] == 1.75
+
+
+def test_ranges_are_compact():
+    assert _ranges([1, 2, 3, 7, 9, 10]) == "1-3,7,9-10"
+    assert _ranges([5]) == "5"
+    assert _ranges([]) == ""
