@@ -324,6 +324,10 @@ class ZoomClient:
     def delete_meeting(self, meeting_id: int | str, occurrence_id: str | None = None) -> dict:
         return self.request("DELETE", f"/meetings/{_seg(meeting_id)}", params=_occurrence(occurrence_id))
 
+    def past_meeting(self, meeting_uuid: str) -> dict:
+        """Details of one ended instance: ``start_time``, ``end_time``, ``duration``, ``topic``..."""
+        return self.request("GET", f"/past_meetings/{encode_uuid(meeting_uuid)}")
+
     def past_instances(self, meeting_id: int | str) -> list[dict]:
         """Ended instances of a meeting: each has ``uuid`` and ``start_time``."""
         data = self.request("GET", f"/past_meetings/{_seg(meeting_id)}/instances")
@@ -600,24 +604,26 @@ def meeting_body(
     start_local: datetime,
     timezone: str,
     duration_minutes: int,
-    rrule: str,
+    rrule: str | None,
     agenda: str | None = None,
     end_times: int | None = None,
 ) -> dict:
     """The create-meeting request body for a recurring CoP session.
 
     Type 8 (recurring, fixed time) with a recurrence object when :func:`recurrence_from_rrule` can express
-    the rule, else type 3 (recurring, no fixed time) without ``recurrence``. ``start_local`` is a naive
-    local wall-clock time in ``timezone``; ``agenda`` is included only when given.
+    the rule, else type 3 (recurring, no fixed time) without ``recurrence``; with no rule at all (None or
+    empty) a single scheduled meeting, type 2. ``start_local`` is a naive local wall-clock time in
+    ``timezone``; ``agenda`` is included only when given.
     """
     if start_local.tzinfo is not None:
         raise ValueError("start_local must be a naive local datetime (the zone goes in timezone)")
     if not timezone:
         raise ValueError("timezone is required")
-    recurrence = recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date())
+    single = not (rrule or "").strip()
+    recurrence = None if single else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date())
     body: dict[str, Any] = {
         "topic": topic,
-        "type": 8 if recurrence is not None else 3,
+        "type": 2 if single else (8 if recurrence is not None else 3),
         "start_time": start_local.strftime("%Y-%m-%dT%H:%M:%S"),
         "timezone": timezone,
         "duration": int(duration_minutes),

@@ -584,3 +584,20 @@ def test_post_not_retried_after_ambiguous_connection_error(client, rsps, sleeps)
     assert info.value.status is None
     assert sleeps == []
     assert len(api_calls(rsps)) == 1
+
+
+def test_past_meeting_double_encodes_the_uuid(client, rsps):
+    add_token(rsps)
+    rsps.add(responses.GET, f"{API}/past_meetings/%252Fab%252F%252Fc%253D%253D",
+             json={"uuid": "/ab//c==", "start_time": "2026-10-13T22:30:00Z", "end_time": "2026-10-14T00:30:00Z"})
+    assert client.past_meeting("/ab//c==")["end_time"] == "2026-10-14T00:30:00Z"
+    (call,) = api_calls(rsps)
+    assert call.request.url == f"{API}/past_meetings/%252Fab%252F%252Fc%253D%253D"
+
+
+def test_meeting_body_without_rrule_is_a_single_meeting():
+    body = meeting_body(topic="T", start_local=datetime(2026, 1, 6, 9, 0), timezone="UTC",
+                        duration_minutes=60, rrule=None)
+    assert body["type"] == 2 and "recurrence" not in body
+    assert body["start_time"] == "2026-01-06T09:00:00"
+    assert body["settings"]["waiting_room"] is True
