@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from prometheus_client import CONTENT_TYPE_LATEST
 from sqlalchemy.exc import SQLAlchemyError
 
 bp = Blueprint("health", __name__)
@@ -24,4 +24,6 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    return Response(generate_latest(), mimetype=CONTENT_TYPE_LATEST)
+    from zoombot.metrics import exposition
+
+    return Response(exposition(current_app.extensions["zoombot"]), mimetype=CONTENT_TYPE_LATEST)
