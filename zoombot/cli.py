@@ -12,6 +12,10 @@ from sqlalchemy.exc import OperationalError
 from zoombot.commands import CliState, pass_runtime
 from zoombot.commands.attendance import attendance
 from zoombot.commands.database import db
+from zoombot.commands.demo import demo
+from zoombot.commands.directory import community, members, staff
+from zoombot.commands.hours import hours
+from zoombot.commands.zoom import backfill, zoom
 
 
 class Group(click.Group):
@@ -56,8 +60,35 @@ def serve(runtime, host: str, port: int, no_scheduler: bool) -> None:
             scheduler.shutdown(wait=False)
 
 
+@main.command()
+@click.option("--once", is_flag=True, help="Run every job once, in order, then exit (e.g. from cron).")
+@pass_runtime
+def scheduler(runtime, once: bool) -> None:
+    """The job runner alone: plan meetings and messages, send them, finalize meetings.
+
+    Any number may run at once (against PostgreSQL): no message is ever sent twice."""
+    from jobs import runner
+
+    if once:
+        for name, result in runner.run_once(runtime).items():
+            click.echo(f"{name}: {result}")
+        return
+    from zoombot import logging_setup
+
+    logging_setup.configure(runtime.settings)  # a long-running service: structured logs, as the web tier
+    click.echo("zoombot scheduler running (Ctrl+C to stop)")
+    runner.run_blocking(runtime)
+
+
 main.add_command(db)
 main.add_command(attendance)
+main.add_command(demo)
+main.add_command(community)
+main.add_command(members)
+main.add_command(staff)
+main.add_command(hours)
+main.add_command(zoom)
+attendance.add_command(backfill)
 
 
 if __name__ == "__main__":  # pragma: no cover

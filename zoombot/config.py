@@ -24,7 +24,7 @@ SECRET_KEYS = {"client_secret", "webhook_secret_token", "password", "secret_key"
 
 @dataclass(frozen=True)
 class DatabaseSettings:
-    url: str = "sqlite:///var/zoombot.db"
+    url: str = field(default="sqlite:///var/zoombot.db", repr=False)  # may hold a password
     pool_size: int = 5
     max_overflow: int = 10
 
@@ -33,8 +33,8 @@ class DatabaseSettings:
 class ZoomSettings:
     account_id: str = ""
     client_id: str = ""
-    client_secret: str = ""
-    webhook_secret_token: str = ""
+    client_secret: str = field(default="", repr=False)
+    webhook_secret_token: str = field(default="", repr=False)
     api_base_url: str = "https://api.zoom.us/v2"
     oauth_url: str = "https://zoom.us/oauth/token"
     timestamp_tolerance_seconds: int = 5400
@@ -53,7 +53,7 @@ class MailSettings:
     smtp_port: int = 25
     starttls: bool = False
     username: str = ""
-    password: str = ""
+    password: str = field(default="", repr=False)
     from_address: str = "zoombot@localhost"
     timeout_seconds: int = 30
     templates_dir: str = ""
@@ -61,9 +61,10 @@ class MailSettings:
 
 @dataclass(frozen=True)
 class WebSettings:
-    secret_key: str = ""
+    secret_key: str = field(default="", repr=False)
     base_url: str = "http://127.0.0.1:8000"
     login_attempts_per_15_minutes: int = 5
+    proxy_fix: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
 
 
 @dataclass(frozen=True)
@@ -96,6 +97,7 @@ class RetentionSettings:
 @dataclass(frozen=True)
 class LogSettings:
     level: str = "INFO"
+    format: str = "json"  # one JSON object per line; "text" for a person reading a terminal
 
 
 @dataclass(frozen=True)
@@ -114,6 +116,7 @@ _CHOICES = {
     ("hours", "rounding"): {"down", "nearest"},
     ("hours", "cap"): {"scheduled", "meeting", "none"},
     ("log", "level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("log", "format"): {"json", "text"},
 }
 _POSITIVE = {
     ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
@@ -156,6 +159,8 @@ def _validate(settings: Settings) -> None:
     for key in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours"):
         if getattr(settings.schedule, key) < 0:
             raise ConfigError(f"[schedule] {key} must not be negative")
+    if not 0 <= settings.web.proxy_fix <= 5:
+        raise ConfigError("[web] proxy_fix must be between 0 and 5 (the number of proxies in front)")
     if settings.hours.minimum_minutes < 0:
         raise ConfigError("[hours] minimum_minutes must not be negative")
     try:
