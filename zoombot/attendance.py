@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, NamedTuple
 
 Span = tuple[datetime, datetime]
 
@@ -47,9 +47,20 @@ def normalize_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-@dataclass(frozen=True)
-class Who:
-    """What Zoom tells about a person; only what identification and hours need is kept."""
+def _text(p: dict[str, Any], key: str) -> str:
+    value = p.get(key)
+    if value is None or value == "":
+        return ""
+    value = value if isinstance(value, str) else str(value)
+    if not value.isascii():  # JSON may carry lone surrogates ("\ud800"), which no database column can store
+        value = value.encode("utf-8", "replace").decode("utf-8")
+    return value.strip()
+
+
+class Who(NamedTuple):
+    """What Zoom tells about a person; only what identification and hours need is kept.
+
+    Tuples rather than dataclasses: a statewide year is hundreds of thousands of them."""
 
     registrant_id: str = ""
     email: str = ""
@@ -57,14 +68,10 @@ class Who:
     name: str = ""
 
     @classmethod
-    def from_zoom(cls, p: Mapping[str, Any]) -> Who:
-        def text(key: str) -> str:
-            value = p.get(key)
-            return str(value).strip() if value not in (None, "") else ""
-        return cls(registrant_id=text("registrant_id"),
-                   email=(text("email") or text("user_email")).lower(),
-                   user_id=text("participant_user_id") or text("id"),
-                   name=" ".join(text("user_name").split()) or " ".join(text("name").split()))
+    def from_zoom(cls, p: dict[str, Any]) -> Who:
+        return cls(_text(p, "registrant_id"), (_text(p, "email") or _text(p, "user_email")).lower(),
+                   _text(p, "participant_user_id") or _text(p, "id"),
+                   " ".join(_text(p, "user_name").split()) or " ".join(_text(p, "name").split()))
 
     def strong_keys(self) -> list[str]:
         keys = []
@@ -80,8 +87,7 @@ class Who:
         return f"name:{normalize_name(self.name)}" if self.name else "name:"
 
 
-@dataclass(frozen=True)
-class Signal:
+class Signal(NamedTuple):
     """One attendance fact from one event. `kind`: start, end (the meeting), join, leave, span."""
 
     kind: str
@@ -100,8 +106,10 @@ class Signal:
 
 def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
     """The attendance facts in one stored event (webhook or Report API row); [] for anything else."""
-    payload = body.get("payload") if isinstance(body.get("payload"), Mapping) else {}
-    obj = payload.get("object") if isinstance(payload.get("object"), Mapping) else {}
+    payload = body.get("payload")
+    payload = payload if isinstance(payload, dict) else {}  # JSON objects are dicts (and dict checks are cheap)
+    obj = payload.get("object")
+    obj = obj if isinstance(obj, dict) else {}
     if name == "meeting.started":
         at = parse_time(obj.get("start_time"))
         return [Signal("start", at)] if at else []
@@ -110,7 +118,8 @@ def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
         if end is None:
             return []
         return [Signal("end", start or end, until=end)]
-    participant = obj.get("participant") if isinstance(obj.get("participant"), Mapping) else None
+    participant = obj.get("participant")
+    participant = participant if isinstance(participant, dict) else None
     if participant is None:
         return []
     who = Who.from_zoom(participant)

@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from zoombot import attendance
@@ -66,21 +66,26 @@ def compute(session: Session, meeting: Meeting, now: datetime) -> MeetingAttenda
 def refresh_participants(session: Session, meeting: Meeting, now: datetime) -> MeetingAttendance:
     """Recompute the meeting's attendance and rewrite its derived participant rows."""
     result = compute(session, meeting, now)
-    aliases = dict(session.execute(select(ParticipantAlias.identity_key, ParticipantAlias.member_id)).all())
+    keys = list(result.people)
+    aliases = dict(session.execute(select(ParticipantAlias.identity_key, ParticipantAlias.member_id)
+                                   .where(ParticipantAlias.identity_key.in_(keys))).all()) if keys else {}
     emails = {p.email for p in result.people.values() if p.email}
     members_by_email = dict(session.execute(select(Member.email, Member.id).where(Member.email.in_(emails))).all()) \
         if emails else {}
     session.execute(delete(Participant).where(Participant.meeting_id == meeting.id))
+    rows = []
     for person in result.people.values():
         member_id, method = match_member(person.key, person.email, aliases=aliases, members_by_email=members_by_email)
-        session.add(Participant(
-            meeting_id=meeting.id, identity_key=person.key, name=person.name[:200], email=person.email or None,
-            registrant_id=person.registrant_id or None, zoom_user_id=person.user_id or None,
-            is_host=person.is_host, devices=person.devices, incomplete=person.incomplete,
-            attended_seconds=person.attended_seconds,
-            intervals=[[a.isoformat(), b.isoformat(), src] for a, b, src in person.intervals],
-            first_join=person.first_join, last_leave=person.last_leave, member_id=member_id,
-            match_method=method))
+        rows.append({
+            "meeting_id": meeting.id, "identity_key": person.key, "name": person.name[:200],
+            "email": person.email or None, "registrant_id": person.registrant_id or None,
+            "zoom_user_id": person.user_id or None, "is_host": person.is_host, "devices": person.devices,
+            "incomplete": person.incomplete, "attended_seconds": person.attended_seconds,
+            "intervals": [[a.isoformat(), b.isoformat(), src] for a, b, src in person.intervals],
+            "first_join": person.first_join, "last_leave": person.last_leave, "member_id": member_id,
+            "match_method": method})
+    if rows:  # one bulk statement: a statewide rebuild writes tens of thousands of rows
+        session.execute(insert(Participant), rows)
     live = result.live
     if live:
         meeting.started_at = min(live[0][0], meeting.started_at or live[0][0])

@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import datetime
 from decimal import Decimal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
 from zoombot import hours as policy_rules
@@ -54,6 +54,7 @@ def sync_records(session: Session, meeting: Meeting, result: MeetingAttendance, 
     existing = {(r.participant_key, r.kind): r for r in
                 session.scalars(select(HoursRecord).where(HoursRecord.meeting_id == meeting.id))}
     wanted: set[tuple[str, str]] = set()
+    created: list[dict] = []
     for person in result.people.values():
         proposals = policy_rules.propose(person.spans(), policy, scheduled_seconds=scheduled,
                                          meeting_seconds=result.live_seconds, training_window=window)
@@ -62,24 +63,32 @@ def sync_records(session: Session, meeting: Meeting, result: MeetingAttendance, 
             wanted.add(key)
             record = existing.get(key)
             if record is None:
-                record = HoursRecord(meeting_id=meeting.id, participant_key=person.key,
-                                     member_id=members.get(person.key), kind=proposal.kind,
-                                     attended_seconds=proposal.attended_seconds, proposed_hours=proposal.hours,
-                                     hours=proposal.hours, status="pending", flagged=False,
-                                     created_at=now, updated_at=now)
-                session.add(record)
-                session.flush()
-                audit(session, actor=SYSTEM, entity="hours_record", entity_id=record.id, action="created",
-                      meeting_id=meeting.id, to_value=f"{proposal.hours} h", reason=reason, at=now)
+                created.append({"meeting_id": meeting.id, "participant_key": person.key,
+                                "member_id": members.get(person.key), "kind": proposal.kind,
+                                "attended_seconds": proposal.attended_seconds, "proposed_hours": proposal.hours,
+                                "hours": proposal.hours, "status": "pending", "flagged": False,
+                                "created_at": now, "updated_at": now})
             else:
                 _update(session, record, proposal.attended_seconds, proposal.hours, members.get(person.key),
                         now, reason)
+    _create(session, created, now, reason)
     for key, record in existing.items():
         if key not in wanted:
             _vanished(session, record, now, reason)
     meeting.needs_review = meeting.needs_review or any(r.flagged for r in existing.values())
     if meeting.records_built_at is None:
         meeting.records_built_at = now
+
+
+def _create(session: Session, rows: list[dict], now: datetime, reason: str) -> None:
+    """New pending records and their "created" audit entries, in two bulk statements."""
+    if not rows:
+        return
+    ids = session.scalars(insert(HoursRecord).returning(HoursRecord.id, sort_by_parameter_order=True), rows).all()
+    session.execute(insert(AuditEntry), [
+        {"actor": SYSTEM, "entity": "hours_record", "entity_id": record_id, "action": "created",
+         "meeting_id": row["meeting_id"], "from_value": None, "to_value": f"{row['hours']} h", "reason": reason,
+         "at": now} for record_id, row in zip(ids, rows)])
 
 
 def _update(session: Session, record: HoursRecord, seconds: int, proposed: Decimal, member_id: int | None,

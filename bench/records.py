@@ -1,0 +1,169 @@
+"""Building a statewide year of hours records: 200 communities x 12 meetings x 25 participants.
+
+    python -m bench.records                      # pure core + rebuild through a temporary SQLite file
+    python -m bench.records --database postgresql://postgres@127.0.0.1:5432/postgres
+    python -m bench.records --pure-only
+
+About 240 000 events: each meeting has its start and end, and each participant joins and leaves, some
+rejoin, some use two devices, some wait in the waiting room first. Two figures, each against the 3 s
+ceiling: the pure core (events -> attendance -> proposed hours, no I/O), and `zoombot attendance
+rebuild` over the same events stored in a real database (load events, compute, write participants and
+records, audit entries included).
+"""
+from __future__ import annotations
+
+import argparse
+import random
+import tempfile
+import time
+import uuid as uuid_module
+from datetime import datetime, timedelta, timezone
+from pathlib import Path
+
+from sqlalchemy import create_engine, func, insert, select, text
+from sqlalchemy.engine import make_url
+
+from zoombot import attendance, hours
+from zoombot.config import HoursSettings
+from zoombot.db import Database, normalize_url
+from zoombot.migrate import upgrade
+from zoombot.models import HoursRecord, ZoomEvent
+
+CEILING_SECONDS = 3.0
+COMMUNITIES, MEETINGS, PARTICIPANTS = 200, 12, 25
+
+
+def _iso(when: datetime) -> str:
+    return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
+
+def year_of_events(seed: int = 7) -> list[dict]:
+    """Realistic webhook bodies for every meeting of the year (deterministic for a seed)."""
+    rng = random.Random(seed)
+    bodies: list[dict] = []
+    first = datetime(2026, 1, 13, 23, 30, tzinfo=timezone.utc)
+    for c in range(COMMUNITIES):
+        meeting_id = f"8{c:010d}"
+        for m in range(MEETINGS):
+            start = first + timedelta(days=28 * m, minutes=15 * (c % 8))
+            end = start + timedelta(minutes=120 + rng.randint(-5, 10))
+            obj = {"id": meeting_id, "uuid": f"bench{c:03d}{m:02d}==", "host_id": "host", "topic": f"CoP {c}",
+                   "type": 8, "start_time": _iso(start), "timezone": "America/New_York", "duration": 120}
+
+            def add(name: str, when: datetime, extra: dict) -> None:
+                bodies.append({"event": name, "event_ts": int(when.timestamp() * 1000) + len(bodies) % 1000,
+                               "payload": {"account_id": "acct", "object": {**obj, **extra}}})
+
+            add("meeting.started", start, {})
+            for p in range(PARTICIPANTS):
+                who = {"user_name": f"Participant {c}-{p}", "email": f"p{c}-{p}@example.org", "id": "",
+                       "registrant_id": "", "participant_user_id": ""}
+                join = start + timedelta(seconds=rng.randint(0, 900))
+                leave = end - timedelta(seconds=rng.randint(0, 1200))
+                kind = p % 5
+                if kind == 0:  # waiting room first, then admitted
+                    device = {**who, "user_id": f"{p}w", "participant_uuid": f"d{c}-{p}"}
+                    add("meeting.participant_joined_waiting_room", join - timedelta(minutes=2),
+                        {"participant": {**device, "date_time": _iso(join - timedelta(minutes=2))}})
+                    add("meeting.participant_left_waiting_room", join, {"participant": {**device, "date_time": _iso(join)}})
+                    add("meeting.participant_admitted", join, {"participant": {**device, "date_time": _iso(join)}})
+                if kind == 3:  # a breakout room in the middle
+                    device = {**who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}"}
+                    room_in, room_out = start + timedelta(minutes=50), start + timedelta(minutes=75)
+                    add("meeting.participant_joined_breakout_room", room_in, {"participant": {**device, "join_time": _iso(room_in)}})
+                    add("meeting.participant_left_breakout_room", room_out, {"participant": {**device, "leave_time": _iso(room_out)}})
+                if kind == 1:  # a rejoin
+                    gap = join + timedelta(minutes=40)
+                    add("meeting.participant_joined", join, {"participant": {
+                        **who, "user_id": f"{p}a", "participant_uuid": f"d{c}-{p}", "join_time": _iso(join)}})
+                    add("meeting.participant_left", gap, {"participant": {
+                        **who, "user_id": f"{p}a", "participant_uuid": f"d{c}-{p}", "leave_time": _iso(gap)}})
+                    join = gap + timedelta(minutes=3)
+                if kind == 2:  # a second device, overlapping
+                    add("meeting.participant_joined", join + timedelta(minutes=5), {"participant": {
+                        **who, "user_id": f"{p}p", "participant_uuid": f"phone{c}-{p}",
+                        "join_time": _iso(join + timedelta(minutes=5))}})
+                    add("meeting.participant_left", leave - timedelta(minutes=20), {"participant": {
+                        **who, "user_id": f"{p}p", "participant_uuid": f"phone{c}-{p}",
+                        "leave_time": _iso(leave - timedelta(minutes=20))}})
+                add("meeting.participant_joined", join, {"participant": {
+                    **who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}", "join_time": _iso(join)}})
+                add("meeting.participant_left", leave, {"participant": {
+                    **who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}", "leave_time": _iso(leave)}})
+            add("meeting.ended", end, {"end_time": _iso(end)})
+    return bodies
+
+
+def pure_build(bodies: list[dict]) -> int:
+    """Events -> attendance -> proposals, for every meeting; returns the number of proposals."""
+    by_meeting: dict[str, list[attendance.Signal]] = {}
+    for body in bodies:
+        uuid = body["payload"]["object"]["uuid"]
+        by_meeting.setdefault(uuid, []).extend(attendance.signals_from_event(body["event"], body))
+    policy = hours.Policy()
+    proposals = 0
+    for signals in by_meeting.values():
+        result = attendance.compute(signals)
+        for person in result.people.values():
+            proposals += len(hours.propose(person.spans(), policy, scheduled_seconds=7200,
+                                           meeting_seconds=result.live_seconds))
+    return proposals
+
+
+def store(db: Database, bodies: list[dict]) -> None:
+    rows = [{"dedupe_key": uuid_module.uuid4().hex + uuid_module.uuid4().hex, "event": b["event"],
+             "event_ts": b["event_ts"], "source": "webhook", "received_at": datetime.now(timezone.utc),
+             "account_id": "acct", "meeting_id": b["payload"]["object"]["id"],
+             "meeting_uuid": b["payload"]["object"]["uuid"], "body": b, "status": "processed"} for b in bodies]
+    for i in range(0, len(rows), 5000):
+        with db.begin() as session:
+            session.execute(insert(ZoomEvent), rows[i:i + 5000])
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--database", help="a PostgreSQL server URL (a fresh database is created there)")
+    parser.add_argument("--pure-only", action="store_true")
+    args = parser.parse_args()
+    bodies = year_of_events()
+    print(f"{len(bodies)} events, {COMMUNITIES * MEETINGS} meetings, {COMMUNITIES * MEETINGS * PARTICIPANTS} people")
+    started = time.perf_counter()
+    proposals = pure_build(bodies)
+    pure = time.perf_counter() - started
+    print(f"pure core: {proposals} proposals in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})")
+    if args.pure_only:
+        return
+    admin, name = None, None
+    if args.database:
+        base = make_url(normalize_url(args.database))
+        name = f"zoombot_bench_{uuid_module.uuid4().hex[:8]}"
+        admin = create_engine(base, isolation_level="AUTOCOMMIT")
+        with admin.connect() as conn:
+            conn.execute(text(f'CREATE DATABASE "{name}"'))
+        url = base.set(database=name).render_as_string(hide_password=False)
+    else:
+        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    db = Database(url)
+    try:
+        upgrade(db)
+        store(db, bodies)
+        from zoombot import meetings
+
+        started = time.perf_counter()
+        with db.begin() as session:
+            count = meetings.rebuild(session, HoursSettings(), datetime.now(timezone.utc))
+        full = time.perf_counter() - started
+        with db.begin() as session:
+            records = session.scalar(select(func.count(HoursRecord.id)))
+        print(f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} records in {full:.2f} s "
+              f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})")
+    finally:
+        db.dispose()
+        if admin is not None:
+            with admin.connect() as conn:
+                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+            admin.dispose()
+
+
+if __name__ == "__main__":
+    main()
