@@ -18,7 +18,7 @@ from __future__ import annotations
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Iterable, Mapping, NamedTuple
+from typing import Any, Callable, Iterable, Mapping, NamedTuple
 
 Span = tuple[datetime, datetime]
 
@@ -82,6 +82,10 @@ class Who(NamedTuple):
         if self.user_id:
             keys.append(f"user:{self.user_id}")
         return keys
+
+    def own_keys(self) -> list[str]:
+        """Identifiers in contract order; a person with none of the strong ones is known by name."""
+        return self.strong_keys() or [self.name_key()]
 
     def name_key(self) -> str:
         return f"name:{normalize_name(self.name)}" if self.name else "name:"
@@ -220,8 +224,13 @@ def live_windows(signals: Iterable[Signal], until: datetime | None) -> list[Span
     return union(spans)
 
 
-def _group_people(signals: list[Signal], merges: Mapping[str, str]) -> dict[int, str]:
-    """Union-find over strong identifiers; returns signal index -> person key (contract priority)."""
+RANK = ("registrant:", "email:", "user:", "name:")  # contract section 5: which identifier names a person
+
+
+def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callable[[Who], str]:
+    """Who is who in one meeting: union-find over strong identifiers (people who share a registrant id,
+    an e-mail or a Zoom user id are one person), staff merges applied; the person's key is their
+    best-ranked identifier. Returns a function from a `Who` to that key."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -235,23 +244,24 @@ def _group_people(signals: list[Signal], merges: Mapping[str, str]) -> dict[int,
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
-    node_of: dict[int, str] = {}
-    for i, s in enumerate(signals):
-        keys = s.who.strong_keys() or [s.who.name_key()]
+    for who in whos:
+        keys = who.own_keys()
         find(keys[0])
         for k in keys[1:]:
             link(keys[0], k)
-        node_of[i] = keys[0]
     for source, target in merges.items():
         if source in parent or target in parent:
             link(source, target)
     members: dict[str, set[str]] = {}
     for node in list(parent):
         members.setdefault(find(node), set()).add(node)
-    rank = ("registrant:", "email:", "user:", "name:")
-    chosen = {root: min(nodes, key=lambda k: (next(i for i, p in enumerate(rank) if k.startswith(p)), k))
+    chosen = {root: min(nodes, key=lambda k: (next(i for i, p in enumerate(RANK) if k.startswith(p)), k))
               for root, nodes in members.items()}
-    return {i: chosen[find(node)] for i, node in node_of.items()}
+
+    def resolve(who: Who) -> str:
+        keys = who.own_keys()
+        return next((chosen[find(k)] for k in keys if k in parent), keys[0])
+    return resolve
 
 
 def compute(signals: Iterable[Signal], *, until: datetime | None = None,
@@ -260,7 +270,8 @@ def compute(signals: Iterable[Signal], *, until: datetime | None = None,
     signals = sorted(set(signals), key=Signal.sort_key)
     live = live_windows((s for s in signals if s.kind in ("start", "end")), until)
     people_signals = [s for s in signals if s.who is not None]
-    keys = _group_people(people_signals, merges or {})
+    resolve = identity_resolver((s.who for s in people_signals), merges or {})
+    keys = [resolve(s.who) for s in people_signals]
     people: dict[str, Person] = {}
     by_device: dict[tuple[str, str], list[Signal]] = {}
     for i, s in enumerate(people_signals):

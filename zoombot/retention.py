@@ -21,6 +21,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from zoombot.attendance import Who, signals_from_event
+from zoombot.attendance import identity_resolver as attendance_identity_resolver
 
 ANON_PREFIX = "anon:"
 ANON_KEY_PREFIX = "user:" + ANON_PREFIX
@@ -42,7 +43,6 @@ PERSONAL_KEYS = frozenset({
 })
 EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
-_RANK = ("registrant:", "email:", "user:", "name:")
 
 
 # --- when ----------------------------------------------------------------------------------------
@@ -86,50 +86,14 @@ def inert_key(secret: str, identity_key: str) -> str:
 
 # --- who is who in a meeting ----------------------------------------------------------------------
 
-def _own_keys(who: Who) -> list[str]:
-    return who.strong_keys() or [who.name_key()]
-
-
 def identity_resolver(events: Iterable[tuple[str, Mapping[str, Any]]],
                       merges: Mapping[str, str]) -> Callable[[Mapping[str, Any]], str]:
     """For one meeting: a function giving the identity key zoombot's attendance gives the person a
-    participant object belongs to (the same rule as `zoombot.attendance`: people linked by a shared
-    registrant id, e-mail or user id, staff merges applied, the best-ranked key names the person)."""
-    parent: dict[str, str] = {}
-
-    def find(x: str) -> str:
-        while parent.setdefault(x, x) != x:
-            parent[x] = parent[parent[x]]
-            x = parent[x]
-        return x
-
-    def link(a: str, b: str) -> None:
-        ra, rb = find(a), find(b)
-        if ra != rb:
-            parent[max(ra, rb)] = min(ra, rb)
-
-    for name, body in events:
-        for signal in signals_from_event(name, body):
-            if signal.who is not None:
-                keys = _own_keys(signal.who)
-                for key in keys:
-                    link(keys[0], key)
-    for source, target in merges.items():
-        if source in parent or target in parent:
-            link(source, target)
-    groups: dict[str, list[str]] = {}
-    for node in list(parent):
-        groups.setdefault(find(node), []).append(node)
-    chosen = {root: min(nodes, key=lambda k: (next(i for i, p in enumerate(_RANK) if k.startswith(p)), k))
-              for root, nodes in groups.items()}
-
-    def resolve(participant: Mapping[str, Any]) -> str:
-        keys = _own_keys(Who.from_zoom(participant))
-        for key in keys:
-            if key in parent:
-                return chosen[find(key)]
-        return keys[0]
-    return resolve
+    participant object belongs to (`zoombot.attendance.identity_resolver` over the meeting's events)."""
+    resolve = attendance_identity_resolver(
+        (signal.who for name, body in events for signal in signals_from_event(name, body) if signal.who is not None),
+        merges)
+    return lambda participant: resolve(Who.from_zoom(participant))
 
 
 def device_of(participant: Mapping[str, Any]) -> str:
