@@ -26,13 +26,17 @@ run: $(STAMP)
 	mkdir -p var
 	$(BIN)/zoombot db upgrade
 	$(BIN)/zoombot demo --if-empty
-	$(BIN)/zoombot serve
+	ZOOMBOT_LOG_FORMAT=$${ZOOMBOT_LOG_FORMAT:-text} $(BIN)/zoombot serve
 
 test: $(TEST_STAMP)
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.webhooks
+	$(BIN)/python -m bench.load
+	$(BIN)/python -m bench.records
+	$(BIN)/python -m bench.export
+	$(BIN)/python -m bench.meeting_page
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

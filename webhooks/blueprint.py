@@ -6,6 +6,7 @@ import time
 
 from flask import Blueprint, current_app, jsonify, request
 from sqlalchemy.exc import DBAPIError, SQLAlchemyError
+from werkzeug.exceptions import RequestEntityTooLarge
 
 from webhooks.event import BadPayload, Event
 from webhooks.delivery import deliver
@@ -21,10 +22,8 @@ bp = Blueprint("webhooks", __name__)
 @bp.post("/zoom/webhook")
 def zoom_webhook():
     runtime = current_app.extensions["zoombot"]
-    if request.content_length is not None and request.content_length > MAX_BODY_BYTES:
-        return _refuse(413, "too_large", "body over 1 MiB")
-    body = request.stream.read(MAX_BODY_BYTES + 1)
-    if len(body) > MAX_BODY_BYTES:
+    body = _read_body()
+    if body is None:
         return _refuse(413, "too_large", "body over 1 MiB")
     try:
         secret = runtime.webhook_secret
@@ -55,6 +54,24 @@ def zoom_webhook():
         time.perf_counter() - started)
     metrics.deliveries.labels(outcome=outcome).inc()
     return jsonify({"status": outcome})
+
+
+def _read_body() -> bytes | None:
+    """The raw body, or None when it is over the limit. Read to the end in pieces: one read() may return
+    less than is there (chunked transfer has no Content-Length, and a stream capped at the limit stops
+    at it silently, which would look like a complete but truncated body)."""
+    declared = request.content_length
+    if declared is not None and declared > MAX_BODY_BYTES:
+        return None
+    wanted = MAX_BODY_BYTES + 1 if declared is None else declared
+    chunks, size = [], 0
+    try:
+        while size < wanted and (chunk := request.stream.read(wanted - size)):
+            size += len(chunk)
+            chunks.append(chunk)
+    except RequestEntityTooLarge:
+        return None
+    return None if size > MAX_BODY_BYTES else b"".join(chunks)
 
 
 def _refuse(status: int, reason: str, message: str):

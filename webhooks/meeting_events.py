@@ -26,4 +26,5 @@ def meeting_started(event: Event, ctx: Context) -> None:
 def meeting_ended(event: Event, ctx: Context) -> None:
     meeting = _meeting(event, ctx)
     mark_ended(meeting, parse_time(event.object.get("start_time")), parse_time(event.object.get("end_time")))
+    ctx.session.flush()  # lock the meeting row before reading its events (see store_while_meeting_open)
     attendance_changed(ctx.session, meeting, ctx.settings.hours, ctx.now, reason="meeting ended")

@@ -10,11 +10,27 @@ from zoombot.meetings import attendance_changed, ensure_meeting
 router = Router()
 
 
-def track(event: Event, ctx: Context) -> None:
+def problem(event: Event) -> str | None:
+    """Why this participant event cannot be processed, or None."""
     if not event.meeting_uuid or not event.meeting_id:
-        raise ValueError(f"{event.name} without a meeting id and uuid")
+        return f"{event.name} without a meeting id and uuid"
     if not isinstance(event.object.get("participant"), dict):
-        raise ValueError(f"{event.name} without a participant")
+        return f"{event.name} without a participant"
+    return None
+
+
+def stored_is_enough_while_open(event: Event, routes: Router) -> bool:
+    """True when, as long as the event's meeting exists and has not ended, storing the event is all that
+    `routes` would do with it: its only handlers are these (the delivery hot path,
+    webhooks.store.store_while_meeting_open)."""
+    own = router.handlers(event.name)
+    return bool(own) and routes.handlers(event.name) == own and problem(event) is None
+
+
+def track(event: Event, ctx: Context) -> None:
+    reason = problem(event)
+    if reason is not None:
+        raise ValueError(reason)
     meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object))
     if meeting.status == "ended":
         attendance_changed(ctx.session, meeting, ctx.settings.hours, ctx.now, reason=f"late {event.name}")

@@ -25,6 +25,9 @@ class Router:
     def handles(self, event_name: str) -> bool:
         return event_name in self._routes
 
+    def handlers(self, event_name: str) -> tuple[Handler, ...]:
+        return tuple(self._routes.get(event_name, ()))
+
     @property
     def event_names(self) -> list[str]:
         return sorted(self._routes)

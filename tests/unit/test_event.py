@@ -1,0 +1,105 @@
+"""The Event value: what counts as a Zoom event, normalised identifiers, and the content-derived key."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from hypothesis import given, strategies as st
+
+from webhooks.event import BadPayload, Event
+
+JOINED = {"event": "meeting.participant_joined", "event_ts": 1760394610037,
+          "payload": {"account_id": "AbCdEfGh123", "object": {
+              "id": "81234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "host_id": "x1yCzABCDEfg23HiJKl4mN",
+              "participant": {"user_id": "16778240", "user_name": "Alice Ames",
+                              "join_time": "2026-10-13T22:30:10Z"}}}}
+
+
+def test_parses_a_zoom_event():
+    event = Event.from_body(json.dumps(JOINED).encode())
+    assert event.name == "meeting.participant_joined"
+    assert event.event_ts == 1760394610037
+    assert event.account_id == "AbCdEfGh123"
+    assert event.meeting_id == "81234567890"
+    assert event.meeting_uuid == "4444AAAiAAAAAiAiAiiAii=="
+    assert event.object["participant"]["user_name"] == "Alice Ames"
+
+
+@pytest.mark.parametrize("raw, message", [
+    (b"", "not JSON"), (b"{not json", "not JSON"), (b"\xff\xfe\x00", "not JSON"),
+    (b"[1, 2]", "not a JSON object"), (b'"meeting.started"', "not a JSON object"), (b"null", "not a JSON object"),
+    (b"{}", "no event name"), (b'{"event": ""}', "no event name"), (b'{"event": 5}', "no event name"),
+    (b'{"payload": {"object": {}}}', "no event name"),
+    (json.dumps({"event": "x" * 101}).encode(), "no event name"),
+])
+def test_bodies_that_are_not_zoom_events(raw, message):
+    with pytest.raises(BadPayload, match=message):
+        Event.from_body(raw)
+
+
+def test_numeric_meeting_id_is_normalised_to_a_string():
+    """created/updated/deleted carry the id as a number, participant events as a string."""
+    as_number = Event.from_json({"event": "meeting.created", "payload": {"object": {"id": 81234567890}}})
+    as_string = Event.from_json({"event": "meeting.created", "payload": {"object": {"id": "81234567890"}}})
+    assert as_number.meeting_id == as_string.meeting_id == "81234567890"
+
+
+@pytest.mark.parametrize("body", [
+    {"event": "app.deauthorized"},
+    {"event": "meeting.started", "payload": "not an object"},
+    {"event": "meeting.started", "payload": {"object": ["nope"]}},
+    {"event": "meeting.started", "payload": {"object": {"id": "", "uuid": ""}}},
+    {"event": "meeting.started", "payload": {"object": {"id": True}}},
+])
+def test_missing_or_odd_parts_read_as_absent(body):
+    event = Event.from_json(body)
+    assert event.meeting_id is None and event.meeting_uuid is None and event.account_id is None
+
+
+@pytest.mark.parametrize("ts, expected", [(None, 0), ("1760394610037", 1760394610037), ("soon", 0), (True, 0),
+                                          (1760394610037.0, 1760394610037)])
+def test_event_ts_tolerates_odd_values(ts, expected):
+    assert Event.from_json({"event": "meeting.started", "event_ts": ts}).event_ts == expected
+
+
+def test_dedupe_key_ignores_key_order_and_whitespace():
+    """A retry is the same delivery even if a proxy re-serialised it."""
+    reordered = json.loads(json.dumps(JOINED, sort_keys=True))
+    compact = Event.from_body(json.dumps(JOINED, separators=(",", ":")).encode())
+    spaced = Event.from_body(json.dumps(reordered, indent=4).encode())
+    assert compact.dedupe_key == spaced.dedupe_key
+    assert len(compact.dedupe_key) == 64
+
+
+def test_dedupe_key_differs_for_different_events():
+    base = Event.from_json(JOINED)
+    later = json.loads(json.dumps(JOINED))
+    later["event_ts"] += 1
+    other_person = json.loads(json.dumps(JOINED))
+    other_person["payload"]["object"]["participant"]["user_id"] = "16778241"
+    renamed = dict(JOINED, event="meeting.participant_left")
+    keys = {base.dedupe_key, Event.from_json(later).dedupe_key, Event.from_json(other_person).dedupe_key,
+            Event.from_json(renamed).dedupe_key}
+    assert len(keys) == 4
+
+
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()),
+                       max_size=6))
+def test_dedupe_key_is_a_function_of_content(extra):
+    body = {"event": "meeting.participant_joined", "event_ts": 1, "payload": {"object": extra}}
+    copy = json.loads(json.dumps(body))
+    assert Event.from_json(body).dedupe_key == Event.from_json(copy).dedupe_key
+
+
+def test_lone_surrogate_escape_is_valid_json_and_gets_a_key():
+    event = Event.from_body(b'{"event": "meeting.participant_joined", "event_ts": 1, '
+                            b'"payload": {"object": {"participant": {"user_name": "\\ud800x"}}}}')
+    assert len(event.dedupe_key) == 64
+    assert event.object["participant"]["user_name"] == "\ud800x"
+
+
+def test_who_drops_unstorable_characters():
+    from zoombot.attendance import Who
+
+    assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == \
+        Who(email="ana@example.org", name="?Ana")
