@@ -5,11 +5,25 @@ import time
 from datetime import timedelta
 from typing import Any, Callable, Mapping
 
-from flask import Flask
+from flask import Flask, Request
+from flask.sessions import SecureCookieSessionInterface
 
 from zoombot import logging_setup
 from zoombot.config import Settings, load_settings
 from zoombot.runtime import Runtime
+
+
+class CookieSessionsForPeople(SecureCookieSessionInterface):
+    """Sessions for the pages people use; machine endpoints (Zoom's webhook, probes, metrics) get none,
+    which spares every webhook delivery the cookie work."""
+
+    def open_session(self, app: Flask, request: Request):
+        if request.path.startswith(MACHINE_PATHS):
+            return None  # Flask then uses a null session, which refuses to be written
+        return super().open_session(app, request)
+
+
+MACHINE_PATHS = ("/zoom/", "/healthz", "/readyz", "/metrics")
 
 
 def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
@@ -39,6 +53,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         hops = settings.web.proxy_fix
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     app.extensions["zoombot"] = runtime
+    app.session_interface = CookieSessionsForPeople()
 
     from webhooks.blueprint import bp as webhooks_bp
     from zoombot.health import bp as health_bp

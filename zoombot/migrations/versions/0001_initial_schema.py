@@ -108,8 +108,6 @@ def upgrade() -> None:
     sa.UniqueConstraint('dedupe_key', name=op.f('uq_zoom_events_dedupe_key'))
     )
     with op.batch_alter_table('zoom_events', schema=None) as batch_op:
-        batch_op.create_index(batch_op.f('ix_zoom_events_event'), ['event'], unique=False)
-        batch_op.create_index(batch_op.f('ix_zoom_events_meeting_id'), ['meeting_id'], unique=False)
         batch_op.create_index(batch_op.f('ix_zoom_events_meeting_uuid'), ['meeting_uuid'], unique=False)
 
     op.create_table('memberships',
@@ -386,8 +384,6 @@ def downgrade() -> None:
     op.drop_table('memberships')
     with op.batch_alter_table('zoom_events', schema=None) as batch_op:
         batch_op.drop_index(batch_op.f('ix_zoom_events_meeting_uuid'))
-        batch_op.drop_index(batch_op.f('ix_zoom_events_meeting_id'))
-        batch_op.drop_index(batch_op.f('ix_zoom_events_event'))
 
     op.drop_table('zoom_events')
     op.drop_table('staff_users')
