@@ -1,0 +1,36 @@
+"""The finalizer: meetings whose `meeting.ended` never came are closed, so their hours records appear.
+
+A meeting is stale when nothing was heard of it for `[zoom] finalize_after_hours` past its scheduled
+end. It ends at the last sign of presence (its last stored event) or its scheduled end, whichever is
+later, and never after now.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+from sqlalchemy import func, select
+
+from zoombot import meetings
+from zoombot.models import Meeting, ZoomEvent
+from zoombot.runtime import Runtime
+
+
+def end_of(session, meeting: Meeting, now: datetime) -> datetime:
+    last_ts = session.scalar(select(func.max(ZoomEvent.event_ts)).where(ZoomEvent.meeting_uuid == meeting.uuid))
+    last_event = datetime.fromtimestamp(last_ts / 1000, tz=timezone.utc) if last_ts else None
+    start = meeting.started_at or meeting.scheduled_start
+    scheduled_end = start + timedelta(minutes=meeting.scheduled_minutes or 0)
+    return min(max(scheduled_end, last_event or scheduled_end), now)
+
+
+def finalize_meetings(runtime: Runtime) -> int:
+    now = runtime.now()
+    after = timedelta(hours=runtime.settings.zoom.finalize_after_hours)
+    finalized = 0
+    with runtime.db.begin() as session:
+        for meeting in meetings.stale_meetings(session, now, after):
+            meetings.mark_ended(meeting, None, end_of(session, meeting, now), by="finalizer")
+            meetings.attendance_changed(session, meeting, runtime.settings.hours, now,
+                                        reason="finalized: no meeting.ended received")
+            finalized += 1
+    return finalized

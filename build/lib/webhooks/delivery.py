@@ -1,0 +1,54 @@
+"""Store a verified event and dispatch it, in one transaction, so a 200 means it is durable.
+
+A handler that cannot process an authentic event must not make Zoom give up on it (a 4xx is final)
+nor retry forever (a 5xx): the event is kept, marked `failed` with the reason, for staff review.
+A database failure is different: it propagates, so the caller answers 503 and Zoom redelivers.
+"""
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import update
+from sqlalchemy.exc import DBAPIError
+
+from webhooks import participant_events
+from webhooks.context import Context
+from webhooks.event import Event
+from webhooks.router import Router
+from webhooks.store import store_event, store_while_meeting_open
+from zoombot.models import ZoomEvent
+from zoombot.runtime import Runtime
+
+log = logging.getLogger(__name__)
+
+
+def deliver(runtime: Runtime, router: Router, event: Event) -> str:
+    """'stored', 'duplicate', 'ignored' (no handler) or 'failed' (kept for review).
+
+    Most deliveries are participant events of a meeting in progress, which need nothing but storing:
+    they take a one-statement hot path; everything else (and anything the hot path declines) the
+    general one.
+    """
+    now = runtime.now()
+    if participant_events.stored_is_enough_while_open(event, router):
+        if store_while_meeting_open(runtime.db, event, now=now) is not None:
+            return "stored"
+    with runtime.db.begin() as session:
+        handled = router.handles(event.name)
+        event_id = store_event(session, event, now=now, status="processed" if handled else "ignored")
+        if event_id is None:
+            return "duplicate"
+        if not handled:
+            return "ignored"
+        try:
+            with session.begin_nested():
+                router.dispatch(event, Context(session, runtime.settings, now))
+        except DBAPIError:
+            raise
+        except Exception as exc:  # noqa: BLE001 - kept for staff review, see module docstring
+            reason = f"{type(exc).__name__}: {exc}"[:500]
+            session.execute(update(ZoomEvent).where(ZoomEvent.id == event_id)
+                            .values(status="failed", error=reason))
+            log.warning("zoom event %s id=%s kept unprocessed: %s", event.name, event_id, type(exc).__name__)
+            return "failed"
+    return "stored"

@@ -1,0 +1,98 @@
+"""A Zoom event as a small value: name, time, account, object, and the key that identifies it.
+
+Zoom sends no event id, so identity is derived from content: the event name, `event_ts` and the
+payload (canonical JSON). A retry of the same delivery has the same key; two different events cannot.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from collections.abc import Mapping  # not typing.Mapping: its isinstance() is several times slower
+from dataclasses import dataclass
+from typing import Any
+
+
+class BadPayload(Exception):
+    """The body is not a Zoom event (not a JSON object with an `event`)."""
+
+
+@dataclass(frozen=True)
+class Event:
+    name: str
+    event_ts: int
+    body: Mapping[str, Any]
+
+    @classmethod
+    def from_body(cls, raw: bytes) -> Event:
+        """Only JSON the database can store: no NaN/Infinity, no NUL characters, bounded nesting."""
+        if b"\\u0000" in raw:
+            raise BadPayload("body contains a NUL character")
+        try:
+            body = json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float)
+        except (UnicodeDecodeError, ValueError):
+            raise BadPayload("body is not JSON") from None
+        except RecursionError:
+            raise BadPayload("body is nested too deeply") from None
+        return cls.from_json(body)
+
+    @classmethod
+    def from_json(cls, body: Any) -> Event:
+        if not isinstance(body, dict):
+            raise BadPayload("body is not a JSON object")
+        name = body.get("event")
+        if not isinstance(name, str) or not name or len(name) > 100:
+            raise BadPayload("body has no event name")
+        ts = body.get("event_ts")
+        try:
+            event_ts = int(ts) if ts is not None and not isinstance(ts, bool) else 0
+        except (TypeError, ValueError):
+            event_ts = 0
+        if not 0 <= event_ts < 2**63:  # a BIGINT column
+            event_ts = 0
+        return cls(name=name, event_ts=event_ts, body=body)
+
+    @property
+    def payload(self) -> Mapping[str, Any]:
+        payload = self.body.get("payload")
+        return payload if isinstance(payload, Mapping) else {}
+
+    @property
+    def object(self) -> Mapping[str, Any]:
+        obj = self.payload.get("object")
+        return obj if isinstance(obj, Mapping) else {}
+
+    @property
+    def account_id(self) -> str | None:
+        value = self.payload.get("account_id")
+        return str(value)[:64] if value else None
+
+    @property
+    def meeting_id(self) -> str | None:
+        """The meeting number, a string in newer payloads and a number in older ones: always a string."""
+        value = self.object.get("id")
+        if value is None or isinstance(value, bool) or value == "":
+            return None
+        return str(value)[:32]
+
+    @property
+    def meeting_uuid(self) -> str | None:
+        value = self.object.get("uuid")
+        return str(value)[:100] if value else None
+
+    @property
+    def dedupe_key(self) -> str:
+        canonical = json.dumps([self.name, self.event_ts, self.body.get("payload")], sort_keys=True,
+                               separators=(",", ":"), ensure_ascii=False)
+        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()  # "\ud800" is valid JSON
+
+
+def _non_finite(token: str):
+    raise ValueError(f"non-finite number {token}")
+
+
+def _finite_float(token: str) -> float:
+    value = float(token)
+    if math.isinf(value):
+        raise ValueError("number out of range")
+    return value

@@ -1,0 +1,3 @@
+from zoombot.cli import main
+
+main(prog_name="zoombot")

@@ -1,0 +1,95 @@
+"""create_app(): the composition root. Wires settings, the database, blueprints and logging."""
+from __future__ import annotations
+
+import time
+from datetime import timedelta
+from typing import Any, Callable, Mapping
+
+from flask import Flask, Request
+from flask.sessions import SecureCookieSessionInterface
+
+from zoombot import logging_setup
+from zoombot.config import Settings, load_settings
+from zoombot.runtime import Runtime
+
+
+class CookieSessionsForPeople(SecureCookieSessionInterface):
+    """Sessions for the pages people use; machine endpoints (Zoom's webhook, probes, metrics) get none,
+    which spares every webhook delivery the cookie work."""
+
+    def open_session(self, app: Flask, request: Request):
+        if request.path.startswith(MACHINE_PATHS):
+            return None  # Flask then uses a null session, which refuses to be written
+        return super().open_session(app, request)
+
+
+MACHINE_PATHS = ("/zoom/", "/healthz", "/readyz", "/metrics")
+
+
+def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
+               test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the web app. Under gunicorn: `gunicorn "zoombot.app:create_app()"`."""
+    if runtime is None:
+        runtime = Runtime.from_settings(settings or load_settings())
+    settings = runtime.settings
+    logging_setup.configure(settings)
+    app = Flask(__name__, template_folder="staff/templates", static_folder="staff/static",
+                static_url_path="/staff/static")
+    https = settings.web.base_url.startswith("https://")
+    app.config.update(
+        SECRET_KEY=settings.web.secret_key or runtime.instance_secret("web_secret_key"),
+        MAX_CONTENT_LENGTH=1024 * 1024,
+        SESSION_COOKIE_HTTPONLY=True,
+        SESSION_COOKIE_SAMESITE="Lax",
+        SESSION_COOKIE_SECURE=https,
+        PERMANENT_SESSION_LIFETIME=timedelta(hours=12),
+        PREFERRED_URL_SCHEME="https" if https else "http",
+    )
+    if test_config:
+        app.config.update(test_config)
+    if settings.web.proxy_fix:  # trust X-Forwarded-* from exactly that many proxies, never from clients
+        from werkzeug.middleware.proxy_fix import ProxyFix
+
+        hops = settings.web.proxy_fix
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+    app.extensions["zoombot"] = runtime
+    app.session_interface = CookieSessionsForPeople()
+
+    from webhooks.blueprint import bp as webhooks_bp
+    from zoombot.health import bp as health_bp
+
+    app.register_blueprint(webhooks_bp)
+    app.register_blueprint(health_bp)
+
+    from zoombot import staff
+
+    staff.init_app(app)
+
+    from zoombot.staff_status import bp as status_bp
+
+    app.register_blueprint(status_bp)
+
+    from zoombot.staff_agendas import bp as agendas_bp
+    from zoombot.submissions import bp as submissions_bp
+    from zoombot.unsubscribe import bp as unsubscribe_bp
+
+    app.register_blueprint(agendas_bp)
+    app.register_blueprint(submissions_bp)
+    app.register_blueprint(unsubscribe_bp)
+    return app
+
+
+def signed_webhook_poster(runtime: Runtime) -> Callable[[bytes], tuple[int, dict]]:
+    """POST bodies to the real /zoom/webhook in process, signed as Zoom signs them (the demo's playback)."""
+    from webhooks.signature import sign
+
+    client = create_app(runtime=runtime).test_client()
+    secret = runtime.webhook_secret
+
+    def post(raw: bytes) -> tuple[int, dict]:
+        timestamp = str(int(time.time()))
+        response = client.post("/zoom/webhook", data=raw, headers={
+            "content-type": "application/json", "x-zm-request-timestamp": timestamp,
+            "x-zm-signature": sign(secret, timestamp, raw)})
+        return response.status_code, response.get_json(silent=True) or {}
+    return post

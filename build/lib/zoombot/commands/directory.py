@@ -1,0 +1,151 @@
+"""`zoombot community add|list`, `zoombot members import`, `zoombot staff create`: the directory's shell."""
+from __future__ import annotations
+
+import sys
+from datetime import timedelta
+
+import click
+from sqlalchemy import func, select
+
+from zoombot import directory
+from zoombot.commands import pass_runtime
+from zoombot.models import Community, Membership
+from zoombot.schedule import Cadence, occurrences
+
+
+@click.group("community")
+def community() -> None:
+    """Communities of Practice: one Zoom meeting, a schedule and a facilitator each."""
+
+
+@community.command("add")
+@click.argument("name")
+@click.option("--zoom-meeting-id", default=None, help="The community's recurring Zoom meeting number.")
+@click.option("--facilitator", required=True, help="The facilitator's e-mail address.")
+@click.option("--start", required=True, help='First meeting, local wall time: "YYYY-MM-DDTHH:MM".')
+@click.option("--duration", required=True, type=int, help="Scheduled length in minutes.")
+@click.option("--rrule", default=None, help='Recurrence, e.g. "FREQ=MONTHLY;BYDAY=2TU" (none: a single meeting).')
+@click.option("--timezone", default=None, help="IANA zone of --start (default: [schedule] timezone).")
+@click.option("--audience", default=None)
+@click.option("--region", default=None)
+@click.option("--create-zoom-meeting", is_flag=True, help="Create the meeting in Zoom (needs API credentials).")
+@pass_runtime
+def add(runtime, name, zoom_meeting_id, facilitator, start, duration, rrule, timezone, audience, region,
+        create_zoom_meeting) -> None:
+    """Add a community (the facilitator becomes a member with the facilitator role)."""
+    settings = runtime.settings
+    try:
+        spec = directory.community_spec(
+            name=name, zoom_meeting_id=zoom_meeting_id, facilitator=facilitator, start=start, duration=duration,
+            rrule=rrule, timezone=timezone, audience=audience, region=region,
+            default_timezone=settings.schedule.timezone, create_zoom_meeting=create_zoom_meeting)
+    except ValueError as exc:
+        raise click.ClickException(str(exc)) from None
+    client = None
+    if create_zoom_meeting:
+        from zoombot.zoom_api import ZoomClient, ZoomNotConfigured
+
+        try:
+            client = ZoomClient.from_settings(settings.zoom)
+        except ZoomNotConfigured as exc:
+            raise click.ClickException(f"cannot create the Zoom meeting: {exc}") from None
+    try:
+        with runtime.db.begin() as session:
+            created = directory.add_community(session, spec)
+            if client is not None:
+                from zoombot.zoom_api import ZoomError
+                from zoombot.zoom_sync import create_zoom_meeting as create_in_zoom
+
+                try:
+                    create_in_zoom(session, created, client, user_id=settings.zoom.user_id, now=runtime.now())
+                except ZoomError as exc:
+                    raise click.ClickException(f"Zoom did not create the meeting, nothing stored: {exc}") from None
+            summary = (created.id, created.name, created.zoom_meeting_id, created.join_url)
+    except directory.DirectoryError as exc:
+        raise click.ClickException(str(exc)) from None
+    finally:
+        if client is not None:
+            client.close()
+    community_id, community_name, meeting_id, join_url = summary
+    click.echo(f"added community {community_id} {community_name!r} (Zoom meeting {meeting_id})")
+    if create_zoom_meeting and join_url:
+        click.echo(f"join link: {join_url}")
+
+
+@community.command("list")
+@pass_runtime
+def list_communities(runtime) -> None:
+    """Every community with its Zoom meeting, next meeting and number of members."""
+    now = runtime.now()
+    with runtime.db.begin() as session:
+        counts = dict(session.execute(select(Membership.community_id, func.count())
+                                      .where(Membership.unsubscribed_at.is_(None))
+                                      .group_by(Membership.community_id)).all())
+        rows = session.scalars(select(Community).order_by(Community.name)).all()
+    if not rows:
+        click.echo("no communities yet: add one with `zoombot community add`")
+        return
+    click.echo(f"{'id':>4}  {'name':<36} {'zoom meeting':<13} {'next meeting':<28} members")
+    for c in rows:
+        upcoming = occurrences(Cadence(c.first_start_local, c.timezone, c.duration_minutes, c.rrule),
+                               now, now + timedelta(days=800))
+        nxt = upcoming[0].local_start.strftime("%Y-%m-%d %H:%M %Z") if upcoming else "none scheduled"
+        demo = " (demo data)" if c.is_demo and "(demo)" not in c.name else ""
+        click.echo(f"{c.id:>4}  {c.name + demo:<36} {c.zoom_meeting_id or '-':<13} {nxt:<28} {counts.get(c.id, 0)}")
+
+
+@click.group("members")
+def members() -> None:
+    """Members of the communities (name, e-mail, registry id)."""
+
+
+@members.command("import")
+@click.argument("csv_file", type=click.File("rb"))
+@pass_runtime
+def import_members(runtime, csv_file) -> None:
+    """Load FILE.csv (header name,email,registry_id,community[,role]); re-importing updates, never duplicates."""
+    try:
+        text = directory.decode_csv(csv_file.read())
+        with runtime.db.begin() as session:
+            plan = directory.plan_import(text, communities=directory.community_lookup(session),
+                                         registry_owners=directory.registry_owners(session))
+            result = directory.apply_import(session, plan)
+    except directory.HeaderError as exc:
+        raise click.ClickException(f"{csv_file.name}: {exc}; nothing loaded") from None
+    for error in plan.errors:
+        click.echo(f"{csv_file.name}: {error}", err=True)
+    summary = (f"loaded {result.loaded}, updated {result.updated}, rejected {len(plan.errors)}"
+               f" ({result.unchanged} unchanged)")
+    if plan.errors:
+        click.echo(summary, err=True)
+        sys.exit(1)
+    click.echo(summary)
+
+
+@click.group("staff")
+def staff() -> None:
+    """Logins to the staff web UI."""
+
+
+@staff.command("create")
+@click.argument("email")
+@click.option("--role", type=click.Choice(directory.STAFF_ROLES), default=None,
+              help="staff (sees everything) or facilitator (their communities). Default: staff.")
+@click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
+@pass_runtime
+def create_staff(runtime, email, role, password_stdin) -> None:
+    """Create a login, or reset the password of an existing one."""
+    if password_stdin:
+        password = sys.stdin.readline().rstrip("\r\n")
+    else:
+        password = click.prompt("Password", hide_input=True, confirmation_prompt=True)
+    try:
+        with runtime.db.begin() as session:
+            user, created = directory.set_staff_user(session, email, password, role=role)
+            shown = (user.email, user.role)
+    except directory.DirectoryError as exc:
+        raise click.ClickException(str(exc)) from None
+    if created:
+        click.echo(f"created {shown[1]} login {shown[0]}")
+    else:
+        click.echo(f"{shown[0]} already had a login: password reset (role {shown[1]})")

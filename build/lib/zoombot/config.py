@@ -1,0 +1,226 @@
+"""Typed settings from a TOML file and the environment.
+
+Every key is `[section] key` in the file and `ZOOMBOT_SECTION_KEY` in the environment; the environment
+wins. Settings are validated once, at start-up, so a bad value stops the service with one line naming
+the key instead of failing later in a job. Secrets are never part of an error message.
+"""
+from __future__ import annotations
+
+import dataclasses
+import os
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Mapping, get_type_hints
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+
+class ConfigError(Exception):
+    """A setting is missing or invalid; the message is one line naming the key."""
+
+
+SECRET_KEYS = {"client_secret", "webhook_secret_token", "password", "secret_key"}
+
+
+@dataclass(frozen=True)
+class DatabaseSettings:
+    url: str = field(default="sqlite:///var/zoombot.db", repr=False)  # may hold a password
+    pool_size: int = 5
+    max_overflow: int = 10
+
+
+@dataclass(frozen=True)
+class ZoomSettings:
+    account_id: str = ""
+    client_id: str = ""
+    client_secret: str = field(default="", repr=False)
+    webhook_secret_token: str = field(default="", repr=False)
+    api_base_url: str = "https://api.zoom.us/v2"
+    oauth_url: str = "https://zoom.us/oauth/token"
+    timestamp_tolerance_seconds: int = 5400
+    user_id: str = "me"
+    report_delay_minutes: int = 30
+    finalize_after_hours: int = 3
+
+    @property
+    def api_configured(self) -> bool:
+        return bool(self.account_id and self.client_id and self.client_secret)
+
+
+@dataclass(frozen=True)
+class MailSettings:
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 25
+    starttls: bool = False
+    username: str = ""
+    password: str = field(default="", repr=False)
+    from_address: str = "zoombot@localhost"
+    timeout_seconds: int = 30
+    templates_dir: str = ""
+
+
+@dataclass(frozen=True)
+class WebSettings:
+    secret_key: str = field(default="", repr=False)
+    base_url: str = "http://127.0.0.1:8000"
+    login_attempts_per_15_minutes: int = 5
+    proxy_fix: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
+
+
+@dataclass(frozen=True)
+class ScheduleSettings:
+    timezone: str = "America/New_York"
+    facilitator_prep_days: int = 7
+    invite_days: int = 14
+    agenda_days: int = 2
+    reminder_minutes: int = 60
+    followup_hours: int = 2
+    horizon_days: int = 60
+    tick_seconds: int = 60
+
+
+@dataclass(frozen=True)
+class HoursSettings:
+    increment_minutes: int = 15
+    rounding: str = "down"
+    minimum_minutes: int = 30
+    cap: str = "scheduled"
+    yearly_requirement_hours: int = 15
+
+
+@dataclass(frozen=True)
+class RetentionSettings:
+    enabled: bool = True
+    days: int = 365
+
+
+@dataclass(frozen=True)
+class LogSettings:
+    level: str = "INFO"
+    format: str = "json"  # one JSON object per line; "text" for a person reading a terminal
+
+
+@dataclass(frozen=True)
+class Settings:
+    database: DatabaseSettings = field(default_factory=DatabaseSettings)
+    zoom: ZoomSettings = field(default_factory=ZoomSettings)
+    mail: MailSettings = field(default_factory=MailSettings)
+    web: WebSettings = field(default_factory=WebSettings)
+    schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    hours: HoursSettings = field(default_factory=HoursSettings)
+    retention: RetentionSettings = field(default_factory=RetentionSettings)
+    log: LogSettings = field(default_factory=LogSettings)
+
+
+_CHOICES = {
+    ("hours", "rounding"): {"down", "nearest"},
+    ("hours", "cap"): {"scheduled", "meeting", "none"},
+    ("log", "level"): {"DEBUG", "INFO", "WARNING", "ERROR"},
+    ("log", "format"): {"json", "text"},
+}
+_POSITIVE = {
+    ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
+    ("schedule", "tick_seconds"), ("schedule", "horizon_days"), ("database", "pool_size"),
+    ("web", "login_attempts_per_15_minutes"), ("retention", "days"),
+}
+
+
+def _coerce(section: str, key: str, kind: type, value: Any) -> Any:
+    name = f"[{section}] {key}"
+    shown = "(hidden)" if key in SECRET_KEYS else repr(value)
+    if kind is bool:
+        if isinstance(value, bool):
+            return value
+        if isinstance(value, str) and value.strip().lower() in {"1", "true", "yes", "on"}:
+            return True
+        if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off", ""}:
+            return False
+        raise ConfigError(f"{name} must be true or false, got {shown}")
+    if kind is int:
+        if isinstance(value, bool):
+            raise ConfigError(f"{name} must be a whole number, got {shown}")
+        try:
+            return int(str(value).strip())
+        except ValueError:
+            raise ConfigError(f"{name} must be a whole number, got {shown}") from None
+    if not isinstance(value, (str, int, float)):
+        raise ConfigError(f"{name} must be a string, got {type(value).__name__}")
+    return str(value)
+
+
+def _validate(settings: Settings) -> None:
+    for (section, key), allowed in _CHOICES.items():
+        value = getattr(getattr(settings, section), key)
+        if value not in allowed:
+            raise ConfigError(f"[{section}] {key} must be one of {', '.join(sorted(allowed))}, got {value!r}")
+    for section, key in _POSITIVE:
+        if getattr(getattr(settings, section), key) <= 0:
+            raise ConfigError(f"[{section}] {key} must be greater than 0")
+    for key in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours"):
+        if getattr(settings.schedule, key) < 0:
+            raise ConfigError(f"[schedule] {key} must not be negative")
+    if not 0 <= settings.web.proxy_fix <= 5:
+        raise ConfigError("[web] proxy_fix must be between 0 and 5 (the number of proxies in front)")
+    if settings.hours.minimum_minutes < 0:
+        raise ConfigError("[hours] minimum_minutes must not be negative")
+    try:
+        ZoneInfo(settings.schedule.timezone)
+    except (ZoneInfoNotFoundError, ValueError):
+        raise ConfigError(f"[schedule] timezone is not a known time zone: {settings.schedule.timezone!r}") from None
+    url = settings.database.url
+    if not url.startswith(("sqlite:", "postgresql:", "postgresql+psycopg:", "postgres:")):
+        raise ConfigError("[database] url must start with sqlite:/// or postgresql://")
+    for key in ("api_base_url", "oauth_url"):
+        if not getattr(settings.zoom, key).startswith(("http://", "https://")):
+            raise ConfigError(f"[zoom] {key} must be an http(s) URL")
+    if not settings.web.base_url.startswith(("http://", "https://")):
+        raise ConfigError("[web] base_url must be an http(s) URL")
+    if "@" not in settings.mail.from_address:
+        raise ConfigError("[mail] from_address must be an email address")
+
+
+def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
+                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+    """Build settings from (in rising priority) defaults, the TOML file, the environment, overrides.
+
+    The file is `path`, else `$ZOOMBOT_CONFIG`, else `./config.toml` when present.
+    """
+    environ = os.environ if environ is None else environ
+    if path is None:
+        path = environ.get("ZOOMBOT_CONFIG") or ("config.toml" if Path("config.toml").exists() else None)
+    raw: dict[str, Any] = {}
+    if path is not None:
+        try:
+            raw = tomllib.loads(Path(path).read_text(encoding="utf-8"))
+        except FileNotFoundError:
+            raise ConfigError(f"configuration file not found: {path}") from None
+        except tomllib.TOMLDecodeError as exc:
+            raise ConfigError(f"configuration file {path} is not valid TOML: {exc}") from None
+    sections = {f.name: f.type for f in dataclasses.fields(Settings)}
+    hints = get_type_hints(Settings)
+    for unknown in set(raw) - set(sections):
+        raise ConfigError(f"unknown configuration section [{unknown}]")
+    built = {}
+    for section, cls in hints.items():
+        file_values = raw.get(section, {})
+        if not isinstance(file_values, dict):
+            raise ConfigError(f"[{section}] must be a table")
+        field_types = get_type_hints(cls)
+        for unknown in set(file_values) - set(field_types):
+            raise ConfigError(f"unknown configuration key [{section}] {unknown}")
+        values = {}
+        for key, kind in field_types.items():
+            value: Any = dataclasses.MISSING
+            if key in file_values:
+                value = file_values[key]
+            env_name = f"ZOOMBOT_{section}_{key}".upper()
+            if env_name in environ:
+                value = environ[env_name]
+            if overrides and key in overrides.get(section, {}):
+                value = overrides[section][key]
+            if value is not dataclasses.MISSING:
+                values[key] = _coerce(section, key, kind, value)
+        built[section] = cls(**values)
+    settings = Settings(**built)
+    _validate(settings)
+    return settings

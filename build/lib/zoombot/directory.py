@@ -1,0 +1,396 @@
+"""The directory: communities, members (with their registry ids), memberships and staff logins.
+
+Two halves. The pure half (no database) checks what operators type or import: `community_spec` for
+`zoombot community add`, `plan_import` for a members CSV (rows -> an ImportPlan with each bad row's
+line number and reason). The store half applies a checked value in a session the caller opened.
+E-mail addresses are the members' key and are always stored lower-cased. Error messages name the line
+and the field, never a person's name or address (they end up in terminals and logs).
+"""
+from __future__ import annotations
+
+import csv
+import io
+import re
+from dataclasses import dataclass, field
+from datetime import datetime
+from typing import Mapping
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from zoombot.models import Community, Member, Membership, StaffUser
+from zoombot.passwords import hash_password, validate_password
+from zoombot.schedule import validate_rrule, zone
+
+ROLES = ("member", "facilitator")
+STAFF_ROLES = ("staff", "facilitator")
+REQUIRED_COLUMNS = ("name", "email", "registry_id", "community")
+OPTIONAL_COLUMNS = ("role",)
+HEADER_HINT = "name,email,registry_id,community[,role]"
+MAX_NAME = 200
+MAX_REGISTRY_ID = 64
+
+_EMAIL_RE = re.compile(r"^[^\s@<>()\[\],;:\"]+@[^\s@<>()\[\],;:\"]+\.[^\s@<>()\[\],;:\".]{2,}$")
+_ZOOM_ID_RE = re.compile(r"^[0-9]{9,12}$")
+
+
+# --- pure: values --------------------------------------------------------------------------------
+
+def normalize_email(value: str) -> str:
+    return (value or "").strip().lower()
+
+
+def is_valid_email(value: str) -> bool:
+    return len(value) <= 320 and bool(_EMAIL_RE.match(value)) and ".." not in value
+
+
+def clean_text(value: str | None) -> str:
+    """Trimmed, inner runs of white space collapsed (names typed in spreadsheets carry stray spaces)."""
+    return " ".join((value or "").split())
+
+
+def community_key(name: str) -> str:
+    """How a community name is looked up: case and spacing do not matter."""
+    return clean_text(name).casefold()
+
+
+def name_from_email(email: str) -> str:
+    """A stand-in name until a members import brings the real one: the address's part before '@'."""
+    return email.split("@", 1)[0]
+
+
+# --- pure: `zoombot community add` -------------------------------------------------------------------
+
+@dataclass(frozen=True)
+class CommunitySpec:
+    name: str
+    zoom_meeting_id: str | None
+    facilitator_email: str
+    first_start_local: datetime
+    duration_minutes: int
+    rrule: str | None
+    timezone: str
+    audience: str
+    region: str
+
+
+def parse_local_start(value: str) -> datetime:
+    """"YYYY-MM-DDTHH:MM" (a space instead of T is accepted) -> a naive local wall time."""
+    text = (value or "").strip().replace(" ", "T", 1)
+    try:
+        return datetime.strptime(text, "%Y-%m-%dT%H:%M")
+    except ValueError:
+        raise ValueError(f"--start must be a local date and time as YYYY-MM-DDTHH:MM, got {value!r}") from None
+
+
+def normalize_zoom_meeting_id(value: str) -> str:
+    """Zoom shows meeting ids grouped ("855 0000 0001"); stored as the bare digits."""
+    digits = re.sub(r"[\s-]", "", value or "")
+    if not _ZOOM_ID_RE.match(digits):
+        raise ValueError(f"--zoom-meeting-id must be a Zoom meeting number (9 to 12 digits), got {value!r}")
+    return digits
+
+
+def community_spec(*, name: str, zoom_meeting_id: str | None, facilitator: str, start: str, duration: int,
+                   rrule: str | None, timezone: str | None, audience: str | None, region: str | None,
+                   default_timezone: str, create_zoom_meeting: bool = False) -> CommunitySpec:
+    """Check `zoombot community add`'s options; ValueError with one line naming the option."""
+    name = clean_text(name)
+    if not name:
+        raise ValueError("the community name must not be empty")
+    if len(name) > MAX_NAME:
+        raise ValueError(f"the community name is longer than {MAX_NAME} characters")
+    if zoom_meeting_id:
+        meeting_id: str | None = normalize_zoom_meeting_id(zoom_meeting_id)
+        if create_zoom_meeting:
+            raise ValueError("give either --zoom-meeting-id or --create-zoom-meeting, not both")
+    elif create_zoom_meeting:
+        meeting_id = None
+    else:
+        raise ValueError("--zoom-meeting-id is required (or --create-zoom-meeting to create the meeting in Zoom)")
+    email = normalize_email(facilitator)
+    if not is_valid_email(email):
+        raise ValueError("--facilitator must be an e-mail address")
+    first = parse_local_start(start)
+    if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 1440:
+        raise ValueError(f"--duration must be a number of minutes between 1 and 1440, got {duration!r}")
+    rule = None
+    if rrule is not None and rrule.strip():
+        try:
+            rule = validate_rrule(rrule)
+        except ValueError as exc:
+            raise ValueError(f"--rrule: {exc}") from None
+    tz_name = (timezone or "").strip() or default_timezone
+    try:
+        zone(tz_name)
+    except ValueError as exc:
+        raise ValueError(f"--timezone: {exc}") from None
+    audience, region = clean_text(audience), clean_text(region)
+    for option, value in (("--audience", audience), ("--region", region)):
+        if len(value) > MAX_NAME:
+            raise ValueError(f"{option} is longer than {MAX_NAME} characters")
+    return CommunitySpec(name=name, zoom_meeting_id=meeting_id, facilitator_email=email, first_start_local=first,
+                         duration_minutes=duration, rrule=rule, timezone=tz_name, audience=audience, region=region)
+
+
+# --- pure: `zoombot members import` ------------------------------------------------------------------
+
+class HeaderError(ValueError):
+    """The file cannot be read as a members CSV at all (nothing is loaded)."""
+
+
+@dataclass(frozen=True)
+class MemberRow:
+    line: int
+    name: str
+    email: str
+    registry_id: str | None
+    community_id: int
+    role: str
+
+
+@dataclass(frozen=True)
+class RowError:
+    line: int
+    message: str
+
+    def __str__(self) -> str:
+        return f"line {self.line}: {self.message}"
+
+
+@dataclass
+class ImportPlan:
+    rows: list[MemberRow] = field(default_factory=list)
+    errors: list[RowError] = field(default_factory=list)
+
+
+def decode_csv(data: bytes) -> str:
+    """UTF-8 text, with or without a byte-order mark (spreadsheets add one)."""
+    try:
+        return data.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise HeaderError("the file is not UTF-8 text: save it from the spreadsheet as \"CSV UTF-8\"") from None
+
+
+def _records(text: str) -> list[tuple[int, list[str]]]:
+    """(first line number, fields) for each non-blank CSV record; ';' when the header uses it (some
+    spreadsheet locales), else ','."""
+    text = text.lstrip("\ufeff")
+    first_line = next((line for line in text.splitlines() if line.strip()), "")
+    delimiter = ";" if ";" in first_line and "," not in first_line else ","
+    reader = csv.reader(io.StringIO(text, newline=""), delimiter=delimiter, strict=False)
+    out = []
+    previous_end = 0
+    try:
+        for fields in reader:
+            start = previous_end + 1
+            previous_end = reader.line_num
+            if not any(f.strip() for f in fields):
+                continue
+            out.append((start, fields))
+    except csv.Error as exc:
+        raise HeaderError(f"line {reader.line_num}: not readable as CSV ({exc})") from None
+    return out
+
+
+def _columns(header: list[str], line: int) -> dict[str, int]:
+    names = [clean_text(h).lower().replace(" ", "_") for h in header]
+    problem = None
+    missing = [c for c in REQUIRED_COLUMNS if c not in names]
+    unknown = [n for n in names if n and n not in REQUIRED_COLUMNS + OPTIONAL_COLUMNS]
+    repeated = sorted({n for n in names if n and names.count(n) > 1})
+    if missing:
+        problem = f"missing column(s) {', '.join(missing)}"
+    elif unknown:
+        problem = f"unknown column(s) {', '.join(unknown)}"
+    elif repeated:
+        problem = f"column(s) {', '.join(repeated)} given twice"
+    if problem:
+        raise HeaderError(f"line {line}: the first line must be the header {HEADER_HINT} ({problem})")
+    return {n: i for i, n in enumerate(names) if n}
+
+
+def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: Mapping[str, str]) -> ImportPlan:
+    """Check every row of a members CSV; good rows go to `rows`, bad ones to `errors` by line.
+
+    `communities`: `community_key(name)` -> id. `registry_owners`: registry id -> the e-mail of the member
+    holding it now. Raises HeaderError when the file has no usable header (then nothing can be loaded).
+    """
+    records = _records(text)
+    if not records:
+        raise HeaderError(f"the file is empty: expected the header {HEADER_HINT}")
+    header_line, header = records[0]
+    columns = _columns(header, header_line)
+    plan = ImportPlan()
+    seen_pairs: dict[tuple[str, int], int] = {}
+    seen_people: dict[str, tuple[int, str, str | None]] = {}
+    seen_registry: dict[str, tuple[int, str]] = {}
+    for line, fields in records[1:]:
+        if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+            plan.errors.append(RowError(line, f"{len(fields)} fields where the header has {len(header)}"))
+            continue
+
+        def get(column: str) -> str:
+            index = columns.get(column)
+            return fields[index] if index is not None and index < len(fields) else ""
+
+        error = None
+        name, email = clean_text(get("name")), normalize_email(get("email"))
+        registry_id = clean_text(get("registry_id"))
+        community_name, role = clean_text(get("community")), clean_text(get("role")).lower() or "member"
+        community_id = communities.get(community_key(community_name))
+        if not name:
+            error = "name is missing"
+        elif len(name) > MAX_NAME:
+            error = f"name is longer than {MAX_NAME} characters"
+        elif not email:
+            error = "email is missing"
+        elif not is_valid_email(email):
+            error = "email is not a valid address"
+        elif len(registry_id) > MAX_REGISTRY_ID:
+            error = f"registry_id is longer than {MAX_REGISTRY_ID} characters"
+        elif not community_name:
+            error = "community is missing"
+        elif community_id is None:
+            error = f"unknown community {community_name!r} (add it first with `zoombot community add`)"
+        elif role not in ROLES:
+            error = f"role must be member or facilitator, got {role!r}"
+        elif registry_id and registry_owners.get(registry_id, email) != email:
+            error = "registry_id already belongs to another member"
+        elif registry_id and seen_registry.get(registry_id, (0, email))[1] != email:
+            error = f"registry_id is also given to another member on line {seen_registry[registry_id][0]}"
+        elif (email, community_id) in seen_pairs:
+            error = f"duplicate of line {seen_pairs[(email, community_id)]} (same email and community)"
+        elif email in seen_people and seen_people[email][1:] != (name, registry_id or None):
+            error = f"same email as line {seen_people[email][0]} but a different name or registry_id"
+        if error:
+            plan.errors.append(RowError(line, error))
+            continue
+        seen_pairs[(email, community_id)] = line
+        seen_people.setdefault(email, (line, name, registry_id or None))
+        if registry_id:
+            seen_registry.setdefault(registry_id, (line, email))
+        plan.rows.append(MemberRow(line=line, name=name, email=email, registry_id=registry_id or None,
+                                   community_id=community_id, role=role))
+    return plan
+
+
+# --- store ----------------------------------------------------------------------------------------------
+
+class DirectoryError(Exception):
+    """An operator request the directory cannot honour (one line, safe to print)."""
+
+
+def community_lookup(session: Session) -> dict[str, int]:
+    return {community_key(name): cid for cid, name in session.execute(select(Community.id, Community.name))}
+
+
+def registry_owners(session: Session) -> dict[str, str]:
+    return dict(session.execute(select(Member.registry_id, Member.email).where(Member.registry_id.is_not(None))).all())
+
+
+def ensure_member(session: Session, email: str, *, name: str | None = None, is_demo: bool = False) -> Member:
+    """The member with this address, created (named from the address until an import names them)."""
+    email = normalize_email(email)
+    member = session.scalar(select(Member).where(Member.email == email))
+    if member is None:
+        member = Member(email=email, name=name or name_from_email(email), is_demo=is_demo)
+        session.add(member)
+        session.flush()
+    return member
+
+
+def set_membership(session: Session, community_id: int, member_id: int, role: str) -> str:
+    """'created', 'updated' (role changed) or 'unchanged'."""
+    membership = session.scalar(select(Membership).where(Membership.community_id == community_id,
+                                                         Membership.member_id == member_id))
+    if membership is None:
+        session.add(Membership(community_id=community_id, member_id=member_id, role=role))
+        session.flush()
+        return "created"
+    if membership.role != role:
+        membership.role = role
+        return "updated"
+    return "unchanged"
+
+
+def add_community(session: Session, spec: CommunitySpec, *, is_demo: bool = False,
+                  join_url: str | None = None) -> Community:
+    """Store a new community and make its facilitator a member with the facilitator role."""
+    if session.scalar(select(Community.id).where(func.lower(Community.name) == spec.name.lower())) is not None:
+        raise DirectoryError(f"a community named {spec.name!r} already exists")
+    if spec.zoom_meeting_id and session.scalar(
+            select(Community.name).where(Community.zoom_meeting_id == spec.zoom_meeting_id)) is not None:
+        raise DirectoryError(f"Zoom meeting {spec.zoom_meeting_id} already belongs to another community")
+    community = Community(name=spec.name, zoom_meeting_id=spec.zoom_meeting_id, join_url=join_url,
+                          first_start_local=spec.first_start_local, timezone=spec.timezone,
+                          duration_minutes=spec.duration_minutes, rrule=spec.rrule, audience=spec.audience,
+                          region=spec.region, is_demo=is_demo)
+    session.add(community)
+    session.flush()
+    facilitator = ensure_member(session, spec.facilitator_email, is_demo=is_demo)
+    set_membership(session, community.id, facilitator.id, "facilitator")
+    return community
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    loaded: int
+    updated: int
+    unchanged: int
+
+
+def apply_import(session: Session, plan: ImportPlan) -> ImportResult:
+    """Store the plan's good rows: new rows are loaded, known ones updated (name, registry id, role).
+
+    An empty registry id leaves a member's stored one as it is; an unsubscribed member stays unsubscribed.
+    """
+    emails = {row.email for row in plan.rows}
+    members = {m.email: m for m in session.scalars(select(Member).where(Member.email.in_(emails)))} if emails else {}
+    loaded = updated = unchanged = 0
+    for row in plan.rows:
+        member = members.get(row.email)
+        changed = False
+        if member is None:
+            member = Member(email=row.email, name=row.name, registry_id=row.registry_id)
+            session.add(member)
+            session.flush()
+            members[row.email] = member
+        else:
+            if member.name != row.name:
+                member.name, changed = row.name, True
+            if row.registry_id and member.registry_id != row.registry_id:
+                member.registry_id, changed = row.registry_id, True
+            session.flush()
+        outcome = set_membership(session, row.community_id, member.id, row.role)
+        if outcome == "created":
+            loaded += 1
+        elif outcome == "updated" or changed:
+            updated += 1
+        else:
+            unchanged += 1
+    return ImportResult(loaded=loaded, updated=updated, unchanged=unchanged)
+
+
+def set_staff_user(session: Session, email: str, password: str, *, role: str | None) -> tuple[StaffUser, bool]:
+    """Create a login, or reset an existing one's password (and role, when given); (user, created)."""
+    email = normalize_email(email)
+    if not is_valid_email(email):
+        raise DirectoryError("EMAIL must be an e-mail address")
+    if role is not None and role not in STAFF_ROLES:
+        raise DirectoryError("--role must be staff or facilitator")
+    try:
+        validate_password(password)
+    except ValueError as exc:
+        raise DirectoryError(str(exc)) from None
+    user = session.scalar(select(StaffUser).where(StaffUser.email == email))
+    created = user is None
+    if user is None:
+        user = StaffUser(email=email, role=role or "staff", password_hash=hash_password(password))
+        session.add(user)
+    else:
+        user.password_hash = hash_password(password)
+        if role is not None:
+            user.role = role
+    session.flush()
+    return user, created

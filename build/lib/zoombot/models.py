@@ -1,0 +1,422 @@
+"""Typed SQLAlchemy models: the single source of truth and the schedule.
+
+Invariants live in constraints (unique keys for idempotency, foreign keys, checks), not in Python
+checks, because two workers racing must not both win. `zoom_events` is append-only; `participants`
+is derived from it and can be rebuilt at any time; staff decisions (matches, merges, reviews) are
+kept in their own tables so a rebuild never loses them.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (JSON, BigInteger, Boolean, CheckConstraint, DateTime, ForeignKey, Index, Integer,
+                        MetaData, Numeric, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class UTCDateTime(TypeDecorator):
+    """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (naive UTC text)."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            raise ValueError("naive datetime given where an aware UTC instant is required")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+BigId = BigInteger().with_variant(Integer(), "sqlite")
+
+NAMING = {
+    "ix": "ix_%(column_0_label)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Base(DeclarativeBase):
+    metadata = MetaData(naming_convention=NAMING)
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(),
+                           Decimal: Numeric(7, 2)}
+
+
+# --- Zoom events (append-only) and meeting instances ---------------------------------------------
+
+class ZoomEvent(Base):
+    """One verified delivery (or one Report API row), stored once by its content-derived key."""
+
+    __tablename__ = "zoom_events"
+    __table_args__ = (
+        CheckConstraint("status IN ('received', 'processed', 'ignored', 'failed')", name="status"),
+        CheckConstraint("source IN ('webhook', 'report')", name="source"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    dedupe_key: Mapped[str] = mapped_column(String(64), unique=True)
+    event: Mapped[str] = mapped_column(String(100))  # no index: every index costs each webhook insert
+    event_ts: Mapped[int] = mapped_column(BigInteger)
+    source: Mapped[str] = mapped_column(String(16), default="webhook")
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)
+    account_id: Mapped[str | None] = mapped_column(String(64))
+    meeting_id: Mapped[str | None] = mapped_column(String(32))
+    meeting_uuid: Mapped[str | None] = mapped_column(String(100), index=True)
+    body: Mapped[dict[str, Any]]
+    status: Mapped[str] = mapped_column(String(16), default="received")
+    error: Mapped[str | None] = mapped_column(Text)
+    redacted_at: Mapped[datetime | None]
+
+
+class Meeting(Base):
+    """One meeting instance (a Zoom meeting UUID); a recurring CoP has one per occurrence."""
+
+    __tablename__ = "meetings"
+    __table_args__ = (CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    uuid: Mapped[str] = mapped_column(String(100), unique=True)
+    zoom_meeting_id: Mapped[str] = mapped_column(String(32), index=True)
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    topic: Mapped[str] = mapped_column(String(300), default="")
+    scheduled_start: Mapped[datetime | None]
+    scheduled_minutes: Mapped[int | None]
+    started_at: Mapped[datetime | None]
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    records_built_at: Mapped[datetime | None]
+    finalized_by: Mapped[str | None] = mapped_column(String(16))
+    training_start: Mapped[datetime | None]
+    training_end: Mapped[datetime | None]
+    report_status: Mapped[str | None] = mapped_column(String(16))
+    reconciled_at: Mapped[datetime | None]
+    discrepancies: Mapped[list[Any]] = mapped_column(default=list)
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    community: Mapped[Community | None] = relationship(back_populates="meetings")
+    participants: Mapped[list[Participant]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
+                                                           passive_deletes=True)
+
+
+class Participant(Base):
+    """Derived from events: one person in one meeting instance, with merged intervals."""
+
+    __tablename__ = "participants"
+    __table_args__ = (UniqueConstraint("meeting_id", "identity_key"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    identity_key: Mapped[str] = mapped_column(String(400))
+    name: Mapped[str] = mapped_column(String(200), default="")
+    email: Mapped[str | None] = mapped_column(String(320))
+    registrant_id: Mapped[str | None] = mapped_column(String(100))
+    zoom_user_id: Mapped[str | None] = mapped_column(String(100))
+    is_host: Mapped[bool] = mapped_column(default=False)
+    devices: Mapped[int] = mapped_column(default=1)
+    incomplete: Mapped[bool] = mapped_column(default=False)  # a leave whose join never arrived
+    intervals: Mapped[list[Any]] = mapped_column(default=list)
+    attended_seconds: Mapped[int] = mapped_column(default=0)
+    first_join: Mapped[datetime | None]
+    last_leave: Mapped[datetime | None]
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    match_method: Mapped[str | None] = mapped_column(String(16))
+
+    meeting: Mapped[Meeting] = relationship(back_populates="participants")
+    member: Mapped[Member | None] = relationship()
+
+
+class ParticipantMerge(Base):
+    """Staff decision: in one meeting, treat `source_key` (e.g. a phone dial-in) as `target_key`."""
+
+    __tablename__ = "participant_merges"
+    __table_args__ = (UniqueConstraint("meeting_id", "source_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    source_key: Mapped[str] = mapped_column(String(400))
+    target_key: Mapped[str] = mapped_column(String(400))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ParticipantAlias(Base):
+    """A match staff made, remembered: this participant identity is this member in later meetings too."""
+
+    __tablename__ = "participant_aliases"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    identity_key: Mapped[str] = mapped_column(String(400), unique=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Directory --------------------------------------------------------------------------------------
+
+class Community(Base):
+    __tablename__ = "communities"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True)
+    region: Mapped[str] = mapped_column(String(200), default="")
+    audience: Mapped[str] = mapped_column(String(200), default="")
+    zoom_meeting_id: Mapped[str | None] = mapped_column(String(32), unique=True)
+    join_url: Mapped[str | None] = mapped_column(String(1000))
+    first_start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
+    timezone: Mapped[str] = mapped_column(String(64))
+    duration_minutes: Mapped[int]
+    rrule: Mapped[str | None] = mapped_column(String(500))
+    expectations: Mapped[list[Any] | None]
+    confidentiality: Mapped[list[Any] | None]
+    zoom_synced_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="community")
+    memberships: Mapped[list[Membership]] = relationship(back_populates="community", cascade="all, delete-orphan")
+
+
+class Member(Base):
+    __tablename__ = "members"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    email: Mapped[str] = mapped_column(String(320), unique=True)  # stored lower-cased
+    registry_id: Mapped[str | None] = mapped_column(String(64), unique=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    memberships: Mapped[list[Membership]] = relationship(back_populates="member", cascade="all, delete-orphan")
+
+
+class Membership(Base):
+    __tablename__ = "memberships"
+    __table_args__ = (UniqueConstraint("community_id", "member_id"),
+                      CheckConstraint("role IN ('member', 'facilitator')", name="role"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
+    role: Mapped[str] = mapped_column(String(16), default="member")
+    unsubscribed_at: Mapped[datetime | None]
+
+    community: Mapped[Community] = relationship(back_populates="memberships")
+    member: Mapped[Member] = relationship(back_populates="memberships")
+
+
+class StaffUser(Base):
+    """Someone who logs in: network staff see everything, facilitators only their own communities."""
+
+    __tablename__ = "staff_users"
+    __table_args__ = (CheckConstraint("role IN ('staff', 'facilitator')", name="role"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(300))
+    role: Mapped[str] = mapped_column(String(16), default="staff")
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_login_at: Mapped[datetime | None]
+
+
+class LoginAttempt(Base):
+    """Failed logins per account (a hash of the email, never the address), for rate limiting."""
+
+    __tablename__ = "login_attempts"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Schedule, agendas, outbox ----------------------------------------------------------------------
+
+class Occurrence(Base):
+    """One planned meeting of a community, identified by its original start even when moved."""
+
+    __tablename__ = "occurrences"
+    __table_args__ = (UniqueConstraint("community_id", "original_start"),
+                      CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
+    original_start: Mapped[datetime]
+    start: Mapped[datetime] = mapped_column(index=True)
+    end: Mapped[datetime]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    sequence: Mapped[int] = mapped_column(default=0)
+    zoom_occurrence_id: Mapped[str | None] = mapped_column(String(32))
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    community: Mapped[Community] = relationship()
+
+
+class Agenda(Base):
+    """The agenda of one occurrence; `content` is `zoombot.agenda.to_dict(...)`."""
+
+    __tablename__ = "agendas"
+    __table_args__ = (CheckConstraint("status IN ('draft', 'ready')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), unique=True)
+    content: Mapped[dict[str, Any]] = mapped_column(default=dict)
+    status: Mapped[str] = mapped_column(String(16), default="draft")
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_by: Mapped[str | None] = mapped_column(String(320))
+
+
+class ResourceSubmission(Base):
+    """A resource a member sent for an upcoming meeting (a link and a title)."""
+
+    __tablename__ = "resource_submissions"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    title: Mapped[str] = mapped_column(String(500))
+    url: Mapped[str | None] = mapped_column(String(2000))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class ParkingLotItem(Base):
+    """A question parked in a meeting; it carries forward on agendas until someone closes it."""
+
+    __tablename__ = "parking_lot_items"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
+    text: Mapped[str] = mapped_column(String(1000))
+    raised_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    closed_at: Mapped[datetime | None]
+
+
+class OutboxMessage(Base):
+    """One message to one recipient; the unique key makes planning idempotent and sending claimable."""
+
+    __tablename__ = "outbox"
+    __table_args__ = (
+        UniqueConstraint("occurrence_id", "kind", "recipient", "revision"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed', 'skipped')", name="status"),
+        Index("ix_outbox_status_due", "status", "due_at"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(32))
+    recipient: Mapped[str] = mapped_column(String(320))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    revision: Mapped[int] = mapped_column(default=0)
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    due_at: Mapped[datetime]
+    expires_at: Mapped[datetime]
+    attempts: Mapped[int] = mapped_column(default=0)
+    next_attempt_at: Mapped[datetime | None]
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    message_id: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+# --- Hours and review -------------------------------------------------------------------------------
+
+class HoursRecord(Base):
+    """Proposed hours for one participant of one meeting instance, reviewed by staff."""
+
+    __tablename__ = "hours_records"
+    __table_args__ = (
+        UniqueConstraint("meeting_id", "participant_key", "kind"),
+        CheckConstraint("kind IN ('growth', 'training')", name="kind"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+    )
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    participant_key: Mapped[str] = mapped_column(String(400))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    kind: Mapped[str] = mapped_column(String(16), default="growth")
+    attended_seconds: Mapped[int] = mapped_column(default=0)
+    proposed_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
+    flagged: Mapped[bool] = mapped_column(default=False)
+    flag_reason: Mapped[str | None] = mapped_column(Text)
+    exported_at: Mapped[datetime | None]
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    meeting: Mapped[Meeting] = relationship()
+    member: Mapped[Member | None] = relationship()
+
+
+class AuditEntry(Base):
+    """Who changed what, when, from what, to what and why. Never updated, never deleted."""
+
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    actor: Mapped[str] = mapped_column(String(320))
+    entity: Mapped[str] = mapped_column(String(32))
+    entity_id: Mapped[int | None] = mapped_column(BigInteger)
+    meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    from_value: Mapped[str | None] = mapped_column(Text)
+    to_value: Mapped[str | None] = mapped_column(Text)
+    reason: Mapped[str | None] = mapped_column(Text)
+
+
+# --- Operations -------------------------------------------------------------------------------------
+
+class JobStatus(Base):
+    """Last run of each scheduled job, for the status page and metrics."""
+
+    __tablename__ = "job_status"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    last_started_at: Mapped[datetime | None]
+    last_finished_at: Mapped[datetime | None]
+    last_ok: Mapped[bool | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    runs: Mapped[int] = mapped_column(default=0)
+    failures: Mapped[int] = mapped_column(default=0)
+
+
+class Lease(Base):
+    """A time-limited lock row: at most one holder of `name` until `expires_at`."""
+
+    __tablename__ = "leases"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(100))
+    expires_at: Mapped[datetime]
+
+
+class InstanceSecret(Base):
+    """Secrets zoombot generates for itself when the operator set none (e.g. a laptop's session key)."""
+
+    __tablename__ = "instance_secrets"
+
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    value: Mapped[str] = mapped_column(String(200))
