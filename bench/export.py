@@ -11,20 +11,16 @@ export reads tables, not events), half of the participants matched to members, t
 from __future__ import annotations
 
 import argparse
-import tempfile
 import time
-import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
 from decimal import Decimal
-from pathlib import Path
 
-from sqlalchemy import create_engine, insert, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import insert
 
+from bench.scratch import BenchDatabase
 from zoombot.config import load_settings
-from zoombot.db import Database, normalize_url
+from zoombot.db import Database
 from zoombot.export import export_rows, to_csv, to_json
-from zoombot.migrate import upgrade
 from zoombot.models import Community, HoursRecord, Meeting, Member, Participant
 
 CEILING_SECONDS = 1.0
@@ -75,44 +71,31 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=200, help="participants per meeting")
     parser.add_argument("--repeat", type=int, default=3)
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory() as tmp:
-        admin = name = None
-        if args.database:
-            base = make_url(normalize_url(args.database))
-            name = f"zoombot_bench_export_{uuid_module.uuid4().hex[:8]}"
-            admin = create_engine(base, isolation_level="AUTOCOMMIT")
-            with admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{name}"'))
-            url = base.set(database=name).render_as_string(hide_password=False)
-        else:
-            url = f"sqlite:///{Path(tmp) / 'bench.db'}"
-        db = Database(url)
-        try:
-            upgrade(db)
-            seed(db, args.records, args.participants)
-            settings = load_settings(path=None, environ={}, overrides={"database": {"url": url}})
-            with db.begin() as s:
-                rows_s, rows = timed(args.repeat, lambda: export_rows(s, settings=settings))
-                filtered_s, filtered = timed(args.repeat, lambda: export_rows(
-                    s, settings=settings, status="approved", date_from=rows[0]["session_date"] and
-                    datetime.fromisoformat(rows[len(rows) // 2]["session_date"]).date()))
-            csv_s, csv_text = timed(args.repeat, lambda: to_csv(rows))
-            json_s, _ = timed(args.repeat, lambda: to_json(rows))
-            total = rows_s + csv_s
-            print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} records "
-                  f"({args.participants} per meeting), best of {args.repeat}")
-            print(f"  export_rows          {rows_s * 1000:8.1f} ms")
-            print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} records)")
-            print(f"  to_csv               {csv_s * 1000:8.1f} ms  ({len(csv_text) / 1e6:.1f} MB)")
-            print(f"  to_json              {json_s * 1000:8.1f} ms")
-            print(f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"
-                  f" ({'met' if total < CEILING_SECONDS else 'NOT met'})")
-        finally:
-            db.dispose()
-            if admin is not None:
-                with admin.connect() as conn:
-                    conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-                admin.dispose()
+    scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
+    url = scratch.url
+    db = Database(url)
+    try:
+        seed(db, args.records, args.participants)
+        settings = load_settings(path=None, environ={}, overrides={"database": {"url": url}})
+        with db.begin() as s:
+            rows_s, rows = timed(args.repeat, lambda: export_rows(s, settings=settings))
+            filtered_s, filtered = timed(args.repeat, lambda: export_rows(
+                s, settings=settings, status="approved", date_from=rows[0]["session_date"] and
+                datetime.fromisoformat(rows[len(rows) // 2]["session_date"]).date()))
+        csv_s, csv_text = timed(args.repeat, lambda: to_csv(rows))
+        json_s, _ = timed(args.repeat, lambda: to_json(rows))
+        total = rows_s + csv_s
+        print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} records "
+              f"({args.participants} per meeting), best of {args.repeat}")
+        print(f"  export_rows          {rows_s * 1000:8.1f} ms")
+        print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} records)")
+        print(f"  to_csv               {csv_s * 1000:8.1f} ms  ({len(csv_text) / 1e6:.1f} MB)")
+        print(f"  to_json              {json_s * 1000:8.1f} ms")
+        print(f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"
+              f" ({'met' if total < CEILING_SECONDS else 'NOT met'})")
+    finally:
+        db.dispose()
+        scratch.drop()
 
 
 if __name__ == "__main__":

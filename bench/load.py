@@ -23,7 +23,8 @@ import threading
 import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
 
-from bench.webhooks import REPO, SECRET, BenchDatabase, ServerProcess, drive, report, zoom_uuid, zoombot_env
+from bench.scratch import DEFAULT_SERVER, BenchDatabase
+from bench.webhooks import REPO, SECRET, ServerProcess, drive, report, zoom_uuid, zoombot_env
 
 START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
 
@@ -138,8 +139,7 @@ class MemoryPeak:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead of PostgreSQL")
-    parser.add_argument("--postgres-url", default=os.environ.get("ZOOMBOT_BENCH_POSTGRES_URL",
-                                                                 "postgresql://postgres@127.0.0.1:5432/postgres"))
+    parser.add_argument("--postgres-url", default=DEFAULT_SERVER)
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread")
     parser.add_argument("--threads", type=int, default=4)

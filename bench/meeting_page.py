@@ -15,19 +15,14 @@ import argparse
 import json
 import re
 import statistics
-import tempfile
 import time
-import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from sqlalchemy import create_engine, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import select
 
+from bench.scratch import BenchDatabase
 from zoombot.app import create_app, signed_webhook_poster
 from zoombot.config import load_settings
-from zoombot.db import normalize_url
-from zoombot.migrate import upgrade
 from zoombot.models import Meeting, StaffUser
 from zoombot.passwords import hash_password
 from zoombot.runtime import Runtime
@@ -70,21 +65,12 @@ def main() -> None:
     parser.add_argument("--participants", type=int, default=300)
     parser.add_argument("--repeat", type=int, default=20)
     args = parser.parse_args()
-    admin, name = None, None
-    if args.database:
-        base = make_url(normalize_url(args.database))
-        name = f"zoombot_bench_{uuid_module.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
+    scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
+    url = scratch.url
     settings = load_settings(path=None, environ={}, overrides={
         "database": {"url": url}, "web": {"secret_key": "bench"}, "zoom": {"webhook_secret_token": "bench"}})
     runtime = Runtime.from_settings(settings)
     try:
-        upgrade(runtime.db)
         post = signed_webhook_poster(runtime)
         for body in meeting_bodies(args.participants):
             status, answer = post(json.dumps(body).encode())
@@ -110,10 +96,7 @@ def main() -> None:
               f"(ceiling {CEILING_SECONDS * 1000:.0f} ms, ratio {median / CEILING_SECONDS:.2f})")
     finally:
         runtime.db.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        scratch.drop()
 
 
 if __name__ == "__main__":

@@ -14,19 +14,16 @@ from __future__ import annotations
 
 import argparse
 import random
-import tempfile
 import time
 import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
-from pathlib import Path
 
-from sqlalchemy import create_engine, func, insert, select, text
-from sqlalchemy.engine import make_url
+from sqlalchemy import func, insert, select
 
+from bench.scratch import BenchDatabase
 from zoombot import attendance, hours
 from zoombot.config import HoursSettings
-from zoombot.db import Database, normalize_url
-from zoombot.migrate import upgrade
+from zoombot.db import Database
 from zoombot.models import HoursRecord, ZoomEvent
 
 CEILING_SECONDS = 3.0
@@ -133,19 +130,9 @@ def main() -> None:
     print(f"pure core: {proposals} proposals in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})")
     if args.pure_only:
         return
-    admin, name = None, None
-    if args.database:
-        base = make_url(normalize_url(args.database))
-        name = f"zoombot_bench_{uuid_module.uuid4().hex[:8]}"
-        admin = create_engine(base, isolation_level="AUTOCOMMIT")
-        with admin.connect() as conn:
-            conn.execute(text(f'CREATE DATABASE "{name}"'))
-        url = base.set(database=name).render_as_string(hide_password=False)
-    else:
-        url = f"sqlite:///{Path(tempfile.mkdtemp()) / 'bench.db'}"
-    db = Database(url)
+    scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
+    db = Database(scratch.url)
     try:
-        upgrade(db)
         store(db, bodies)
         from zoombot import meetings
 
@@ -159,10 +146,7 @@ def main() -> None:
               f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})")
     finally:
         db.dispose()
-        if admin is not None:
-            with admin.connect() as conn:
-                conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            admin.dispose()
+        scratch.drop()
 
 
 if __name__ == "__main__":

@@ -20,7 +20,6 @@ import json
 import os
 import statistics
 import sys
-import tempfile
 import threading
 import time
 import uuid as uuid_module
@@ -33,6 +32,7 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from serverproc import ServerProcess, zoombot_env  # noqa: E402
 
+from bench.scratch import DEFAULT_SERVER, BenchDatabase  # noqa: E402
 from webhooks.signature import sign  # noqa: E402
 
 SECRET = "bench-webhook-secret-token"
@@ -162,53 +162,6 @@ def drive(port: int, bodies: list[bytes], connections: int, max_seconds: float, 
     return result
 
 
-class BenchDatabase:
-    """A fresh, migrated database: a PostgreSQL database created here and dropped after, or a SQLite file."""
-
-    def __init__(self, sqlite: bool, server_url: str):
-        from sqlalchemy import create_engine, text
-        from sqlalchemy.engine import make_url
-
-        from zoombot.db import Database, normalize_url
-        from zoombot.migrate import upgrade
-
-        self._text = text
-        self.admin = None
-        if sqlite:
-            self.dir = tempfile.mkdtemp(prefix="zoombot-bench-")
-            self.url = f"sqlite:///{self.dir}/bench.db"
-            self.label = "SQLite (WAL, a fresh file)"
-        else:
-            base = make_url(normalize_url(server_url))
-            self.name = f"zoombot_bench_{os.getpid()}_{uuid_module.uuid4().hex[:6]}"
-            self.admin = create_engine(base, isolation_level="AUTOCOMMIT")
-            with self.admin.connect() as conn:
-                conn.execute(text(f'CREATE DATABASE "{self.name}"'))
-                version = conn.execute(text("SHOW server_version")).scalar()
-            self.url = base.set(database=self.name).render_as_string(hide_password=False)
-            self.label = f"PostgreSQL {version} (a fresh database)"
-        db = Database(self.url)
-        upgrade(db)
-        db.dispose()
-
-    def count_events(self) -> int:
-        from sqlalchemy import create_engine
-
-        from zoombot.db import normalize_url
-
-        engine = create_engine(normalize_url(self.url))
-        with engine.connect() as conn:
-            count = conn.execute(self._text("SELECT count(*) FROM zoom_events")).scalar()
-        engine.dispose()
-        return count
-
-    def drop(self) -> None:
-        if self.admin is not None:
-            with self.admin.connect() as conn:
-                conn.execute(self._text(f'DROP DATABASE IF EXISTS "{self.name}" WITH (FORCE)'))
-            self.admin.dispose()
-
-
 def report(result: Result) -> str:
     return (f"{result.label:<12} {result.rate:>9.1f} {result.percentile(50):>8.1f} {result.percentile(99):>8.1f} "
             f"{result.errors:>7} {result.done:>8}")
@@ -217,8 +170,7 @@ def report(result: Result) -> str:
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--sqlite", action="store_true", help="use a SQLite file instead of PostgreSQL")
-    parser.add_argument("--postgres-url", default=os.environ.get("ZOOMBOT_BENCH_POSTGRES_URL",
-                                                                 "postgresql://postgres@127.0.0.1:5432/postgres"),
+    parser.add_argument("--postgres-url", default=DEFAULT_SERVER,
                         help="PostgreSQL server to create the bench database on (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class, both sides")

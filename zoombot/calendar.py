@@ -17,6 +17,8 @@ from zoneinfo import ZoneInfo
 
 import icalendar
 
+from zoombot.schedule import require_aware
+
 __all__ = ["PRODID", "METHODS", "STATUSES", "event_uid", "build_ics"]
 
 UTC = timezone.utc
@@ -29,13 +31,6 @@ _EMAIL_RE = re.compile(r"^[^\s@<>\"'(),;:\\\[\]]+@[^\s@<>\"'(),;:\\\[\]]+\.[^\s@
 _DOMAIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 
-def _utc(name: str, value: datetime) -> datetime:
-    if not isinstance(value, datetime):
-        raise ValueError(f"{name} must be a datetime")
-    if value.tzinfo is None or value.utcoffset() is None:
-        raise ValueError(f"{name} must be timezone-aware")
-    return value.astimezone(UTC)
-
 
 def event_uid(community_id: int, original_start: datetime, domain: str) -> str:
     """The UID of one occurrence: the same for every update and the cancellation of that occurrence."""
@@ -43,7 +38,7 @@ def event_uid(community_id: int, original_start: datetime, domain: str) -> str:
         raise ValueError(f"community_id must be a non-negative integer, got {community_id!r}")
     if not isinstance(domain, str) or not _DOMAIN_RE.match(domain):
         raise ValueError(f"domain must be a host name such as 'cop.example.org', got {domain!r}")
-    return f"cop-{community_id}-{_utc('original_start', original_start):%Y%m%dT%H%M%SZ}@{domain.lower()}"
+    return f"cop-{community_id}-{require_aware('original_start', original_start):%Y%m%dT%H%M%SZ}@{domain.lower()}"
 
 
 def _email(name: str, value: str) -> str:
@@ -103,7 +98,7 @@ def build_ics(
         raise ValueError("uid must be a non-empty single-line string")
     if isinstance(sequence, bool) or not isinstance(sequence, int) or sequence < 0:
         raise ValueError(f"sequence must be a non-negative integer, got {sequence!r}")
-    start_utc, end_utc = _utc("start", start), _utc("end", end)
+    start_utc, end_utc = require_aware("start", start), require_aware("end", end)
     if end_utc <= start_utc:
         raise ValueError("end must be after start")
     if not isinstance(tzid, str) or not tzid.strip():
@@ -131,7 +126,7 @@ def build_ics(
     event = icalendar.Event()
     event.add("uid", uid)
     event.add("sequence", sequence)
-    event.add("dtstamp", _utc("stamp", stamp))
+    event.add("dtstamp", require_aware("stamp", stamp))
     event.add("dtstart", start_utc.astimezone(zone))
     event.add("dtend", end_utc.astimezone(zone))
     event.add("summary", _text(summary, single_line=True))

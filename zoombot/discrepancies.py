@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Iterable
 
-from zoombot.attendance import MeetingAttendance, Person, normalize_name
+from zoombot.attendance import MeetingAttendance, Person, Who
 
 __all__ = ["find", "KINDS", "describe_seconds"]
 
@@ -32,16 +32,8 @@ def describe_seconds(seconds: int) -> str:
 
 
 def _identity(person: Person) -> set[str]:
-    keys = {person.key}
-    if person.registrant_id:
-        keys.add(f"registrant:{person.registrant_id}")
-    if person.email:
-        keys.add(f"email:{person.email}")
-    if person.user_id:
-        keys.add(f"user:{person.user_id}")
-    if not (person.registrant_id or person.email or person.user_id) and person.name:
-        keys.add(f"name:{normalize_name(person.name)}")
-    return keys
+    own = Who(person.registrant_id, person.email, person.user_id, person.name).own_keys()
+    return {person.key, *(key for key in own if key != "name:")}
 
 
 def _matching(people: Iterable[Person], target: Person) -> list[Person]:

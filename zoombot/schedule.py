@@ -289,7 +289,8 @@ def validate_cadence(cadence: Cadence) -> None:
 # --------------------------------------------------------------------------------------------------
 
 
-def _require_aware(name: str, value: datetime) -> datetime:
+def require_aware(name: str, value: datetime) -> datetime:
+    """`value` in UTC; ValueError naming the argument when it is not an aware datetime."""
     if not isinstance(value, datetime):
         raise ValueError(f"{name} must be a datetime, got {type(value).__name__}")
     if value.tzinfo is None or value.utcoffset() is None:
@@ -343,8 +344,8 @@ def occurrences(cadence: Cadence, window_start: datetime, window_end: datetime) 
     gaps, overlaps and the RRULE choices. ValueError for an invalid rule, zone, duration or a naive window.
     The window is clamped to years 2..9997, so ``datetime.min``/``max`` bounds are safe.
     """
-    window_start = max(_require_aware("window_start", window_start), _EARLIEST)
-    window_end = min(_require_aware("window_end", window_end), _LATEST)
+    window_start = max(require_aware("window_start", window_start), _EARLIEST)
+    window_end = min(require_aware("window_end", window_end), _LATEST)
     tz, first, body, until_ok = _prepare(cadence)
     if window_end <= window_start:
         return []
@@ -390,8 +391,8 @@ def plan_messages(occ: Occurrence, offsets: Offsets) -> list[PlannedMessage]:
     has begun is noise. The follow-up is due ``followup_hours`` after the scheduled end and stays useful
     for FOLLOWUP_LIFETIME after that.
     """
-    start = _require_aware("occ.start", occ.start)
-    end = _require_aware("occ.end", occ.end)
+    start = require_aware("occ.start", occ.start)
+    end = require_aware("occ.end", occ.end)
     followup_due = end + timedelta(hours=offsets.followup_hours)
     return [
         PlannedMessage("facilitator_prep", start - timedelta(days=offsets.facilitator_prep_days), start),
@@ -404,6 +405,6 @@ def plan_messages(occ: Occurrence, offsets: Offsets) -> list[PlannedMessage]:
 
 def is_sendable(msg_due: datetime, msg_expires: datetime, now: datetime) -> bool:
     """True when ``msg_due <= now < msg_expires``: due, and not yet stale."""
-    due = _require_aware("msg_due", msg_due)
-    expires = _require_aware("msg_expires", msg_expires)
-    return due <= _require_aware("now", now) < expires
+    due = require_aware("msg_due", msg_due)
+    expires = require_aware("msg_expires", msg_expires)
+    return due <= require_aware("now", now) < expires

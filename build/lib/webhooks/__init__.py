@@ -1,1 +1,0 @@
-"""The Zoom webhook receiver: verify, store once, dispatch to one small handler per event name."""

@@ -1,3 +1,0 @@
-from zoombot.cli import main
-
-main(prog_name="zoombot")
