@@ -27,7 +27,8 @@ METHODS = ("REQUEST", "CANCEL")
 STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 
 # An address that is safe inside "mailto:" (no spaces, quotes, separators or a second "@").
-_EMAIL_RE = re.compile(r"^[^\s@<>\"'(),;:\\\[\]]+@[^\s@<>\"'(),;:\\\[\]]+\.[^\s@<>\"'(),;:\\\[\]]+$")
+# One "@", nothing that could break out of a property; a dotless domain (zoombot@localhost) is fine.
+_EMAIL_RE = re.compile(r"^[^\s@<>\"'(),;:\\\[\]]+@[^\s@<>\"'(),;:\\\[\]]+$")
 _DOMAIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
 
 

@@ -332,3 +332,11 @@ def test_instants_round_trip_property(start, tzid, minutes):
 def test_invalid_input_is_rejected(overrides):
     with pytest.raises(ValueError):
         ics(**overrides)
+
+
+def test_the_default_sender_address_is_a_usable_organizer():
+    """`[mail] from_address` defaults to zoombot@localhost: invites must build with it."""
+    from zoombot.config import MailSettings
+
+    _, event = parse(ics(organizer_email=MailSettings().from_address))
+    assert str(event["ORGANIZER"]) == f"mailto:{MailSettings().from_address}"
