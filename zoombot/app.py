@@ -9,7 +9,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
 from zoombot import logging_setup
-from zoombot.config import Settings, load_settings
+from zoombot.config import ConfigError, Settings, load_settings
 from zoombot.runtime import Runtime
 
 
@@ -30,7 +30,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
                test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the web app. Under gunicorn: `gunicorn "zoombot.app:create_app()"`."""
     if runtime is None:
-        runtime = Runtime.from_settings(settings or load_settings())
+        try:
+            runtime = Runtime.from_settings(settings or load_settings())
+        except ConfigError as exc:  # under gunicorn: one clear line, not a traceback per worker
+            raise SystemExit(f"zoombot: {exc}") from None
     settings = runtime.settings
     logging_setup.configure(settings)
     app = Flask(__name__, template_folder="staff/templates", static_folder="staff/static",
