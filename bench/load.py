@@ -24,7 +24,7 @@ import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
 
 from bench.scratch import DEFAULT_SERVER, BenchDatabase
-from bench.webhooks import REPO, SECRET, ServerProcess, drive, report, zoom_uuid, zoombot_env
+from bench.webhooks import drive, report, server_pair, zoom_uuid
 
 START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
 
@@ -151,10 +151,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     database = BenchDatabase(args.sqlite, args.postgres_url)
-    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
-    ours = ServerProcess(zoombot_env(database.url, secret=SECRET), **settings)
-    bare = ServerProcess(zoombot_env(database.url, secret=SECRET), app="bench.bare_app:create_app()", **settings)
-    bare.env["PYTHONPATH"] = os.pathsep.join([str(REPO), bare.env.get("PYTHONPATH", "")])
+    ours, bare = server_pair(database, args)
     tag = uuid_module.uuid4().hex[:8]
     try:
         ours.start()

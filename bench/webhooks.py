@@ -162,6 +162,15 @@ def drive(port: int, bodies: list[bytes], connections: int, max_seconds: float, 
     return result
 
 
+def server_pair(database: BenchDatabase, args: argparse.Namespace) -> tuple[ServerProcess, ServerProcess]:
+    """zoombot and the bare Flask ceiling, under the same gunicorn settings, against one database."""
+    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
+    ours = ServerProcess(zoombot_env(database.url, secret=SECRET), **settings)
+    bare = ServerProcess(zoombot_env(database.url, secret=SECRET), app="bench.bare_app:create_app()", **settings)
+    bare.env["PYTHONPATH"] = os.pathsep.join([str(REPO), bare.env.get("PYTHONPATH", "")])
+    return ours, bare
+
+
 def report(result: Result) -> str:
     return (f"{result.label:<12} {result.rate:>9.1f} {result.percentile(50):>8.1f} {result.percentile(99):>8.1f} "
             f"{result.errors:>7} {result.done:>8}")
@@ -183,10 +192,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
 
     database = BenchDatabase(args.sqlite, args.postgres_url)
-    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
-    ours = ServerProcess(zoombot_env(database.url, secret=SECRET), **settings)
-    bare = ServerProcess(zoombot_env(database.url, secret=SECRET), app="bench.bare_app:create_app()", **settings)
-    bare.env["PYTHONPATH"] = os.pathsep.join([str(REPO), bare.env.get("PYTHONPATH", "")])
+    ours, bare = server_pair(database, args)
     sent = 0
     try:
         ours.start()

@@ -15,9 +15,8 @@ from conftest import zoom_event
 from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant, ZoomEvent
 from zoombot.reconcile import due_meetings, reconcile_instance
 from zoombot.zoom_api import ZoomClient, encode_uuid
+from zoom_support import API, zoom_api, zoom_client
 
-API = "https://api.zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 MEETING_ID = "81234567890"
 REPORT_URL = f"{API}/report/meetings/{encode_uuid(UUID)}/participants"
@@ -30,15 +29,13 @@ BOB = {"user_name": "Bob Boyd", "email": "bob@example.org", "user_id": "16778241
 
 @pytest.fixture
 def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, OAUTH, json={"access_token": "tok", "expires_in": 3600})
+    with zoom_api(strict=False) as mock:
         yield mock
 
 
 @pytest.fixture
 def zoom() -> ZoomClient:
-    return ZoomClient(account_id="acct", client_id="cid", client_secret="csecret", api_base_url=API,
-                      oauth_url=OAUTH, max_retries=2, sleep=lambda _s: None)
+    return zoom_client(max_retries=2)
 
 
 def send(post_event, name: str, **fields) -> None:

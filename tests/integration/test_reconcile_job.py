@@ -14,9 +14,8 @@ from jobs.table import JOBS
 from zoombot.models import Lease, Meeting, Participant
 from zoombot.runtime import Runtime
 from zoombot.zoom_api import encode_uuid
+from zoom_support import API, OAUTH, zoom_api
 
-API = "https://api.zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 REPORT_URL = f"{API}/report/meetings/{encode_uuid(UUID)}/participants"
 
@@ -33,8 +32,7 @@ def zoom_runtime(make_settings, clock):
 
 @pytest.fixture
 def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, OAUTH, json={"access_token": "tok", "expires_in": 3600})
+    with zoom_api(strict=False) as mock:
         yield mock
 
 

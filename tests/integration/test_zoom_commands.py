@@ -14,9 +14,8 @@ from zoombot.cli import main
 from zoombot.models import AuditEntry, Community, HoursRecord, Meeting, Occurrence, Participant, ZoomEvent
 from zoombot.runtime import Runtime
 from zoombot.zoom_api import encode_uuid
+from zoom_support import API, OAUTH, zoom_api
 
-API = "https://api.zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
 MEETING_ID = "81234567890"
 AUG, SEP, OCT = "Aug1xAAiAAAAAiAiAiiAii==", "/Sep//2AAiAAAAAiAiAii==", "Oct3xAAiAAAAAiAiAiiAii=="
 UTC = timezone.utc
@@ -42,8 +41,7 @@ def cli(database_url, tmp_path):
 
 @pytest.fixture
 def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=False) as mock:
-        mock.add(responses.POST, OAUTH, json={"access_token": "tok", "expires_in": 3600})
+    with zoom_api(strict=False) as mock:
         yield mock
 
 

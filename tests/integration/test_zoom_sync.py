@@ -11,9 +11,8 @@ from sqlalchemy import select
 from zoombot.models import Community, Occurrence
 from zoombot.zoom_api import ZoomClient, ZoomError
 from zoombot.zoom_sync import create_zoom_meeting, sync_community
+from zoom_support import API, zoom_api, zoom_client
 
-API = "https://api.zoom.test/v2"
-OAUTH = "https://zoom.test/oauth/token"
 UTC = timezone.utc
 OCT = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)   # 2nd Tuesday, 18:30 New York (EDT)
 NOV = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)   # 2nd Tuesday, 18:30 New York (EST)
@@ -26,15 +25,13 @@ def ms(moment: datetime) -> str:
 
 @pytest.fixture
 def rsps():
-    with responses.RequestsMock(assert_all_requests_are_fired=True) as mock:
-        mock.add(responses.POST, OAUTH, json={"access_token": "tok", "expires_in": 3600})
+    with zoom_api(strict=True) as mock:
         yield mock
 
 
 @pytest.fixture
 def zoom() -> ZoomClient:
-    return ZoomClient(account_id="acct", client_id="cid", client_secret="csecret", api_base_url=API,
-                      oauth_url=OAUTH, sleep=lambda _s: None)
+    return zoom_client()
 
 
 def add_community(session, *, rrule="FREQ=MONTHLY;BYDAY=2TU", zoom_meeting_id=None) -> Community:
