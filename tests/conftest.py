@@ -170,6 +170,30 @@ def post_event(client):
     return post
 
 
+@pytest.fixture
+def zoombot_cli(runtime, tmp_path, monkeypatch):
+    """`zoombot_cli(toml)` -> `invoke(*args, input=None)`: the real `zoombot` command against this
+    test's database, through a config file holding `[database] url` and `toml`; `invoke.config` is the
+    file, for tests that add to it. ZOOMBOT_* variables are cleared so the file alone decides."""
+    from click.testing import CliRunner
+
+    from zoombot.cli import main
+
+    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
+        monkeypatch.delenv(key)
+    path = tmp_path / "config.toml"
+
+    def make(toml: str = ""):
+        path.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n{toml}', encoding="utf-8")
+        runner = CliRunner()
+
+        def invoke(*args: str, input: str | None = None):
+            return runner.invoke(main, ["--config", str(path), *args], input=input, catch_exceptions=False)
+        invoke.config = path
+        return invoke
+    return make
+
+
 def free_port() -> int:
     with socket.socket() as s:
         s.bind(("127.0.0.1", 0))

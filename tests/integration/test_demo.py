@@ -1,36 +1,19 @@
 """`zoombot demo`: the marked demo, its past meeting played through the real webhook endpoint."""
-import os
 import re
 from datetime import date, datetime, timezone
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from conftest import zoom_event
 from zoombot import demo
-from zoombot.cli import main
 from zoombot.models import Community, HoursRecord, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent
 from zoombot.passwords import check_password
 
 
 @pytest.fixture
-def config_file(runtime, tmp_path, monkeypatch):
-    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
-        monkeypatch.delenv(key)
-    path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n'
-                    f'[web]\nbase_url = "http://127.0.0.1:8000"\n', encoding="utf-8")
-    return path
-
-
-@pytest.fixture
-def cli(config_file):
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(main, ["--config", str(config_file), *args], input=input, catch_exceptions=False)
-    return invoke
+def cli(zoombot_cli):
+    return zoombot_cli('[web]\nbase_url = "http://127.0.0.1:8000"\n')
 
 
 def passwords(output):
@@ -117,8 +100,8 @@ def test_if_empty_twice_seeds_once(cli, runtime):
     assert counts(runtime) == seeded
 
 
-def test_if_empty_with_zoom_credentials_seeds_nothing(cli, config_file, runtime):
-    config_file.write_text(config_file.read_text() + '[zoom]\naccount_id = "a"\nclient_id = "b"\nclient_secret = "c"\n')
+def test_if_empty_with_zoom_credentials_seeds_nothing(cli, runtime):
+    cli.config.write_text(cli.config.read_text() + '[zoom]\naccount_id = "a"\nclient_id = "b"\nclient_secret = "c"\n')
     result = cli("demo", "--if-empty")
     assert result.exit_code == 0
     assert result.stdout == "demo not seeded: Zoom API credentials are configured (this is a real installation)\n"

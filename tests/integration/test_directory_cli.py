@@ -1,14 +1,11 @@
 """`zoombot community`, `members import` and `staff create` through the real CLI against a real database."""
 import json
-import os
 from datetime import datetime
 
 import pytest
 import responses
-from click.testing import CliRunner
 from sqlalchemy import select
 
-from zoombot.cli import main
 from zoombot.models import Community, Member, Membership, StaffUser
 from zoombot.passwords import check_password
 
@@ -17,24 +14,14 @@ OAUTH = "https://zoom.test/oauth/token"
 
 
 @pytest.fixture
-def config_file(runtime, tmp_path, monkeypatch):
-    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
-        monkeypatch.delenv(key)  # the test's own database, not the one a PostgreSQL run names
-    path = tmp_path / "config.toml"
-    path.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n[schedule]\ntimezone = "America/Chicago"\n'
-                    f'[web]\nsecret_key = "test"\n', encoding="utf-8")
-    return path
+def cli(zoombot_cli):
+    invoke = zoombot_cli('[schedule]\ntimezone = "America/Chicago"\n[web]\nsecret_key = "test"\n')
 
-
-@pytest.fixture
-def cli(config_file):
-    runner = CliRunner()
-
-    def invoke(*args, input=None, extra_config=""):
+    def run(*args, input=None, extra_config=""):
         if extra_config:
-            config_file.write_text(config_file.read_text(encoding="utf-8") + extra_config, encoding="utf-8")
-        return runner.invoke(main, ["--config", str(config_file), *args], input=input, catch_exceptions=False)
-    return invoke
+            invoke.config.write_text(invoke.config.read_text(encoding="utf-8") + extra_config, encoding="utf-8")
+        return invoke(*args, input=input)
+    return run
 
 
 def add_community(cli, name="Infant-Toddler CoP", meeting_id="81234567890", facilitator="Maria@Example.org", *extra):

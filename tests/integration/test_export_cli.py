@@ -2,15 +2,12 @@
 import csv
 import io
 import json
-import os
 from datetime import date, datetime, timezone
 
 import pytest
-from click.testing import CliRunner
 from sqlalchemy import select, update
 
 from conftest import zoom_event
-from zoombot.cli import main
 from zoombot.export import ALL_COLUMNS, export_rows, mark_exported
 from zoombot.models import AuditEntry, Community, HoursRecord, Meeting
 
@@ -23,18 +20,9 @@ BOB = dict(user_id="16790000", user_name="Bob Guest", participant_uuid="BobDevic
 
 
 @pytest.fixture
-def cli(runtime, tmp_path, monkeypatch):
-    for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
-        monkeypatch.delenv(key)
-    config = tmp_path / "config.toml"
+def cli(zoombot_cli):
     # the default zone (for meetings without a community) differs from the community's and from UTC
-    config.write_text(f'[database]\nurl = "{runtime.settings.database.url}"\n'
-                      f'[schedule]\ntimezone = "America/Los_Angeles"\n', encoding="utf-8")
-    runner = CliRunner()
-
-    def invoke(*args, input=None):
-        return runner.invoke(main, ["--config", str(config), *args], input=input, catch_exceptions=False)
-    return invoke
+    return zoombot_cli('[schedule]\ntimezone = "America/Los_Angeles"\n')
 
 
 def play(post_event, events):
