@@ -5,6 +5,7 @@ payload (canonical JSON). A retry of the same delivery has the same key; two dif
 """
 from __future__ import annotations
 
+import functools
 import hashlib
 import json
 import math
@@ -80,8 +81,9 @@ class Event:
         value = self.object.get("uuid")
         return str(value)[:100] if value else None
 
-    @property
+    @functools.cached_property
     def dedupe_key(self) -> str:
+        """Computed once: the hot path and, when it declines, the general path both need it."""
         canonical = json.dumps([self.name, self.event_ts, self.body.get("payload")], sort_keys=True,
                                separators=(",", ":"), ensure_ascii=False)
         return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()  # "\ud800" is valid JSON

@@ -25,14 +25,21 @@ def policy_from(settings: HoursSettings) -> policy_rules.Policy:
                                minimum_minutes=settings.minimum_minutes, cap=settings.cap)
 
 
-def audit(session: Session, *, actor: str, entity: str, entity_id: int | None, action: str,
-          meeting_id: int | None = None, from_value: object = None, to_value: object = None,
-          reason: str | None = None, at: datetime | None = None) -> AuditEntry:
-    entry = AuditEntry(actor=actor, entity=entity, entity_id=entity_id, action=action, meeting_id=meeting_id,
-                       from_value=None if from_value is None else str(from_value),
-                       to_value=None if to_value is None else str(to_value), reason=reason)
+def audit_row(*, actor: str, entity: str, entity_id: int | None, action: str, meeting_id: int | None = None,
+              from_value: object = None, to_value: object = None, reason: str | None = None,
+              at: datetime | None = None) -> dict:
+    """The columns of one audit entry (values shown as text), for one insert or a bulk one."""
+    row = {"actor": actor, "entity": entity, "entity_id": entity_id, "action": action, "meeting_id": meeting_id,
+           "from_value": None if from_value is None else str(from_value),
+           "to_value": None if to_value is None else str(to_value), "reason": reason}
     if at is not None:
-        entry.at = at
+        row["at"] = at
+    return row
+
+
+def audit(session: Session, **fields) -> AuditEntry:
+    """Record who changed what, when, from what, to what and why (fields: see `audit_row`)."""
+    entry = AuditEntry(**audit_row(**fields))
     session.add(entry)
     return entry
 
@@ -86,9 +93,9 @@ def _create(session: Session, rows: list[dict], now: datetime, reason: str) -> N
         return
     ids = session.scalars(insert(HoursRecord).returning(HoursRecord.id, sort_by_parameter_order=True), rows).all()
     session.execute(insert(AuditEntry), [
-        {"actor": SYSTEM, "entity": "hours_record", "entity_id": record_id, "action": "created",
-         "meeting_id": row["meeting_id"], "from_value": None, "to_value": f"{row['hours']} h", "reason": reason,
-         "at": now} for record_id, row in zip(ids, rows)])
+        audit_row(actor=SYSTEM, entity="hours_record", entity_id=record_id, action="created",
+                  meeting_id=row["meeting_id"], to_value=f"{row['hours']} h", reason=reason, at=now)
+        for record_id, row in zip(ids, rows)])
 
 
 def _update(session: Session, record: HoursRecord, seconds: int, proposed: Decimal, member_id: int | None,

@@ -10,14 +10,14 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
 
 from zoombot import agenda, agenda_store, outbox
 from zoombot.models import Agenda as AgendaRow, Community, Occurrence, OutboxMessage, ParkingLotItem
 from zoombot.records import audit
 from zoombot.staff import add_nav_link
-from zoombot.staff.auth import current_user, login_required, require_community, visible_community_ids
+from zoombot.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
 from zoombot.staff.csrf import protect
 
 bp = Blueprint("agendas", __name__, url_prefix="/staff", template_folder="templates")
@@ -27,10 +27,6 @@ add_nav_link("Outbox", "agendas.outbox_page")
 
 PAST = timedelta(days=31)
 AHEAD = timedelta(days=120)
-
-
-def _runtime():
-    return current_app.extensions["zoombot"]
 
 
 def _occurrence(session, occurrence_id: int) -> tuple[Occurrence, Community]:
@@ -43,8 +39,8 @@ def _occurrence(session, occurrence_id: int) -> tuple[Occurrence, Community]:
 @bp.get("/agendas/")
 @login_required
 def index():
-    now = _runtime().now()
-    with _runtime().db.begin() as session:
+    now = runtime().now()
+    with runtime().db.begin() as session:
         visible = visible_community_ids(session, current_user())
         query = (select(Occurrence, Community).join(Community, Community.id == Occurrence.community_id)
                  .where(Occurrence.start > now - PAST, Occurrence.start < now + AHEAD)
@@ -78,10 +74,10 @@ def resource_lines(resources) -> str:
 @bp.route("/agendas/<int:occurrence_id>", methods=["GET", "POST"])
 @login_required
 def edit(occurrence_id: int):
-    runtime = _runtime()
-    now = runtime.now()
+    rt = runtime()
+    now = rt.now()
     user = current_user()
-    with runtime.db.begin() as session:
+    with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
         row = agenda_store.ensure_draft(session, occurrence, now)
         shown = agenda_store.current(session, occurrence, now)
@@ -109,17 +105,17 @@ def edit(occurrence_id: int):
 @bp.post("/agendas/<int:occurrence_id>/parking-lot")
 @login_required
 def add_parking_lot_item(occurrence_id: int):
-    runtime = _runtime()
+    rt = runtime()
     text = " ".join(request.form.get("text", "").split())[:1000]
-    with runtime.db.begin() as session:
+    with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
         if text:
             item = ParkingLotItem(community_id=community.id, text=text, raised_occurrence_id=occurrence.id,
-                                  created_at=runtime.now())
+                                  created_at=rt.now())
             session.add(item)
             session.flush()
             audit(session, actor=current_user().email, entity="parking_lot_item", entity_id=item.id,
-                  action="added", at=runtime.now())
+                  action="added", at=rt.now())
             flash("Added to the parking lot.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")
 
@@ -127,17 +123,17 @@ def add_parking_lot_item(occurrence_id: int):
 @bp.post("/agendas/<int:occurrence_id>/parking-lot/<int:item_id>/close")
 @login_required
 def close_parking_lot_item(occurrence_id: int, item_id: int):
-    runtime = _runtime()
-    with runtime.db.begin() as session:
+    rt = runtime()
+    with rt.db.begin() as session:
         _occurrence(session, occurrence_id)
         item = session.get(ParkingLotItem, item_id)
         if item is None:
             abort(404)
         require_community(session, item.community_id)
         if item.closed_at is None:
-            item.closed_at = runtime.now()
+            item.closed_at = rt.now()
             audit(session, actor=current_user().email, entity="parking_lot_item", entity_id=item.id,
-                  action="closed", at=runtime.now())
+                  action="closed", at=rt.now())
             flash("Parking-lot item closed.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")
 
@@ -145,11 +141,11 @@ def close_parking_lot_item(occurrence_id: int, item_id: int):
 @bp.get("/outbox")
 @login_required
 def outbox_page():
-    runtime = _runtime()
+    rt = runtime()
     show = request.args.get("status", "problems")
     statuses = {"problems": ("failed",), "pending": ("pending", "sending"), "sent": ("sent",),
                 "skipped": ("skipped",)}.get(show, ("failed",))
-    with runtime.db.begin() as session:
+    with rt.db.begin() as session:
         visible = visible_community_ids(session, current_user())
         query = (select(OutboxMessage, Occurrence, Community)
                  .join(Occurrence, Occurrence.id == OutboxMessage.occurrence_id)
@@ -161,7 +157,7 @@ def outbox_page():
         rows = [{"id": m.id, "kind": m.kind, "recipient": m.recipient, "status": m.status, "due_at": m.due_at,
                  "expires_at": m.expires_at, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
                  "sent_at": m.sent_at, "last_error": m.last_error, "community": c.name, "timezone": c.timezone,
-                 "meeting": occ.start, "retryable": m.status in ("failed", "pending") and m.expires_at > runtime.now()}
+                 "meeting": occ.start, "retryable": m.status in ("failed", "pending") and m.expires_at > rt.now()}
                 for m, occ, c in session.execute(query)]
     return render_template("agendas/outbox.html", rows=rows, show=show)
 
@@ -169,15 +165,15 @@ def outbox_page():
 @bp.post("/outbox/<int:message_id>/retry")
 @login_required
 def retry_message(message_id: int):
-    runtime = _runtime()
-    with runtime.db.begin() as session:
+    rt = runtime()
+    with rt.db.begin() as session:
         message = session.get(OutboxMessage, message_id)
         if message is None:
             abort(404)
         require_community(session, session.get(Occurrence, message.occurrence_id).community_id)
-        if outbox.retry(session, message_id, runtime.now()):
+        if outbox.retry(session, message_id, rt.now()):
             audit(session, actor=current_user().email, entity="outbox", entity_id=message_id, action="retry",
-                  at=runtime.now())
+                  at=rt.now())
             flash("The message will be sent on the next run of the sender.")
         else:
             flash("This message can no longer be sent (already sent, or its meeting has started).", "error")

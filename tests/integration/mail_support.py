@@ -17,7 +17,8 @@ from sqlalchemy import select
 from conftest import free_port
 from jobs.runner import run_once
 from jobs.table import JOBS
-from zoombot.models import Community, Member, Membership, OutboxMessage
+from zoombot import directory
+from zoombot.models import Community, OutboxMessage
 from zoombot.runtime import Runtime
 
 JOIN_URL = "https://zoom.us/j/81234567890?pwd=abc"
@@ -139,12 +140,7 @@ def add_community(runtime, *, name="Infant-Toddler CoP", start=datetime(2026, 11
         s.flush()
         people = [(facilitator, "facilitator")] + [(m, "member") for m in members]
         for (person, address), role in people:
-            member = s.scalar(select(Member).where(Member.email == address))
-            if member is None:
-                member = Member(name=person, email=address)
-                s.add(member)
-                s.flush()
-            s.add(Membership(community_id=community.id, member_id=member.id, role=role))
+            directory.set_membership(s, community.id, directory.ensure_member(s, address, name=person).id, role)
         return community.id
 
 

@@ -8,7 +8,8 @@ from datetime import datetime
 from sqlalchemy import select
 
 from conftest import zoom_event
-from zoombot.models import Community, Meeting, Member, Membership, StaffUser
+from zoombot import directory
+from zoombot.models import Community, Meeting, Member, StaffUser
 from zoombot.passwords import hash_password
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
@@ -33,12 +34,7 @@ def add_community(runtime, name: str, zoom_id: str | None, *, members=(), facili
         s.add(community)
         s.flush()
         for (person, email), role in [(m, "member") for m in members] + [(f, "facilitator") for f in facilitators]:
-            member = s.scalar(select(Member).where(Member.email == email))
-            if member is None:
-                member = Member(name=person, email=email)
-                s.add(member)
-                s.flush()
-            s.add(Membership(community_id=community.id, member_id=member.id, role=role))
+            directory.set_membership(s, community.id, directory.ensure_member(s, email, name=person).id, role)
         return community.id
 
 
