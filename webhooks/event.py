@@ -6,12 +6,13 @@ payload (canonical JSON). A retry of the same delivery has the same key; two dif
 from __future__ import annotations
 
 import functools
-import hashlib
 import json
 import math
 from collections.abc import Mapping  # not typing.Mapping: its isinstance() is several times slower
 from dataclasses import dataclass
 from typing import Any
+
+from zoombot.event_identity import event_key
 
 
 class BadPayload(Exception):
@@ -84,9 +85,7 @@ class Event:
     @functools.cached_property
     def dedupe_key(self) -> str:
         """Computed once: the hot path and, when it declines, the general path both need it."""
-        canonical = json.dumps([self.name, self.event_ts, self.body.get("payload")], sort_keys=True,
-                               separators=(",", ":"), ensure_ascii=False)
-        return hashlib.sha256(canonical.encode("utf-8", "surrogatepass")).hexdigest()  # "\ud800" is valid JSON
+        return event_key(self.name, self.event_ts, self.body.get("payload"))
 
 
 def _non_finite(token: str):

@@ -10,11 +10,10 @@ new. No I/O here.
 """
 from __future__ import annotations
 
-import hashlib
-import json
 from typing import Any, Mapping
 
 from zoombot.attendance import REPORT_EVENT
+from zoombot.event_identity import event_key
 
 __all__ = ["REPORT_EVENT", "ENDED_EVENT", "ROW_FIELDS", "participant_event", "ended_event", "dedupe_key",
            "is_unavailable", "UNAVAILABLE_CODES"]
@@ -66,10 +65,8 @@ def ended_event(meeting_id: str, meeting_uuid: str, details: Mapping[str, Any]) 
 
 
 def dedupe_key(body: Mapping[str, Any]) -> str:
-    """sha256 of the canonical JSON of (event, event_ts, payload): the same scheme as webhook events."""
-    canonical = json.dumps([body.get("event"), body.get("event_ts"), body.get("payload")], sort_keys=True,
-                           separators=(",", ":"), ensure_ascii=False)
-    return hashlib.sha256(canonical.encode("utf-8")).hexdigest()
+    """The stored event's key (`zoombot.event_identity`), as for a webhook delivery."""
+    return event_key(body.get("event"), body.get("event_ts"), body.get("payload"))
 
 
 def is_unavailable(status: int | None, code: int | None) -> bool:

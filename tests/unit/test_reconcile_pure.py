@@ -175,3 +175,11 @@ def test_dedupe_key_follows_the_webhook_scheme():
 
     body = zoom_report.participant_event("1", "u==", ROW)
     assert zoom_report.dedupe_key(body) == Event.from_json(body).dedupe_key
+
+
+def test_a_report_row_with_a_lone_surrogate_has_a_key_like_a_webhook_event():
+    """"\\ud800" is valid JSON; Zoom may send it in a display name, in a report as in a webhook."""
+    from webhooks.event import Event
+
+    body = zoom_report.participant_event("1", "u==", {**ROW, "name": "Ana \ud800"})
+    assert zoom_report.dedupe_key(body) == Event.from_json(body).dedupe_key
