@@ -37,17 +37,11 @@ def _postgres_url() -> str | None:
     return url if url.startswith(("postgresql", "postgres:")) else None
 
 
-@pytest.fixture(scope="session")
-def database_template(tmp_path_factory) -> str:
-    """A migrated database for the whole run: a SQLite file to copy, or a fresh PostgreSQL database."""
-    server_url = _postgres_url()
-    if server_url is None:
-        path = tmp_path_factory.mktemp("template") / "template.db"
-        db = Database(f"sqlite:///{path}")
-        upgrade(db)
-        db.dispose()
-        yield str(path)
-        return
+LOCAL_POSTGRES = os.environ.get("ZOOMBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
+
+
+def _scratch_postgres_database(server_url: str):
+    """A fresh, migrated PostgreSQL database on that server; dropped when the generator is closed."""
     base = make_url(normalize_url(server_url))
     name = f"zoombot_test_{os.getpid()}_{uuid_module.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -63,19 +57,53 @@ def database_template(tmp_path_factory) -> str:
     admin.dispose()
 
 
+def _emptied(postgres_url: str) -> str:
+    engine = create_engine(postgres_url)
+    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
+    with engine.begin() as conn:
+        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
+    engine.dispose()
+    return postgres_url
+
+
+@pytest.fixture(scope="session")
+def database_template(tmp_path_factory) -> str:
+    """A migrated database for the whole run: a SQLite file to copy, or a fresh PostgreSQL database."""
+    server_url = _postgres_url()
+    if server_url is None:
+        path = tmp_path_factory.mktemp("template") / "template.db"
+        db = Database(f"sqlite:///{path}")
+        upgrade(db)
+        db.dispose()
+        yield str(path)
+        return
+    yield from _scratch_postgres_database(server_url)
+
+
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean database for this test."""
     if database_template.startswith("postgresql"):
-        engine = create_engine(database_template)
-        tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-        with engine.begin() as conn:
-            conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-        engine.dispose()
-        return database_template
+        return _emptied(database_template)
     path = tmp_path / "zoombot.db"
     shutil.copyfile(database_template, path)
     return f"sqlite:///{path}"
+
+
+@pytest.fixture(scope="session")
+def postgres_template(database_template: str) -> str:
+    """The run's PostgreSQL database: the suite's own on a PostgreSQL run, else one on the local server."""
+    if database_template.startswith("postgresql"):
+        yield database_template
+        return
+    yield from _scratch_postgres_database(LOCAL_POSTGRES)
+
+
+@pytest.fixture
+def postgres_url(postgres_template: str) -> str:
+    """A clean PostgreSQL database for this test whatever the suite runs on: for what only PostgreSQL
+    does (the webhook group commit), so that it is tested in every run."""
+    return _emptied(postgres_template)
 
 
 @pytest.fixture

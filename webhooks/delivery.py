@@ -31,7 +31,7 @@ def deliver(runtime: Runtime, router: Router, event: Event) -> str:
     """
     now = runtime.now()
     if participant_events.stored_is_enough_while_open(event, router):
-        if store_while_meeting_open(runtime.db, event, now=now) is not None:
+        if store_while_meeting_open(runtime.db, event, now=now):
             return "stored"
     with runtime.db.begin() as session:
         handled = router.handles(event.name)

@@ -54,12 +54,12 @@ class Event:
             event_ts = 0
         return cls(name=name, event_ts=event_ts, body=body)
 
-    @property
+    @functools.cached_property  # read several times per delivery; an Event never changes
     def payload(self) -> Mapping[str, Any]:
         payload = self.body.get("payload")
         return payload if isinstance(payload, Mapping) else {}
 
-    @property
+    @functools.cached_property
     def object(self) -> Mapping[str, Any]:
         obj = self.payload.get("object")
         return obj if isinstance(obj, Mapping) else {}

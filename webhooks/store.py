@@ -3,12 +3,17 @@ from __future__ import annotations
 
 import functools
 import json
+import threading
+import weakref
+from collections.abc import Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, literal, select
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 
 from webhooks.event import Event
+from webhooks.group_commit import GroupCommit
 from zoombot.db import Database, dialect_insert_for, insert_ignoring_conflict
 from zoombot.models import Meeting, ZoomEvent
 
@@ -26,37 +31,90 @@ def store_event(session: Session, event: Event, *, now: datetime, status: str,
                                     ["dedupe_key"])
 
 
-def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> int | None:
+def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bool:
     """The hot path for an event whose handler has nothing to do while its meeting has not ended:
-    insert it, in one statement that commits on its own, only if that meeting exists and is open.
+    insert it, committed on its own, only if that meeting exists and is open.
 
-    Returns the new id; None when nothing was inserted (meeting unknown or ended, or a redelivery), and
-    the caller then takes the general path. The meeting row is read FOR SHARE: a concurrent
-    meeting.ended (which updates that row before it reads the events) either sees this event or makes
-    this statement see the meeting ended.
+    True when it was inserted; False when not (meeting unknown or ended, or a redelivery), and the
+    caller then takes the general path. The meeting row is read FOR SHARE: a concurrent meeting.ended
+    (which updates that row before it reads the events) either sees this event or makes this insert
+    see the meeting ended.
 
-    On PostgreSQL this is one round trip on the driver's own connection (autocommit, no BEGIN/COMMIT,
-    no SAVEPOINT, no ORM): this path carries nearly every delivery, and the general one costs about
-    eight round trips and several times the CPU (see bench/webhooks.py).
+    On PostgreSQL, deliveries that arrive together in a process share one INSERT and one commit on a
+    connection of their own (group commit; see OpenMeetingWriter). This path carries nearly every
+    delivery, and the general one costs about eight round trips and several times the CPU.
     """
-    row = _row(event, now=now, status="processed", source="webhook")
     if db.is_sqlite:  # local calls, no round trips to save: an ordinary short transaction
         with db.engine.begin() as conn:
-            return conn.execute(_sqlite_open_meeting_insert(), row).scalar()
-    row["body"] = json.dumps(row["body"], separators=(",", ":"))  # ASCII, as SQLAlchemy's JSON type writes it
-    with db.driver_autocommit() as connection:
-        found = connection.execute(_POSTGRESQL_OPEN_MEETING_INSERT, row).fetchone()
-    return found[0] if found else None
+            row = _row(event, now=now, status="processed", source="webhook")
+            return conn.execute(_sqlite_open_meeting_insert(), row).scalar() is not None
+    return OpenMeetingWriter.of(db).submit((event, now))
 
 
-_POSTGRESQL_OPEN_MEETING_INSERT = """
+class OpenMeetingWriter:
+    """The process's writer for the PostgreSQL hot path: a group commit (webhooks.group_commit) whose
+    leader, one caller at a time, runs the batch on a connection kept for it (zoombot.db's
+    DedicatedConnection: autocommit, so a statement is its own transaction, with no pool checkout,
+    no BEGIN/COMMIT round trips and no SQLAlchemy work per statement)."""
+
+    _writers: weakref.WeakKeyDictionary[Database, OpenMeetingWriter] = weakref.WeakKeyDictionary()
+    _writers_lock = threading.Lock()
+
+    def __init__(self, db: Database):
+        self.connection = db.dedicated_connection()
+        self.group = GroupCommit(self.insert_batch)
+        self.submit = self.group.submit
+
+    @classmethod
+    def of(cls, db: Database) -> OpenMeetingWriter:
+        """The writer for `db` in this process, made on first use."""
+        writer = cls._writers.get(db)
+        if writer is None:
+            with cls._writers_lock:
+                writer = cls._writers.get(db) or cls._writers.setdefault(db, cls(db))
+        return writer
+
+    def insert_batch(self, deliveries: Sequence[tuple[Event, datetime]]) -> list[bool | DBAPIError]:
+        """One INSERT and one commit for the batch: for each delivery, whether it went in. When the
+        database refuses the batch for what is in it (not for being unreachable), each row is tried
+        alone, so a row it cannot take fails by itself instead of failing every delivery beside it."""
+        params: list = []
+        for event, now in deliveries:
+            params += (event.dedupe_key, event.name, event.event_ts, now, event.account_id, event.meeting_id,
+                       event.meeting_uuid, json.dumps(event.body, separators=(",", ":")))  # ASCII, as SQLAlchemy's JSON
+        try:
+            inserted = {key for (key,) in self.connection.execute(_batch_insert_sql(len(deliveries)), params)}
+        except DBAPIError as exc:
+            if len(deliveries) == 1 or exc.connection_invalidated:
+                raise
+            return [self._alone(delivery) for delivery in deliveries]
+        results = []
+        for event, _ in deliveries:  # an event twice in one batch (a redelivery racing it) went in once
+            results.append(event.dedupe_key in inserted)
+            inserted.discard(event.dedupe_key)
+        return results
+
+    def _alone(self, delivery: tuple[Event, datetime]) -> bool | DBAPIError:
+        try:
+            return self.insert_batch([delivery])[0]
+        except DBAPIError as exc:
+            return exc
+
+
+@functools.cache
+def _batch_insert_sql(size: int) -> str:
+    """The insert for `size` rows; each size is one prepared statement on the server."""
+    values = ",\n       ".join(["(%s, %s, %s::bigint, %s::timestamptz, %s, %s, %s, %s)"] * size)
+    return f"""
 INSERT INTO zoom_events (dedupe_key, event, event_ts, source, received_at, account_id, meeting_id,
                          meeting_uuid, body, status)
-SELECT %(dedupe_key)s, %(event)s, %(event_ts)s, %(source)s, %(received_at)s, %(account_id)s, %(meeting_id)s,
-       %(meeting_uuid)s::varchar, %(body)s::json, %(status)s
-WHERE EXISTS (SELECT 1 FROM meetings WHERE uuid = %(meeting_uuid)s::varchar AND status <> 'ended' FOR SHARE)
+SELECT v.dedupe_key, v.event, v.event_ts, 'webhook', v.received_at, v.account_id, v.meeting_id,
+       v.meeting_uuid, v.body::json, 'processed'
+FROM (VALUES {values})
+     AS v (dedupe_key, event, event_ts, received_at, account_id, meeting_id, meeting_uuid, body)
+WHERE EXISTS (SELECT 1 FROM meetings m WHERE m.uuid = v.meeting_uuid AND m.status <> 'ended' FOR SHARE OF m)
 ON CONFLICT (dedupe_key) DO NOTHING
-RETURNING id
+RETURNING dedupe_key
 """
 
 

@@ -7,6 +7,7 @@ of failing half-way with "database is locked".
 from __future__ import annotations
 
 import contextlib
+import os
 import select as select_module
 from pathlib import Path
 from typing import Any, Iterator
@@ -46,17 +47,31 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
 
 
 def _discard_if_closed_by_server(dbapi_connection, _record, _proxy) -> None:
-    """A pre-ping without the round trip. An idle pooled connection has nothing to read; once the server
-    has closed it (restart, terminated backend, idle timeout) its socket is readable (the FATAL notice,
-    or end of file), so the pool discards it and checks out another. Saves a round trip per request."""
+    """A pre-ping without the round trip (see _closed_by_server): the pool discards such a connection and
+    checks out another. Saves a round trip per request."""
+    if _closed_by_server(dbapi_connection):
+        raise DisconnectionError("connection closed by the server while idle in the pool")
+
+
+def _closed_by_server(dbapi_connection) -> bool:
+    """An idle connection has nothing to read; once the server has closed it (restart, terminated
+    backend, idle timeout) its socket is readable (the FATAL notice, or end of file)."""
     poller = select_module.poll()
     try:
         poller.register(dbapi_connection.fileno(), select_module.POLLIN | select_module.POLLERR | select_module.POLLHUP)
         ready = poller.poll(0)
     except (OSError, ValueError):
         ready = True
-    if ready or dbapi_connection.closed:
-        raise DisconnectionError("connection closed by the server while idle in the pool")
+    return bool(ready) or dbapi_connection.closed
+
+
+def _detached(engine: Engine) -> Any:
+    """A new driver connection made by the engine's pool (URL, connect arguments and hooks), then taken
+    out of it: the pool no longer counts, resets or closes it."""
+    pooled = engine.raw_connection()
+    connection = pooled.driver_connection
+    pooled.detach()
+    return connection
 
 
 def _configure_sqlite(engine: Engine) -> None:
@@ -82,34 +97,9 @@ class Database:
         self.url = normalize_url(url)
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
+        self.is_sqlite = is_sqlite(self.engine)
+        self._dedicated: list[DedicatedConnection] = []
 
-    @property
-    def is_sqlite(self) -> bool:
-        return is_sqlite(self.engine)
-
-    @contextlib.contextmanager
-    def driver_autocommit(self) -> Iterator[Any]:
-        """The driver's own connection from the pool, in autocommit (each statement its own transaction:
-        no BEGIN/COMMIT round trips) and without SQLAlchemy's per-statement work; for the webhook hot
-        path. Driver errors come out as SQLAlchemy's DBAPIError subclasses, like everywhere else."""
-        error = self.engine.dialect.dbapi.Error
-        try:
-            pooled = self.engine.raw_connection()
-        except error as exc:
-            raise DBAPIError.instance(None, None, exc, error) from exc
-        try:
-            connection = pooled.driver_connection
-            connection.autocommit = True
-            try:
-                yield connection
-            finally:
-                connection.autocommit = False
-        except error as exc:
-            pooled.invalidate()  # whatever broke, this connection does not go back to the pool
-            raise DBAPIError.instance(None, None, exc, error, hide_parameters=True,
-                                      connection_invalidated=True) from exc
-        finally:
-            pooled.close()
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Session]:
@@ -121,8 +111,62 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
+    def dedicated_connection(self) -> DedicatedConnection:
+        """A connection of its own, kept out of the pool (see DedicatedConnection); dispose() closes it."""
+        connection = DedicatedConnection(self.engine)
+        self._dedicated.append(connection)
+        return connection
+
     def dispose(self) -> None:
+        for connection in self._dedicated:
+            connection.close()
         self.engine.dispose()
+
+
+class DedicatedConnection:
+    """One driver connection kept out of the pool, in autocommit, for one caller at a time (the leader of
+    the webhook group commit): each statement is its own transaction, with no BEGIN/COMMIT round trips,
+    no pool checkout or reset, and no SQLAlchemy work per statement. Made on first use from the engine
+    (same URL and connect hooks); checked for a server-side close before each use, like the pool's
+    checkout; dropped once broken. Driver errors come out as SQLAlchemy's DBAPIError, like everywhere else,
+    with `connection_invalidated` telling a lost connection from a refused statement. Never used across
+    a fork: a child makes its own.
+    """
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Any = None
+        self._cursor: Any = None
+        self._pid = 0
+
+    def execute(self, sql: str, params: Any) -> list[tuple]:
+        """Run one statement and return its rows."""
+        error = self.engine.dialect.dbapi.Error
+        try:
+            cursor = self._live_cursor()
+            return cursor.execute(sql, params).fetchall()
+        except error as exc:
+            broken = self._connection is None or self._connection.closed or self._connection.broken
+            if broken:
+                self.close()
+            raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True,
+                                      connection_invalidated=broken) from exc
+
+    def _live_cursor(self) -> Any:
+        if self._connection is not None and (self._pid != os.getpid() or _closed_by_server(self._connection)):
+            self.close()
+        if self._connection is None:
+            self._connection = _detached(self.engine)
+            self._connection.autocommit = True
+            self._cursor = self._connection.cursor()
+            self._pid = os.getpid()
+        return self._cursor
+
+    def close(self) -> None:
+        connection, self._connection, self._cursor = self._connection, None, None
+        if connection is not None and self._pid == os.getpid():  # a forked child must not end its parent's session
+            with contextlib.suppress(Exception):
+                connection.close()
 
 
 def insert_ignoring_conflict(session: Session, model, values: dict, conflict: list[str]):

@@ -1,0 +1,89 @@
+"""Group commit: concurrent callers in one process share one database round trip and one commit.
+
+A caller that finds no batch in flight leads: it takes every request queued so far (its own first) and
+runs them as one batch; callers that arrive meanwhile queue, and the first of them leads the next batch
+once this one is done. Nobody waits for a timer: a lone caller runs at once, in a batch of one, and
+under load a batch holds what arrived during the previous one. Each caller gets its own result, or the
+exception its batch raised. Why: on PostgreSQL the fixed costs of a statement and of a commit's WAL
+flush dwarf a small row's; shared, they are paid once per batch instead of once per delivery.
+"""
+from __future__ import annotations
+
+import threading
+from collections.abc import Callable, Sequence
+from typing import Generic, TypeVar
+
+T = TypeVar("T")
+R = TypeVar("R")
+
+
+class _Ticket(Generic[T, R]):
+    __slots__ = ("item", "wake", "lead", "result", "error")
+
+    def __init__(self, item: T):
+        self.item = item
+        self.wake = threading.Lock()
+        self.wake.acquire()  # released when the result is in, or when this caller is to lead
+        self.lead = False
+        self.result: R | None = None
+        self.error: BaseException | None = None
+
+    def outcome(self) -> R:
+        if self.error is not None:
+            raise self.error
+        if isinstance(self.result, BaseException):
+            raise self.result
+        return self.result  # type: ignore[return-value]
+
+
+class GroupCommit(Generic[T, R]):
+    """`submit(item)` returns `run(batch)[i]` for its item, batching concurrent calls.
+
+    `run` gets between 1 and `max_batch` items and returns one result per item, in order. A result that
+    is an exception is raised to that item's caller alone; when `run` itself raises, every caller in
+    the batch gets the exception.
+    """
+
+    def __init__(self, run: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64):
+        if max_batch < 1:
+            raise ValueError("max_batch must be at least 1")
+        self._run = run
+        self._max_batch = max_batch
+        self._lock = threading.Lock()
+        self._queue: list[_Ticket[T, R]] = []
+        self._leading = False  # a batch is in flight; when False the queue is empty
+
+    def submit(self, item: T) -> R:
+        ticket: _Ticket[T, R] = _Ticket(item)
+        with self._lock:
+            self._queue.append(ticket)
+            follow, self._leading = self._leading, True
+        if follow:
+            ticket.wake.acquire()
+            if not ticket.lead:
+                return ticket.outcome()
+        self._lead()
+        return ticket.outcome()
+
+    def _lead(self) -> None:
+        """Run one batch (the leader's own ticket first), wake its callers, hand over to the next."""
+        with self._lock:
+            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+        try:
+            results = self._run([ticket.item for ticket in batch])
+            if len(results) != len(batch):
+                raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
+            for ticket, result in zip(batch, results):
+                ticket.result = result
+        except BaseException as exc:  # noqa: BLE001 - each caller re-raises it in its own thread
+            for ticket in batch:
+                ticket.error = exc
+        finally:  # whatever happened, nobody is left waiting
+            with self._lock:
+                successor = self._queue[0] if self._queue else None
+                self._leading = successor is not None
+            for ticket in batch[1:]:  # batch[0] is this leader, which is not waiting
+                ticket.wake.release()
+            if successor is not None:
+                successor.lead = True
+                successor.wake.release()
