@@ -183,7 +183,7 @@ def main(argv: list[str] | None = None) -> int:
                         help="PostgreSQL server to create the bench database on (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2)
     parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class, both sides")
-    parser.add_argument("--threads", type=int, default=4, help="gunicorn threads per worker, both sides")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker, both sides")
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--events", type=int, default=6000, help="events per side")
     parser.add_argument("--warmup", type=int, default=400, help="requests per side before measuring")

@@ -18,13 +18,13 @@ R = TypeVar("R")
 
 
 class _Ticket(Generic[T, R]):
-    __slots__ = ("item", "wake", "lead", "result", "error")
+    __slots__ = ("item", "wake", "batch", "result", "error")
 
     def __init__(self, item: T):
         self.item = item
         self.wake = threading.Lock()
-        self.wake.acquire()  # released when the result is in, or when this caller is to lead
-        self.lead = False
+        self.wake.acquire()  # released when the result is in, or when this caller is to lead `batch`
+        self.batch: list[_Ticket[T, R]] | None = None
         self.result: R | None = None
         self.error: BaseException | None = None
 
@@ -41,7 +41,7 @@ class GroupCommit(Generic[T, R]):
 
     `run` gets between 1 and `max_batch` items and returns one result per item, in order. A result that
     is an exception is raised to that item's caller alone; when `run` itself raises, every caller in
-    the batch gets the exception.
+    the batch gets the exception. One batch runs at a time, so `run` may keep one connection.
     """
 
     def __init__(self, run: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64):
@@ -50,25 +50,25 @@ class GroupCommit(Generic[T, R]):
         self._run = run
         self._max_batch = max_batch
         self._lock = threading.Lock()
-        self._queue: list[_Ticket[T, R]] = []
-        self._leading = False  # a batch is in flight; when False the queue is empty
+        self._queue: list[_Ticket[T, R]] = []  # callers waiting for the next batch; empty when none runs
+        self._running = False
 
     def submit(self, item: T) -> R:
         ticket: _Ticket[T, R] = _Ticket(item)
         with self._lock:
-            self._queue.append(ticket)
-            follow, self._leading = self._leading, True
-        if follow:
-            ticket.wake.acquire()
-            if not ticket.lead:
-                return ticket.outcome()
-        self._lead()
+            if self._running:
+                self._queue.append(ticket)
+            else:
+                self._running = True
+                ticket.batch = [ticket]
+        if ticket.batch is None:
+            ticket.wake.acquire()  # until our batch is done, or we are handed one to lead
+        if ticket.batch is not None:
+            self._lead(ticket.batch)
         return ticket.outcome()
 
-    def _lead(self) -> None:
-        """Run one batch (the leader's own ticket first), wake its callers, hand over to the next."""
-        with self._lock:
-            batch, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+    def _lead(self, batch: list[_Ticket[T, R]]) -> None:
+        """Run one batch (this leader's ticket first), wake its callers, hand the next one over."""
         try:
             results = self._run([ticket.item for ticket in batch])
             if len(results) != len(batch):
@@ -79,11 +79,11 @@ class GroupCommit(Generic[T, R]):
             for ticket in batch:
                 ticket.error = exc
         finally:  # whatever happened, nobody is left waiting
-            with self._lock:
-                successor = self._queue[0] if self._queue else None
-                self._leading = successor is not None
+            with self._lock:  # batches are made here, under the lock, so no caller is in two
+                following, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+                self._running = bool(following)
             for ticket in batch[1:]:  # batch[0] is this leader, which is not waiting
                 ticket.wake.release()
-            if successor is not None:
-                successor.lead = True
-                successor.wake.release()
+            if following:
+                following[0].batch = following
+                following[0].wake.release()

@@ -119,14 +119,19 @@ def test_max_batch_must_be_positive():
 @settings(max_examples=40, deadline=None)
 @given(callers=st.integers(1, 24), max_batch=st.integers(1, 8), failing=st.sets(st.integers(0, 23), max_size=5))
 def test_every_item_runs_once_and_each_caller_gets_its_own_result(callers, max_batch, failing):
-    """Whatever the interleaving: each item is in exactly one batch, no batch is over the limit, and each
-    caller gets the result computed for its own item (or its own item's exception)."""
-    seen, lock = [], threading.Lock()
+    """Whatever the interleaving: each item is in exactly one batch, no batch is over the limit, one
+    batch runs at a time, and each caller gets the result computed for its own item (or its own item's
+    exception)."""
+    seen, lock, running, peak = [], threading.Lock(), [0], [0]
 
     def run(items):
         with lock:
             seen.append(list(items))
+            running[0] += 1
+            peak[0] = max(peak[0], running[0])
         threading.Event().wait(0.0005)  # a round trip's worth of time, so that others queue meanwhile
+        with lock:
+            running[0] -= 1
         return [KeyError(item) if item in failing else item * 10 for item in items]
 
     group = GroupCommit(run, max_batch=max_batch)
@@ -139,3 +144,4 @@ def test_every_item_runs_once_and_each_caller_gets_its_own_result(callers, max_b
     flat = [item for batch in seen for item in batch]
     assert sorted(flat) == list(range(callers))
     assert all(1 <= len(batch) <= max_batch for batch in seen)
+    assert peak == [1]
