@@ -6,6 +6,7 @@ meeting) for review instead.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
 
@@ -15,7 +16,7 @@ from sqlalchemy.orm import Session
 from zoombot import hours as policy_rules
 from zoombot.attendance import MeetingAttendance
 from zoombot.config import HoursSettings
-from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant
+from zoombot.models import AuditEntry, HoursRecord, Meeting
 
 SYSTEM = "system"
 
@@ -50,41 +51,46 @@ def training_window(meeting: Meeting):
     return None
 
 
-def sync_records(session: Session, meeting: Meeting, result: MeetingAttendance, settings: HoursSettings,
-                 now: datetime, *, reason: str) -> None:
-    """Create or update this meeting's records from its attendance (after `refresh_participants`)."""
+def sync_records(session: Session, meetings: Sequence[tuple[Meeting, MeetingAttendance, Mapping[str, int | None]]],
+                 settings: HoursSettings, now: datetime, *, reason: str) -> None:
+    """Create or update these meetings' records from their attendance and their participants' matched
+    members (as `meetings.refresh` wrote them): the existing records of all of them are read in one
+    query, and the new ones written in two statements."""
+    if not meetings:
+        return
     policy = policy_from(settings)
-    scheduled = meeting.scheduled_minutes * 60 if meeting.scheduled_minutes else None
-    window = training_window(meeting)
-    members = dict(session.execute(select(Participant.identity_key, Participant.member_id)
-                                   .where(Participant.meeting_id == meeting.id)).all())
-    existing = {(r.participant_key, r.kind): r for r in
-                session.scalars(select(HoursRecord).where(HoursRecord.meeting_id == meeting.id))}
-    wanted: set[tuple[str, str]] = set()
+    existing_by_meeting: dict[int, dict[tuple[str, str], HoursRecord]] = {m.id: {} for m, _, _ in meetings}
+    for record in session.scalars(select(HoursRecord).where(HoursRecord.meeting_id.in_(list(existing_by_meeting)))):
+        existing_by_meeting[record.meeting_id][(record.participant_key, record.kind)] = record
     created: list[dict] = []
-    for person in result.people.values():
-        proposals = policy_rules.propose(person.spans(), policy, scheduled_seconds=scheduled,
-                                         meeting_seconds=result.live_seconds, training_window=window)
-        for proposal in proposals:
-            key = (person.key, proposal.kind)
-            wanted.add(key)
-            record = existing.get(key)
-            if record is None:
-                created.append({"meeting_id": meeting.id, "participant_key": person.key,
-                                "member_id": members.get(person.key), "kind": proposal.kind,
-                                "attended_seconds": proposal.attended_seconds, "proposed_hours": proposal.hours,
-                                "hours": proposal.hours, "status": "pending", "flagged": False,
-                                "created_at": now, "updated_at": now})
-            else:
-                _update(session, record, proposal.attended_seconds, proposal.hours, members.get(person.key),
-                        now, reason)
+    for meeting, result, members in meetings:
+        scheduled = meeting.scheduled_minutes * 60 if meeting.scheduled_minutes else None
+        window = training_window(meeting)
+        existing = existing_by_meeting[meeting.id]
+        wanted: set[tuple[str, str]] = set()
+        for person in result.people.values():
+            proposals = policy_rules.propose(person.spans(), policy, scheduled_seconds=scheduled,
+                                             meeting_seconds=result.live_seconds, training_window=window)
+            for proposal in proposals:
+                key = (person.key, proposal.kind)
+                wanted.add(key)
+                record = existing.get(key)
+                if record is None:
+                    created.append({"meeting_id": meeting.id, "participant_key": person.key,
+                                    "member_id": members.get(person.key), "kind": proposal.kind,
+                                    "attended_seconds": proposal.attended_seconds, "proposed_hours": proposal.hours,
+                                    "hours": proposal.hours, "status": "pending", "flagged": False,
+                                    "created_at": now, "updated_at": now})
+                else:
+                    _update(session, record, proposal.attended_seconds, proposal.hours, members.get(person.key),
+                            now, reason)
+        for key, record in existing.items():
+            if key not in wanted:
+                _vanished(session, record, now, reason)
+        meeting.needs_review = meeting.needs_review or any(r.flagged for r in existing.values())
+        if meeting.records_built_at is None:
+            meeting.records_built_at = now
     _create(session, created, now, reason)
-    for key, record in existing.items():
-        if key not in wanted:
-            _vanished(session, record, now, reason)
-    meeting.needs_review = meeting.needs_review or any(r.flagged for r in existing.values())
-    if meeting.records_built_at is None:
-        meeting.records_built_at = now
 
 
 def _create(session: Session, rows: list[dict], now: datetime, reason: str) -> None:

@@ -119,3 +119,31 @@ def test_rebuild_is_idempotent(cli, meeting, runtime):
     assert cli("attendance", "rebuild").exit_code == 0
     assert cli("attendance", "rebuild").exit_code == 0
     assert snapshot(runtime) == before
+
+
+def test_rebuild_in_chunks_gives_what_the_events_gave_one_meeting_at_a_time(cli, post_event, runtime, monkeypatch):
+    """Five meeting instances, a member matched by e-mail in each, rebuilt two meetings at a time (the
+    statewide rebuild shares its statements across a chunk): the same meetings, participants and records
+    as the deliveries built meeting by meeting at `meeting.ended`."""
+    from zoombot import directory, meetings
+
+    with runtime.db.begin() as session:
+        directory.ensure_member(session, "bob@example.org", name="Bob Bell")
+    for n in range(5):
+        uuid = f"chunk{n}AAiAAAAAiAiAiiAii=="
+        for body in [zoom_event("meeting_started", meeting_uuid=uuid),
+                     zoom_event("participant_joined", meeting_uuid=uuid),
+                     zoom_event("participant_joined", join_time=f"2026-10-13T22:4{n}:00Z", meeting_uuid=uuid, **BOB),
+                     zoom_event("participant_left", leave_time=f"2026-10-13T23:5{n}:00Z", meeting_uuid=uuid, **BOB),
+                     zoom_event("meeting_ended", meeting_uuid=uuid)]:
+            assert post_event(body).status_code == 200
+    before = snapshot(runtime)
+    assert len(before[2]) == 5 and len(before[1]) == 10
+    assert {r[-1] for r in before[1] if r[1] == "email:bob@example.org"} != {None}  # matched to the member
+    with runtime.db.begin() as session:
+        session.execute(delete(Meeting))
+    monkeypatch.setattr(meetings, "REBUILD_CHUNK", 2)
+    result = cli("attendance", "rebuild")
+    assert result.exit_code == 0, result.output
+    assert "rebuilt 5 meeting instances" in result.stdout
+    assert snapshot(runtime) == before
