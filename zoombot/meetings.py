@@ -141,8 +141,8 @@ def refresh(session: Session, meetings: Sequence[Meeting], now: datetime, *,
         if live:
             meeting.started_at = min(live[0][0], meeting.started_at or live[0][0])
         refreshed[meeting.id] = Refreshed(result, members)
-    if rows:  # one bulk statement for all the meetings' participants
-        session.execute(insert(Participant), rows)
+    if rows:  # one bulk statement for all the meetings' participants (table-level: no ORM bookkeeping)
+        session.execute(insert(Participant.__table__), rows)
     session.flush()
     return refreshed
 

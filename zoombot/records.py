@@ -94,14 +94,18 @@ def sync_records(session: Session, meetings: Sequence[tuple[Meeting, MeetingAtte
 
 
 def _create(session: Session, rows: list[dict], now: datetime, reason: str) -> None:
-    """New pending records and their "created" audit entries, in two bulk statements."""
+    """New pending records and their "created" audit entries, in two bulk statements (table-level: the
+    ORM's per-row bookkeeping and ordered RETURNING would cost a rebuild more than the database does)."""
     if not rows:
         return
-    ids = session.scalars(insert(HoursRecord).returning(HoursRecord.id, sort_by_parameter_order=True), rows).all()
-    session.execute(insert(AuditEntry), [
-        audit_row(actor=SYSTEM, entity="hours_record", entity_id=record_id, action="created",
-                  meeting_id=row["meeting_id"], to_value=f"{row['hours']} h", reason=reason, at=now)
-        for record_id, row in zip(ids, rows)])
+    records = HoursRecord.__table__
+    ids = {(meeting_id, key, kind): record_id for record_id, meeting_id, key, kind in session.execute(
+        insert(records).returning(records.c.id, records.c.meeting_id, records.c.participant_key, records.c.kind),
+        rows)}
+    session.execute(insert(AuditEntry.__table__), [
+        audit_row(actor=SYSTEM, entity="hours_record", entity_id=ids[row["meeting_id"], row["participant_key"], row["kind"]],
+                  action="created", meeting_id=row["meeting_id"], to_value=f"{row['hours']} h", reason=reason, at=now)
+        for row in rows])
 
 
 def _update(session: Session, record: HoursRecord, seconds: int, proposed: Decimal, member_id: int | None,
