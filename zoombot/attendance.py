@@ -15,6 +15,8 @@ Events may come in any order and any number of times: everything is sorted and u
 """
 from __future__ import annotations
 
+import functools
+
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -34,13 +36,18 @@ def parse_time(value: Any) -> datetime | None:
     """Zoom's ISO 8601 times ("2026-10-13T22:30:10Z") -> aware UTC; anything else -> None."""
     if not value or not isinstance(value, str):
         return None
+    return _parse_time(value)
+
+
+
+def _parse_time(value: str) -> datetime | None:
     try:
-        parsed = datetime.fromisoformat(value.replace("Z", "+00:00"))
+        parsed = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=timezone.utc)
-    return parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=timezone.utc)
+    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 def normalize_name(name: str) -> str:
@@ -51,6 +58,8 @@ def _text(p: dict[str, Any], key: str) -> str:
     value = p.get(key)
     if value is None or value == "":
         return ""
+    if type(value) is str and value.isascii():  # nearly always: the short way
+        return value.strip()
     value = value if isinstance(value, str) else str(value)
     if not value.isascii():  # JSON may carry lone surrogates ("\ud800"), which no database column can store
         value = value.encode("utf-8", "replace").decode("utf-8")
@@ -91,6 +100,9 @@ class Who(NamedTuple):
         return f"name:{normalize_name(self.name)}" if self.name else "name:"
 
 
+_NOBODY = Who()
+
+
 class Signal(NamedTuple):
     """One attendance fact from one event. `kind`: start, end (the meeting), join, leave, span."""
 
@@ -104,8 +116,8 @@ class Signal(NamedTuple):
     is_host: bool = False
 
     def sort_key(self) -> tuple:
-        return (self.at, _ORDER.get(self.kind, 9), self.until or self.at, self.device,
-                self.who.strong_keys() if self.who else [], self.who.name if self.who else "", self.source)
+        return (self.at, _ORDER.get(self.kind, 9), self.until or self.at, self.device, self.who or _NOBODY,
+                self.source)
 
 
 def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
@@ -244,8 +256,9 @@ def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callabl
         if ra != rb:
             parent[max(ra, rb)] = min(ra, rb)
 
+    own_keys = functools.lru_cache(maxsize=None)(Who.own_keys)  # each person's events repeat their Who
     for who in whos:
-        keys = who.own_keys()
+        keys = own_keys(who)
         find(keys[0])
         for k in keys[1:]:
             link(keys[0], k)
@@ -259,7 +272,7 @@ def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callabl
               for root, nodes in members.items()}
 
     def resolve(who: Who) -> str:
-        keys = who.own_keys()
+        keys = own_keys(who)
         return next((chosen[find(k)] for k in keys if k in parent), keys[0])
     return resolve
 
