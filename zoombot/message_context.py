@@ -67,6 +67,8 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
                                                          Membership.member_id == row.member_id)) if member else None
     if member is None or membership is None:
         return Skip("no longer a member of this community")
+    if community.is_demo or member.is_demo:  # fictional people at example.org (zoombot demo): planned, shown, never sent
+        return Skip("demo data: never mailed")
     if membership.unsubscribed_at is not None:
         return Skip("unsubscribed")
     if row.kind == "facilitator_prep" and membership.role != "facilitator":

@@ -1,11 +1,12 @@
 """`zoombot demo`: the marked demo, its past meeting played through the real webhook endpoint."""
 import re
-from datetime import date, datetime, timezone
+from datetime import date, datetime, timedelta, timezone
 
 import pytest
 from sqlalchemy import func, select
 
 from conftest import zoom_event
+from mail_support import smtp  # noqa: F401 - fixture
 from zoombot import demo
 from zoombot.models import Community, HoursRecord, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent
 from zoombot.passwords import check_password
@@ -166,3 +167,39 @@ def test_demo_events_are_in_time_order_and_bracketed_by_start_and_end():
     assert names.count("meeting.participant_joined") == 10 and names.count("meeting.participant_left") == 9
     assert "meeting.participant_joined_waiting_room" in names and "meeting.participant_admitted" in names
     assert demo.demo_events(start, uuid="u==") == events  # a pure function of its inputs
+
+
+def test_the_demo_communitys_messages_are_planned_and_shown_but_never_mailed(make_settings, clock, smtp):
+    """The scheduler plans the demo community's invites like any others (staff see them in the outbox),
+    and the sender marks them skipped instead of handing fictional addresses to a real SMTP server; a real
+    community's invites beside them go out."""
+    from mail_support import add_community, mail_settings, run_jobs
+    from zoombot.models import OutboxMessage
+    from zoombot.runtime import Runtime
+
+    runtime = Runtime.from_settings(make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 40}))
+    runtime.clock = clock
+    try:
+        demo.seed(runtime)
+        add_community(runtime, name="Real CoP", start=datetime(2026, 11, 12, 18, 30), zoom_id="81299990000",
+                      rrule="FREQ=MONTHLY;BYDAY=2TH")
+        received = []
+        start = clock()
+        for day in range(0, 36, 5):  # five weeks of scheduler passes: invites, agendas, reminders fall due
+            clock.set(start + timedelta(days=day))
+            run_jobs(runtime)
+            received += smtp.take()
+        with runtime.db.begin() as s:
+            rows = [(m.recipient, m.status, m.last_error, m.due_at) for m in s.scalars(select(OutboxMessage))]
+            demo_addresses = {m.email for m in s.scalars(select(Member).where(Member.is_demo.is_(True)))}
+    finally:
+        runtime.db.dispose()
+    demo_rows = [r for r in rows if r[0] in demo_addresses]
+    due = [r for r in demo_rows if r[3] <= clock()]
+    assert due and {status for _, status, _, _ in due} == {"skipped"}  # none sent, none retried or failed
+    reasons = {error for _, _, error, _ in due}
+    assert "demo data: never mailed" in reasons and reasons <= {"demo data: never mailed",
+                                                                "expired before it could be sent"}
+    assert all(status == "pending" for _, status, _, at in demo_rows if at > clock())
+    sent_to = {address for message in received for address in message.to}
+    assert sent_to and not sent_to & demo_addresses
