@@ -2,6 +2,7 @@
 import click
 
 from zoombot.commands import pass_runtime
+from zoombot.migrate import pending
 from zoombot.migrate import upgrade as apply_migrations
 
 
@@ -14,5 +15,7 @@ def db() -> None:
 @pass_runtime(check_schema=False)
 def upgrade(runtime) -> None:
     """Apply every migration not yet applied (safe to run again)."""
+    missing = pending(runtime.db)
     apply_migrations(runtime.db)
-    click.echo("database is up to date")
+    click.echo(f"applied {', '.join(missing)}: the database is up to date" if missing
+               else "the database was already up to date")
