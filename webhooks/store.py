@@ -88,8 +88,6 @@ class OpenMeetingWriter:
         except DBAPIError as exc:
             if len(deliveries) == 1 or exc.connection_invalidated:
                 raise
-            inserted = None
-        if inserted is None:
             return [self._alone(delivery) for delivery in deliveries]
         results = []
         for event, _ in deliveries:  # an event twice in one batch (a redelivery racing it) went in once

@@ -16,7 +16,6 @@ Events may come in any order and any number of times: everything is sorted and u
 from __future__ import annotations
 
 import functools
-
 from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
@@ -36,11 +35,6 @@ def parse_time(value: Any) -> datetime | None:
     """Zoom's ISO 8601 times ("2026-10-13T22:30:10Z") -> aware UTC; anything else -> None."""
     if not value or not isinstance(value, str):
         return None
-    return _parse_time(value)
-
-
-
-def _parse_time(value: str) -> datetime | None:
     try:
         parsed = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
     except ValueError:

@@ -67,7 +67,7 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
                                                          Membership.member_id == row.member_id)) if member else None
     if member is None or membership is None:
         return Skip("no longer a member of this community")
-    if community.is_demo or member.is_demo:  # fictional people at example.org (zoombot demo): planned, shown, never sent
+    if community.is_demo or member.is_demo:  # zoombot demo's fictional people: planned and shown, never sent
         return Skip("demo data: never mailed")
     if membership.unsubscribed_at is not None:
         return Skip("unsubscribed")

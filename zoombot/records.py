@@ -103,8 +103,9 @@ def _create(session: Session, rows: list[dict], now: datetime, reason: str) -> N
         insert(records).returning(records.c.id, records.c.meeting_id, records.c.participant_key, records.c.kind),
         rows)}
     session.execute(insert(AuditEntry.__table__), [
-        audit_row(actor=SYSTEM, entity="hours_record", entity_id=ids[row["meeting_id"], row["participant_key"], row["kind"]],
-                  action="created", meeting_id=row["meeting_id"], to_value=f"{row['hours']} h", reason=reason, at=now)
+        audit_row(actor=SYSTEM, entity="hours_record", action="created", meeting_id=row["meeting_id"],
+                  entity_id=ids[row["meeting_id"], row["participant_key"], row["kind"]],
+                  to_value=f"{row['hours']} h", reason=reason, at=now)
         for row in rows])
 
 

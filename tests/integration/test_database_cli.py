@@ -19,6 +19,7 @@ def test_upgrade_says_what_it_applied_then_that_nothing_was_left(tmp_path, monke
     assert upgrade() == "the database was already up to date\n"
     db = Database(url)
     try:
-        assert {"zoom_events", "meetings", "hours_records", "alembic_version"} <= set(inspect(db.engine).get_table_names())
+        tables = set(inspect(db.engine).get_table_names())
+        assert {"zoom_events", "meetings", "hours_records", "alembic_version"} <= tables
     finally:
         db.dispose()
