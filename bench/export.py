@@ -1,11 +1,12 @@
-"""Hours export speed: `export_rows` + CSV + JSON over 60 000 records; ceiling 1 s for rows + CSV.
+"""Hours export speed: `export_rows` + CSV + JSON over 60 000 credit lines; ceiling 1 s for rows + CSV.
 
     python -m bench.export                                   # a temporary SQLite file
     python -m bench.export --database postgresql://postgres@127.0.0.1:5432/postgres   # a fresh database there
     python -m bench.export --records 120000 --participants 300
 
-Seeds communities, members, meetings, derived participants and hours records directly (bulk inserts; the
-export reads tables, not events), half of the participants matched to members, then times each stage
+Seeds communities, members, sessions with one meeting each, derived participants and credit lines directly
+(bulk inserts; the export reads tables, not events), half of the participants matched to members, then
+times each stage
 (best of --repeat) and prints the figures and the ratio to the ceiling.
 """
 from __future__ import annotations
@@ -21,7 +22,7 @@ from bench.scratch import BenchDatabase
 from zoombot.config import load_settings
 from zoombot.db import Database
 from zoombot.export import export_rows, to_csv, to_json
-from zoombot.models import Community, HoursRecord, Meeting, Member, Participant
+from zoombot.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
 CEILING_SECONDS = 1.0
 
@@ -36,23 +37,32 @@ def seed(db: Database, records: int, per_meeting: int) -> None:
                                       for i in range(10)])
         s.execute(insert(Member), [{"name": f"Member {i}", "email": f"m{i}@example.org", "registry_id": f"R-{i}",
                                     "is_demo": False} for i in range(per_meeting)])
+        s.execute(insert(CreditSession), [{
+            "key": f"c{m % 10 + 1}:{(start + timedelta(days=7 * m)).date().isoformat()}", "community_id": m % 10 + 1,
+            "zoom_meeting_id": f"8{m % 10:010d}", "local_date": (start + timedelta(days=7 * m)).date(), "topic": "",
+            "status": "ended", "started_at": start + timedelta(days=7 * m), "scheduled_minutes": 120,
+            "scheduled_start": start + timedelta(days=7 * m), "ended_at": start + timedelta(days=7 * m, hours=2),
+            "needs_review": False, "is_demo": False} for m in range(meetings)])
         s.execute(insert(Meeting), [{"uuid": f"bench-{m}==", "zoom_meeting_id": f"8{m % 10:010d}", "community_id": m % 10 + 1,
-                                     "status": "ended", "started_at": start + timedelta(days=7 * m),
+                                     "session_id": m + 1, "status": "ended", "started_at": start + timedelta(days=7 * m),
                                      "scheduled_start": start + timedelta(days=7 * m), "scheduled_minutes": 120,
                                      "ended_at": start + timedelta(days=7 * m, hours=2), "discrepancies": [],
-                                     "needs_review": False, "is_demo": False} for m in range(meetings)])
-        participants, hours = [], []
+                                     "is_demo": False} for m in range(meetings)])
+        participants, lines = [], []
         for m in range(meetings):
             for p in range(per_meeting):
                 key = f"email:p{p}@example.org"
-                participants.append({"meeting_id": m + 1, "identity_key": key, "name": f"Participant {p}",
+                participants.append({"session_id": m + 1, "identity_key": key, "name": f"Participant {p}",
                                      "email": f"p{p}@example.org", "intervals": [], "attended_seconds": 5400,
-                                     "member_id": p + 1 if p % 2 else None, "is_host": False, "devices": 1})
-                hours.append({"meeting_id": m + 1, "participant_key": key, "member_id": p + 1 if p % 2 else None,
-                              "kind": "growth", "attended_seconds": 5400, "proposed_hours": Decimal("1.50"),
-                              "hours": Decimal("1.50"), "status": ("pending", "approved")[p % 2], "flagged": False})
+                                     "member_id": p + 1 if p % 2 else None, "is_host": False, "devices": 1,
+                                     "rejoins": 0})
+                lines.append({"session_id": m + 1, "participant_key": key, "member_id": p + 1 if p % 2 else None,
+                              "attended_seconds": 5400, "training_attended_seconds": 0,
+                              "proposed_growth_hours": Decimal("1.50"), "proposed_training_hours": Decimal("0"),
+                              "growth_hours": Decimal("1.50"), "training_hours": Decimal("0"), "adjusted": False,
+                              "segments": [], "status": ("pending", "approved")[p % 2], "flagged": False})
         s.execute(insert(Participant), participants)
-        s.execute(insert(HoursRecord), hours)
+        s.execute(insert(CreditLine), lines)
 
 
 def timed(repeat: int, func):
@@ -85,10 +95,10 @@ def main() -> None:
         csv_s, csv_text = timed(args.repeat, lambda: to_csv(rows))
         json_s, _ = timed(args.repeat, lambda: to_json(rows))
         total = rows_s + csv_s
-        print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} records "
+        print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} rows "
               f"({args.participants} per meeting), best of {args.repeat}")
         print(f"  export_rows          {rows_s * 1000:8.1f} ms")
-        print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} records)")
+        print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} rows)")
         print(f"  to_csv               {csv_s * 1000:8.1f} ms  ({len(csv_text) / 1e6:.1f} MB)")
         print(f"  to_json              {json_s * 1000:8.1f} ms")
         print(f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"

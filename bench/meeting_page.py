@@ -23,7 +23,7 @@ from sqlalchemy import select
 from bench.scratch import BenchDatabase
 from zoombot.app import create_app, signed_webhook_poster
 from zoombot.config import load_settings
-from zoombot.models import Meeting, StaffUser
+from zoombot.models import CreditSession, StaffUser
 from zoombot.passwords import hash_password
 from zoombot.runtime import Runtime
 
@@ -77,7 +77,7 @@ def main() -> None:
             assert status == 200 and answer["status"] == "stored", (status, answer)
         with runtime.db.begin() as session:
             session.add(StaffUser(email="bench@example.org", password_hash=hash_password(PASSWORD), role="staff"))
-            meeting_id = session.scalar(select(Meeting.id))
+            session_id = session.scalar(select(CreditSession.id))
         client = create_app(runtime=runtime).test_client()
         token = re.search(r'name="csrf_token" value="([^"]+)"', client.get("/staff/login").get_data(as_text=True))[1]
         login = client.post("/staff/login", data={"email": "bench@example.org", "password": PASSWORD,
@@ -86,12 +86,12 @@ def main() -> None:
         times = []
         for _ in range(args.repeat + 1):
             started = time.perf_counter()
-            page = client.get(f"/staff/meetings/{meeting_id}")
+            page = client.get(f"/staff/sessions/{session_id}")
             times.append(time.perf_counter() - started)
             assert page.status_code == 200 and f"Participant {args.participants - 1}" in page.get_data(as_text=True)
         times = times[1:]  # the first render compiles templates
         median = statistics.median(times)
-        print(f"meeting page, {args.participants} participants ({runtime.db.engine.dialect.name}): "
+        print(f"session page, {args.participants} participants ({runtime.db.engine.dialect.name}): "
               f"median {median * 1000:.0f} ms, worst {max(times) * 1000:.0f} ms, {len(page.data) // 1024} KiB "
               f"(ceiling {CEILING_SECONDS * 1000:.0f} ms, ratio {median / CEILING_SECONDS:.2f})")
     finally:

@@ -1,4 +1,4 @@
-"""Building a statewide year of hours records: 200 communities x 12 meetings x 25 participants.
+"""Building a statewide year of credit lines: 200 communities x 12 sessions x 25 participants.
 
     python -m bench.records                      # pure core + rebuild through a temporary SQLite file
     python -m bench.records --database postgresql://postgres@127.0.0.1:5432/postgres
@@ -6,9 +6,9 @@
 
 About 240 000 events: each meeting has its start and end, and each participant joins and leaves, some
 rejoin, some use two devices, some wait in the waiting room first. Two figures, each against the 3 s
-ceiling: the pure core (events -> attendance -> proposed hours, no I/O), and `zoombot attendance
-rebuild` over the same events stored in a real database (load events, compute, write participants and
-records, audit entries included).
+ceiling: the pure core (events -> session attendance -> credit lines, no I/O), and `zoombot attendance
+rebuild` over the same events stored in a real database (load events, place instances in sessions,
+compute, write participants and lines, audit entries included).
 """
 from __future__ import annotations
 
@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, insert, select
 
 from bench.scratch import BenchDatabase
-from zoombot import attendance, hours
-from zoombot.config import HoursSettings
+from zoombot import attendance, credit, hours
+from zoombot.config import load_settings
 from zoombot.db import Database
-from zoombot.models import HoursRecord, ZoomEvent
+from zoombot.models import CreditLine, ZoomEvent
 
 CEILING_SECONDS = 3.0
 COMMUNITIES, MEETINGS, PARTICIPANTS = 200, 12, 25
@@ -92,19 +92,20 @@ def year_of_events(seed: int = 7) -> list[dict]:
 
 
 def pure_build(bodies: list[dict]) -> int:
-    """Events -> attendance -> proposals, for every meeting; returns the number of proposals."""
+    """Events -> session attendance -> credit lines, for every session; returns the number of lines."""
     by_meeting: dict[str, list[attendance.Signal]] = {}
     for body in bodies:
         uuid = body["payload"]["object"]["uuid"]
         by_meeting.setdefault(uuid, []).extend(attendance.signals_from_event(body["event"], body))
     policy = hours.Policy()
-    proposals = 0
-    for signals in by_meeting.values():
-        result = attendance.compute(signals)
+    lines = 0
+    for uuid, signals in by_meeting.items():
+        result = attendance.compute_session({uuid: attendance.Instance(signals)})
+        facts = credit.Session(tuple(result.live), 7200)
         for person in result.people.values():
-            proposals += len(hours.propose(person.spans(), policy, scheduled_seconds=7200,
-                                           meeting_seconds=result.live_seconds))
-    return proposals
+            credit.line(person.spans(), policy, facts)
+            lines += 1
+    return lines
 
 
 def store(db: Database, bodies: list[dict]) -> None:
@@ -125,9 +126,9 @@ def main() -> None:
     bodies = year_of_events()
     print(f"{len(bodies)} events, {COMMUNITIES * MEETINGS} meetings, {COMMUNITIES * MEETINGS * PARTICIPANTS} people")
     started = time.perf_counter()
-    proposals = pure_build(bodies)
+    lines = pure_build(bodies)
     pure = time.perf_counter() - started
-    print(f"pure core: {proposals} proposals in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})")
+    print(f"pure core: {lines} lines in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})")
     if args.pure_only:
         return
     scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
@@ -138,11 +139,11 @@ def main() -> None:
 
         started = time.perf_counter()
         with db.begin() as session:
-            count = meetings.rebuild(session, HoursSettings(), datetime.now(timezone.utc))
+            count = meetings.rebuild(session, load_settings(environ={}), datetime.now(timezone.utc))
         full = time.perf_counter() - started
         with db.begin() as session:
-            records = session.scalar(select(func.count(HoursRecord.id)))
-        print(f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} records in {full:.2f} s "
+            records = session.scalar(select(func.count(CreditLine.id)))
+        print(f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} lines in {full:.2f} s "
               f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})")
     finally:
         db.dispose()

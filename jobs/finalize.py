@@ -1,4 +1,4 @@
-"""The finalizer: meetings whose `meeting.ended` never came are closed, so their hours records appear.
+"""The finalizer: meetings whose `meeting.ended` never came are closed, so their credit lines appear.
 
 A meeting is stale when nothing was heard of it for `[zoom] finalize_after_hours` past its scheduled
 end. It ends at the last sign of presence (its last stored event) or its scheduled end, whichever is
@@ -30,7 +30,7 @@ def finalize_meetings(runtime: Runtime) -> int:
     with runtime.db.begin() as session:
         for meeting in meetings.stale_meetings(session, now, after):
             meetings.mark_ended(meeting, None, end_of(session, meeting, now), by="finalizer")
-            meetings.attendance_changed(session, meeting, runtime.settings.hours, now,
+            meetings.attendance_changed(session, meeting, runtime.settings, now,
                                         reason="finalized: no meeting.ended received")
             finalized += 1
     return finalized

@@ -1,9 +1,9 @@
-"""The retention job: strip personal data from meetings whose records are settled and old enough.
+"""The retention job: strip personal data from sessions whose credit lines are settled and old enough.
 
-The rules are `zoombot.retention` (pure); this shell loads one meeting at a time, applies the plan,
-re-derives the participants from the stripped events and checks that every person kept exactly the
-attendance (and member) they had, under their new pseudonym, before committing. A meeting that would
-change is rolled back and reported, never half-stripped. Running it again changes nothing.
+The rules are `zoombot.retention` (pure); this shell loads one session (all its Zoom instances) at a time,
+applies the plan, re-derives the participants from the stripped events and checks that every person kept
+exactly the attendance (and member) they had, under their new pseudonym, before committing. A session that
+would change is rolled back and reported, never half-stripped. Running it again changes nothing.
 """
 from __future__ import annotations
 
@@ -16,29 +16,30 @@ from sqlalchemy.orm import Session
 
 from zoombot import meetings, retention
 from zoombot.db import insert_ignoring_conflict
-from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent
-from zoombot.records import SYSTEM, audit
+from zoombot.models import (AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias,
+                            ParticipantMerge, ZoomEvent)
+from zoombot.audit import SYSTEM, audit
 from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.retention")
 SECRET_NAME = "retention_pseudonym_key"
-BATCH = 25  # meetings per run: short transactions; the next run continues
+BATCH = 25  # sessions per run: short transactions; the next run continues
 
 
 class RetentionMismatch(Exception):
-    """Stripping a meeting would have changed someone's attendance; nothing of it was stored."""
+    """Stripping a session would have changed someone's attendance; nothing of it was stored."""
 
 
 @dataclass
 class Summary:
-    meetings: int = 0
+    sessions: int = 0
     events: int = 0
     orphan_events: int = 0
     failed: list[int] = field(default_factory=list)
 
 
 def strip_due(runtime: Runtime) -> Summary:
-    """The job: every due meeting (in batches), then events that belong to no meeting instance."""
+    """The job: every due session (in batches), then events that belong to no meeting instance."""
     settings = runtime.settings.retention
     summary = Summary()
     if not settings.enabled:
@@ -47,81 +48,87 @@ def strip_due(runtime: Runtime) -> Summary:
     cutoff = now - timedelta(days=settings.days)
     secret = runtime.instance_secret(SECRET_NAME)
     with runtime.db.begin() as session:
-        candidates = list(session.scalars(select(Meeting.id).where(
-            Meeting.status == "ended", Meeting.ended_at.is_not(None), Meeting.ended_at <= cutoff,
-            exists().where(ZoomEvent.meeting_uuid == Meeting.uuid, ZoomEvent.redacted_at.is_(None)),
-            ~exists().where(HoursRecord.meeting_id == Meeting.id, or_(
-                HoursRecord.status == "pending",
-                and_(HoursRecord.status == "approved", HoursRecord.exported_at.is_(None)))),
-        ).order_by(Meeting.ended_at).limit(BATCH)))
-    for meeting_id in candidates:
+        candidates = list(session.scalars(select(CreditSession.id).where(
+            CreditSession.status == "ended", CreditSession.ended_at.is_not(None), CreditSession.ended_at <= cutoff,
+            exists().where(Meeting.session_id == CreditSession.id, ZoomEvent.meeting_uuid == Meeting.uuid,
+                           ZoomEvent.redacted_at.is_(None)),
+            ~exists().where(CreditLine.session_id == CreditSession.id, or_(
+                CreditLine.status == "pending",
+                and_(CreditLine.status == "approved", CreditLine.exported_at.is_(None)))),
+        ).order_by(CreditSession.ended_at).limit(BATCH)))
+    for session_id in candidates:
         try:
             with runtime.db.begin() as session:
-                summary.events += strip_meeting(session, meeting_id, now=now, days=settings.days, secret=secret)
-                summary.meetings += 1
+                summary.events += strip_session(session, session_id, now=now, days=settings.days, secret=secret)
+                summary.sessions += 1
         except RetentionMismatch as exc:
-            log.error("retention: meeting id=%s left unchanged: %s", meeting_id, exc)
-            summary.failed.append(meeting_id)
+            log.error("retention: session id=%s left unchanged: %s", session_id, exc)
+            summary.failed.append(session_id)
     with runtime.db.begin() as session:
         summary.orphan_events = strip_orphan_events(session, now=now, cutoff=cutoff, secret=secret)
-    if summary.meetings or summary.orphan_events:
-        log.info("retention: stripped %d meetings (%d events) and %d other events", summary.meetings,
+    if summary.sessions or summary.orphan_events:
+        log.info("retention: stripped %d sessions (%d events) and %d other events", summary.sessions,
                  summary.events, summary.orphan_events)
     if summary.failed:
-        raise RetentionMismatch(f"{len(summary.failed)} meetings left unchanged (ids {summary.failed})")
+        raise RetentionMismatch(f"{len(summary.failed)} sessions left unchanged (ids {summary.failed})")
     return summary
 
 
-def strip_meeting(session: Session, meeting_id: int, *, now: datetime, days: int, secret: str) -> int:
-    """Strip one meeting if it is due; returns the number of events stripped (0 when not due)."""
-    meeting = session.get(Meeting, meeting_id, with_for_update=True)
-    records = list(session.scalars(select(HoursRecord).where(HoursRecord.meeting_id == meeting.id)))
-    states = [retention.RecordState(r.status, r.exported_at) for r in records]
-    if not retention.is_due(meeting.ended_at, states, now=now, days=days):
+def strip_session(session: Session, session_id: int, *, now: datetime, days: int, secret: str) -> int:
+    """Strip one session if it is due; returns the number of events stripped (0 when not due)."""
+    held = session.get(CreditSession, session_id, with_for_update=True)
+    lines = list(session.scalars(select(CreditLine).where(CreditLine.session_id == held.id)))
+    states = [retention.LineState(line.status, line.exported_at) for line in lines]
+    if not retention.is_due(held.ended_at, states, now=now, days=days):
         return 0
+    instances = list(held.meetings)
     rows = session.execute(select(ZoomEvent.id, ZoomEvent.event, ZoomEvent.body, ZoomEvent.redacted_at)
-                           .where(ZoomEvent.meeting_uuid == meeting.uuid).order_by(ZoomEvent.id)).all()
-    merge_rows = list(session.scalars(select(ParticipantMerge).where(ParticipantMerge.meeting_id == meeting.id)))
-    merged = [(m.source_key, m.target_key) for m in merge_rows]
-    people = list(session.scalars(select(Participant).where(Participant.meeting_id == meeting.id)))
-    before = meetings.compute(session, meeting, now)
-    keys = {p.identity_key for p in people} | {r.participant_key for r in records} | set(before.people)
+                           .where(ZoomEvent.meeting_uuid.in_([m.uuid for m in instances]))
+                           .order_by(ZoomEvent.id)).all()
+    decision_rows = list(session.scalars(select(ParticipantMerge).where(ParticipantMerge.session_id == held.id)))
+    merged = [(m.source_key, m.target_key) for m in decision_rows if m.kind == "merge"]
+    unbinds = [frozenset((m.source_key, m.target_key)) for m in decision_rows if m.kind == "unbind"]
+    people = list(session.scalars(select(Participant).where(Participant.session_id == held.id)))
+    before = meetings.compute(session, held, now)
+    keys = {p.identity_key for p in people} | {line.participant_key for line in lines} | set(before.people) | {
+        key for pair in unbinds for key in pair}
     plan = retention.plan_meeting([(r.id, r.event, r.body, r.redacted_at is not None) for r in rows],
-                                  dict(merged), keys, secret=secret)
+                                  dict(merged), keys, secret=secret, unbinds=unbinds)
     if not plan.bodies:
         return 0
     members = {p.identity_key: p.member_id for p in people}
 
     for event_id, body in plan.bodies.items():
         session.execute(update(ZoomEvent).where(ZoomEvent.id == event_id).values(body=body, redacted_at=now))
-    for merge in merge_rows:
-        merge.source_key = retention.inert_key(secret, merge.source_key)
-        merge.target_key = retention.inert_key(secret, merge.target_key)
+    for row in decision_rows:  # merged people share one pseudonym: a merge is kept on record, inert
+        rename = (lambda key: retention.inert_key(secret, key)) if row.kind == "merge" else plan.key
+        row.source_key, row.target_key = rename(row.source_key), rename(row.target_key)
     for key, member_id in members.items():
         if member_id is not None:  # the match survives a rebuild from the stripped events
             insert_ignoring_conflict(session, ParticipantAlias, {
                 "identity_key": plan.key(key), "member_id": member_id, "created_by": SYSTEM, "created_at": now,
             }, ["identity_key"])
     session.flush()
-    after = meetings.refresh_participants(session, meeting, now)
-    _check_unchanged(before, after, plan, members, session, meeting)
+    after = meetings.refresh(session, [held], now)[held.id].result
+    _check_unchanged(before, after, plan, members, session, held)
 
-    for record in records:
-        record.participant_key = plan.key(record.participant_key)
+    for line in lines:
+        line.participant_key = plan.key(line.participant_key)
     renames = {key: retention.inert_key(secret, key) for pair in merged for key in pair}
     renames.update(plan.keys)
-    for entry in session.scalars(select(AuditEntry).where(AuditEntry.meeting_id == meeting.id)):
+    for entry in session.scalars(select(AuditEntry).where(AuditEntry.session_id == held.id)):
         for column in ("from_value", "to_value", "reason"):
             value = getattr(entry, column)
             if value:
                 setattr(entry, column, _rename(value, renames, plan.known))
-    if meeting.discrepancies:
-        meeting.discrepancies = retention.strip_event({"entries": meeting.discrepancies},
-                                                      person_of=lambda p: "", secret=secret,
-                                                      known=plan.known)["entries"]
-    audit(session, actor=SYSTEM, entity="meeting", entity_id=meeting.id, action="redacted", meeting_id=meeting.id,
+    for meeting in instances:
+        if meeting.discrepancies:
+            meeting.discrepancies = retention.strip_event({"entries": meeting.discrepancies},
+                                                          person_of=lambda p: "", secret=secret,
+                                                          known=plan.known)["entries"]
+    audit(session, actor=SYSTEM, entity="session", entity_id=held.id, action="redacted", session_id=held.id,
           to_value=f"{len(plan.bodies)} events", reason=f"retention: personal data stripped {days} days after the "
-                                                        "meeting, records settled and exported", at=now)
+                                                        "session, lines settled and exported", at=now)
     return len(plan.bodies)
 
 
@@ -132,15 +139,16 @@ def _rename(text: str, renames: dict[str, str], known) -> str:
     return retention.mask_text(text, known)
 
 
-def _check_unchanged(before, after, plan: retention.MeetingPlan, members, session: Session, meeting: Meeting) -> None:
+def _check_unchanged(before, after, plan: retention.MeetingPlan, members, session: Session,
+                     held: CreditSession) -> None:
     expected = {plan.key(k): (p.attended_seconds, p.spans()) for k, p in before.people.items()}
     got = {k: (p.attended_seconds, p.spans()) for k, p in after.people.items()}
     if expected != got:
-        raise RetentionMismatch(f"meeting id={meeting.id}: attendance would change")
+        raise RetentionMismatch(f"session id={held.id}: attendance would change")
     matched = dict(session.execute(select(Participant.identity_key, Participant.member_id)
-                                   .where(Participant.meeting_id == meeting.id)).all())
+                                   .where(Participant.session_id == held.id)).all())
     if any(matched.get(plan.key(k)) != member for k, member in members.items() if plan.key(k) in matched):
-        raise RetentionMismatch(f"meeting id={meeting.id}: a member match would be lost")
+        raise RetentionMismatch(f"session id={held.id}: a member match would be lost")
 
 
 def strip_orphan_events(session: Session, *, now: datetime, cutoff: datetime, secret: str, limit: int = 500) -> int:

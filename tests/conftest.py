@@ -40,8 +40,9 @@ def _postgres_url() -> str | None:
 LOCAL_POSTGRES = os.environ.get("ZOOMBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 
 
-def _scratch_postgres_database(server_url: str):
-    """A fresh, migrated PostgreSQL database on that server; dropped when the generator is closed."""
+def _scratch_postgres_database(server_url: str, revision: str = "heads"):
+    """A fresh PostgreSQL database on that server, migrated to `revision`; dropped when the generator is
+    closed."""
     base = make_url(normalize_url(server_url))
     name = f"zoombot_test_{os.getpid()}_{uuid_module.uuid4().hex[:8]}"
     admin = create_engine(base, isolation_level="AUTOCOMMIT")
@@ -49,7 +50,7 @@ def _scratch_postgres_database(server_url: str):
         conn.execute(text(f'CREATE DATABASE "{name}"'))
     url = base.set(database=name).render_as_string(hide_password=False)
     db = Database(url)
-    upgrade(db)
+    upgrade(db, revision)
     db.dispose()
     yield url
     with admin.connect() as conn:

@@ -1,11 +1,11 @@
-"""Meeting life-cycle handlers: started and ended. Ending builds the hours records."""
+"""Meeting life-cycle handlers: started and ended. Ending builds the session's credit lines."""
 from __future__ import annotations
 
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
 from zoombot.attendance import parse_time
-from zoombot.meetings import attendance_changed, ensure_meeting, mark_ended, mark_started
+from zoombot.meetings import attendance_changed, ensure_meeting, mark_ended, mark_started, place
 
 router = Router()
 
@@ -13,13 +13,14 @@ router = Router()
 def _meeting(event: Event, ctx: Context):
     if not event.meeting_uuid or not event.meeting_id:
         raise ValueError(f"{event.name} without a meeting id and uuid")
-    return ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object))
+    return ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object), settings=ctx.settings)
 
 
 @router.register("meeting.started")
 def meeting_started(event: Event, ctx: Context) -> None:
     meeting = _meeting(event, ctx)
     mark_started(meeting, parse_time(event.object.get("start_time")))
+    place(ctx.session, [meeting], ctx.settings)  # its start decides its session
 
 
 @router.register("meeting.ended")
@@ -27,4 +28,4 @@ def meeting_ended(event: Event, ctx: Context) -> None:
     meeting = _meeting(event, ctx)
     mark_ended(meeting, parse_time(event.object.get("start_time")), parse_time(event.object.get("end_time")))
     ctx.session.flush()  # lock the meeting row before reading its events (see store_while_meeting_open)
-    attendance_changed(ctx.session, meeting, ctx.settings.hours, ctx.now, reason="meeting ended")
+    attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason="meeting ended")

@@ -1,5 +1,5 @@
 """Participant handlers. While a meeting is live the stored event is all that is needed (attendance
-is computed from events); an event that arrives after the end updates the meeting's records."""
+is computed from events); an event that arrives after the end updates the session's credit lines."""
 from __future__ import annotations
 
 from webhooks.context import Context
@@ -31,9 +31,10 @@ def track(event: Event, ctx: Context) -> None:
     reason = problem(event)
     if reason is not None:
         raise ValueError(reason)
-    meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object))
+    meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object),
+                             settings=ctx.settings)
     if meeting.status == "ended":
-        attendance_changed(ctx.session, meeting, ctx.settings.hours, ctx.now, reason=f"late {event.name}")
+        attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason=f"late {event.name}")
 
 
 @router.register("meeting.participant_joined")
@@ -74,3 +75,8 @@ def joined_breakout_room(event: Event, ctx: Context) -> None:
 @router.register("meeting.participant_left_breakout_room")
 def left_breakout_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
+
+
+@router.register("meeting.participant_bind")
+def participant_bind(event: Event, ctx: Context) -> None:
+    track(event, ctx)  # Zoom linked a phone caller to a computer participant: one person (zoombot.attendance)

@@ -1,14 +1,23 @@
-"""Pure attendance: a meeting instance's events -> each person's merged intervals and attended seconds.
+"""Pure attendance: a session's events -> each person's merged intervals and attended seconds.
 
-No I/O here. The rules (contract section 5):
+No I/O here. A *session* is one community occurrence, made of one or more Zoom meeting *instances*
+(a host who ends the meeting by mistake and starts it again makes a second instance). The rules
+(contract section 5):
 - a person is identified by registrant id, then e-mail (lower-cased), then Zoom user id, then display
-  name; events that share any of the first three belong to one person, so a laptop and a phone that
-  both carry the e-mail are one person with two devices;
-- a device (Zoom's `participant_uuid`, else the in-meeting `user_id`) is present from a join to the
-  next leave; time in the waiting room is not presence, so "put in waiting room" ends it;
-- attendance is the union of all of a person's device intervals, clipped to when the meeting was
-  live; a join with no leave closes at the meeting's end (or `until` while it is still live); a leave
-  whose join was never seen uses the join time Zoom reports with it, else it adds nothing and the
+  name; events that share any of the first three belong to one person, across all of the session's
+  instances, so a laptop and a phone that both carry the e-mail are one person with two devices;
+  `meeting.participant_bind` (Zoom binding a phone caller to a computer participant) links the two, unless
+  staff undid it; staff merges link too;
+- a device (Zoom's `participant_uuid`, else the in-meeting `user_id`) is present from a join to its
+  leave. Overlapping joins under one device count from the first join to the last leave (Moodle
+  mod_zoom's 15:05/15:30/15:35/15:40 case is 35 minutes). At equal times a join comes before a leave,
+  so a join and a leave in the same second are a zero-length visit, never an open one;
+- time in the waiting room is not presence ("put in waiting room" ends it); breakout rooms are presence
+  (they are tracked as a channel of their own beside the main room, so leaving for a breakout room and
+  coming back never opens presence twice);
+- attendance is the union of all of a person's device intervals, each instance's clipped to when that
+  instance was live; a join with no leave closes at its instance's end (or `until` while it is live); a
+  leave whose join was never seen uses the join time Zoom reports with it, else it adds nothing and the
   person is marked `incomplete` (the Report API reconciliation fills such gaps);
 - Report API rows are whole spans; they join the same union, so nothing is counted twice.
 Events may come in any order and any number of times: everything is sorted and unioned first.
@@ -16,19 +25,29 @@ Events may come in any order and any number of times: everything is sorted and u
 from __future__ import annotations
 
 import functools
-from collections import Counter
+import hashlib
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Mapping, NamedTuple
+from typing import Any, NamedTuple
 
-Span = tuple[datetime, datetime]
+from zoombot import intervals
+from zoombot.intervals import Span
 
-JOIN_EVENTS = {"meeting.participant_joined", "meeting.participant_admitted",
-               "meeting.participant_joined_breakout_room"}
+JOIN_EVENTS = {"meeting.participant_joined", "meeting.participant_joined_breakout_room"}
+ADMIT_EVENT = "meeting.participant_admitted"  # from the waiting room into the meeting
 LEAVE_EVENTS = {"meeting.participant_left", "meeting.participant_put_in_waiting_room",
                 "meeting.participant_left_breakout_room"}
+BREAKOUT_EVENTS = {"meeting.participant_joined_breakout_room", "meeting.participant_left_breakout_room"}
+BIND_EVENT = "meeting.participant_bind"
 REPORT_EVENT = "report.participant"
-_ORDER = {"end": 0, "leave": 1, "start": 2, "join": 3}
+# At equal times: the meeting starts, people join, people leave, the meeting ends.
+_ORDER = {"start": 0, "admit": 1, "join": 1, "transfer": 2, "leave": 3, "end": 4}
+
+#: Longest identifier kept as Zoom sent it; a longer one is replaced by its hash (see `_identifier`).
+MAX_IDENTIFIER = 64
+MAX_EMAIL = 254   # RFC 5321's longest address
+MAX_NAME = 200
 
 
 def parse_time(value: Any) -> datetime | None:
@@ -48,7 +67,7 @@ def normalize_name(name: str) -> str:
     return " ".join(name.split()).casefold()
 
 
-def _text(p: dict[str, Any], key: str) -> str:
+def _text(p: Mapping[str, Any], key: str) -> str:
     value = p.get(key)
     if value is None or value == "":
         return ""
@@ -58,6 +77,15 @@ def _text(p: dict[str, Any], key: str) -> str:
     if not value.isascii():  # JSON may carry lone surrogates ("\ud800"), which no database column can store
         value = value.encode("utf-8", "replace").decode("utf-8")
     return value.strip()
+
+
+def _identifier(value: str, limit: int) -> str:
+    """An identifier that fits its column: as sent when short enough, else `sha256:` and its hash. A hash,
+    not a cut, because two long ids that share a prefix must stay two people (a real Zoom id is far shorter:
+    this only ever meets junk or an attack, which must not stop the meeting's credit)."""
+    if len(value) <= limit:
+        return value
+    return "sha256:" + hashlib.sha256(value.encode("utf-8", "surrogatepass")).hexdigest()
 
 
 class Who(NamedTuple):
@@ -71,10 +99,12 @@ class Who(NamedTuple):
     name: str = ""
 
     @classmethod
-    def from_zoom(cls, p: dict[str, Any]) -> Who:
-        return cls(_text(p, "registrant_id"), (_text(p, "email") or _text(p, "user_email")).lower(),
-                   _text(p, "participant_user_id") or _text(p, "id"),
-                   " ".join(_text(p, "user_name").split()) or " ".join(_text(p, "name").split()))
+    def from_zoom(cls, p: Mapping[str, Any]) -> Who:
+        name = " ".join(_text(p, "user_name").split()) or " ".join(_text(p, "name").split())
+        return cls(_identifier(_text(p, "registrant_id"), MAX_IDENTIFIER),
+                   _identifier((_text(p, "email") or _text(p, "user_email")).lower(), MAX_EMAIL),
+                   _identifier(_text(p, "participant_user_id") or _text(p, "id"), MAX_IDENTIFIER),
+                   name[:MAX_NAME])
 
     def strong_keys(self) -> list[str]:
         keys = []
@@ -98,7 +128,12 @@ _NOBODY = Who()
 
 
 class Signal(NamedTuple):
-    """One attendance fact from one event. `kind`: start, end (the meeting), join, leave, span."""
+    """One attendance fact from one event.
+
+    `kind`: start, end (the meeting; an end carries its start in `at` and its end in `until`), join,
+    admit (from the waiting room), leave, transfer (the main room left for a breakout room), span (a Report API row), bind (Zoom linked
+    a phone caller, `link[:2]`, to a computer participant, `link[2:]`: participant uuid and user id each).
+    `device` is the device and, for breakout rooms, the channel ("<device>#breakout")."""
 
     kind: str
     at: datetime
@@ -108,10 +143,15 @@ class Signal(NamedTuple):
     join_time: datetime | None = None  # reported with a leave
     source: str = "webhook"
     is_host: bool = False
+    link: tuple[str, str, str, str] | None = None
 
     def sort_key(self) -> tuple:
         return (self.at, _ORDER.get(self.kind, 9), self.until or self.at, self.device, self.who or _NOBODY,
-                self.source)
+                self.source, self.link or ())
+
+
+def _device(participant: Mapping[str, Any], who: Who) -> str:
+    return str(participant.get("participant_uuid") or participant.get("user_id") or who.name or "")
 
 
 def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
@@ -132,8 +172,10 @@ def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
     participant = participant if isinstance(participant, dict) else None
     if participant is None:
         return []
+    if name == BIND_EVENT:
+        return _bind(participant)
     who = Who.from_zoom(participant)
-    device = str(participant.get("participant_uuid") or participant.get("user_id") or who.name or "")
+    device = _device(participant, who)
     host_id = str(obj.get("host_id") or "")
     is_host = bool(host_id) and str(participant.get("id") or "") == host_id
     if name == REPORT_EVENT:
@@ -141,45 +183,36 @@ def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
         if start is None or end is None or end <= start or participant.get("status") == "in_waiting_room":
             return []
         return [Signal("span", start, who, device, until=end, source="report", is_host=is_host)]
-    if name in JOIN_EVENTS:
+    if name in BREAKOUT_EVENTS:
+        device += "#breakout"
+    if name in JOIN_EVENTS or name == ADMIT_EVENT:
         at = parse_time(participant.get("join_time")) or parse_time(participant.get("date_time"))
-        return [Signal("join", at, who, device, is_host=is_host)] if at else []
+        kind = "admit" if name == ADMIT_EVENT else "join"
+        return [Signal(kind, at, who, device, is_host=is_host)] if at else []
     if name in LEAVE_EVENTS:
-        if name == "meeting.participant_left" and "breakout" in str(participant.get("leave_reason", "")).lower():
-            return []  # moving into a breakout room is still attendance
         at = parse_time(participant.get("leave_time")) or parse_time(participant.get("date_time"))
         if at is None:
             return []
+        reason = str(participant.get("leave_reason", "")).lower()
+        if name == "meeting.participant_left" and "waiting room" in reason:
+            return []  # left from the waiting room: never was in the meeting
+        if name == "meeting.participant_left" and "breakout" in reason:
+            return [Signal("transfer", at, who, device, is_host=is_host)]  # still attending, in a breakout room
         return [Signal("leave", at, who, device, join_time=parse_time(participant.get("join_time")),
                        is_host=is_host)]
     return []
 
 
-def union(spans: Iterable[Span]) -> list[Span]:
-    """Sorted, non-overlapping spans covering exactly the input (touching spans are joined)."""
-    merged: list[list[datetime]] = []
-    for start, end in sorted(s for s in spans if s[1] > s[0]):
-        if merged and start <= merged[-1][1]:
-            merged[-1][1] = max(merged[-1][1], end)
-        else:
-            merged.append([start, end])
-    return [(a, b) for a, b in merged]
+def _bind(participant: Mapping[str, Any]) -> list[Signal]:
+    ids = tuple(str(participant.get(key) or "") for key in
+                ("participant_uuid", "user_id", "bind_participant_uuid", "bind_user_id"))
+    at = parse_time(participant.get("date_time")) or parse_time(participant.get("join_time"))
+    if at is None or not (ids[0] or ids[1]) or not (ids[2] or ids[3]):
+        return []
+    return [Signal("bind", at, link=ids)]  # type: ignore[arg-type]
 
 
-def intersect(spans: Iterable[Span], windows: Iterable[Span]) -> list[Span]:
-    windows = union(windows)
-    out = []
-    for start, end in union(spans):
-        for w_start, w_end in windows:
-            a, b = max(start, w_start), min(end, w_end)
-            if b > a:
-                out.append((a, b))
-    return union(out)
-
-
-def seconds(spans: Iterable[Span]) -> int:
-    return int(sum((end - start).total_seconds() for start, end in union(spans)))
-
+# --- people ------------------------------------------------------------------------------------------------
 
 @dataclass
 class Person:
@@ -189,7 +222,8 @@ class Person:
     registrant_id: str = ""
     user_id: str = ""
     is_host: bool = False
-    devices: int = 0
+    devices: int = 0   # the most devices present at the same moment
+    rejoins: int = 0   # times the person came back after a gap in one instance
     intervals: list[tuple[datetime, datetime, str]] = field(default_factory=list)
     attended_seconds: int = 0
     incomplete: bool = False
@@ -206,14 +240,39 @@ class Person:
         return [(a, b) for a, b, _ in self.intervals]
 
 
+@dataclass(frozen=True)
+class Bind:
+    """Zoom said the phone caller `phone` is the computer participant `bound` (both own keys)."""
+
+    phone: str
+    bound: str
+    applied: bool  # False when staff undid it
+
+
 @dataclass
-class MeetingAttendance:
+class Attendance:
+    """A session's (or one instance's) attendance: when it was live, who was there, Zoom's binds."""
+
     live: list[Span]
     people: dict[str, Person]
+    binds: list[Bind] = field(default_factory=list)
+    live_by_instance: dict[str, list[Span]] = field(default_factory=dict)
 
     @property
     def live_seconds(self) -> int:
-        return seconds(self.live)
+        return intervals.seconds(self.live)
+
+
+MeetingAttendance = Attendance  # one instance is a session of one
+
+
+@dataclass(frozen=True)
+class Instance:
+    """One Zoom meeting instance of a session: its attendance signals and where open presence ends
+    (the instance's end; now while it is live)."""
+
+    signals: Sequence[Signal]
+    until: datetime | None = None
 
 
 def live_windows(signals: Iterable[Signal], until: datetime | None) -> list[Span]:
@@ -227,16 +286,17 @@ def live_windows(signals: Iterable[Signal], until: datetime | None) -> list[Span
             end = min(later_ends) if later_ends else until
             if end is not None and end > s.at:
                 spans.append((s.at, end))
-    return union(spans)
+    return intervals.union(spans)
 
 
 RANK = ("registrant:", "email:", "user:", "name:")  # contract section 5: which identifier names a person
 
 
-def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callable[[Who], str]:
-    """Who is who in one meeting: union-find over strong identifiers (people who share a registrant id,
-    an e-mail or a Zoom user id are one person), staff merges applied; the person's key is their
-    best-ranked identifier. Returns a function from a `Who` to that key."""
+def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str],
+                      links: Iterable[tuple[str, str]] = ()) -> Callable[[Who], str]:
+    """Who is who: union-find over strong identifiers (people who share a registrant id, an e-mail or a
+    Zoom user id are one person), Zoom's binds (`links`, pairs of own keys) and staff merges applied; the
+    person's key is their best-ranked identifier. Returns a function from a `Who` to that key."""
     parent: dict[str, str] = {}
 
     def find(x: str) -> str:
@@ -256,6 +316,8 @@ def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callabl
         find(keys[0])
         for k in keys[1:]:
             link(keys[0], k)
+    for a, b in links:
+        link(a, b)
     for source, target in merges.items():
         if source in parent or target in parent:
             link(source, target)
@@ -271,66 +333,166 @@ def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str]) -> Callabl
     return resolve
 
 
+def binds_of(instances: Mapping[str, list[Signal]], unbinds: Collection[frozenset[str]] = ()) -> list[Bind]:
+    """Zoom's binds as pairs of own keys: a bind names devices (participant uuid or in-meeting user id,
+    valid in its instance only), which are looked up among the instance's own signals."""
+    out: list[Bind] = []
+    for signals in instances.values():
+        binds = [s for s in signals if s.kind == "bind"]
+        if not binds:
+            continue
+        by_device: dict[str, Who] = {}
+        for s in signals:
+            if s.who is not None:
+                by_device.setdefault(s.device.removesuffix("#breakout"), s.who)
+        for s in binds:
+            phone_uuid, phone_id, bound_uuid, bound_id = s.link  # type: ignore[misc]
+            phone = by_device.get(phone_uuid) or by_device.get(phone_id)
+            bound = by_device.get(bound_uuid) or by_device.get(bound_id)
+            if phone is None or bound is None:
+                continue
+            pair = (phone.own_keys()[0], bound.own_keys()[0])
+            if pair[0] != pair[1]:
+                out.append(Bind(pair[0], pair[1], frozenset(pair) not in unbinds))
+    return sorted(set(out), key=lambda b: (b.phone, b.bound))
+
+
 def compute(signals: Iterable[Signal], *, until: datetime | None = None,
-            merges: Mapping[str, str] | None = None) -> MeetingAttendance:
+            merges: Mapping[str, str] | None = None) -> Attendance:
     """Attendance of one meeting instance. `until`: now, for a meeting that is still live."""
-    signals = sorted(set(signals), key=Signal.sort_key)
-    live = live_windows((s for s in signals if s.kind in ("start", "end")), until)
-    people_signals = [s for s in signals if s.who is not None]
-    resolve = identity_resolver((s.who for s in people_signals), merges or {})
-    keys = [resolve(s.who) for s in people_signals]
+    return compute_session({"": Instance(list(signals), until)}, merges=merges)
+
+
+def compute_session(instances: Mapping[str, Instance], *, merges: Mapping[str, str] | None = None,
+                    unbinds: Collection[frozenset[str]] = ()) -> Attendance:
+    """Attendance of a session: every instance's events, one union of time per person.
+
+    `instances`: by instance uuid; `merges`: staff merges (source key -> target key); `unbinds`: pairs of
+    own keys whose Zoom bind staff undid."""
+    ordered = {uuid: sorted(set(inst.signals), key=Signal.sort_key) for uuid, inst in instances.items()}
+    live_by_instance = {uuid: live_windows((s for s in signals if s.kind in ("start", "end")), instances[uuid].until)
+                        for uuid, signals in ordered.items()}
+    binds = binds_of(ordered, unbinds)
+    resolve = identity_resolver((s.who for signals in ordered.values() for s in signals if s.who is not None),
+                                merges or {}, ((b.phone, b.bound) for b in binds if b.applied))
     people: dict[str, Person] = {}
-    by_device: dict[tuple[str, str], list[Signal]] = {}
-    for i, s in enumerate(people_signals):
-        person = people.setdefault(keys[i], Person(key=keys[i]))
-        who = s.who
-        person.name = person.name or who.name
-        person.email = person.email or who.email
-        person.registrant_id = person.registrant_id or who.registrant_id
-        person.user_id = person.user_id or who.user_id
-        person.is_host = person.is_host or s.is_host
-        by_device.setdefault((keys[i], s.device), []).append(s)
-    close_at = live[-1][1] if live else until
-    raw: dict[str, list[tuple[datetime, datetime, str]]] = {k: [] for k in people}
-    for (key, _device), device_signals in by_device.items():
-        present_since: datetime | None = None
-        seen_join = False
-        for s in device_signals:  # already in time order
-            if s.kind == "span":
-                raw[key].append((s.at, s.until, s.source))
-            elif s.kind == "join":
-                present_since = s.at if present_since is None else present_since
-                seen_join = True
-            elif s.kind == "leave":
-                start = present_since if present_since is not None else s.join_time
-                if start is None:
-                    people[key].incomplete |= not seen_join  # a leave whose join never arrived
-                elif s.at > start:
-                    raw[key].append((start, s.at, s.source))
-                present_since = None
-        if present_since is not None and close_at is not None and close_at > present_since:
-            raw[key].append((present_since, close_at, "webhook"))
-    all_devices: Counter[str] = Counter()
-    webhook_devices: Counter[str] = Counter()
-    for (key, _device), device_signals in by_device.items():
-        all_devices[key] += 1
-        webhook_devices[key] += any(s.kind != "span" for s in device_signals)
+    raw: dict[str, list[tuple[datetime, datetime, str]]] = {}
+    per_device: dict[str, list[list[Span]]] = {}   # each device's presence, for counting devices at once
+    per_instance: dict[str, list[list[Span]]] = {}  # each instance's presence, for counting rejoins
+    for uuid, signals in ordered.items():
+        live, until = live_by_instance[uuid], instances[uuid].until
+        close_at = live[-1][1] if live else until
+        by_device: dict[tuple[str, str], list[Signal]] = {}
+        for s in signals:
+            if s.who is None:
+                continue
+            key = resolve(s.who)
+            person = people.get(key)
+            if person is None:
+                person = people[key] = Person(key=key)
+                raw[key] = []
+            who = s.who
+            person.name = person.name or who.name
+            person.email = person.email or who.email
+            person.registrant_id = person.registrant_id or who.registrant_id
+            person.user_id = person.user_id or who.user_id
+            person.is_host = person.is_host or s.is_host
+            by_device.setdefault((key, s.device), []).append(s)
+        devices: dict[tuple[str, str], list[tuple[datetime, datetime, str]]] = {}
+        for (key, device), device_signals in by_device.items():
+            spans, incomplete = _presence(device_signals, close_at)
+            people[key].incomplete |= incomplete
+            devices.setdefault((key, device.removesuffix("#breakout")), []).extend(spans)
+        in_instance: dict[str, list[Span]] = {}
+        for (key, _device), spans in devices.items():
+            clipped = _clip([(a, b) for a, b, _ in spans], live, until)
+            raw[key].extend((a, b, src) for a, b, src in spans)
+            if clipped and any(src == "webhook" for _, _, src in spans):
+                per_device.setdefault(key, []).append(clipped)
+            in_instance.setdefault(key, []).extend(clipped)
+        for key, spans in in_instance.items():
+            per_instance.setdefault(key, []).append(intervals.union(spans))
+    all_live = intervals.union(span for spans in live_by_instance.values() for span in spans)
     for key, person in people.items():
-        person.devices = webhook_devices[key] or all_devices[key]
-    for key, person in people.items():
-        spans = [(a, b) for a, b, _ in raw[key]]
-        if live:
-            merged = intersect(spans, live)
-        elif until is not None:
-            merged = [(a, min(b, until)) for a, b in union(spans) if a < until]
-        else:
-            merged = union(spans)
+        merged = intervals.union(span for spans in per_instance.get(key, []) for span in spans)
         person.intervals = [(a, b, _source_of(a, b, raw[key])) for a, b in merged]
-        person.attended_seconds = seconds(merged)
-    return MeetingAttendance(live=live, people=people)
+        person.attended_seconds = intervals.seconds(merged)
+        person.devices = _most_at_once(per_device.get(key, [])) or (1 if merged else 0)
+        person.rejoins = sum(max(len(spans) - 1, 0) for spans in per_instance.get(key, []))
+    return Attendance(live=all_live, people=people, binds=binds, live_by_instance=live_by_instance)
+
+
+def _presence(signals: list[Signal], close_at: datetime | None) -> tuple[list[tuple[datetime, datetime, str]], bool]:
+    """One device's presence (in time order). A join (or an admission from the waiting room) starts it and a
+    leave ends it; a join still open closes at `close_at`. Zoom's `participant_joined` after the admission
+    of the same entry is the same presence. A second `participant_joined` while present is an overlapping
+    join: the leave that later finds nothing open belongs to it and extends the presence (mod_zoom's
+    15:05/15:30/15:35/15:40 is 15:05-15:40). Returns the spans and whether a leave came whose join was never
+    seen."""
+    out: list[tuple[datetime, datetime, str]] = []
+    since: datetime | None = None
+    joined = False      # the open presence has had its participant_joined
+    extra = 0           # overlapping joins whose leaves are still to come
+    returning = False   # left the main room for a breakout room: the next main join is the return
+    seen_join = incomplete = False
+    for s in signals:
+        if s.kind == "span":
+            out.append((s.at, s.until, s.source))  # type: ignore[arg-type]
+        elif s.kind in ("join", "admit"):
+            seen_join = True
+            if since is None:
+                since, joined, returning = s.at, s.kind == "join", False
+            elif s.kind == "join":
+                if returning:
+                    returning = False
+                elif joined:
+                    extra += 1
+                joined = True
+        elif s.kind == "transfer":
+            returning = since is not None
+        elif s.kind == "leave":
+            if since is not None:
+                out.append((since, s.at, s.source))
+                since, joined, returning = None, False, False
+            elif extra and out:
+                extra -= 1
+                start, end, source = out[-1]
+                out[-1] = (start, max(end, s.at), source)
+            elif s.join_time is not None and s.at > s.join_time:
+                out.append((s.join_time, s.at, s.source))
+            elif s.join_time is None:
+                incomplete |= not seen_join
+    if since is not None and close_at is not None and close_at > since:
+        out.append((since, close_at, "webhook"))
+    return [span for span in out if span[1] > span[0]], incomplete
+
+
+def _clip(spans: list[Span], live: list[Span], until: datetime | None) -> list[Span]:
+    """An instance's presence, inside when it was live (or before `until` when its live time is unknown)."""
+    if live:
+        return intervals.intersect(spans, live)
+    if until is not None:
+        return intervals.clip(spans, until)
+    return intervals.union(spans)
+
+
+def _most_at_once(devices: list[list[Span]]) -> int:
+    """The most devices present at one moment (touching is not overlapping)."""
+    edges = sorted((t, step) for spans in devices for a, b in spans for t, step in ((a, 1), (b, -1)))
+    most = count = 0
+    for _, step in edges:  # at equal times -1 sorts first
+        count += step
+        most = max(most, count)
+    return most
 
 
 def _source_of(start: datetime, end: datetime, raw: list[tuple[datetime, datetime, str]]) -> str:
     """'webhook' if any webhook interval overlaps the merged span, else 'report' (found only there)."""
     sources = {src for a, b, src in raw if a < end and b > start}
     return "webhook" if "webhook" in sources or not sources else "report"
+
+
+# kept for the callers that only need the arithmetic
+union = intervals.union
+intersect = intervals.intersect
+seconds = intervals.seconds

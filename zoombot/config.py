@@ -77,6 +77,7 @@ class ScheduleSettings:
     followup_hours: int = 2
     horizon_days: int = 60
     tick_seconds: int = 60
+    session_grace_minutes: int = 120
 
 
 @dataclass(frozen=True)
@@ -86,6 +87,23 @@ class HoursSettings:
     minimum_minutes: int = 30
     cap: str = "scheduled"
     yearly_requirement_hours: int = 15
+    attendance_percent_minimum: int = 0
+    training_full_attendance: bool = False
+    training_missed_minutes: int = 15
+    training_minimum_minutes: int = 0
+
+
+#: The state's core knowledge areas, as many registries name them; an installation lists its own.
+DEFAULT_CATEGORIES = (
+    "Child Growth and Development", "Health, Safety and Nutrition", "Observation and Assessment",
+    "Curriculum and Learning Environment", "Family and Community Partnerships", "Professionalism and Leadership",
+    "Program Administration",
+)
+
+
+@dataclass(frozen=True)
+class RegistrySettings:
+    categories: tuple[str, ...] = DEFAULT_CATEGORIES
 
 
 @dataclass(frozen=True)
@@ -108,6 +126,7 @@ class Settings:
     web: WebSettings = field(default_factory=WebSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
     hours: HoursSettings = field(default_factory=HoursSettings)
+    registry: RegistrySettings = field(default_factory=RegistrySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
     log: LogSettings = field(default_factory=LogSettings)
 
@@ -136,6 +155,11 @@ def _coerce(section: str, key: str, kind: type, value: Any) -> Any:
         if isinstance(value, str) and value.strip().lower() in {"0", "false", "no", "off", ""}:
             return False
         raise ConfigError(f"{name} must be true or false, got {shown}")
+    if kind == tuple[str, ...]:
+        items = value.split(",") if isinstance(value, str) else value
+        if not isinstance(items, (list, tuple)) or not all(isinstance(i, str) for i in items):
+            raise ConfigError(f"{name} must be a list of strings (in the environment: comma-separated)")
+        return tuple(i.strip() for i in items if i.strip())
     if kind is int:
         if isinstance(value, bool):
             raise ConfigError(f"{name} must be a whole number, got {shown}")
@@ -161,8 +185,13 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"[schedule] {key} must not be negative")
     if not 0 <= settings.web.proxy_fix <= 5:
         raise ConfigError("[web] proxy_fix must be between 0 and 5 (the number of proxies in front)")
-    if settings.hours.minimum_minutes < 0:
-        raise ConfigError("[hours] minimum_minutes must not be negative")
+    for key in ("minimum_minutes", "training_missed_minutes", "training_minimum_minutes"):
+        if getattr(settings.hours, key) < 0:
+            raise ConfigError(f"[hours] {key} must not be negative")
+    if not 0 <= settings.hours.attendance_percent_minimum <= 100:
+        raise ConfigError("[hours] attendance_percent_minimum must be between 0 and 100")
+    if settings.schedule.session_grace_minutes < 0:
+        raise ConfigError("[schedule] session_grace_minutes must not be negative")
     try:
         ZoneInfo(settings.schedule.timezone)
     except (ZoneInfoNotFoundError, ValueError):

@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from zoombot import directory
 from zoombot.meetings import ensure_meeting
-from zoombot.models import Community, HoursRecord, Meeting, Member, StaffUser, ZoomEvent
+from zoombot.models import Community, CreditLine, Meeting, Member, StaffUser, ZoomEvent
 from zoombot.runtime import Runtime
 from zoombot.schedule import Cadence, occurrences, zone
 
@@ -170,7 +170,8 @@ class DemoSeeded:
     logins: DemoLogins
     meeting_uuid: str
     meeting_start: datetime
-    records: int
+    lines: int       # pending review
+    no_credit: int   # resolved by themselves (below the minimum)
 
 
 def new_password() -> str:
@@ -223,7 +224,8 @@ def seed(runtime: Runtime) -> DemoSeeded:
         uuid = events[0]["payload"]["object"]["uuid"]
         # The instance exists before its events arrive, marked as demo, so even a half-played demo
         # never looks like real data.
-        ensure_meeting(session, uuid, ZOOM_MEETING_ID, events[0]["payload"]["object"], is_demo=True)
+        ensure_meeting(session, uuid, ZOOM_MEETING_ID, events[0]["payload"]["object"], settings=runtime.settings,
+                       is_demo=True)
     from zoombot.app import signed_webhook_poster
 
     post = signed_webhook_poster(runtime)
@@ -232,5 +234,8 @@ def seed(runtime: Runtime) -> DemoSeeded:
         if status != 200 or answer.get("status") != "stored":
             raise DemoPlaybackFailed(f"the webhook endpoint answered {status} {answer} to the demo's {body['event']}")
     with runtime.db.begin() as session:
-        records = session.scalar(select(func.count(HoursRecord.id)).join(Meeting).where(Meeting.uuid == uuid))
-    return DemoSeeded(logins=logins, meeting_uuid=uuid, meeting_start=start, records=records)
+        counts = dict(session.execute(select(CreditLine.status, func.count(CreditLine.id)).join(
+            Meeting, Meeting.session_id == CreditLine.session_id).where(Meeting.uuid == uuid)
+            .group_by(CreditLine.status)).all())
+    return DemoSeeded(logins=logins, meeting_uuid=uuid, meeting_start=start, lines=counts.get("pending", 0),
+                      no_credit=counts.get("no_credit", 0))

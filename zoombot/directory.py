@@ -18,6 +18,7 @@ from typing import Mapping
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zoombot.audit import audit
 from zoombot.models import Community, Member, Membership, StaffUser
 from zoombot.passwords import hash_password, validate_password
 from zoombot.schedule import validate_rrule, zone
@@ -394,3 +395,46 @@ def set_staff_user(session: Session, email: str, password: str, *, role: str | N
             user.role = role
     session.flush()
     return user, created
+
+
+# --- credit rules of a community ----------------------------------------------------------------------
+
+#: A community's own credit rules (None: the installation's `[hours]` default) and their bounds.
+CREDIT_RULES = {"minimum_minutes": (0, 600), "attendance_percent_minimum": (0, 100),
+                "training_missed_minutes": (0, 600), "training_minimum_minutes": (0, 600)}
+
+
+def parse_credit_rules(form: Mapping[str, str]) -> dict[str, int | bool | None]:
+    """Pure: the rules as typed on the community page ('' means the default) -> column values."""
+    out: dict[str, int | bool | None] = {}
+    for key, (low, high) in CREDIT_RULES.items():
+        text = (form.get(key) or "").strip()
+        if not text:
+            out[key] = None
+            continue
+        if not text.isdigit() or not low <= int(text) <= high:
+            raise DirectoryError(f"{key.replace('_', ' ')} must be a whole number from {low} to {high}")
+        out[key] = int(text)
+    full = (form.get("training_full_attendance") or "").strip().lower()
+    if full not in ("", "yes", "no"):
+        raise DirectoryError("training full attendance must be yes, no or default")
+    out["training_full_attendance"] = None if not full else full == "yes"
+    return out
+
+
+def set_credit_rules(session: Session, community: Community, form: Mapping[str, str], *, actor: str,
+                     now: datetime) -> bool:
+    """Store a community's own credit rules (audited); False when nothing changed."""
+    wanted = parse_credit_rules(form)
+    before = {key: getattr(community, key) for key in wanted}
+    if before == wanted:
+        return False
+    for key, value in wanted.items():
+        setattr(community, key, value)
+    audit(session, actor=actor, entity="community", entity_id=community.id, action="credit_rules",
+          from_value=_rules_text(before), to_value=_rules_text(wanted), at=now)
+    return True
+
+
+def _rules_text(rules: Mapping[str, object]) -> str:
+    return ", ".join(f"{key.replace('_', ' ')} {'default' if value is None else value}" for key, value in rules.items())

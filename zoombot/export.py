@@ -1,9 +1,11 @@
-"""Hours records as a flat table for the licensing registry: rows, CSV, JSON, and marking them exported.
+"""Credit lines as a flat table for the licensing registry: rows, CSV, JSON, and marking them exported.
 
-`export_rows` is one joined query over columns (no per-record ORM loads) so tens of thousands of records
-export in well under a second. A record's `session_date` is the local date (community's zone, else
-`[schedule] timezone`) of its meeting's start; it is computed once per meeting, and the date filters
-choose meetings first so the record query stays a plain join.
+One row per line and kind (growth, and training when the session has training segments), so a row's
+`hours` is what the registry takes for that kind; both rows of a line carry its id (`record_id`) and
+`session_id`. `attended_seconds` is the time behind the row: the line's time inside training segments for
+the training row, the rest for the growth row (the two add up to the person's session total).
+`export_rows` is one joined query over columns (no per-line ORM loads) so tens of thousands of lines export
+in well under a second. `session_date` is the session's local date (the community's zone).
 """
 from __future__ import annotations
 
@@ -12,47 +14,48 @@ import io
 import json
 from datetime import date, datetime
 from typing import Any, Iterable, Sequence
-from zoneinfo import ZoneInfo
 
-from sqlalchemy import Float, and_, cast, func, select, update
+from sqlalchemy import Float, String, and_, cast, func, select, update
 from sqlalchemy.orm import Session
 
+from zoombot.audit import audit
 from zoombot.config import Settings
-from zoombot.models import Community, HoursRecord, Meeting, Member, Participant
-from zoombot.records import audit
+from zoombot.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
 #: The contract's columns, in this order, then the extras.
 COLUMNS = ("record_id", "community", "meeting_id", "meeting_uuid", "session_date", "participant_name",
            "participant_email", "registry_id", "matched", "attended_seconds", "hours", "kind", "status")
-EXTRA_COLUMNS = ("community_region", "member_id", "proposed_hours", "flagged", "session_start", "exported_at")
+EXTRA_COLUMNS = ("session_id", "community_region", "member_id", "proposed_hours", "flagged", "session_start",
+                 "exported_at", "meeting_uuids", "training_titles", "training_categories", "approval_codes",
+                 "override_reason", "no_credit_reason")
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
-STATUSES = ("pending", "approved", "rejected")
+STATUSES = ("pending", "approved", "rejected", "no_credit")
 # A cell a spreadsheet would run as a formula (a participant can pick any display name in Zoom).
 _FORMULA_START = "=+-@\t\r"
 
 
-def _sessions(session: Session, settings: Settings, community_ids: Sequence[int] | None
-              ) -> dict[int, tuple[date | None, str | None]]:
-    """meeting id -> (local date, ISO start) for meetings that have hours records."""
-    default_zone = settings.schedule.timezone
-    zones: dict[str, ZoneInfo] = {}
-    statement = (select(Meeting.id, func.coalesce(Meeting.started_at, Meeting.scheduled_start), Community.timezone)
-                 .outerjoin(Community, Community.id == Meeting.community_id)
-                 .where(Meeting.id.in_(select(HoursRecord.meeting_id).distinct())))
-    if community_ids is not None:
-        statement = statement.where(Meeting.community_id.in_(list(community_ids)))
-    out: dict[int, tuple[date | None, str | None]] = {}
-    for meeting_id, start, tz_name in session.execute(statement):
-        name = tz_name or default_zone
-        zone = zones.setdefault(name, ZoneInfo(name))
-        out[meeting_id] = (start.astimezone(zone).date(), _iso(start)) if start else (None, None)
+def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[str]]:
+    """Each session's instance uuids, in the order they started."""
+    out: dict[int, list[str]] = {}
+    rows = session.execute(select(Meeting.session_id, Meeting.uuid).where(Meeting.session_id.in_(session_ids))
+                           .order_by(Meeting.session_id, func.coalesce(Meeting.started_at, Meeting.scheduled_start),
+                                     Meeting.id))
+    for sid, uuid in rows:
+        out.setdefault(sid, []).append(uuid)
     return out
+
+
+def _segment_fields(segments: list[dict[str, Any]]) -> tuple[str, str, str]:
+    """The training row's titles, categories and approval codes, one per credited segment."""
+    credited = [s for s in segments if s.get("credited_seconds")]
+    return tuple("; ".join(str(s.get(field) or "") for s in credited) for field in  # type: ignore[return-value]
+                 ("title", "category", "approval_code"))
 
 
 def export_rows(session: Session, *, status: str | None = None, date_from: date | None = None,
                 date_to: date | None = None, community_ids: Sequence[int] | None = None,
                 settings: Settings) -> list[dict[str, Any]]:
-    """Records as JSON-ready dicts (keys: ALL_COLUMNS, in order), oldest session first, then community,
+    """Lines as JSON-ready dicts (keys: ALL_COLUMNS, in order), oldest session first, then community,
     participant name and kind.
 
     `date_from`/`date_to` filter `session_date` inclusively; `community_ids` limits to those communities
@@ -60,51 +63,65 @@ def export_rows(session: Session, *, status: str | None = None, date_from: date 
     """
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
-    sessions = _sessions(session, settings, community_ids)
-    wanted = [mid for mid, (day, _) in sessions.items()
-              if (date_from is None or (day is not None and day >= date_from))
-              and (date_to is None or (day is not None and day <= date_to))]
-    if not wanted:
-        return []
-    days = {mid: (day.isoformat() if day else None, start) for mid, (day, start) in sessions.items()}
     statement = (
-        select(HoursRecord.id, HoursRecord.meeting_id, HoursRecord.member_id, HoursRecord.attended_seconds,
-               cast(HoursRecord.hours, Float), cast(HoursRecord.proposed_hours, Float),
-               HoursRecord.kind, HoursRecord.status, HoursRecord.flagged, HoursRecord.exported_at,
-               Meeting.zoom_meeting_id, Meeting.uuid, Community.name, Community.region, Member.name, Member.email,
-               Member.registry_id, Participant.name, Participant.email)
-        .join(Meeting, Meeting.id == HoursRecord.meeting_id)
-        .outerjoin(Community, Community.id == Meeting.community_id)
-        .outerjoin(Member, Member.id == HoursRecord.member_id)
-        .outerjoin(Participant, and_(Participant.meeting_id == HoursRecord.meeting_id,
-                                     Participant.identity_key == HoursRecord.participant_key))
+        select(CreditLine.id, CreditLine.session_id, CreditLine.member_id, CreditLine.attended_seconds,
+               CreditLine.training_attended_seconds, cast(CreditLine.growth_hours, Float),
+               cast(CreditLine.training_hours, Float), cast(CreditLine.proposed_growth_hours, Float),
+               cast(CreditLine.proposed_training_hours, Float), cast(CreditLine.segments, String),
+               CreditLine.status, CreditLine.flagged, CreditLine.exported_at, CreditLine.override_reason,
+               CreditLine.no_credit_reason, CreditSession.zoom_meeting_id, CreditSession.local_date,
+               func.coalesce(CreditSession.started_at, CreditSession.scheduled_start),
+               Community.name, Community.region, Member.name, Member.email, Member.registry_id,
+               Participant.name, Participant.email)
+        .join(CreditSession, CreditSession.id == CreditLine.session_id)
+        .outerjoin(Community, Community.id == CreditSession.community_id)
+        .outerjoin(Member, Member.id == CreditLine.member_id)
+        .outerjoin(Participant, and_(Participant.session_id == CreditLine.session_id,
+                                     Participant.identity_key == CreditLine.participant_key))
     )
-    if len(wanted) < len(sessions) or community_ids is not None:
-        statement = statement.where(HoursRecord.meeting_id.in_(wanted))
+    if community_ids is not None:
+        statement = statement.where(CreditSession.community_id.in_(list(community_ids)))
+    if date_from is not None:
+        statement = statement.where(CreditSession.local_date >= date_from)
+    if date_to is not None:
+        statement = statement.where(CreditSession.local_date <= date_to)
     if status is not None:
-        statement = statement.where(HoursRecord.status == status)
-    rows = []
+        statement = statement.where(CreditLine.status == status)
+    found = session.connection().execute(statement).all()  # Core: plain tuples, no ORM row machinery
+    uuids = _instances(session, sorted({row[1] for row in found}))
+    rows: list[tuple] = []
     append = rows.append
-    # Core execution on the session's connection: plain tuples, no ORM row machinery.
-    for (record_id, meeting_id, member_id, seconds, hours, proposed, kind, record_status, flagged, exported_at,
-         zoom_id, uuid, community, region, member_name, member_email, registry_id, p_name, p_email
-         ) in session.connection().execute(statement).all():
-        day, start = days[meeting_id]
+    for (line_id, session_id, member_id, seconds, training_seconds, growth, training, proposed_growth,
+         proposed_training, segments, line_status, flagged, exported_at, override, no_credit, zoom_id, day, start,
+         community, region, member_name, member_email, registry_id, p_name, p_email) in found:
         if member_id is None:
             name, email, registry_id, matched = p_name or "", p_email or None, None, False
         else:
             name, email, matched = member_name or "", member_email or None, True
-        append({
-            "record_id": record_id, "community": community, "meeting_id": zoom_id, "meeting_uuid": uuid,
-            "session_date": day, "participant_name": name, "participant_email": email, "registry_id": registry_id,
-            "matched": matched, "attended_seconds": seconds, "hours": float(hours), "kind": kind,
-            "status": record_status, "community_region": region or None, "member_id": member_id,
-            "proposed_hours": float(proposed), "flagged": bool(flagged), "session_start": start,
-            "exported_at": _iso(exported_at) if exported_at else None,
-        })
-    rows.sort(key=lambda r: (r["session_start"] or "", r["community"] or "", r["participant_name"].casefold(),
-                             r["kind"], r["record_id"]))
-    return rows
+        instances = uuids.get(session_id, ())
+        first, every, when = (instances[0] if instances else None), " ".join(instances), _iso(start)
+        region, flagged, exported = region or None, bool(flagged), _iso(exported_at) if exported_at else None
+        day = _day(day)
+        # in ALL_COLUMNS order, the sort key first (session start, community, name, line, kind)
+        append((when or "", community or "", name.casefold(), line_id, "growth",
+                line_id, community, zoom_id, first, day, name, email, registry_id, matched,
+                seconds - training_seconds, growth, "growth", line_status, session_id, region, member_id,
+                proposed_growth, flagged, when, exported, every, "", "", "", override, no_credit))
+        if segments and segments != "[]":  # the session has training segments: a training row too
+            titles, categories, codes = _segment_fields(json.loads(segments))
+            append((when or "", community or "", name.casefold(), line_id, "training",
+                    line_id, community, zoom_id, first, day, name, email, registry_id, matched,
+                    training_seconds, training, "training", line_status, session_id, region, member_id,
+                    proposed_training, flagged, when, exported, every, titles, categories, codes, override,
+                    no_credit))
+    rows.sort(key=lambda row: row[:5])
+    return [dict(zip(ALL_COLUMNS, row[5:])) for row in rows]
+
+
+def _day(value: date | str | None) -> str | None:
+    if value is None:
+        return None
+    return value if isinstance(value, str) else value.isoformat()
 
 
 def _iso(value: datetime | None) -> str | None:
@@ -127,8 +144,11 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer.writerows(
         (r["record_id"], _text(r["community"]), r["meeting_id"], r["meeting_uuid"], r["session_date"],
          _text(r["participant_name"]), _text(r["participant_email"]), _text(r["registry_id"]), flag[r["matched"]],
-         r["attended_seconds"], f"{r['hours']:.2f}", r["kind"], r["status"], _text(r["community_region"]),
-         r["member_id"], f"{r['proposed_hours']:.2f}", flag[r["flagged"]], r["session_start"], r["exported_at"])
+         r["attended_seconds"], f"{r['hours']:.2f}", r["kind"], r["status"], r["session_id"],
+         _text(r["community_region"]), r["member_id"], f"{r['proposed_hours']:.2f}", flag[r["flagged"]],
+         r["session_start"], r["exported_at"], r["meeting_uuids"], _text(r["training_titles"]),
+         _text(r["training_categories"]), _text(r["approval_codes"]), _text(r["override_reason"]),
+         _text(r["no_credit_reason"]))
         for r in rows)
     return out.getvalue()
 
@@ -153,15 +173,16 @@ def _ranges(ids: list[int]) -> str:
 
 
 def mark_exported(session: Session, record_ids: Iterable[int], *, actor: str, now: datetime) -> int:
-    """Stamp `exported_at` on these records and keep one audit entry naming them; returns how many."""
+    """Stamp `exported_at` on these lines and keep one audit entry naming them; returns how many."""
     ids = sorted({int(i) for i in record_ids})
     if not ids:
         return 0
     count = 0
     for chunk_start in range(0, len(ids), 5000):
         chunk = ids[chunk_start:chunk_start + 5000]
-        count += session.execute(update(HoursRecord).where(HoursRecord.id.in_(chunk)).values(exported_at=now)
+        count += session.execute(update(CreditLine).where(CreditLine.id.in_(chunk)).values(exported_at=now)
                                  .execution_options(synchronize_session=False)).rowcount
-    audit(session, actor=actor, entity="hours_record", entity_id=ids[0] if len(ids) == 1 else None,
-          action="exported", to_value=f"{count} records", reason=f"records {_ranges(ids)}", at=now)
+    audit(session, actor=actor, entity="credit_line", entity_id=ids[0] if len(ids) == 1 else None,
+          action="exported", to_value=f"{count} line{'' if count == 1 else 's'}", reason=f"lines {_ranges(ids)}",
+          at=now)
     return count

@@ -1,22 +1,20 @@
-"""Hours policy: turns a participant's Zoom presence into credited hours.
+"""Hours policy on one total: how many seconds of attendance a person is credited for a session.
 
-Pure standard-library code so that the rules staff are audited against can
-be tested exhaustively, without a database or the Zoom API.
+Pure standard-library code so that the rules staff are audited against can be tested exhaustively,
+without a database or the Zoom API. `zoombot.credit` applies it once per person per session and carves
+training out of the result.
 
-Vocabulary
-----------
-* A *span* is one ``(start, end)`` presence interval in aware datetimes.
-  Zoom reports a new span for every re-join, and spans may overlap (two
-  devices), nest or touch.
-* *Attended seconds* is the length of the union of the spans, so no second is
-  ever counted twice. Sub-second remainders are dropped from the union total.
-* *Credited seconds* is what the policy grants: the attended seconds after
-  the minimum, the cap and the rounding. Hours are credited seconds / 3600,
-  as a ``Decimal`` with exactly 2 decimal places (half-up).
+* *Attended seconds* is the length of the union of a person's presence in the session (see
+  `zoombot.intervals`), so no second is ever counted twice.
+* *Credited seconds* is what the policy grants: the attended seconds after the minimums, the cap and
+  the rounding. Hours are credited seconds / 3600, as a ``Decimal`` with exactly 2 decimal places
+  (half-up).
 
-Policy for one total (``hours_for``)
-------------------------------------
-1. Attendance under ``minimum_minutes`` earns 0 hours.
+Policy for one total (``credited_seconds``)
+-------------------------------------------
+1. Attendance under ``minimum_minutes`` earns 0 hours; so does attendance under
+   ``attendance_percent_minimum`` percent of the scheduled length (of the actual length when the
+   scheduled one is unknown; 0 turns this rule off).
 2. The cap limits the time: ``"scheduled"`` to the scheduled length,
    ``"meeting"`` to how long the meeting actually ran, ``"none"`` never.
    An unknown length (``None``) means no cap for that mode.
@@ -24,48 +22,17 @@ Policy for one total (``hours_for``)
    ``"down"`` floors; ``"nearest"`` picks the closest multiple with exact
    halves rounding up -- except that if rounding up would pass the cap, it
    rounds down instead, so credit never exceeds the cap.
-
-Training split (``propose`` with a training window)
----------------------------------------------------
-Time inside the window is *training*, the rest is *growth*; both rows are
-always returned, ordered ``[growth, training]``, and ``attended_seconds`` in
-each is the raw (uncapped) split. The credit is computed as:
-
-1. If the TOTAL attended seconds are under the minimum, both parts get 0.
-2. ``total_credit`` = credited seconds of the total, exactly as in
-   ``hours_for``.
-3. Training takes the cap first: ``training_capped = min(training, cap)``;
-   growth gets what is left: ``growth_capped = min(growth, cap - training_capped)``.
-4. Each capped part is rounded on its own with the policy's rounding (plain
-   floor or nearest-half-up, no cap fallback).
-5. Training credit = ``min(rounded training, total_credit)``; growth credit =
-   ``min(rounded growth, total_credit - training credit)``. So the parts never
-   add up to more than the total would earn. With ``"down"`` rounding these
-   clamps never bite, because floor(a) + floor(b) <= floor(a + b); the two
-   rows may then sum to up to one increment less than the total alone.
-6. Each part is converted to 2-decimal hours; growth hours are also limited
-   to ``hours_for(total) - training hours`` so that display rounding cannot
-   add a cent (only possible when the increment is not a multiple of 3
-   minutes, e.g. 1 minute = 0.0166... h).
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from datetime import datetime, timedelta
 from decimal import Decimal
-
-Span = tuple[datetime, datetime]
 
 ROUNDING_MODES = ("down", "nearest")
 CAP_MODES = ("scheduled", "meeting", "none")
 MAX_INCREMENT_MINUTES = 240
 
-GROWTH = "growth"
-TRAINING = "training"
-
-_ONE_SECOND = timedelta(seconds=1)
 _SECONDS_PER_HOUR = 3600
 
 
@@ -84,6 +51,7 @@ class Policy:
     rounding: str = "down"
     minimum_minutes: int = 30
     cap: str = "scheduled"
+    attendance_percent_minimum: int = 0
 
     def __post_init__(self) -> None:
         increment = _require_int("increment_minutes", self.increment_minutes)
@@ -93,6 +61,9 @@ class Policy:
             )
         if _require_int("minimum_minutes", self.minimum_minutes) < 0:
             raise ValueError(f"minimum_minutes must not be negative, got {self.minimum_minutes}")
+        if not 0 <= _require_int("attendance_percent_minimum", self.attendance_percent_minimum) <= 100:
+            raise ValueError("attendance_percent_minimum must be between 0 and 100, "
+                             f"got {self.attendance_percent_minimum}")
         if self.rounding not in ROUNDING_MODES:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}; got {self.rounding!r}")
         if self.cap not in CAP_MODES:
@@ -104,6 +75,9 @@ class Policy:
             minimum = "Any attendance can earn hours."
         else:
             minimum = f"Attendance under {_minutes(self.minimum_minutes)} earns no hours."
+        if self.attendance_percent_minimum:
+            minimum += (f" Attending less than {self.attendance_percent_minimum}% of the scheduled time"
+                        " earns no hours.")
         cap = {
             "scheduled": "Time is capped at the scheduled length of the meeting and",
             "meeting": "Time is capped at how long the meeting actually ran and",
@@ -121,74 +95,6 @@ def _minutes(count: int) -> str:
     return "1 minute" if count == 1 else f"{count} minutes"
 
 
-@dataclass(frozen=True)
-class Proposal:
-    """One proposed hours row for staff to confirm."""
-
-    kind: str  # GROWTH | TRAINING
-    attended_seconds: int
-    hours: Decimal
-
-
-# --- spans -----------------------------------------------------------------
-
-
-def _checked(span: Span, name: str) -> Span:
-    """Naive datetimes would silently mix local and UTC time, so refuse them."""
-    start, end = span
-    if start.tzinfo is None or end.tzinfo is None:
-        raise ValueError(f"{name} must use timezone-aware datetimes, got {span!r}")
-    if end < start:
-        raise ValueError(f"{name} ends before it starts: {span!r}")
-    return span
-
-
-def _merged(spans: Iterable[Span]) -> list[Span]:
-    """Sorted, disjoint spans covering the same time; zero-length spans vanish."""
-    merged: list[Span] = []
-    for start, end in sorted(_checked(span, "span") for span in spans):
-        if start == end:
-            continue
-        if merged and start <= merged[-1][1]:
-            merged[-1] = (merged[-1][0], max(merged[-1][1], end))
-        else:
-            merged.append((start, end))
-    return merged
-
-
-def _length(spans: Iterable[Span]) -> timedelta:
-    return sum((end - start for start, end in spans), timedelta())
-
-
-def union_seconds(spans: Iterable[Span]) -> int:
-    """Seconds covered by at least one span (overlaps counted once).
-
-    Zero-length spans (join and leave in the same instant) count as nothing;
-    a span that ends before it starts is a caller bug and raises ValueError.
-    """
-    return _length(_merged(spans)) // _ONE_SECOND
-
-
-def split_training(spans: Iterable[Span], window: Span | None) -> tuple[int, int]:
-    """``(growth_seconds, training_seconds)``: the union outside / inside the window.
-
-    Growth is derived as union minus training so the parts always add up to
-    ``union_seconds`` exactly, even when sub-second remainders are dropped.
-    """
-    merged = _merged(spans)
-    total = _length(merged) // _ONE_SECOND
-    if window is None:
-        return total, 0
-    window_start, window_end = _checked(window, "training window")
-    inside = (
-        (max(start, window_start), min(end, window_end))
-        for start, end in merged
-        if start < window_end and window_start < end
-    )
-    training = _length(inside) // _ONE_SECOND
-    return total - training, training
-
-
 # --- policy arithmetic -----------------------------------------------------
 
 
@@ -199,7 +105,7 @@ def _require_seconds(key: str, value: int | None, *, optional: bool) -> None:
         raise ValueError(f"{key} must not be negative, got {value}")
 
 
-def _cap_limit(policy: Policy, scheduled_seconds: int | None, meeting_seconds: int | None) -> int | None:
+def cap_limit(policy: Policy, scheduled_seconds: int | None, meeting_seconds: int | None) -> int | None:
     """The cap in seconds for this meeting, or None when nothing limits the time."""
     return {"scheduled": scheduled_seconds, "meeting": meeting_seconds, "none": None}[policy.cap]
 
@@ -208,13 +114,27 @@ def _capped(seconds: int, limit: int | None) -> int:
     return seconds if limit is None else min(seconds, limit)
 
 
-def _rounded(seconds: int, policy: Policy) -> int:
+def rounded(seconds: int, policy: Policy) -> int:
     """Round to a multiple of the increment; "nearest" sends exact halves up."""
     increment = policy.increment_minutes * 60
     down = seconds - seconds % increment
     if policy.rounding == "nearest" and 2 * (seconds - down) >= increment:
         return down + increment
     return down
+
+
+def below_minimum(attended_seconds: int, policy: Policy, *, scheduled_seconds: int | None,
+                  meeting_seconds: int | None) -> str | None:
+    """Why this attendance earns nothing by the minimums (for staff and members), or None."""
+    if attended_seconds < policy.minimum_minutes * 60:
+        return f"attended {attended_seconds // 60} min, under the {_minutes(policy.minimum_minutes)} minimum"
+    length = scheduled_seconds if scheduled_seconds is not None else meeting_seconds
+    if policy.attendance_percent_minimum and length:
+        if attended_seconds * 100 < policy.attendance_percent_minimum * length:
+            share = attended_seconds * 100 // length
+            return (f"attended {share}% of the {'scheduled' if scheduled_seconds is not None else 'actual'} "
+                    f"{length // 60} min, under the {policy.attendance_percent_minimum}% minimum")
+    return None
 
 
 def credited_seconds(
@@ -228,14 +148,15 @@ def credited_seconds(
     _require_seconds("attended_seconds", attended_seconds, optional=False)
     _require_seconds("scheduled_seconds", scheduled_seconds, optional=True)
     _require_seconds("meeting_seconds", meeting_seconds, optional=True)
-    if attended_seconds < policy.minimum_minutes * 60:
+    if below_minimum(attended_seconds, policy, scheduled_seconds=scheduled_seconds,
+                     meeting_seconds=meeting_seconds):
         return 0
-    limit = _cap_limit(policy, scheduled_seconds, meeting_seconds)
+    limit = cap_limit(policy, scheduled_seconds, meeting_seconds)
     capped = _capped(attended_seconds, limit)
-    rounded = _rounded(capped, policy)
-    if limit is not None and rounded > limit:
+    result = rounded(capped, policy)
+    if limit is not None and result > limit:
         return capped - capped % (policy.increment_minutes * 60)
-    return rounded
+    return result
 
 
 def seconds_to_hours(seconds: int) -> Decimal:
@@ -257,35 +178,3 @@ def hours_for(
             attended_seconds, policy, scheduled_seconds=scheduled_seconds, meeting_seconds=meeting_seconds
         )
     )
-
-
-def propose(
-    spans: Sequence[Span],
-    policy: Policy,
-    *,
-    scheduled_seconds: int | None,
-    meeting_seconds: int | None,
-    training_window: Span | None = None,
-) -> list[Proposal]:
-    """Proposed hours rows: ``[growth]``, or ``[growth, training]`` with a window."""
-    lengths = {"scheduled_seconds": scheduled_seconds, "meeting_seconds": meeting_seconds}
-    if training_window is None:
-        attended = union_seconds(spans)
-        return [Proposal(GROWTH, attended, hours_for(attended, policy, **lengths))]
-
-    growth, training = split_training(spans, training_window)
-    total_credit = credited_seconds(growth + training, policy, **lengths)
-    if total_credit == 0:
-        # Under the minimum, or capped/rounded to nothing: nothing to share out.
-        zero = seconds_to_hours(0)
-        return [Proposal(GROWTH, growth, zero), Proposal(TRAINING, training, zero)]
-
-    limit = _cap_limit(policy, scheduled_seconds, meeting_seconds)
-    training_capped = _capped(training, limit)
-    growth_capped = _capped(growth, None if limit is None else limit - training_capped)
-    training_credit = min(_rounded(training_capped, policy), total_credit)
-    growth_credit = min(_rounded(growth_capped, policy), total_credit - training_credit)
-
-    training_hours = seconds_to_hours(training_credit)
-    growth_hours = min(seconds_to_hours(growth_credit), seconds_to_hours(total_credit) - training_hours)
-    return [Proposal(GROWTH, growth, growth_hours), Proposal(TRAINING, training, training_hours)]

@@ -1,13 +1,13 @@
 """Pure: one member's hours per year, growth and training apart, approved apart from pending.
 
-Years are the meetings' local calendar years (the community's time zone), because that is the year
-a practitioner's licensing counts. Rejected records count for nothing and are left out.
+Years are the sessions' local calendar years (the community's time zone), because that is the year
+a practitioner's licensing counts. Rejected lines and lines with no credit count for nothing.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Iterable
+from typing import Any, Iterable
 
 ZERO = Decimal("0.00")
 
@@ -49,3 +49,9 @@ def yearly(rows: Iterable[tuple[int, str, str, Decimal]], requirement: int | Dec
         bucket = summary.approved if status == "approved" else summary.pending
         bucket[kind] = bucket.get(kind, ZERO) + Decimal(hours)
     return sorted(years.values(), key=lambda y: y.year, reverse=True)
+
+
+def line_facts(year: int, line: Any) -> list[tuple[int, str, str, Decimal]]:
+    """A credit line as `yearly` reads it: its growth and its training hours, each with the line's status."""
+    return [(year, "growth", line.status, Decimal(line.growth_hours)),
+            (year, "training", line.status, Decimal(line.training_hours))]

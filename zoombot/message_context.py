@@ -2,25 +2,23 @@
 
 `compose` answers a claimed row with the message to send, a `Skip` (it must never go: the member
 unsubscribed, the meeting was cancelled or moved again, it is too late) or a `Defer` (not yet: a
-follow-up whose meeting has no hours records so far).
+follow-up whose session has not ended or has no credit lines so far).
 """
 from __future__ import annotations
 
-from datetime import datetime, timedelta
+from datetime import datetime
 from email.message import EmailMessage
 
-from sqlalchemy import or_, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zoombot import agenda_store, messages, schedule
 from zoombot.config import Settings
 from zoombot.member_tokens import MemberLink, make_token
-from zoombot.models import Community, HoursRecord, Meeting, Member, Membership, Occurrence, OutboxMessage
+from zoombot.credit import KINDS
+from zoombot.models import Community, CreditLine, CreditSession, Member, Membership, Occurrence, OutboxMessage
+from zoombot.schedule import zone
 from zoombot.outbox import CALENDAR_KINDS, RECORDS_WAIT, Defer, Skip
-
-#: How far a Zoom meeting instance's start may be from the occurrence's to count as that occurrence.
-SAME_MEETING = timedelta(hours=12)
-
 
 def public_url(settings: Settings, path: str) -> str:
     return settings.web.base_url.rstrip("/") + path
@@ -35,27 +33,28 @@ def resources_url(settings: Settings, secret: str, member_id: int, community_id:
     return public_url(settings, "/resources/" + make_token(secret, "resources", MemberLink(member_id, community_id)))
 
 
-def meeting_of(session: Session, occurrence: Occurrence) -> Meeting | None:
-    """The Zoom meeting instance that was this occurrence (linked, or the community's closest in time)."""
-    linked = session.scalar(select(Meeting).where(Meeting.occurrence_id == occurrence.id).limit(1))
+def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None:
+    """The session that was this occurrence: the one placed on it, else the community's on its local date."""
+    linked = session.scalar(select(CreditSession).where(CreditSession.occurrence_id == occurrence.id).limit(1))
     if linked is not None:
         return linked
-    candidates = session.scalars(select(Meeting).where(
-        Meeting.community_id == occurrence.community_id,
-        or_(Meeting.started_at.between(occurrence.start - SAME_MEETING, occurrence.start + SAME_MEETING),
-            Meeting.scheduled_start.between(occurrence.start - SAME_MEETING, occurrence.start + SAME_MEETING))))
-    return min(candidates, default=None,
-               key=lambda m: abs(((m.started_at or m.scheduled_start) - occurrence.start).total_seconds()))
+    community = session.get(Community, occurrence.community_id)
+    day = occurrence.start.astimezone(zone(community.timezone)).date()
+    return session.scalar(select(CreditSession).where(CreditSession.key == f"c{community.id}:{day.isoformat()}"))
 
 
-def attendance_of(session: Session, meeting: Meeting, member_id: int) -> messages.Attendance | None:
-    rows = list(session.scalars(select(HoursRecord).where(HoursRecord.meeting_id == meeting.id,
-                                                          HoursRecord.member_id == member_id)
-                                .order_by(HoursRecord.kind)))
-    if not rows:
+def attendance_of(session: Session, credit_session: CreditSession, member_id: int) -> messages.Attendance | None:
+    """The member's credit line in the session, as the follow-up shows it (None: they did not attend)."""
+    line = session.scalar(select(CreditLine).where(CreditLine.session_id == credit_session.id,
+                                                   CreditLine.member_id == member_id).order_by(CreditLine.id).limit(1))
+    if line is None:
         return None
-    lines = tuple(messages.HoursLine(kind=r.kind, hours=r.hours, status=r.status) for r in rows if r.hours > 0)
-    return messages.Attendance(attended_seconds=max(r.attended_seconds for r in rows), hours=lines)
+    status = "pending review" if line.status == "pending" else line.status
+    amounts = {"growth": line.growth_hours, "training": line.training_hours}
+    hours = tuple(messages.HoursLine(kind=kind, hours=amounts[kind], status=status) for kind in KINDS
+                  if amounts[kind] > 0)
+    no_credit = None if hours else (line.no_credit_reason or ("rejected" if line.status == "rejected" else None))
+    return messages.Attendance(attended_seconds=line.attended_seconds, hours=hours, no_credit=no_credit)
 
 
 def compose(session: Session, settings: Settings, secret: str, row: OutboxMessage,
@@ -92,11 +91,11 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
         facts["agenda_url"] = public_url(settings, f"/staff/agendas/{occurrence.id}")
         facts["extra"] = {"agenda_days": settings.schedule.agenda_days}
     elif row.kind == "followup":
-        meeting = meeting_of(session, occurrence)
-        if meeting is None or meeting.status != "ended" or meeting.records_built_at is None:
-            return Defer(now + RECORDS_WAIT, "waiting for the meeting's hours records")
+        held = session_of(session, occurrence)
+        if held is None or held.status != "ended" or held.lines_built_at is None:
+            return Defer(now + RECORDS_WAIT, "waiting for the session's credit lines")
         facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["attendance"] = attendance_of(session, meeting, member.id)
+        facts["attendance"] = attendance_of(session, held, member.id)
     elif row.kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
         facts["previous_start"] = occurrence.original_start
     return messages.build(messages.MessageFacts(**facts), settings.mail, now)

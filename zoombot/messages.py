@@ -53,10 +53,12 @@ class HoursLine:
 
 @dataclass(frozen=True)
 class Attendance:
-    """One attendee's figures for the follow-up (None in the message when they did not attend)."""
+    """One attendee's credit line for the follow-up (None in the message when they did not attend): the
+    session total (every Zoom instance of the meeting together) and the hours by kind."""
 
     attended_seconds: int
     hours: tuple[HoursLine, ...]
+    no_credit: str | None = None  # why there are no hours, in words
 
 
 @dataclass(frozen=True)

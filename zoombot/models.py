@@ -2,16 +2,17 @@
 
 Invariants live in constraints (unique keys for idempotency, foreign keys, checks), not in Python
 checks, because two workers racing must not both win. `zoom_events` is append-only; `participants`
-is derived from it and can be rebuilt at any time; staff decisions (matches, merges, reviews) are
-kept in their own tables so a rebuild never loses them.
+is derived from it and can be rebuilt at any time; staff decisions (matches, merges, segments, reviews)
+are kept in their own tables so a rebuild never loses them. The unit of credit is a *session* (one
+community occurrence, however many Zoom instances it took) and one credit line per person in it.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import date, datetime, timezone
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, DateTime, ForeignKey, Index, Integer,
+from sqlalchemy import (JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
                         MetaData, Numeric, String, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -85,8 +86,38 @@ class ZoomEvent(Base):
     redacted_at: Mapped[datetime | None]
 
 
+class CreditSession(Base):
+    """One occurrence of a community as credit sees it: every Zoom instance of its meeting in the
+    occurrence's window (`zoombot.sessions`). Times and status summarise the instances."""
+
+    __tablename__ = "sessions"
+    __table_args__ = (CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    key: Mapped[str] = mapped_column(String(100), unique=True)  # "c<community id>:<date>" or "z<zoom id>:<date>"
+    community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    zoom_meeting_id: Mapped[str] = mapped_column(String(32))
+    local_date: Mapped[date] = mapped_column(Date)
+    topic: Mapped[str] = mapped_column(String(300), default="")
+    scheduled_start: Mapped[datetime | None]
+    scheduled_minutes: Mapped[int | None]
+    started_at: Mapped[datetime | None] = mapped_column(index=True)
+    ended_at: Mapped[datetime | None]
+    status: Mapped[str] = mapped_column(String(16), default="scheduled")
+    lines_built_at: Mapped[datetime | None]
+    needs_review: Mapped[bool] = mapped_column(default=False)
+    is_demo: Mapped[bool] = mapped_column(default=False)
+
+    community: Mapped[Community | None] = relationship()
+    meetings: Mapped[list[Meeting]] = relationship(back_populates="session", order_by="Meeting.id")
+    segments: Mapped[list[TrainingSegment]] = relationship(back_populates="session", cascade="all, delete-orphan",
+                                                           passive_deletes=True, order_by="TrainingSegment.start")
+
+
 class Meeting(Base):
-    """One meeting instance (a Zoom meeting UUID); a recurring CoP has one per occurrence."""
+    """One meeting instance (a Zoom meeting UUID); a recurring CoP has one per occurrence, and a host restart
+    adds another to the same session."""
 
     __tablename__ = "meetings"
     __table_args__ = (CheckConstraint("status IN ('scheduled', 'live', 'ended')", name="status"),)
@@ -96,42 +127,39 @@ class Meeting(Base):
     zoom_meeting_id: Mapped[str] = mapped_column(String(32), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
     occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
     topic: Mapped[str] = mapped_column(String(300), default="")
     scheduled_start: Mapped[datetime | None]
     scheduled_minutes: Mapped[int | None]
     started_at: Mapped[datetime | None]
     ended_at: Mapped[datetime | None]
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
-    records_built_at: Mapped[datetime | None]
     finalized_by: Mapped[str | None] = mapped_column(String(16))
-    training_start: Mapped[datetime | None]
-    training_end: Mapped[datetime | None]
     report_status: Mapped[str | None] = mapped_column(String(16))
     reconciled_at: Mapped[datetime | None]
     discrepancies: Mapped[list[Any]] = mapped_column(default=list)
-    needs_review: Mapped[bool] = mapped_column(default=False)
     is_demo: Mapped[bool] = mapped_column(default=False)
 
     community: Mapped[Community | None] = relationship(back_populates="meetings")
-    participants: Mapped[list[Participant]] = relationship(back_populates="meeting", cascade="all, delete-orphan",
-                                                           passive_deletes=True)
+    session: Mapped[CreditSession | None] = relationship(back_populates="meetings")
 
 
 class Participant(Base):
-    """Derived from events: one person in one meeting instance, with merged intervals."""
+    """Derived from events: one person in one session (all its instances), with merged intervals."""
 
     __tablename__ = "participants"
-    __table_args__ = (UniqueConstraint("meeting_id", "identity_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "identity_key"),)
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
     identity_key: Mapped[str] = mapped_column(String(400))
     name: Mapped[str] = mapped_column(String(200), default="")
     email: Mapped[str | None] = mapped_column(String(320))
     registrant_id: Mapped[str | None] = mapped_column(String(100))
     zoom_user_id: Mapped[str | None] = mapped_column(String(100))
     is_host: Mapped[bool] = mapped_column(default=False)
-    devices: Mapped[int] = mapped_column(default=1)
+    devices: Mapped[int] = mapped_column(default=1)  # the most devices present at one moment
+    rejoins: Mapped[int] = mapped_column(default=0)
     incomplete: Mapped[bool] = mapped_column(default=False)  # a leave whose join never arrived
     intervals: Mapped[list[Any]] = mapped_column(default=list)
     attended_seconds: Mapped[int] = mapped_column(default=0)
@@ -140,18 +168,21 @@ class Participant(Base):
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     match_method: Mapped[str | None] = mapped_column(String(16))
 
-    meeting: Mapped[Meeting] = relationship(back_populates="participants")
     member: Mapped[Member | None] = relationship()
 
 
 class ParticipantMerge(Base):
-    """Staff decision: in one meeting, treat `source_key` (e.g. a phone dial-in) as `target_key`."""
+    """A decision about who is who in one session. `merge` (staff): treat `source_key` (e.g. a phone
+    dial-in) as `target_key`; `unbind` (staff): Zoom's bind of the phone caller `source_key` to
+    `target_key` does not hold. Deleting the row undoes the decision."""
 
     __tablename__ = "participant_merges"
-    __table_args__ = (UniqueConstraint("meeting_id", "source_key"),)
+    __table_args__ = (UniqueConstraint("session_id", "kind", "source_key"),
+                      CheckConstraint("kind IN ('merge', 'unbind')", name="kind"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
+    kind: Mapped[str] = mapped_column(String(16), default="merge")
     source_key: Mapped[str] = mapped_column(String(400))
     target_key: Mapped[str] = mapped_column(String(400))
     created_by: Mapped[str] = mapped_column(String(320))
@@ -190,6 +221,12 @@ class Community(Base):
     zoom_synced_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     is_demo: Mapped[bool] = mapped_column(default=False)
+    # The registry's credit rules for this community; None: the installation's `[hours]` default.
+    minimum_minutes: Mapped[int | None]
+    attendance_percent_minimum: Mapped[int | None]
+    training_full_attendance: Mapped[bool | None]
+    training_missed_minutes: Mapped[int | None]
+    training_minimum_minutes: Mapped[int | None]
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="community")
     memberships: Mapped[list[Membership]] = relationship(back_populates="community", cascade="all, delete-orphan")
@@ -341,33 +378,70 @@ class OutboxMessage(Base):
 
 # --- Hours and review -------------------------------------------------------------------------------
 
-class HoursRecord(Base):
-    """Proposed hours for one participant of one meeting instance, reviewed by staff."""
+class TrainingSegment(Base):
+    """Staff decision: part of a session was elective training, with what the registry needs to know."""
 
-    __tablename__ = "hours_records"
+    __tablename__ = "training_segments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    start: Mapped[datetime]
+    end: Mapped[datetime]
+    title: Mapped[str] = mapped_column(String(300), default="")
+    category: Mapped[str] = mapped_column(String(200), default="")
+    approval_code: Mapped[str] = mapped_column(String(100), default="")
+    created_by: Mapped[str] = mapped_column(String(320))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+    session: Mapped[CreditSession] = relationship(back_populates="segments")
+
+
+class CreditLine(Base):
+    """One person's credit for one session: the total and its growth/training split, reviewed by staff.
+
+    `proposed_*` follow the attendance; `growth_hours` / `training_hours` are what counts (the proposal,
+    unless staff adjusted them). `status`: pending, approved, rejected, or no_credit (zero credit with a
+    plain reason, resolved by itself until staff override it)."""
+
+    __tablename__ = "credit_lines"
     __table_args__ = (
-        UniqueConstraint("meeting_id", "participant_key", "kind"),
-        CheckConstraint("kind IN ('growth', 'training')", name="kind"),
-        CheckConstraint("status IN ('pending', 'approved', 'rejected')", name="status"),
+        UniqueConstraint("session_id", "participant_key"),
+        CheckConstraint("status IN ('pending', 'approved', 'rejected', 'no_credit')", name="status"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    meeting_id: Mapped[int] = mapped_column(ForeignKey("meetings.id", ondelete="CASCADE"), index=True)
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     participant_key: Mapped[str] = mapped_column(String(400))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    kind: Mapped[str] = mapped_column(String(16), default="growth")
     attended_seconds: Mapped[int] = mapped_column(default=0)
-    proposed_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
-    hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    training_attended_seconds: Mapped[int] = mapped_column(default=0)  # inside training segments
+    proposed_growth_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    proposed_training_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    growth_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    training_hours: Mapped[Decimal] = mapped_column(default=Decimal("0"))
+    adjusted: Mapped[bool] = mapped_column(default=False)
+    override_reason: Mapped[str | None] = mapped_column(Text)  # hours above what the session allows
+    no_credit_reason: Mapped[str | None] = mapped_column(Text)
+    segments: Mapped[list[Any]] = mapped_column(default=list)  # per training segment: time, credit, refusal
     status: Mapped[str] = mapped_column(String(16), default="pending", index=True)
     flagged: Mapped[bool] = mapped_column(default=False)
     flag_reason: Mapped[str | None] = mapped_column(Text)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None]
     exported_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
-    meeting: Mapped[Meeting] = relationship()
+    session: Mapped[CreditSession] = relationship()
     member: Mapped[Member | None] = relationship()
+
+    @property
+    def total_hours(self) -> Decimal:
+        return Decimal(self.growth_hours) + Decimal(self.training_hours)
+
+    @property
+    def proposed_total_hours(self) -> Decimal:
+        return Decimal(self.proposed_growth_hours) + Decimal(self.proposed_training_hours)
 
 
 class AuditEntry(Base):
@@ -381,6 +455,7 @@ class AuditEntry(Base):
     entity: Mapped[str] = mapped_column(String(32))
     entity_id: Mapped[int | None] = mapped_column(BigInteger)
     meeting_id: Mapped[int | None] = mapped_column(ForeignKey("meetings.id", ondelete="SET NULL"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
     action: Mapped[str] = mapped_column(String(32))
     from_value: Mapped[str | None] = mapped_column(Text)
     to_value: Mapped[str | None] = mapped_column(Text)

@@ -3,8 +3,8 @@
 Some time after an instance ends (`[zoom] report_delay_minutes`; Zoom's reports lag), its participant report
 is fetched (every page) and each row stored as a `report.participant` event (`zoombot.zoom_report`). The
 attendance is then recomputed from all stored events: the report's spans join the same union as the webhook
-intervals, so time both sources saw is counted once. Pending records follow; approved ones are flagged
-(`zoombot.records`). What the report changed is written on `meeting.discrepancies`.
+intervals, so time both sources saw is counted once. Undecided credit lines follow; decided ones are reopened
+(`zoombot.credit_lines`). What the report changed is written on `meeting.discrepancies`.
 
 An instance whose own meeting.ended never arrived also gets its real start and end from
 GET /past_meetings/{uuid}, stored as a `meeting.ended` event with source 'report'.
@@ -26,7 +26,7 @@ from zoombot import attendance, discrepancies, meetings, zoom_report
 from zoombot.attendance import parse_time
 from zoombot.db import insert_ignoring_conflict
 from zoombot.models import Meeting, ZoomEvent
-from zoombot.records import SYSTEM, audit
+from zoombot.audit import SYSTEM, audit
 from zoombot.runtime import Runtime
 from zoombot.zoom_api import ZoomClient, ZoomError
 
@@ -90,7 +90,7 @@ def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, 
 
     with runtime.db.begin() as session:
         now = runtime.now()
-        meeting = _meeting(session, meeting_uuid, zoom_meeting_id, details or instance)
+        meeting = _meeting(session, meeting_uuid, zoom_meeting_id, details or instance, settings=runtime.settings)
         if details is None and not has_end and rows:
             details = _ended_from_rows(instance, rows)
         ended = zoom_report.ended_event(zoom_meeting_id, meeting_uuid, details) if details else None
@@ -109,14 +109,18 @@ def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, 
 
 
 def merge(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -> list[dict]:
-    """Recompute the meeting from all its stored events, bring records in step, record discrepancies."""
+    """Recompute the instance's session from all its stored events, bring its lines in step, and record on
+    the instance what its report changed (webhooks alone, the report alone, and both, for this instance)."""
+    meetings.attendance_changed(session, meeting, runtime.settings, now, reason=REASON)
     signals = meetings.signals(session, meeting.uuid)
     until = meetings.until_for(meeting, now)
-    merges = meetings.merges(session, meeting.id)
+    merges = meetings.decisions_of(session, [meeting.session_id]).get(meeting.session_id) \
+        if meeting.session_id is not None else None
+    merges = merges.merges if merges else {}
     webhook_only = attendance.compute([s for s in signals if s.kind != "span"], until=until, merges=merges)
     report_only = attendance.compute([s for s in signals if s.who is None or s.kind == "span"], until=until,
                                      merges=merges)
-    merged = meetings.attendance_changed(session, meeting, runtime.settings.hours, now, reason=REASON)
+    merged = attendance.compute(signals, until=until, merges=merges)
     found = discrepancies.find(webhook_only, merged, report_only)
     meeting.discrepancies = found
     return found
@@ -147,8 +151,9 @@ def _ended_from_rows(instance: Mapping[str, Any] | None, rows: list[Mapping[str,
             "topic": (instance or {}).get("topic") or ""}
 
 
-def _meeting(session: Session, meeting_uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any] | None) -> Meeting:
-    return meetings.ensure_meeting(session, meeting_uuid, zoom_meeting_id, dict(obj or {}))
+def _meeting(session: Session, meeting_uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any] | None, *,
+             settings) -> Meeting:
+    return meetings.ensure_meeting(session, meeting_uuid, zoom_meeting_id, dict(obj or {}), settings=settings)
 
 
 def _close(meeting: Meeting, start: datetime | None, end: datetime | None) -> None:

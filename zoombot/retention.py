@@ -1,13 +1,14 @@
-"""Pure retention rules: when a meeting's personal data may go, and what stripping it means.
+"""Pure retention rules: when a session's personal data may go, and what stripping it means.
 
-Confidentiality asks that zoombot keep no more personal data than needed. Once a meeting's hours
-records are all decided (approved or rejected), the approved ones exported, and `[retention] days` have
+Confidentiality asks that zoombot keep no more personal data than needed. Once a session's credit
+lines are all settled (rejected, no credit, or approved and exported), and `[retention] days` have
 passed since it ended, the names, e-mails, registrant ids, phone numbers, IP addresses and device
 details in its raw events are no longer needed. They are replaced by pseudonyms that keep everything
 hours depend on: each person becomes `user:anon:<hmac prefix>` (one stable pseudonym per person,
 from the identity key zoombot already gave them), each device keeps a distinct opaque id, times and
 the host flag stay. So attendance computed from the stripped events is the attendance of before, and
-`zoombot attendance rebuild` leaves the records alone. Records and the audit trail stay.
+`zoombot attendance rebuild` leaves the lines alone. Lines and the audit trail stay. A session is
+stripped as a whole (all its Zoom instances), because who is who is decided across all of them.
 
 No I/O here: the retention job (`jobs/retention.py`, the shell) loads, calls these, checks, and stores.
 """
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
-from zoombot.attendance import Who, signals_from_event
+from zoombot.attendance import Who, binds_of, signals_from_event
 from zoombot.attendance import identity_resolver as attendance_identity_resolver
 
 ANON_PREFIX = "anon:"
@@ -48,17 +49,18 @@ IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1
 # --- when ----------------------------------------------------------------------------------------
 
 @dataclass(frozen=True)
-class RecordState:
-    status: str                       # pending | approved | rejected
+class LineState:
+    status: str                       # pending | approved | rejected | no_credit
     exported_at: datetime | None
 
 
-def is_due(ended_at: datetime | None, records: Iterable[RecordState], *, now: datetime, days: int) -> bool:
-    """A meeting's personal data may go once it ended over `days` ago and every record is settled:
-    decided, and exported when approved. A meeting without records (nobody earned hours) only waits."""
+def is_due(ended_at: datetime | None, lines: Iterable[LineState], *, now: datetime, days: int) -> bool:
+    """A session's personal data may go once it ended over `days` ago and every line is settled:
+    rejected, no credit, or approved and exported. A session without lines only waits."""
     if ended_at is None or ended_at > now - timedelta(days=days):
         return False
-    return all(r.status == "rejected" or (r.status == "approved" and r.exported_at is not None) for r in records)
+    return all(r.status in ("rejected", "no_credit") or (r.status == "approved" and r.exported_at is not None)
+               for r in lines)
 
 
 # --- pseudonyms ----------------------------------------------------------------------------------
@@ -86,13 +88,18 @@ def inert_key(secret: str, identity_key: str) -> str:
 
 # --- who is who in a meeting ----------------------------------------------------------------------
 
-def identity_resolver(events: Iterable[tuple[str, Mapping[str, Any]]],
-                      merges: Mapping[str, str]) -> Callable[[Mapping[str, Any]], str]:
-    """For one meeting: a function giving the identity key zoombot's attendance gives the person a
-    participant object belongs to (`zoombot.attendance.identity_resolver` over the meeting's events)."""
+def identity_resolver(events: Iterable[tuple[str, Mapping[str, Any]]], merges: Mapping[str, str],
+                      unbinds: Iterable[frozenset[str]] = ()) -> Callable[[Mapping[str, Any]], str]:
+    """For one session: a function giving the identity key zoombot's attendance gives the person a
+    participant object belongs to (`zoombot.attendance.identity_resolver` over the session's events, Zoom's
+    binds and staff merges applied as in `zoombot.attendance.compute_session`)."""
+    by_instance: dict[str, list] = {}
+    for name, body in events:
+        by_instance.setdefault(str(_object(body).get("uuid") or ""), []).extend(signals_from_event(name, body))
+    binds = binds_of(by_instance, frozenset(unbinds))
     resolve = attendance_identity_resolver(
-        (signal.who for name, body in events for signal in signals_from_event(name, body) if signal.who is not None),
-        merges)
+        (signal.who for signals in by_instance.values() for signal in signals if signal.who is not None),
+        merges, ((b.phone, b.bound) for b in binds if b.applied))
     return lambda participant: resolve(Who.from_zoom(participant))
 
 
@@ -140,8 +147,15 @@ def strip_participant(participant: Mapping[str, Any], *, person: str, host: str 
     out["participant_user_id"] = person.removeprefix("user:")
     if host is not None:
         out["id"] = host
-    if "breakout" in str(participant.get("leave_reason", "")).lower():
+    reason = str(participant.get("leave_reason", "")).lower()
+    if "breakout" in reason:
         out["leave_reason"] = "breakout room"  # what attendance looks for; the rest of the text goes
+    elif "waiting room" in reason:
+        out["leave_reason"] = "waiting room"
+    for key in ("user_id", "bind_participant_uuid", "bind_user_id"):  # a bind names devices by these
+        if key != "user_id" or "bind_participant_uuid" in participant or "bind_user_id" in participant:
+            if participant.get(key):
+                out[key] = pseudonym(secret, "device:" + str(participant[key]))
     return out
 
 
@@ -193,13 +207,14 @@ class MeetingPlan:
 
 
 def plan_meeting(events: list[tuple[int, str, Mapping[str, Any], bool]], merges: Mapping[str, str],
-                 participant_keys: Iterable[str], *, secret: str) -> MeetingPlan:
-    """Strip every not-yet-stripped event of one meeting. `events`: (id, name, body, already_stripped).
+                 participant_keys: Iterable[str], *, secret: str, unbinds: Iterable[frozenset[str]] = ()) -> MeetingPlan:
+    """Strip every not-yet-stripped event of one session (all its instances). `events`: (id, name, body,
+    already_stripped).
 
-    Each person's pseudonym derives from the identity key the meeting's attendance gives them, so all
+    Each person's pseudonym derives from the identity key the session's attendance gives them, so all
     their devices and aliases collapse onto one `user:anon:...` key that the stored participants,
-    hours records and merges are renamed to (`keys`)."""
-    resolve = identity_resolver(((name, body) for _, name, body, _ in events), merges)
+    credit lines and merges are renamed to (`keys`)."""
+    resolve = identity_resolver(((name, body) for _, name, body, _ in events), merges, unbinds)
     participants = [p for _, _, body, done in events if not done for p in _participant_objects(body)]
     known = frozenset(personal_values(participants))
 

@@ -15,7 +15,7 @@ from sqlalchemy import select
 
 from zoombot import agenda, agenda_store, outbox
 from zoombot.models import Agenda as AgendaRow, Community, Occurrence, OutboxMessage, ParkingLotItem
-from zoombot.records import audit
+from zoombot.audit import audit
 from zoombot.staff import add_nav_link
 from zoombot.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
 from zoombot.staff.csrf import protect

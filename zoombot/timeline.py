@@ -1,8 +1,9 @@
-"""Pure: a meeting's attendance as an inline SVG picture (no Flask, no database).
+"""Pure: a session's attendance as an inline SVG picture (no Flask, no database).
 
-One bar per participant shows when they were present; the meeting's live window lies behind all bars,
-an elective-training window is shaded, intervals known only from Zoom's Report API are hatched in a
-different colour, and the time axis is labelled in the community's local time. Every shape carries a
+One bar per participant shows when they were present; the session's live windows (one per Zoom instance,
+so a restart shows as a gap) lie behind all bars, elective-training segments are shaded, intervals known
+only from Zoom's Report API are hatched in a different colour, and the time axis is labelled in the
+community's local time. Every shape carries a
 `<title>` (a tooltip and an accessible name), and the picture as a whole has a title and a description.
 All text is escaped here, so the result can be placed in a page as is.
 """
@@ -14,7 +15,7 @@ from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
-Span = tuple[datetime, datetime]
+from zoombot.intervals import Span
 TICK_STEPS_MINUTES = (5, 10, 15, 30, 60, 120, 240, 480)
 MAX_TICKS = 8
 LABEL_CHARS = 28
@@ -100,7 +101,7 @@ def _rect(x1: float, y: float, x2: float, height: float, css: str, title: str, *
             f"<title>{escape(title)}</title></rect>")
 
 
-def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Span | None = None,
+def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Sequence[Span] = (),
            width: int = 960, title: str = "Attendance timeline") -> str:
     """The SVG markup, or "" when there is nothing to draw."""
     span = domain(rows, live)
@@ -123,12 +124,11 @@ def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Span
         parts.append(_rect(layout.x(a), body_top, layout.x(b), body_bottom - body_top, "live",
                            f"Meeting live {_clock(a, tz)}–{_clock(b, tz)}", fill="#e9eef5"))
     parts.append("</g>")
-    if training is not None:
-        a, b = training
-        parts.append('<g class="tl-training">' + _rect(
+    if training:
+        parts.append('<g class="tl-training">' + "".join(_rect(
             layout.x(a), body_top, layout.x(b), body_bottom - body_top, "training",
             f"Elective training {_clock(a, tz)}–{_clock(b, tz)}", fill="#7d4cc4", fill_opacity="0.16",
-            stroke="#7d4cc4", stroke_dasharray="4 3") + "</g>")
+            stroke="#7d4cc4", stroke_dasharray="4 3") for a, b in training) + "</g>")
     parts.append('<g class="tl-axis">')
     for when, text in ticks(layout.start, layout.end, tz):
         x = layout.x(when)
@@ -156,10 +156,10 @@ def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Span
     return "".join(parts)
 
 
-def _description(rows: Sequence[Row], live: Sequence[Span], training: Span | None, tz: str) -> str:
+def _description(rows: Sequence[Row], live: Sequence[Span], training: Sequence[Span], tz: str) -> str:
     text = f"{len(rows)} participants"
     if live:
         text += "; meeting live " + ", ".join(f"{_clock(a, tz)}–{_clock(b, tz)}" for a, b in live)
     if training:
-        text += f"; elective training {_clock(training[0], tz)}–{_clock(training[1], tz)}"
+        text += "; elective training " + ", ".join(f"{_clock(a, tz)}–{_clock(b, tz)}" for a, b in training)
     return text + f" (times in {tz})."

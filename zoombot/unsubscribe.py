@@ -13,7 +13,7 @@ from sqlalchemy import select
 
 from zoombot.member_tokens import read_token, signing_secret
 from zoombot.models import Community, Membership
-from zoombot.records import audit
+from zoombot.audit import audit
 
 bp = Blueprint("unsubscribe", __name__, template_folder="templates")
 

@@ -1,6 +1,8 @@
 """The staff UI in real Chromium (Playwright) against a real werkzeug server on 127.0.0.1: sign in,
-review a meeting whose events arrived as signed webhooks, approve all, adjust one with a reason,
-match one, and download the CSV export. If /usr/bin/chromium is missing these tests fail."""
+review a session whose events arrived as signed webhooks (the host ended it by mistake and started it
+again: two Zoom instances, one session), mark a training segment, approve all, adjust one line with a
+reason, match one participant, and download the CSV export. If /usr/bin/chromium is missing these tests
+fail."""
 from __future__ import annotations
 
 import csv
@@ -16,7 +18,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from conftest import free_port, signed_headers, zoom_event
-from zoombot.models import Community, HoursRecord, Member, Membership, StaffUser
+from zoombot.models import Community, CreditLine, Member, Membership, StaffUser
 from zoombot.passwords import hash_password
 
 pytestmark = pytest.mark.browser
@@ -68,60 +70,88 @@ def seed(runtime, server: str) -> None:
         s.add(StaffUser(email="staff@example.org", password_hash=hash_password(PASSWORD), role="staff"))
     alice, bob = who("Alice Ames", "alice@example.org", "dev-alice"), who("Bob Brown", "bob@example.org", "dev-bob")
     guest = who("Gina G (iPad)", "", "dev-gina")
-    events = [zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z"),
-              zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice),
-              zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob),
-              zoom_event("participant_joined", join_time="2026-10-13T22:35:00Z", **guest),
-              zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob),
-              zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **guest),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice),
-              zoom_event("meeting_ended", meeting_start_time="2026-10-13T22:30:00Z",
-                         meeting_end_time="2026-10-14T00:30:00Z")]
+    first = {"meeting_uuid": "FirstInstance000000000==", "meeting_start_time": "2026-10-13T22:30:00Z"}
+    second = {"meeting_uuid": "SecondInstance00000000==", "meeting_start_time": "2026-10-13T23:01:00Z"}
+    # 18:30-18:58 New York, ended by mistake, started again 19:01-20:30: everyone's two visits are one session
+    events = [zoom_event("meeting_started", **first),
+              zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **first),
+              zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob, **first),
+              zoom_event("participant_joined", join_time="2026-10-13T22:35:00Z", **guest, **first),
+              zoom_event("meeting_ended", meeting_end_time="2026-10-13T22:58:00Z", **first),
+              zoom_event("meeting_started", **second),
+              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **alice, **second),
+              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **bob, **second),
+              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **guest, **second),
+              zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob, **second),
+              zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **guest, **second),
+              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **second),
+              zoom_event("meeting_ended", meeting_end_time="2026-10-14T00:30:00Z", **second)]
     for body in events:
         raw = json.dumps(body).encode()
         response = requests.post(f"{server}/zoom/webhook", data=raw, headers=signed_headers(raw), timeout=10)
         assert response.status_code == 200, response.text
 
 
-def test_review_a_meeting_and_export_it(browser, server, runtime, tmp_path):
+def test_review_a_restarted_session_with_training_and_export_it(browser, server, runtime, tmp_path):
     seed(runtime, server)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
-    page.goto(f"{server}/staff/meetings/1")
+    page.goto(f"{server}/staff/meetings/2")  # the second Zoom instance's old address
     assert "/staff/login" in page.url
     page.get_by_label("Email").fill("staff@example.org")
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/staff/meetings/1")
+    page.wait_for_url(f"{server}/staff/sessions/1")
     assert page.get_by_role("heading", name="Infant-Toddler CoP").is_visible()
-    assert page.locator("svg.timeline-svg rect.webhook").count() == 3
-
-    page.screenshot(path=str(tmp_path / "meeting.png"), full_page=True)  # for a person to look at
+    assert page.get_by_text("This session took 2 Zoom meetings").is_visible()
+    assert page.get_by_text("Live 18:30–18:58, 19:01–20:30 (America/New_York)").is_visible()
+    assert page.locator("svg.timeline-svg rect.live").count() == 2  # the gap shows
+    assert page.locator("svg.timeline-svg rect.webhook").count() == 6  # three people, two visits each
+    # one line per person for the whole session: Alice 27:50 + 84:00 = 1:51 -> 1.75 h, Bob 13 + 59 = 1:12
+    # -> 1.00 h, the iPad 23 + 79 = 1:42 -> 1.50 h
+    assert page.locator("tr", has_text="Alice Ames").get_by_text("1.75 h", exact=True).is_visible()
+    assert page.locator("tr", has_text="Bob Brown").get_by_text("1.00 h", exact=True).is_visible()
+    assert page.locator("tr", has_text="Gina G (iPad)").get_by_text("1.50 h", exact=True).is_visible()
+    page.screenshot(path=str(tmp_path / "session.png"), full_page=True)  # for a person to look at
 
     # match the iPad guest to Gina, choosing from the community's members
     page.get_by_label("Member for Gina G (iPad)").fill("Gina Guest <gina@example.org>")
     page.locator("tr", has_text="Gina G (iPad)").get_by_role("button", name="Match").click()
-    assert page.get_by_text("Participant matched").is_visible()
+    assert page.get_by_role("status").get_by_text("Participant matched").is_visible()
     assert page.locator("tr", has_text="Gina G (iPad)").get_by_role("link", name="Gina Guest").is_visible()
 
+    # 19:00-19:30 was elective training (the restart's gap 19:00-19:01 included): 29 minutes -> 0.25 h each
+    form = page.locator("form", has=page.get_by_role("group", name="Add a training segment"))
+    form.get_by_label("From").fill("19:00")
+    form.get_by_label("To").fill("19:30")
+    form.get_by_label("Title").fill("Safe sleep practices")
+    form.get_by_label("Category").select_option("Health, Safety and Nutrition")
+    form.get_by_label("Approval code").fill("NV-2026-114")
+    form.get_by_role("button", name="Add segment").click()
+    assert page.get_by_role("status").get_by_text("Training segment saved").is_visible()
+    alice = page.locator("tr", has_text="Alice Ames")
+    assert alice.get_by_text("1.75 h", exact=True).is_visible()  # the total never changes
+    assert alice.get_by_text("1.50 growth").is_visible() and alice.get_by_text("0.25 training").is_visible()
+
     page.get_by_role("button", name="Approve all 3 pending").click()
-    assert page.get_by_text("Approved 3 pending record(s).").is_visible()
+    assert page.get_by_role("status").get_by_text("Approved 3 pending line(s).").is_visible()
 
     bob_row = page.locator("tr", has_text="Bob Brown")
     bob_row.get_by_text("Change…").click()
-    bob_row.get_by_label("Hours", exact=True).fill("1.5")
+    bob_row.get_by_label("Growth hours", exact=True).fill("1.0")
+    bob_row.get_by_label("Training hours", exact=True).fill("0.25")
     bob_row.get_by_label("Reason", exact=True).fill("stayed for the parking-lot discussion")
     bob_row.get_by_role("button", name="Adjust hours").click()
-    assert page.get_by_text("Hours adjusted.").is_visible()
-    assert page.locator("tr", has_text="Bob Brown").get_by_text("1.50 h").is_visible()
+    assert page.get_by_role("status").get_by_text("Hours adjusted.").is_visible()
+    assert page.locator("tr", has_text="Bob Brown").get_by_text("1.25 h", exact=True).is_visible()
     assert page.get_by_role("cell", name="stayed for the parking-lot discussion").is_visible()
-    page.screenshot(path=str(tmp_path / "meeting-reviewed.png"), full_page=True)
+    page.screenshot(path=str(tmp_path / "session-reviewed.png"), full_page=True)
 
     page.get_by_role("link", name="Export").click()
     page.get_by_label("Sessions from").fill("2026-10-13")
     page.get_by_label("to (inclusive)").fill("2026-10-13")
     page.get_by_label("Status").select_option("approved")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("heading", name="3 record(s) chosen").is_visible()
+    assert page.get_by_role("heading", name="3 line(s) chosen").is_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
     download = info.value
@@ -129,16 +159,23 @@ def test_review_a_meeting_and_export_it(browser, server, runtime, tmp_path):
     path = tmp_path / "export.csv"
     download.save_as(path)
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    got = sorted((r["participant_name"], r["participant_email"], r["hours"], r["status"], r["matched"],
-                  r["session_date"]) for r in rows)
-    assert got == [("Alice Ames", "alice@example.org", "1.75", "approved", "true", "2026-10-13"),
-                   ("Bob Brown", "bob@example.org", "1.50", "approved", "true", "2026-10-13"),
-                   ("Gina Guest", "gina@example.org", "1.75", "approved", "true", "2026-10-13")]
+    got = sorted((r["participant_name"], r["kind"], r["hours"], r["status"], r["matched"], r["session_date"],
+                  r["training_titles"], r["approval_codes"]) for r in rows)
+    assert got == [("Alice Ames", "growth", "1.50", "approved", "true", "2026-10-13", "", ""),
+                   ("Alice Ames", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
+                    "NV-2026-114"),
+                   ("Bob Brown", "growth", "1.00", "approved", "true", "2026-10-13", "", ""),
+                   ("Bob Brown", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
+                    "NV-2026-114"),
+                   ("Gina Guest", "growth", "1.25", "approved", "true", "2026-10-13", "", ""),
+                   ("Gina Guest", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
+                    "NV-2026-114")]
+    assert {r["meeting_uuids"] for r in rows} == {"FirstInstance000000000== SecondInstance00000000=="}
 
-    page.get_by_role("button", name="Mark 3 approved record(s) as exported").click()
-    assert page.get_by_text("Marked 3 approved record(s) as exported.").is_visible()
+    page.get_by_role("button", name="Mark 3 approved line(s) as exported").click()
+    assert page.get_by_text("Marked 3 approved line(s) as exported.").is_visible()
     with runtime.db.begin() as s:
-        assert all(r.exported_at is not None for r in s.scalars(select(HoursRecord)))
+        assert all(r.exported_at is not None for r in s.scalars(select(CreditLine)))
 
 
 def test_sign_out_is_a_button_and_pages_need_sign_in_again(browser, server, runtime):

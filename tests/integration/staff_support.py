@@ -3,7 +3,7 @@ endpoint, and signing in through the real login form (with its CSRF token)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import datetime, timedelta
 
 from sqlalchemy import select
 
@@ -54,11 +54,11 @@ PHONE = person("+1 555 0100", "", "dev-phone-000003")
 GUEST = person("Gina Guest", "", "dev-guest-000004")
 
 
-def meeting_events(uuid: str = UUID, zoom_id: str = ZOOM_ID) -> list[dict]:
-    """A 2-hour meeting (18:30-20:30 New York): Alice all along; Bob joins late and leaves early;
-    a phone dial-in with no e-mail; a guest with no e-mail who stays 20 minutes."""
+def meeting_events(uuid: str = UUID, zoom_id: str = ZOOM_ID, *, days_later: int = 0) -> list[dict]:
+    """A 2-hour meeting (18:30-20:30 New York on 13 October 2026, or `days_later`): Alice all along; Bob joins
+    late and leaves early; a phone dial-in with no e-mail; a guest with no e-mail who stays 20 minutes."""
     common = {"meeting_uuid": uuid, "meeting_id": zoom_id}
-    return [
+    events = [
         zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z", **common),
         zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **ALICE, **common),
         zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **BOB, **common),
@@ -71,6 +71,22 @@ def meeting_events(uuid: str = UUID, zoom_id: str = ZOOM_ID) -> list[dict]:
         zoom_event("meeting_ended", meeting_start_time="2026-10-13T22:30:00Z",
                    meeting_end_time="2026-10-14T00:30:00Z", **common),
     ]
+    return [_later(event, days_later) for event in events] if days_later else events
+
+
+_TIME = re.compile(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\dZ")
+
+
+def _later(body: dict, days: int) -> dict:
+    """The same event `days` later: every Zoom time in it moved, and its event_ts."""
+    import json
+
+    def shift(match: re.Match) -> str:
+        when = datetime.strptime(match.group(0), "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=days)
+        return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+    moved = json.loads(_TIME.sub(shift, json.dumps(body)))
+    moved["event_ts"] = body["event_ts"] + days * 86_400_000
+    return moved
 
 
 def play(post_event, events) -> None:
@@ -82,6 +98,12 @@ def play(post_event, events) -> None:
 def meeting_id(runtime, uuid: str = UUID) -> int:
     with runtime.db.begin() as s:
         return s.scalar(select(Meeting.id).where(Meeting.uuid == uuid))
+
+
+def session_id(runtime, uuid: str = UUID) -> int:
+    """The session (community occurrence) a Zoom instance belongs to."""
+    with runtime.db.begin() as s:
+        return s.scalar(select(Meeting.session_id).where(Meeting.uuid == uuid))
 
 
 def csrf_of(client) -> str:

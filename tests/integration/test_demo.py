@@ -8,7 +8,8 @@ from sqlalchemy import func, select
 from conftest import zoom_event
 from mail_support import smtp  # noqa: F401 - fixture
 from zoombot import demo
-from zoombot.models import Community, HoursRecord, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent
+from zoombot.models import (Community, CreditLine, CreditSession, Meeting, Member, Membership, Participant, StaffUser,
+                            ZoomEvent)
 from zoombot.passwords import check_password
 
 
@@ -24,20 +25,23 @@ def passwords(output):
 def counts(runtime):
     with runtime.db.begin() as s:
         return tuple(s.scalar(select(func.count()).select_from(t)) for t in
-                     (Community, Member, Membership, StaffUser, Meeting, ZoomEvent, HoursRecord))
+                     (Community, Member, Membership, StaffUser, Meeting, CreditSession, ZoomEvent, CreditLine))
 
 
 # Worked out by hand from the script in zoombot.demo.demo_events (minutes after the start; the meeting
-# is live 0-125; hours: under 30 min -> 0, capped at the scheduled 120 min, rounded down to 15 min).
+# is live 0-125; hours: under 30 min -> 0, capped at the scheduled 120 min, rounded down to 15 min; no
+# training segment, so all growth). (attended seconds, growth hours, training hours, status)
 EXPECTED = {
-    "email:maria.lopez@example.org": (125 * 60, "2.00"),    # host, 0-125
-    "email:alice.nguyen@example.org": (120 * 60, "2.00"),   # 2-40 and 43-125: 38 + 82 min
-    "email:ben.okafor@example.org": (124 * 60, "2.00"),     # laptop 1-125, phone 30-60 inside it
-    "email:carla.smith@example.org": (113 * 60, "1.75"),    # waiting room 5-12 not counted, 12-125
-    "name:+1 617-555-0142": (90 * 60, "1.50"),              # dial-in 10-100, no e-mail
-    "email:evan.brooks@example.org": (75 * 60, "1.25"),     # late, 50-125
-    "email:fatima.khan@example.org": (20 * 60, "0.00"),     # early leaver, 3-23
-    "email:grace.kim@example.org": (125 * 60, "2.00"),      # joins at 0, no leave: closes at the end
+    "email:maria.lopez@example.org": (125 * 60, "2.00", "0.00", "pending"),    # host, 0-125
+    "email:alice.nguyen@example.org": (120 * 60, "2.00", "0.00", "pending"),   # 2-40 and 43-125: 38 + 82 min
+    "email:ben.okafor@example.org": (124 * 60, "2.00", "0.00", "pending"),     # laptop 1-125, phone 30-60 inside it
+    "email:carla.smith@example.org": (113 * 60, "1.75", "0.00", "pending"),    # waiting room 5-12 not counted, 12-125
+    "name:+1 617-555-0142": (90 * 60, "1.50", "0.00", "pending"),              # dial-in 10-100, no e-mail
+    "email:evan.brooks@example.org": (75 * 60, "1.25", "0.00", "pending"),     # late, 50-125
+    # early leaver, 3-23: under the minimum, so no credit, resolved by itself (issue 10: it used to wait for
+    # review as a 0.00 h record like any other)
+    "email:fatima.khan@example.org": (20 * 60, "0.00", "0.00", "no_credit"),
+    "email:grace.kim@example.org": (125 * 60, "2.00", "0.00", "pending"),      # joins at 0, no leave: closes at the end
 }
 
 
@@ -46,7 +50,7 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime):
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "DEMO DATA seeded: community 'Infant-Toddler CoP (demo)'" in out
-    assert "8 hours records are pending review" in out
+    assert "7 credit lines are ready for review, 1 with no credit (below the minimum)" in out
     assert "Staff UI: http://127.0.0.1:8000/staff/\n" in out
     logins = passwords(out)
     assert set(logins) == {"demo@zoombot.example", "maria.lopez@example.org"}
@@ -75,19 +79,29 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime):
         assert local.weekday() == 1 and 8 <= local.day <= 14 and (local.hour, local.minute) == (18, 30)
         assert meeting.ended_at < datetime.now(timezone.utc)
         assert (meeting.ended_at - meeting.started_at).total_seconds() == 125 * 60
+        held = s.scalars(select(CreditSession)).one()  # the session of the one instance
+        assert (held.is_demo, held.status, held.community_id, held.local_date, held.started_at, held.ended_at) == (
+            True, "ended", community.id, local.date(), meeting.started_at, meeting.ended_at)
+        assert [m.id for m in held.meetings] == [meeting.id] and held.needs_review is False
 
         # every event went through the receiver and was processed
         events = s.execute(select(ZoomEvent.event, ZoomEvent.status, ZoomEvent.source)).all()
         assert len(events) == len(demo.demo_events(meeting.started_at))
         assert {(status, source) for _, status, source in events} == {("processed", "webhook")}
 
-        records = {r.participant_key: r for r in s.scalars(select(HoursRecord))}
-        assert {key: (r.attended_seconds, str(r.hours)) for key, r in records.items()} == EXPECTED
-        assert {r.status for r in records.values()} == {"pending"}
+        records = {r.participant_key: r for r in s.scalars(select(CreditLine))}
+        assert {key: (r.attended_seconds, str(r.growth_hours), str(r.training_hours), r.status)
+                for key, r in records.items()} == EXPECTED
+        assert {r.session_id for r in records.values()} == {held.id}
+        assert records["email:fatima.khan@example.org"].no_credit_reason == \
+            "attended 20 min, under the 30 minutes minimum"
         assert records["name:+1 617-555-0142"].member_id is None
         assert all(r.member_id for key, r in records.items() if key.startswith("email:"))
         ben = s.scalars(select(Participant).where(Participant.identity_key == "email:ben.okafor@example.org")).one()
-        assert ben.devices == 2
+        assert (ben.devices, ben.rejoins) == (2, 0)
+        # issue 10: a drop and rejoin from the same device is a rejoin, not a second device
+        alice = s.scalars(select(Participant).where(Participant.identity_key == "email:alice.nguyen@example.org")).one()
+        assert (alice.devices, alice.rejoins) == (1, 1)
         maria = s.scalars(select(Participant).where(Participant.identity_key == "email:maria.lopez@example.org")).one()
         assert maria.is_host
 
@@ -106,7 +120,7 @@ def test_if_empty_with_zoom_credentials_seeds_nothing(cli, runtime):
     result = cli("demo", "--if-empty")
     assert result.exit_code == 0
     assert result.stdout == "demo not seeded: Zoom API credentials are configured (this is a real installation)\n"
-    assert counts(runtime) == (0, 0, 0, 0, 0, 0, 0)
+    assert counts(runtime) == (0, 0, 0, 0, 0, 0, 0, 0)
 
 
 def test_demo_refuses_real_data(cli, runtime):

@@ -1,4 +1,4 @@
-"""`zoombot hours export` and zoombot.export on records built from real deliveries to /zoom/webhook."""
+"""`zoombot hours export` and zoombot.export on credit lines built from real deliveries to /zoom/webhook."""
 import csv
 import io
 import json
@@ -9,7 +9,8 @@ from sqlalchemy import select, update
 
 from conftest import zoom_event
 from zoombot.export import ALL_COLUMNS, export_rows, mark_exported
-from zoombot.models import AuditEntry, Community, HoursRecord, Meeting
+from zoombot import review
+from zoombot.models import AuditEntry, Community, CreditLine, CreditSession, Meeting
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="   # the recorded fixtures' instance of meeting 81234567890
 OTHER = "OtherInstance0000000001=="  # a meeting no community owns
@@ -32,9 +33,13 @@ def play(post_event, events):
 
 
 @pytest.fixture
-def records(cli, post_event, runtime, tmp_path):
+def records(cli, post_event, runtime, make_settings, tmp_path):
     """Meeting 1 (community in Pacific/Auckland): Alice (a member) and a dial-in; meeting 2 (no community):
-    Bob. Returns {participant name: record id}."""
+    Bob. Returns {participant name: credit line id, and "s1"/"s2": the two sessions' ids}.
+
+    The receiver runs with the CLI's `[schedule] timezone`: a session's date is fixed when its first
+    instance is placed, in that zone for a meeting of no community."""
+    runtime.settings = make_settings(schedule={"timezone": "America/Los_Angeles"})
     assert cli("community", "add", "Infant-Toddler CoP", "--zoom-meeting-id", "81234567890", "--facilitator",
                "maria@example.org", "--start", "2026-09-08T18:30", "--duration", "120", "--timezone",
                "Pacific/Auckland", "--region", "North").exit_code == 0
@@ -59,16 +64,24 @@ def records(cli, post_event, runtime, tmp_path):
                    meeting_start_time="2026-10-20T05:30:00Z", meeting_end_time="2026-10-20T06:30:00Z"),
     ])
     with runtime.db.begin() as s:
-        ids = dict(s.execute(select(HoursRecord.participant_key, HoursRecord.id)).all())
-        s.execute(update(HoursRecord).where(HoursRecord.participant_key == "email:alice@example.org")
+        ids = dict(s.execute(select(CreditLine.participant_key, CreditLine.id)).all())
+        sessions = dict(s.execute(select(CreditSession.zoom_meeting_id, CreditSession.id)).all())
+        s.execute(update(CreditLine).where(CreditLine.participant_key == "email:alice@example.org")
                   .values(status="approved"))
-    return {"alice": ids["email:alice@example.org"], "phone": ids["name:+1 555 0100"], "bob": ids["email:bob@example.org"]}
+    assert len(ids) == 3 and len(sessions) == 2  # one line per person per session
+    return {"alice": ids["email:alice@example.org"], "phone": ids["name:+1 555 0100"],
+            "bob": ids["email:bob@example.org"], "s1": sessions["81234567890"], "s2": sessions["89999999999"]}
+
+
+NO_TRAINING = {"training_titles": "", "training_categories": "", "approval_codes": "", "override_reason": None,
+               "no_credit_reason": None}
 
 
 def expected(records):
     common = {"meeting_id": "81234567890", "meeting_uuid": UUID, "session_date": "2026-10-14",
               "community": "Infant-Toddler CoP", "community_region": "North", "kind": "growth",
-              "flagged": False, "session_start": "2026-10-13T22:30:00Z", "exported_at": None}
+              "flagged": False, "session_start": "2026-10-13T22:30:00Z", "exported_at": None,
+              "session_id": records["s1"], "meeting_uuids": UUID, **NO_TRAINING}
     return [
         {**common, "record_id": records["phone"], "participant_name": "+1 555 0100", "participant_email": None,
          "registry_id": None, "matched": False, "member_id": None, "attended_seconds": 3600, "hours": 1.0,
@@ -76,11 +89,13 @@ def expected(records):
         {**common, "record_id": records["alice"], "participant_name": "Alice A. Member",
          "participant_email": "alice@example.org", "registry_id": "R-1", "matched": True, "member_id": 2,
          "attended_seconds": 6890, "hours": 1.75, "proposed_hours": 1.75, "status": "approved"},
+        # 22:30 on 19 October in Los Angeles: neither the UTC date nor New York's (both 20 October)
         {"record_id": records["bob"], "community": None, "meeting_id": "89999999999", "meeting_uuid": OTHER,
          "session_date": "2026-10-19", "participant_name": "Bob Guest", "participant_email": "bob@example.org",
          "registry_id": None, "matched": False, "attended_seconds": 2400, "hours": 0.5, "kind": "growth",
          "status": "pending", "community_region": None, "member_id": None, "proposed_hours": 0.5, "flagged": False,
-         "session_start": "2026-10-20T05:30:00Z", "exported_at": None},
+         "session_start": "2026-10-20T05:30:00Z", "exported_at": None, "session_id": records["s2"],
+         "meeting_uuids": OTHER, **NO_TRAINING},
     ]
 
 
@@ -138,11 +153,12 @@ def test_output_file_and_mark_exported(cli, records, runtime, tmp_path):
     assert [r["record_id"] for r in rows] == [str(records["alice"])]
     assert rows[0]["exported_at"].endswith("Z")
     with runtime.db.begin() as s:
-        stamped = dict(s.execute(select(HoursRecord.id, HoursRecord.exported_at)).all())
+        stamped = dict(s.execute(select(CreditLine.id, CreditLine.exported_at)).all())
         assert stamped[records["alice"]] is not None
         assert stamped[records["phone"]] is None and stamped[records["bob"]] is None
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "exported")).one()
-        assert (entry.actor, entry.to_value, entry.reason) == ("cli", "1 records", f"records {records['alice']}")
+        assert (entry.actor, entry.entity, entry.entity_id, entry.to_value, entry.reason) == (
+            "cli", "credit_line", records["alice"], "1 line", f"lines {records['alice']}")
     assert rows[0]["exported_at"] == stamped[records["alice"]].isoformat().replace("+00:00", "Z")
 
 
@@ -150,22 +166,24 @@ def test_unwritable_output_is_one_line_and_marks_nothing(cli, records, runtime, 
     result = cli("hours", "export", "--output", str(tmp_path / "missing" / "hours.csv"), "--mark-exported")
     assert result.exit_code == 1 and result.stderr.startswith("Error: cannot write ")
     with runtime.db.begin() as s:
-        assert s.scalars(select(HoursRecord.exported_at).where(HoursRecord.exported_at.is_not(None))).all() == []
+        assert s.scalars(select(CreditLine.exported_at).where(CreditLine.exported_at.is_not(None))).all() == []
 
 
-def test_api_for_the_web_ui(records, runtime):
+def test_api_for_the_web_ui(records, runtime, make_settings):
     """What the staff UI calls: community filter, date objects, and mark_exported with an audit entry."""
-    settings = runtime.settings  # [schedule] timezone America/New_York here: Bob's session is then Oct 20
+    # The caller's [schedule] timezone is New York's: the session's date (placed in Los Angeles) stays its own.
+    settings = make_settings()
     with runtime.db.begin() as s:
         community_id = s.scalar(select(Community.id))
         rows = export_rows(s, settings=settings)
         assert [(r["record_id"], r["session_date"]) for r in rows] == [
-            (records["phone"], "2026-10-14"), (records["alice"], "2026-10-14"), (records["bob"], "2026-10-20")]
+            (records["phone"], "2026-10-14"), (records["alice"], "2026-10-14"), (records["bob"], "2026-10-19")]
         mine = export_rows(s, settings=settings, community_ids=[community_id])
         assert [r["record_id"] for r in mine] == [records["phone"], records["alice"]]
         assert export_rows(s, settings=settings, community_ids=[]) == []
-        assert [r["record_id"] for r in export_rows(s, settings=settings, date_from=date(2026, 10, 20),
-                                                    date_to=date(2026, 10, 20))] == [records["bob"]]
+        assert [r["record_id"] for r in export_rows(s, settings=settings, date_from=date(2026, 10, 19),
+                                                    date_to=date(2026, 10, 19))] == [records["bob"]]
+        assert export_rows(s, settings=settings, date_from=date(2026, 10, 20)) == []
         with pytest.raises(ValueError):
             export_rows(s, settings=settings, status="done")
         now = datetime(2026, 11, 1, 12, 0, tzinfo=timezone.utc)
@@ -178,13 +196,45 @@ def test_api_for_the_web_ui(records, runtime):
         assert rows[records["alice"]]["exported_at"] is None
         entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "exported")).one()
         low, high = sorted([records["phone"], records["bob"]])
-        assert (entry.actor, entry.entity, entry.to_value, entry.at) == ("lee@example.org", "hours_record",
-                                                                         "2 records", now)
-        assert entry.reason == (f"records {low}-{high}" if high == low + 1 else f"records {low},{high}")
+        assert (entry.actor, entry.entity, entry.entity_id, entry.to_value, entry.at) == (
+            "lee@example.org", "credit_line", None, "2 lines", now)
+        assert entry.reason == (f"lines {low}-{high}" if high == low + 1 else f"lines {low},{high}")
 
 
 def test_meeting_without_records_or_start_is_not_exported(records, runtime):
     with runtime.db.begin() as s:
         s.add(Meeting(uuid="NoRecords==", zoom_meeting_id="81234567890", discrepancies=[]))
     with runtime.db.begin() as s:
-        assert len(export_rows(s, settings=runtime.settings)) == 3
+        assert [r["record_id"] for r in export_rows(s, settings=runtime.settings)] == [
+            records["phone"], records["alice"], records["bob"]]
+
+
+def test_training_segment_gives_each_line_a_training_row(cli, records, runtime):
+    """A session with a training segment exports two rows per line (growth, training) under the line's id,
+    their time and hours adding up to the line's total; a session without one keeps one growth row."""
+    with runtime.db.begin() as s:
+        review.save_segment(s, records["s1"], start=datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc),
+                            end=datetime(2026, 10, 13, 23, 30, tzinfo=timezone.utc), title="Responsive caregiving",
+                            category="Child Growth and Development", approval_code="NV-123",
+                            actor="lee@example.org", now=datetime(2026, 10, 15, 9, 0, tzinfo=timezone.utc),
+                            settings=runtime.settings)
+    result = cli("hours", "export", "--format", "json")
+    assert result.exit_code == 0, result.output
+    rows = json.loads(result.stdout)
+    assert [(r["record_id"], r["kind"], r["attended_seconds"], r["hours"], r["proposed_hours"], r["status"],
+             r["flagged"], r["training_titles"], r["training_categories"], r["approval_codes"]) for r in rows] == [
+        # the dial-in, 22:40-23:40: 1.00 h in all, 30 of its minutes inside the segment
+        (records["phone"], "growth", 1800, 0.5, 0.5, "pending", False, "", "", ""),
+        (records["phone"], "training", 1800, 0.5, 0.5, "pending", False, "Responsive caregiving",
+         "Child Growth and Development", "NV-123"),
+        # Alice, 6890 s: still 1.75 h in all (not 1.50 h from rounding growth and training apart); her
+        # approved line's split changed, so it is reopened for review
+        (records["alice"], "growth", 5090, 1.25, 1.25, "pending", True, "", "", ""),
+        (records["alice"], "training", 1800, 0.5, 0.5, "pending", True, "Responsive caregiving",
+         "Child Growth and Development", "NV-123"),
+        (records["bob"], "growth", 2400, 0.5, 0.5, "pending", False, "", "", ""),
+    ]
+    with runtime.db.begin() as s:
+        alice = s.get(CreditLine, records["alice"])
+        assert alice.flag_reason == ("approved line reopened: was approved, 1:54 attended, 1.75 h growth; "
+                                     "now 1.25 h growth + 0.50 h training proposed")

@@ -71,17 +71,17 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
     assert JOIN_URL in got[0].text and "6:30 PM EST" in got[0].text
 
     followup_due = START + timedelta(minutes=120) + timedelta(hours=2)
-    # The meeting has no records yet: the follow-up waits instead of going out empty.
+    # The session has no credit lines yet: the follow-up waits instead of going out empty.
     assert at(clock, smtp, runtime, followup_due) == []
     assert {r.last_error for r in outbox_rows(runtime, kind="followup") if r.due_at <= clock()} == {
-        "waiting for the meeting's hours records"}
+        "waiting for the session's credit lines"}
     for body in meeting_events():
         assert post_event(body).status_code == 200
     got = at(clock, smtp, runtime, followup_due + timedelta(minutes=30))
     assert by_kind(got) == {"followup": EVERYONE}
     texts = {r.to[0]: r.text for r in got}
     assert "Your attendance: 1 h 54 min" in texts["alice@example.org"]
-    assert "Growth hours: 1.75 (pending)" in texts["alice@example.org"]
+    assert "Growth hours: 1.75 (pending review)" in texts["alice@example.org"]
     assert "We missed you" in texts["bob@example.org"]
     assert "Try one new transition song" in texts["bob@example.org"]
 

@@ -12,7 +12,8 @@ import responses
 from sqlalchemy import func, select
 
 from conftest import zoom_event
-from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant, ZoomEvent
+from zoombot import review
+from zoombot.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 from zoombot.reconcile import due_meetings, reconcile_instance
 from zoombot.zoom_api import ZoomClient, encode_uuid
 from zoom_support import API, zoom_api, zoom_client
@@ -84,11 +85,18 @@ def the_meeting(runtime) -> Meeting:
         return s.scalars(select(Meeting).where(Meeting.uuid == UUID)).one()
 
 
-def records(runtime) -> dict[str, HoursRecord]:
+def the_session(runtime) -> CreditSession:
     with runtime.db.begin() as s:
-        rows = s.execute(select(Participant.name, HoursRecord).join(
-            Participant, (Participant.identity_key == HoursRecord.participant_key)
-            & (Participant.meeting_id == HoursRecord.meeting_id))).all()
+        return s.scalars(select(CreditSession).join(Meeting, Meeting.session_id == CreditSession.id)
+                         .where(Meeting.uuid == UUID)).one()
+
+
+def records(runtime) -> dict[str, CreditLine]:
+    """The credit lines by participant name (one per person per session)."""
+    with runtime.db.begin() as s:
+        rows = s.execute(select(Participant.name, CreditLine).join(
+            Participant, (Participant.identity_key == CreditLine.participant_key)
+            & (Participant.session_id == CreditLine.session_id))).all()
         return {name: record for name, record in rows}
 
 
@@ -145,7 +153,8 @@ def test_missed_join_report_supplies_the_span(runtime, post_event, rsps, zoom):
         "kind": "missed_join", "participant": "Bob Boyd", "seconds": 2700,
         "detail": "A join of Bob Boyd never arrived by webhook; the Zoom report supplies 45 min."}]
     bob = records(runtime)["Bob Boyd"]
-    assert (bob.attended_seconds, bob.hours, bob.status) == (2700, Decimal("0.75"), "pending")
+    assert (bob.attended_seconds, bob.growth_hours, bob.training_hours, bob.status) == (
+        2700, Decimal("0.75"), Decimal("0.00"), "pending")
     with runtime.db.begin() as s:
         intervals = s.scalar(select(Participant.intervals).where(Participant.name == "Bob Boyd"))
     assert intervals == [["2026-10-13T22:45:00+00:00", "2026-10-13T23:30:00+00:00", "report"]]
@@ -164,7 +173,8 @@ def test_participant_missed_entirely(runtime, post_event, rsps, zoom):
         "kind": "missed_participant", "participant": "Carol Cruz", "seconds": 4200,
         "detail": "Carol Cruz is missing from the webhook events; the Zoom report shows 1 h 10 min of attendance."}]
     carol_record = records(runtime)["Carol Cruz"]
-    assert (carol_record.attended_seconds, carol_record.hours) == (4200, Decimal("1.00"))
+    assert (carol_record.attended_seconds, carol_record.growth_hours, carol_record.status) == (
+        4200, Decimal("1.00"), "pending")
 
 
 def test_overlapping_report_rows_are_a_union_not_a_sum(runtime, post_event, rsps, zoom):
@@ -233,22 +243,50 @@ def test_report_unavailable_leaves_attendance_unchanged(runtime, post_event, rsp
         assert (entry.from_value, entry.to_value) == (None, expected)
 
 
-def test_approved_record_is_flagged_not_changed(runtime, post_event, rsps, zoom):
+def test_no_credit_line_follows_the_report(runtime, post_event, rsps, zoom):
     meeting_with(post_event, ("participant_joined", ALICE),
                  ("participant_left", {**ALICE, "leave_time": "2026-10-13T23:00:00Z"}))
+    line = records(runtime)["Alice Ames"]  # 1790 s, under 30 minutes: no credit, resolved by itself
+    assert (line.attended_seconds, line.growth_hours, line.status, line.no_credit_reason) == (
+        1790, Decimal("0.00"), "no_credit", "attended 29 min, under the 30 minutes minimum")
+    report(rsps, [row(ALICE, "2026-10-13T22:30:10Z", "2026-10-14T00:25:00Z")])
+
+    reconcile_instance(runtime, zoom, UUID, MEETING_ID)
+
+    line = records(runtime)["Alice Ames"]  # nobody decided it: it follows, 6890 s -> 1.75 h, for review
+    assert (line.status, line.attended_seconds, line.growth_hours, line.no_credit_reason, line.flagged) == (
+        "pending", 6890, Decimal("1.75"), None, False)
+    assert the_session(runtime).needs_review is False
+
+
+def test_approved_line_is_reopened_not_changed_silently(runtime, post_event, rsps, zoom):
+    # Issue 10: an approved line never changes silently, and nothing is created beside it. The old model
+    # left the approved record's 0.00 h standing under a flag; now the line is reopened (pending, flagged)
+    # with the new figures and the before -> after for staff to decide again.
+    meeting_with(post_event, ("participant_joined", ALICE),
+                 ("participant_left", {**ALICE, "leave_time": "2026-10-13T23:30:00Z"}))
+    line_id = records(runtime)["Alice Ames"].id
     with runtime.db.begin() as s:
-        record = s.scalars(select(HoursRecord)).one()
-        assert (record.attended_seconds, record.hours) == (1790, Decimal("0.00"))  # under 30 minutes
-        record.status, record.hours = "approved", Decimal("0.00")
+        line = s.get(CreditLine, line_id)
+        assert (line.attended_seconds, line.growth_hours, line.status) == (3590, Decimal("0.75"), "pending")
+        review.approve(s, [line_id], actor="lee@example.org", now=runtime.now())
     report(rsps, [row(ALICE, "2026-10-13T22:30:10Z", "2026-10-14T00:25:00Z")])
 
     reconcile_instance(runtime, zoom, UUID, MEETING_ID)
 
     assert people(runtime) == {"Alice Ames": 6890}
-    record = records(runtime)["Alice Ames"]
-    assert (record.status, record.attended_seconds, record.hours) == ("approved", 1790, Decimal("0.00"))
-    assert record.flagged and "1790 s -> 6890 s" in record.flag_reason
-    assert the_meeting(runtime).needs_review is True
+    line = records(runtime)["Alice Ames"]
+    assert (line.id, line.status, line.attended_seconds, line.growth_hours) == (
+        line_id, "pending", 6890, Decimal("1.75"))
+    assert line.flagged and line.flag_reason == (
+        "approved line reopened: was approved, 0:59 attended, 0.75 h growth; now 1.75 h growth proposed")
+    assert the_session(runtime).needs_review is True
+    with runtime.db.begin() as s:
+        assert s.scalar(select(func.count()).select_from(CreditLine)) == 1
+        entry = s.scalars(select(AuditEntry).where(AuditEntry.action == "reopened")).one()
+        assert (entry.entity, entry.entity_id, entry.actor, entry.from_value, entry.to_value, entry.reason) == (
+            "credit_line", line_id, "system", "approved, 0:59 attended, 0.75 h growth",
+            "pending, 1:54 attended, 1.75 h growth", "reconciled with Zoom report")
 
 
 def test_uuid_needing_double_encoding_end_to_end(runtime, post_event, rsps, zoom):
@@ -271,7 +309,8 @@ def test_uuid_needing_double_encoding_end_to_end(runtime, post_event, rsps, zoom
         meeting = s.scalars(select(Meeting).where(Meeting.uuid == uuid)).one()
         assert meeting.report_status == "done"
         # webhook 22:30:10 -> 00:30; the report's 22:20 -> 00:30, clipped to the live start: 22:30:00 -> 00:30
-        assert s.scalar(select(Participant.attended_seconds).where(Participant.meeting_id == meeting.id)) == 7200
+        assert s.scalar(select(Participant.attended_seconds).where(Participant.session_id == meeting.session_id)) \
+            == 7200
 
 
 def test_lost_meeting_ended_is_recovered_from_past_meeting(runtime, post_event, rsps, zoom, clock):
@@ -283,7 +322,7 @@ def test_lost_meeting_ended_is_recovered_from_past_meeting(runtime, post_event, 
         from zoombot.meetings import attendance_changed, mark_ended
         from zoombot.attendance import parse_time
         mark_ended(meeting, None, parse_time("2026-10-14T01:30:00Z"), by="finalizer")
-        attendance_changed(s, meeting, runtime.settings.hours, runtime.now(), reason="finalized")
+        attendance_changed(s, meeting, runtime.settings, runtime.now(), reason="finalized")
     assert people(runtime) == {"Alice Ames": 10790}  # open until the finalizer's 01:30
     rsps.add(responses.GET, f"{API}/past_meetings/{encode_uuid(UUID)}", json={
         "uuid": UUID, "id": int(MEETING_ID), "topic": "Infant-Toddler CoP", "start_time": "2026-10-13T22:30:00Z",

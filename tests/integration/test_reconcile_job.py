@@ -11,7 +11,7 @@ from sqlalchemy import select
 import jobs.reconcile as job
 from conftest import zoom_event
 from jobs.table import JOBS
-from zoombot.models import Lease, Meeting, Participant
+from zoombot.models import CreditLine, Lease, Meeting, Participant
 from zoombot.runtime import Runtime
 from zoombot.zoom_api import encode_uuid
 from zoom_support import API, OAUTH, zoom_api
@@ -80,6 +80,9 @@ def test_reconciles_due_meetings_after_the_delay(zoom_runtime, post_event, rsps,
         assert (meeting.report_status, [(d["kind"], d["seconds"]) for d in meeting.discrepancies]) == (
             "done", [("report_shorter", 3600)])
         assert s.scalar(select(Participant.attended_seconds)) == 7190
+        line = s.scalars(select(CreditLine)).one()  # so the credit line stands as it was: 1.75 h, pending
+        assert (line.attended_seconds, str(line.growth_hours), line.status, line.flagged) == (7190, "1.75", "pending",
+                                                                                              False)
         assert s.scalars(select(Lease)).all() == []  # released
 
 

@@ -1,5 +1,5 @@
-"""The retention job against a real database: settled, exported, old meetings lose their personal data;
-hours records, matches and the audit trail stay; running again (or rebuilding) changes nothing."""
+"""The retention job against a real database: settled, exported, old sessions lose their personal data;
+credit lines, matches and the audit trail stay; running again (or rebuilding) changes nothing."""
 from __future__ import annotations
 
 import json
@@ -9,8 +9,9 @@ from sqlalchemy import select
 
 from conftest import zoom_event
 from jobs.retention import strip_due
+from staff_support import _later
 from zoombot import export, meetings, review
-from zoombot.models import (AuditEntry, HoursRecord, Meeting, Member, Participant, ParticipantAlias, ParticipantMerge,
+from zoombot.models import (AuditEntry, CreditLine, Meeting, Member, Participant, ParticipantAlias, ParticipantMerge,
                             ZoomEvent)
 
 PERSONAL = ["alice", "Alice", "Ames", "bob@", "Bob Brown", "+1 555 0100", "+15550100", "203.0.113.7",
@@ -18,8 +19,9 @@ PERSONAL = ["alice", "Alice", "Ames", "bob@", "Bob Brown", "+1 555 0100", "+1555
 STAFF = "staff@example.org"
 
 
-def _meeting_with_records(post_event, runtime, uuid="4444AAAiAAAAAiAiAiiAii=="):
-    """Alice (a member, by e-mail), Bob on a laptop and a phone, and a dial-in that staff merge into Bob."""
+def _meeting_with_records(post_event, runtime, uuid="4444AAAiAAAAAiAiAiiAii==", *, days_later=0):
+    """Alice (a member, by e-mail), Bob on a laptop and a phone, and a dial-in that staff merge into Bob.
+    Returns the session's id (`days_later` moves the meeting to another day: another session)."""
     with runtime.db.begin() as session:
         if session.scalar(select(Member).where(Member.email == "alice@example.org")) is None:
             session.add(Member(name="Alice Ames", email="alice@example.org", registry_id="R-1"))
@@ -39,35 +41,36 @@ def _meeting_with_records(post_event, runtime, uuid="4444AAAiAAAAAiAiAiiAii=="):
         zoom_event("meeting_ended", meeting_uuid=uuid),
     ]
     for body in events:
-        assert post_event(body).status_code == 200
+        assert post_event(_later(body, days_later) if days_later else body).status_code == 200
     now = runtime.now()
     with runtime.db.begin() as session:
         meeting = session.scalar(select(Meeting).where(Meeting.uuid == uuid))
-        keys = set(session.scalars(select(Participant.identity_key).where(Participant.meeting_id == meeting.id)))
+        keys = set(session.scalars(select(Participant.identity_key)
+                                   .where(Participant.session_id == meeting.session_id)))
         dial_in = next(k for k in keys if k.startswith("name:+1"))
-        review.merge(session, meeting.id, dial_in, "registrant:reg-bob", actor=STAFF, now=now,
-                     settings=runtime.settings.hours)
-    return meeting.id
+        review.merge(session, meeting.session_id, dial_in, "registrant:reg-bob", actor=STAFF, now=now,
+                     settings=runtime.settings)
+    return meeting.session_id
 
 
-def _settle(runtime, meeting_id, *, export_them=True):
+def _settle(runtime, session_id, *, export_them=True):
     now = runtime.now()
     with runtime.db.begin() as session:
-        review.approve_meeting(session, meeting_id, actor=STAFF, now=now)
+        review.approve_session(session, session_id, actor=STAFF, now=now)
         if export_them:
-            ids = session.scalars(select(HoursRecord.id).where(HoursRecord.meeting_id == meeting_id)).all()
+            ids = session.scalars(select(CreditLine.id).where(CreditLine.session_id == session_id)).all()
             export.mark_exported(session, ids, actor=STAFF, now=now)
 
 
-def _snapshot(runtime, meeting_id):
+def _snapshot(runtime, session_id):
     with runtime.db.begin() as session:
-        records = sorted((r.participant_key, r.kind, r.member_id, r.attended_seconds, str(r.hours), r.status,
-                          r.flagged) for r in session.scalars(select(HoursRecord).where(
-                              HoursRecord.meeting_id == meeting_id)))
+        records = sorted((r.participant_key, r.member_id, r.attended_seconds, str(r.growth_hours),
+                          str(r.training_hours), r.status, r.flagged) for r in session.scalars(select(CreditLine).where(
+                              CreditLine.session_id == session_id)))
         people = sorted((p.identity_key, p.name, p.email, p.member_id, p.attended_seconds, p.devices)
-                        for p in session.scalars(select(Participant).where(Participant.meeting_id == meeting_id)))
+                        for p in session.scalars(select(Participant).where(Participant.session_id == session_id)))
         audit = [(a.actor, a.action, a.from_value, a.to_value, a.reason) for a in session.scalars(
-            select(AuditEntry).where(AuditEntry.meeting_id == meeting_id).order_by(AuditEntry.id))]
+            select(AuditEntry).where(AuditEntry.session_id == session_id).order_by(AuditEntry.id))]
         bodies = session.execute(select(ZoomEvent.id, ZoomEvent.body, ZoomEvent.redacted_at)
                                  .order_by(ZoomEvent.id)).all()
     return records, people, audit, bodies
@@ -78,10 +81,12 @@ def test_settled_old_meeting_is_stripped_and_keeps_records_and_audit(post_event,
     _settle(runtime, meeting_id)
     records_before, people_before, audit_before, _ = _snapshot(runtime, meeting_id)
     assert any("alice@example.org" in str(p) for p in people_before)
+    # one line each for Alice and Bob (the dial-in merged into him: its own line was never decided, so it went)
+    assert [(r[2], r[3], r[5]) for r in records_before] == [(6890, "1.75", "approved"), (7140, "1.75", "approved")]
 
     clock.set(clock() + timedelta(days=366))
     summary = strip_due(runtime)
-    assert (summary.meetings, summary.failed) == (1, [])
+    assert (summary.sessions, summary.failed) == (1, [])
     assert summary.events == 8
 
     records, people, audit, bodies = _snapshot(runtime, meeting_id)
@@ -121,31 +126,34 @@ def test_running_again_and_rebuilding_change_nothing(post_event, runtime, clock)
     first = _snapshot(runtime, meeting_id)
 
     clock.set(clock() + timedelta(days=1))
-    assert strip_due(runtime).meetings == 0
+    assert strip_due(runtime).sessions == 0
     assert _snapshot(runtime, meeting_id) == first
 
     with runtime.db.begin() as session:
-        meetings.rebuild(session, runtime.settings.hours, runtime.now())
+        meetings.rebuild(session, runtime.settings, runtime.now())
     records, people, audit, bodies = _snapshot(runtime, meeting_id)
     assert records == first[0]  # same keys, hours, status; nothing flagged, nothing new
     assert people == first[1]
 
 
 def test_meetings_not_settled_exported_or_old_enough_keep_their_data(post_event, runtime, clock, make_settings):
-    pending = _meeting_with_records(post_event, runtime, uuid="pending==")
-    unexported = _meeting_with_records(post_event, runtime, uuid="unexported==")
+    # three sessions (one instance of the same Zoom meeting on each of three days): `pending` and `unexported`
+    # are the older ones, so only their state keeps them
+    pending = _meeting_with_records(post_event, runtime, uuid="pending==", days_later=-2)
+    unexported = _meeting_with_records(post_event, runtime, uuid="unexported==", days_later=-1)
     _settle(runtime, unexported, export_them=False)
     recent = _meeting_with_records(post_event, runtime, uuid="recent==")
     _settle(runtime, recent)
+    assert len({pending, unexported, recent}) == 3
 
     clock.set(clock() + timedelta(days=364))
-    assert strip_due(runtime).meetings == 0
+    assert strip_due(runtime).sessions == 0
     clock.set(clock() + timedelta(days=2))
-    assert strip_due(runtime).meetings == 1  # only `recent`, now old enough
+    assert strip_due(runtime).sessions == 1  # only `recent`, now old enough
     with runtime.db.begin() as session:
-        stripped = dict(session.execute(select(Meeting.id, Meeting.uuid)).all())
+        stripped = dict(session.execute(select(Meeting.session_id, Meeting.uuid)).all())
         unstripped = set(session.scalars(select(ZoomEvent.meeting_uuid).where(ZoomEvent.redacted_at.is_(None))))
-        names = set(session.scalars(select(Participant.name).where(Participant.meeting_id.in_([pending, unexported]))))
+        names = set(session.scalars(select(Participant.name).where(Participant.session_id.in_([pending, unexported]))))
     assert unstripped == {stripped[pending], stripped[unexported]}
     assert "Alice Ames" in names
 
@@ -155,9 +163,9 @@ def test_disabled_retention_strips_nothing(post_event, runtime, clock, make_sett
     _settle(runtime, meeting_id)
     clock.set(clock() + timedelta(days=3000))
     runtime.settings = make_settings(retention={"enabled": False})
-    assert strip_due(runtime).meetings == 0
+    assert strip_due(runtime).sessions == 0
     runtime.settings = make_settings(retention={"days": 4000})
-    assert strip_due(runtime).meetings == 0
+    assert strip_due(runtime).sessions == 0
     with runtime.db.begin() as session:
         assert session.scalar(select(ZoomEvent.id).where(ZoomEvent.redacted_at.is_not(None))) is None
 

@@ -7,12 +7,13 @@ import pytest
 from sqlalchemy import func, select
 
 from staff_support import (PASSWORD, add_community, add_staff, csrf_of, login, meeting_events, meeting_id,
-                           member_id, play)
-from zoombot.models import AuditEntry, HoursRecord, LoginAttempt
+                           member_id, play, session_id)
+from zoombot.models import AuditEntry, CreditLine, LoginAttempt
 from zoombot.staff.auth import GLOBAL_FACTOR, account_key
 
 PAGES = ["/staff/", "/staff/members", "/staff/communities", "/staff/export", "/staff/audit",
-         "/staff/meetings/1", "/staff/members/1", "/staff/communities/1", "/staff/export/download"]
+         "/staff/meetings/1", "/staff/sessions/1", "/staff/members/1", "/staff/communities/1",
+         "/staff/export/download"]
 
 
 def test_root_redirects_to_the_staff_ui(client):
@@ -93,20 +94,23 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
     play(post_event, meeting_events())
     add_staff(runtime, "staff@example.org")
     assert login(client, "staff@example.org").status_code == 302
-    mid = meeting_id(runtime)
+    sid = session_id(runtime)
     for data in ({}, {"csrf_token": "forged"}):
-        response = client.post(f"/staff/meetings/{mid}/approve-all", data=data)
+        response = client.post(f"/staff/sessions/{sid}/approve-all", data=data)
         assert response.status_code == 400
         assert "Nothing was changed" in response.get_data(as_text=True)
-    with runtime.db.begin() as s:
-        assert set(s.scalars(select(HoursRecord.status))) == {"pending"}
+    with runtime.db.begin() as s:  # (the guest's 20 minutes are no credit, which needs no decision)
+        assert sorted(s.scalars(select(CreditLine.status))) == ["no_credit", "pending", "pending", "pending"]
         assert s.scalar(select(func.count()).select_from(AuditEntry).where(AuditEntry.actor != "system")) == 0
     # a login form without its token is refused too
     client.post("/staff/logout", data={"csrf_token": csrf_of(client)})
     assert client.post("/staff/login", data={"email": "staff@example.org", "password": PASSWORD}).status_code == 400
-    # and the real token works
-    ok = client.post(f"/staff/meetings/{mid}/approve-all", data={"csrf_token": csrf_of(client)})
-    assert ok.status_code == 302
+    # and the real token works (signed in again: a redirect to the login page would be a 302 too)
+    assert login(client, "staff@example.org").status_code == 302
+    ok = client.post(f"/staff/sessions/{sid}/approve-all", data={"csrf_token": csrf_of(client)})
+    assert ok.status_code == 302 and ok.headers["Location"].startswith(f"/staff/sessions/{sid}")
+    with runtime.db.begin() as s:
+        assert sorted(s.scalars(select(CreditLine.status))) == ["approved", "approved", "approved", "no_credit"]
 
 
 def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_event):
@@ -120,28 +124,34 @@ def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_eve
     add_staff(runtime, "fran@example.org", role="facilitator")
     assert login(client, "fran@example.org").status_code == 302
     own_meeting, other_meeting = meeting_id(runtime), meeting_id(runtime, "OTHERuuid0000000000000==")
+    own_session, other_session = session_id(runtime), session_id(runtime, "OTHERuuid0000000000000==")
 
     assert client.get(f"/staff/communities/{mine}").status_code == 200
-    assert client.get(f"/staff/meetings/{own_meeting}").status_code == 200
+    assert client.get(f"/staff/sessions/{own_session}").status_code == 200
+    own = client.get(f"/staff/meetings/{own_meeting}")  # an instance's old address leads to its session
+    assert own.status_code == 302 and own.headers["Location"] == f"/staff/sessions/{own_session}"
     for path in (f"/staff/communities/{other}", f"/staff/meetings/{other_meeting}",
+                 f"/staff/sessions/{other_session}",
                  f"/staff/members/{member_id(runtime, 'olga@example.org')}",
-                 f"/staff/audit?meeting={other_meeting}"):
+                 f"/staff/audit?session={other_session}"):
         assert client.get(path).status_code == 404, path
     lists = "".join(client.get(p).get_data(as_text=True)
                     for p in ("/staff/", "/staff/communities", "/staff/members", "/staff/audit"))
     assert "Infant-Toddler CoP" in lists and "Alice Ames" in lists
     assert "Preschool CoP" not in lists and "Olga Other" not in lists
-    assert f"/staff/meetings/{other_meeting}" not in lists
+    assert f"/staff/meetings/{other_meeting}" not in lists and f"/staff/sessions/{other_session}" not in lists
     export = client.get("/staff/export/download?format=json").get_json()
     assert {row["community"] for row in export} == {"Infant-Toddler CoP"}
 
     token = csrf_of(client)
     with runtime.db.begin() as s:
-        other_record = s.scalar(select(HoursRecord.id).where(HoursRecord.meeting_id == other_meeting))
-    assert client.post(f"/staff/records/{other_record}/approve", data={"csrf_token": token}).status_code == 404
-    assert client.post(f"/staff/meetings/{other_meeting}/approve-all", data={"csrf_token": token}).status_code == 404
+        other_line = s.scalar(select(CreditLine.id).where(CreditLine.session_id == other_session))
+    for path in (f"/staff/lines/{other_line}/approve", f"/staff/records/{other_line}/approve",
+                 f"/staff/sessions/{other_session}/approve-all"):
+        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
     with runtime.db.begin() as s:
-        assert set(s.scalars(select(HoursRecord.status).where(HoursRecord.meeting_id == other_meeting))) == {"pending"}
+        assert sorted(s.scalars(select(CreditLine.status).where(CreditLine.session_id == other_session))) == [
+            "no_credit", "pending", "pending", "pending"]
 
 
 def test_network_staff_see_every_community(client, runtime, post_event):

@@ -1,5 +1,5 @@
 """Attendance from real deliveries (contract section 5): events go through POST /zoom/webhook, and the
-derived participants and hours records are read back from the database."""
+derived participants and credit lines are read back from the database."""
 from __future__ import annotations
 
 import json
@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select, update
 
 from conftest import zoom_event
-from zoombot.models import AuditEntry, HoursRecord, Meeting, Participant, ZoomEvent
+from zoombot.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 ALICE = dict(user_id="16778240", user_name="Alice Ames", participant_uuid="Pp7YyHm2Q2uJbQk0bS1xWw",
@@ -38,15 +38,17 @@ def play(post_event, events):
 
 
 def participants(runtime, uuid=UUID) -> dict[str, Participant]:
+    """The participants of the session this instance belongs to."""
     with runtime.db.begin() as session:
-        meeting_id = session.scalar(select(Meeting.id).where(Meeting.uuid == uuid))
-        return {p.identity_key: p for p in session.scalars(select(Participant).where(Participant.meeting_id == meeting_id))}
+        session_id = session.scalar(select(Meeting.session_id).where(Meeting.uuid == uuid))
+        return {p.identity_key: p for p in session.scalars(select(Participant).where(Participant.session_id == session_id))}
 
 
-def records(runtime, uuid=UUID) -> dict[str, HoursRecord]:
+def records(runtime, uuid=UUID) -> dict[str, CreditLine]:
+    """The credit lines of the session this instance belongs to."""
     with runtime.db.begin() as session:
-        meeting_id = session.scalar(select(Meeting.id).where(Meeting.uuid == uuid))
-        return {r.participant_key: r for r in session.scalars(select(HoursRecord).where(HoursRecord.meeting_id == meeting_id))}
+        session_id = session.scalar(select(Meeting.session_id).where(Meeting.uuid == uuid))
+        return {r.participant_key: r for r in session.scalars(select(CreditLine).where(CreditLine.session_id == session_id))}
 
 
 def seconds(runtime, key="email:alice@example.org", uuid=UUID) -> int:
@@ -64,8 +66,8 @@ def test_join_leave_end(post_event, runtime):
     assert alice.name == "Alice Ames" and alice.email == "alice@example.org"
     assert alice.intervals == [["2026-10-13T22:30:10+00:00", "2026-10-14T00:25:00+00:00", "webhook"]]
     record = records(runtime)["email:alice@example.org"]
-    assert record.status == "pending" and record.attended_seconds == 6890 and record.kind == "growth"
-    assert float(record.hours) == 1.75  # 114 min, 15-minute increments rounded down
+    assert record.status == "pending" and record.attended_seconds == 6890
+    assert (float(record.growth_hours), float(record.training_hours)) == (1.75, 0.0)  # 114 min, 15-minute steps down
 
 
 def test_out_of_order_delivery_gives_the_same_attendance(post_event, runtime):
@@ -79,6 +81,9 @@ def test_out_of_order_delivery_gives_the_same_attendance(post_event, runtime):
                 ended(uuid=uuid)]
     in_order, reversed_order = "OrderedUuid1==", "ReversedUuid2=="
     play(post_event, meeting(in_order))
+    with runtime.db.begin() as session:  # the same meeting id on the same day is one session: keep them apart
+        session.execute(update(Meeting).values(zoom_meeting_id="81234567891"))
+        session.execute(update(CreditSession).values(key="apart"))
     play(post_event, list(reversed(meeting(reversed_order))))
     def view(uuid):
         return {k: (p.attended_seconds, p.intervals, p.devices) for k, p in participants(runtime, uuid).items()}
@@ -86,7 +91,7 @@ def test_out_of_order_delivery_gives_the_same_attendance(post_event, runtime):
     assert view(in_order)["email:alice@example.org"][0] == 2390 + 3900
     assert view(in_order)["email:bob@example.org"][0] == 6300  # no leave: closed at the meeting's end
     def hours(uuid):
-        return {k: (r.attended_seconds, r.hours, r.status) for k, r in records(runtime, uuid).items()}
+        return {k: (r.attended_seconds, r.growth_hours, r.status) for k, r in records(runtime, uuid).items()}
     assert hours(in_order) == hours(reversed_order)
 
 
@@ -96,6 +101,8 @@ def test_rejoin_is_not_double_counted(post_event, runtime):
                       joined("2026-10-13T23:10:00Z", user_id="16778500"), left("2026-10-14T00:25:00Z", user_id="16778500"),
                       ended()])
     assert seconds(runtime) == 6890 - 600
+    assert (participants(runtime)["email:alice@example.org"].devices,
+            participants(runtime)["email:alice@example.org"].rejoins) == (1, 1)  # "rejoined", not "2 devices"
     assert intervals(runtime) == [("2026-10-13T22:30:10+00:00", "2026-10-13T23:00:00+00:00"),
                                   ("2026-10-13T23:10:00+00:00", "2026-10-14T00:25:00+00:00")]
 
@@ -108,7 +115,7 @@ def test_two_devices_overlapping_count_as_a_union(post_event, runtime):
                       ended()])
     alice = participants(runtime)["email:alice@example.org"]
     assert alice.attended_seconds == 7130  # 22:30:10 -> 00:29:00, not 6890 + 5340
-    assert alice.devices == 2
+    assert (alice.devices, alice.rejoins) == (2, 0)
     assert len(participants(runtime)) == 1
 
 
@@ -176,9 +183,9 @@ def test_breakout_room_time_is_attendance(post_event, runtime):
         zoom_event("participant_left_breakout_room"),  # 23:20:00, the host closed the rooms
         joined("2026-10-13T23:20:02Z", user_id="16778800"), left("2026-10-14T00:25:00Z", user_id="16778800"),
         ended()])
-    assert intervals(runtime) == [("2026-10-13T22:30:10+00:00", "2026-10-13T23:20:00+00:00"),
-                                  ("2026-10-13T23:20:02+00:00", "2026-10-14T00:25:00+00:00")]
-    assert seconds(runtime) == 6890 - 2
+    # the main room was left for a breakout room, not the meeting: present throughout, the return included
+    assert intervals(runtime) == [("2026-10-13T22:30:10+00:00", "2026-10-14T00:25:00+00:00")]
+    assert seconds(runtime) == 6890
 
 
 def test_join_without_leave_closes_at_meeting_end(post_event, runtime):
@@ -206,7 +213,7 @@ def test_late_event_updates_a_pending_record(post_event, runtime):
     assert records(runtime)["email:alice@example.org"].attended_seconds == 7190
     play(post_event, [left("2026-10-13T23:30:10Z")])  # arrives after meeting.ended
     record = records(runtime)["email:alice@example.org"]
-    assert record.status == "pending" and record.attended_seconds == 3600 and float(record.hours) == 1.0
+    assert record.status == "pending" and record.attended_seconds == 3600 and float(record.growth_hours) == 1.0
     assert seconds(runtime) == 3600
     with runtime.db.begin() as session:
         actions = session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == record.id)
@@ -214,21 +221,35 @@ def test_late_event_updates_a_pending_record(post_event, runtime):
     assert actions == ["created", "recomputed"]
 
 
-def test_late_event_flags_an_approved_record_instead_of_changing_it(post_event, runtime):
+def test_late_event_reopens_an_approved_line_with_the_before_and_after(post_event, runtime):
     play(post_event, [started(), joined("2026-10-13T22:30:10Z"), ended()])
     with runtime.db.begin() as session:
-        session.execute(update(HoursRecord).values(status="approved"))
-    before = records(runtime)["email:alice@example.org"]
+        session.execute(update(CreditLine).values(status="approved", decided_by="staff@example.org"))
     play(post_event, [left("2026-10-13T23:30:10Z")])
     record = records(runtime)["email:alice@example.org"]
-    assert record.status == "approved"
-    assert (record.attended_seconds, record.hours, record.proposed_hours) == \
-        (before.attended_seconds, before.hours, before.proposed_hours) == (7190, before.hours, before.proposed_hours)
-    assert record.flagged is True and "7190 s -> 3600 s" in record.flag_reason
+    assert record.status == "pending" and record.flagged is True
+    assert (record.attended_seconds, record.growth_hours, record.proposed_growth_hours) == (3600, 1, 1)
+    assert record.flag_reason == ("approved line reopened: was approved, 1:59 attended, 1.75 h growth; "
+                                  "now 1.00 h growth proposed")
     with runtime.db.begin() as session:
-        assert session.scalar(select(Meeting.needs_review).where(Meeting.uuid == UUID)) is True
+        assert session.scalar(select(CreditSession.needs_review)) is True
         assert session.scalars(select(AuditEntry.action).where(AuditEntry.entity_id == record.id)
-                               .order_by(AuditEntry.id)).all() == ["created", "flagged"]
+                               .order_by(AuditEntry.id)).all() == ["created", "reopened"]
+
+
+def test_a_late_event_that_leaves_the_credit_as_it_was_keeps_the_decision(post_event, runtime):
+    play(post_event, [started(), joined("2026-10-13T22:30:10Z"), ended()])
+    with runtime.db.begin() as session:
+        session.execute(update(CreditLine).values(status="approved"))
+    play(post_event, [left("2026-10-14T00:25:00Z")])  # 7190 s -> 6890 s: still 1.75 h
+    record = records(runtime)["email:alice@example.org"]
+    assert (record.status, record.flagged, record.attended_seconds, float(record.growth_hours)) == (
+        "approved", False, 6890, 1.75)
+    with runtime.db.begin() as session:
+        entry = session.scalars(select(AuditEntry).where(AuditEntry.entity_id == record.id)
+                                .order_by(AuditEntry.id.desc())).first()
+    assert (entry.action, entry.from_value, entry.to_value) == (
+        "recomputed", "approved, 1:59 attended, 1.75 h growth", "approved, 1:54 attended, 1.75 h growth")
 
 
 def test_meeting_restarted_after_its_end(post_event, runtime):
@@ -251,7 +272,7 @@ def test_duplicate_deliveries_change_nothing(post_event, runtime):
     assert seconds(runtime) == 6890
     with runtime.db.begin() as session:
         assert len(session.scalars(select(ZoomEvent)).all()) == 4
-        assert len(session.scalars(select(HoursRecord)).all()) == 1
+        assert len(session.scalars(select(CreditLine)).all()) == 1
 
 
 def test_meeting_id_as_number_and_string_are_one_meeting(post_event, runtime):

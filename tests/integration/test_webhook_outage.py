@@ -23,14 +23,19 @@ from sqlalchemy.engine import make_url
 from conftest import free_port, signed_headers, zoom_event
 from zoombot.app import create_app
 from zoombot.db import normalize_url
-from zoombot.models import Meeting, Participant, ZoomEvent
+from zoombot.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 from zoombot.runtime import Runtime
 
 
-def counts(url: str) -> tuple[int, int, int]:
+NOTHING = (0, 0, 0, 0, 0)
+
+
+def counts(url: str) -> tuple[int, ...]:
+    """Rows of (events, meetings, sessions, participants, credit lines)."""
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
-        result = tuple(conn.scalar(select(func.count()).select_from(m)) for m in (ZoomEvent, Meeting, Participant))
+        result = tuple(conn.scalar(select(func.count()).select_from(m))
+                       for m in (ZoomEvent, Meeting, CreditSession, Participant, CreditLine))
     engine.dispose()
     return result
 
@@ -91,15 +96,16 @@ def test_locked_database_gives_503_then_the_redelivery_is_stored_once(impatient_
         lock.release()
     assert response.status_code == 503
     assert response.headers["Retry-After"]
-    assert counts(database_url) == (0, 0, 0)  # nothing half-written
+    assert counts(database_url) == NOTHING  # nothing half-written
     # Zoom redelivers (the same bytes, maybe the first timestamp): stored once
     assert deliver(client, body).json == {"status": "stored"}
     assert deliver(client, body).json == {"status": "duplicate"}
-    assert counts(database_url)[:2] == (1, 1)
+    assert counts(database_url)[:3] == (1, 1, 1)  # the event, its instance and the instance's session
 
 
 def test_lock_on_meeting_end_rolls_back_everything(impatient_runtime, database_url):
-    """meeting.ended writes the event, the meeting and its records in one transaction: all or nothing."""
+    """meeting.ended writes the event, the meeting, its session and the session's credit lines in one
+    transaction: all or nothing."""
     client = client_for(impatient_runtime)
     for name in ("meeting_started", "participant_joined"):
         assert deliver(client, json.dumps(zoom_event(name)).encode()).status_code == 200
@@ -111,13 +117,15 @@ def test_lock_on_meeting_end_rolls_back_everything(impatient_runtime, database_u
     finally:
         lock.release()
     assert counts(database_url) == before
+    assert before[4] == 0  # no credit line before the session ends
     with impatient_runtime.db.begin() as session:
         assert session.scalar(select(Meeting.status)) == "live"
+        assert session.execute(select(CreditSession.status, CreditSession.lines_built_at)).one() == ("live", None)
     assert deliver(client, end).json == {"status": "stored"}
-    assert counts(database_url)[0] == before[0] + 1
+    assert counts(database_url) == (before[0] + 1, 1, 1, 1, 1)
     with impatient_runtime.db.begin() as session:
         assert session.scalar(select(Meeting.status)) == "ended"
-        assert session.scalar(select(func.count()).select_from(Participant)) == 1
+        assert session.scalar(select(CreditSession.status)) == "ended"
 
 
 def unreachable_url(database_url: str, tmp_path: Path) -> str:
@@ -144,7 +152,7 @@ def test_unreachable_database_gives_503_then_the_redelivery_is_stored_once(
     assert down_client.get("/healthz").status_code == 200  # the process itself is fine
     down.db.dispose()
 
-    assert counts(database_url) == (0, 0, 0)
+    assert counts(database_url) == NOTHING
     up = Runtime.from_settings(make_settings())
     up.clock = clock
     up_client = client_for(up)

@@ -12,9 +12,9 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from conftest import WEBHOOK_SECRET, load_fixture, signed_headers, zoom_event
-from zoombot.models import HoursRecord, Meeting, Participant, ZoomEvent
+from zoombot.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 
-TABLES = (ZoomEvent, Meeting, Participant, HoursRecord)
+TABLES = (ZoomEvent, Meeting, CreditSession, Participant, CreditLine)
 
 
 def counts(runtime) -> dict[str, int]:
@@ -22,7 +22,7 @@ def counts(runtime) -> dict[str, int]:
         return {model.__tablename__: session.scalar(select(func.count()).select_from(model)) for model in TABLES}
 
 
-NOTHING = {"zoom_events": 0, "meetings": 0, "participants": 0, "hours_records": 0}
+NOTHING = {"zoom_events": 0, "meetings": 0, "sessions": 0, "participants": 0, "credit_lines": 0}
 
 
 def by_hand(body: bytes, ts: str, secret: str = WEBHOOK_SECRET) -> str:

@@ -11,7 +11,7 @@ from click.testing import CliRunner
 from sqlalchemy import func, select
 
 from zoombot.cli import main
-from zoombot.models import AuditEntry, Community, HoursRecord, Meeting, Occurrence, Participant, ZoomEvent
+from zoombot.models import AuditEntry, Community, CreditLine, Meeting, Occurrence, Participant, ZoomEvent
 from zoombot.runtime import Runtime
 from zoombot.zoom_api import encode_uuid
 from zoom_support import API, OAUTH, zoom_api
@@ -100,8 +100,9 @@ def snapshot(db) -> dict:
             "events": s.scalar(select(func.count()).select_from(ZoomEvent)),
             "meetings": sorted((m.uuid, m.status, m.ended_at, m.report_status, repr(m.discrepancies))
                                for m in s.scalars(select(Meeting))),
-            "records": sorted((r.id, r.participant_key, r.attended_seconds, str(r.hours), r.status, r.updated_at)
-                              for r in s.scalars(select(HoursRecord))),
+            "sessions": sorted((m.uuid, m.session_id) for m in s.scalars(select(Meeting))),
+            "records": sorted((r.id, r.session_id, r.participant_key, r.attended_seconds, str(r.growth_hours),
+                               str(r.training_hours), r.status, r.updated_at) for r in s.scalars(select(CreditLine))),
             "audit": s.scalar(select(func.count()).select_from(AuditEntry)),
         }
 
@@ -129,14 +130,22 @@ def test_backfill_imports_past_instances_and_twice_changes_nothing(cli, db, rsps
                                                   datetime(2026, 8, 12, 0, 30, tzinfo=UTC))
         assert aug.community_id is not None and aug.scheduled_minutes == 120
         assert [d["kind"] for d in aug.discrepancies] == ["no_webhooks"]
-        seconds = {(p.meeting_id, p.name): p.attended_seconds for p in s.scalars(select(Participant))}
+        # each instance is its own session (one a month), dated in the community's zone
+        aug_session, sep_session = aug.session, meetings[SEP].session
+        assert (aug_session.key, aug_session.status, aug_session.community_id) == (
+            f"c{aug.community_id}:2026-08-11", "ended", aug.community_id)
+        assert (sep_session.key, sep_session.status) == (f"c{aug.community_id}:2026-09-08", "ended")
+        seconds = {(p.session_id, p.name): p.attended_seconds for p in s.scalars(select(Participant))}
         # Aug: Alice 22:31 -> 00:30; Bob 22:40 -> 23:10 and 23:05 -> 23:40, a union: 22:40 -> 23:40
         # Sep: Alice 22:30 -> 23:30
-        assert seconds == {(aug.id, "Alice Ames"): 7140, (aug.id, "Bob Boyd"): 3600,
-                           (meetings[SEP].id, "Alice Ames"): 3600}
-        hours = sorted((r.meeting_id, r.attended_seconds, r.hours, r.status) for r in s.scalars(select(HoursRecord)))
-        assert hours == sorted([(aug.id, 7140, Decimal("1.75"), "pending"), (aug.id, 3600, Decimal("1.00"), "pending"),
-                                (meetings[SEP].id, 3600, Decimal("1.00"), "pending")])
+        assert seconds == {(aug_session.id, "Alice Ames"): 7140, (aug_session.id, "Bob Boyd"): 3600,
+                           (sep_session.id, "Alice Ames"): 3600}
+        hours = sorted((r.session_id, r.attended_seconds, r.growth_hours, r.training_hours, r.status)
+                       for r in s.scalars(select(CreditLine)))
+        zero = Decimal("0.00")
+        assert hours == sorted([(aug_session.id, 7140, Decimal("1.75"), zero, "pending"),
+                                (aug_session.id, 3600, Decimal("1.00"), zero, "pending"),
+                                (sep_session.id, 3600, Decimal("1.00"), zero, "pending")])
         # the stored rows keep no IP address
         bodies = [e.body for e in s.scalars(select(ZoomEvent).where(ZoomEvent.event == "report.participant"))]
         assert len(bodies) == 4 and all("ip_address" not in b["payload"]["object"]["participant"] for b in bodies)

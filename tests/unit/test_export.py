@@ -8,11 +8,15 @@ from zoombot.export import ALL_COLUMNS, COLUMNS, _ranges, to_csv, to_json
 ROW = {"record_id": 7, "community": "Infant-Toddler CoP", "meeting_id": "81234567890",
        "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==", "session_date": "2026-10-13", "participant_name": "Ana, \"Annie\" Ruiz",
        "participant_email": "ana@example.org", "registry_id": "R-1", "matched": True, "attended_seconds": 6890,
-       "hours": 1.75, "kind": "growth", "status": "approved", "community_region": "North", "member_id": 3,
-       "proposed_hours": 1.5, "flagged": False, "session_start": "2026-10-13T22:30:00Z", "exported_at": None}
+       "hours": 1.75, "kind": "growth", "status": "approved", "session_id": 4, "community_region": "North",
+       "member_id": 3, "proposed_hours": 1.5, "flagged": False, "session_start": "2026-10-13T22:30:00Z",
+       "exported_at": None, "meeting_uuids": "4444AAAiAAAAAiAiAiiAii== 5555BBB==", "training_titles": "",
+       "training_categories": "", "approval_codes": "", "override_reason": None, "no_credit_reason": None}
 UNMATCHED = dict(ROW, record_id=8, participant_name="=HYPERLINK(\"http://x\")", participant_email=None,
                  registry_id=None, matched=False, member_id=None, hours=0.0, proposed_hours=0.0, community=None,
-                 community_region=None)
+                 community_region=None, kind="training", training_titles="Safe sleep",
+                 training_categories="Health, Safety and Nutrition", approval_codes="=NV-1",
+                 override_reason="host's own records")
 
 
 def test_contract_columns_come_first_in_order():
@@ -25,12 +29,15 @@ def test_contract_columns_come_first_in_order():
 def test_csv_text_is_exact():
     assert to_csv([ROW, UNMATCHED]) == (
         "record_id,community,meeting_id,meeting_uuid,session_date,participant_name,participant_email,registry_id,"
-        "matched,attended_seconds,hours,kind,status,community_region,member_id,proposed_hours,flagged,"
-        "session_start,exported_at\r\n"
+        "matched,attended_seconds,hours,kind,status,session_id,community_region,member_id,proposed_hours,flagged,"
+        "session_start,exported_at,meeting_uuids,training_titles,training_categories,approval_codes,"
+        "override_reason,no_credit_reason\r\n"
         '7,Infant-Toddler CoP,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,"Ana, ""Annie"" Ruiz",ana@example.org,'
-        "R-1,true,6890,1.75,growth,approved,North,3,1.50,false,2026-10-13T22:30:00Z,\r\n"
+        "R-1,true,6890,1.75,growth,approved,4,North,3,1.50,false,2026-10-13T22:30:00Z,,"
+        "4444AAAiAAAAAiAiAiiAii== 5555BBB==,,,,,\r\n"
         "8,,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,\"'=HYPERLINK(\"\"http://x\"\")\",,,false,6890,0.00,"
-        "growth,approved,,,0.00,false,2026-10-13T22:30:00Z,\r\n")
+        "training,approved,4,,,0.00,false,2026-10-13T22:30:00Z,,4444AAAiAAAAAiAiAiiAii== 5555BBB==,Safe sleep,"
+        "\"Health, Safety and Nutrition\",'=NV-1,host's own records,\r\n")
 
 
 def test_csv_reads_back_with_the_same_columns():

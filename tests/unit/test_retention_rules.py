@@ -8,7 +8,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zoombot import attendance
-from zoombot.retention import (REDACTED, RecordState, anonymous_key, inert_key, is_due, mask_text, plan_meeting,
+from zoombot.retention import (REDACTED, LineState, anonymous_key, inert_key, is_due, mask_text, plan_meeting,
                                pseudonym)
 
 SECRET = "installation-secret"
@@ -24,11 +24,11 @@ def iso(t: datetime) -> str:
 
 def test_due_only_when_every_record_is_settled_and_the_period_has_passed():
     old = NOW - timedelta(days=31)
-    exported = RecordState("approved", NOW - timedelta(days=20))
-    assert is_due(old, [exported, RecordState("rejected", None)], now=NOW, days=30)
+    exported = LineState("approved", NOW - timedelta(days=20))
+    assert is_due(old, [exported, LineState("rejected", None)], now=NOW, days=30)
     assert is_due(old, [], now=NOW, days=30)  # nobody earned hours: only the period counts
-    assert not is_due(old, [exported, RecordState("pending", None)], now=NOW, days=30)
-    assert not is_due(old, [RecordState("approved", None)], now=NOW, days=30)  # approved, not yet exported
+    assert not is_due(old, [exported, LineState("pending", None)], now=NOW, days=30)
+    assert not is_due(old, [LineState("approved", None)], now=NOW, days=30)  # approved, not yet exported
     assert not is_due(NOW - timedelta(days=29), [exported], now=NOW, days=30)
     assert not is_due(None, [], now=NOW, days=30)  # never ended
 
@@ -36,7 +36,7 @@ def test_due_only_when_every_record_is_settled_and_the_period_has_passed():
 @given(st.lists(st.tuples(st.sampled_from(["pending", "approved", "rejected"]), st.booleans()), max_size=6),
        st.integers(min_value=0, max_value=400), st.integers(min_value=1, max_value=365))
 def test_due_is_exactly_settled_and_old(records, age_days, days):
-    states = [RecordState(status, NOW if exported else None) for status, exported in records]
+    states = [LineState(status, NOW if exported else None) for status, exported in records]
     settled = all(s == "rejected" or (s == "approved" and e) for s, e in records)
     old = age_days >= days
     assert is_due(NOW - timedelta(days=age_days), states, now=NOW, days=days) == (settled and old)

@@ -60,7 +60,7 @@ def test_the_domain_covers_presence_outside_the_live_window():
 
 def test_training_window_is_shaded_with_a_title():
     root = parse(render([Row("Alice", [(at(0), at(120), "webhook")])], live=[(at(0), at(120))], tz=NY,
-                        training=(at(30), at(60))))
+                        training=[(at(30), at(60))]))
     (shade,) = rects(root, "training")
     layout = Layout(start=at(0), end=at(120))
     assert float(shade.get("x")) == layout.x(at(30))

@@ -1,8 +1,9 @@
 """`zoombot db upgrade`."""
 import click
 
+from zoombot import meetings
 from zoombot.commands import pass_runtime
-from zoombot.migrate import pending
+from zoombot.migrate import REBUILD_AFTER, pending
 from zoombot.migrate import upgrade as apply_migrations
 
 
@@ -16,6 +17,11 @@ def db() -> None:
 def upgrade(runtime) -> None:
     """Apply every migration not yet applied (safe to run again)."""
     missing = pending(runtime.db)
-    apply_migrations(runtime.db)
+    apply_migrations(runtime.db, default_timezone=runtime.settings.schedule.timezone)
     click.echo(f"applied {', '.join(missing)}: the database is up to date" if missing
                else "the database was already up to date")
+    if REBUILD_AFTER & set(missing):  # derived tables changed shape: re-derive them from the stored events
+        with runtime.db.begin() as session:
+            count = meetings.rebuild(session, runtime.settings, runtime.now())
+        if count:
+            click.echo(f"rebuilt attendance and credit lines of {count} meeting instances from stored events")

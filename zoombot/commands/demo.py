@@ -38,7 +38,8 @@ def demo(runtime, if_empty: bool) -> None:
     click.echo(f"DEMO DATA seeded: community {demo_data.COMMUNITY!r} with {len(demo_data.MEMBERS)} members "
                f"and a facilitator (fictional people, @example.org).")
     click.echo(f"Its past meeting of {local:%Y-%m-%d %H:%M %Z} was played through the webhook endpoint: "
-               f"{seeded.records} hours records are pending review.")
+               f"{seeded.lines} credit lines are ready for review, {seeded.no_credit} with no credit "
+               "(below the minimum).")
     _print_logins(seeded.logins)
 
 

@@ -1,10 +1,12 @@
-"""Communities (list and one community: members, facilitators, meetings) and the audit trail."""
+"""Communities (list and one community: members, facilitators, sessions, credit rules) and the audit trail."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from zoombot.models import AuditEntry, Community, HoursRecord, Meeting, Member, Membership, Occurrence
+from zoombot import directory
+from zoombot.credit_lines import rules_for
+from zoombot.models import AuditEntry, Community, CreditLine, CreditSession, Member, Membership, Occurrence
 from zoombot.staff import bp
 from zoombot.staff.auth import (community_filter, current_user, login_required, require_community, runtime,
                                 visible_community_ids)
@@ -40,45 +42,66 @@ def community(community_id: int):
         upcoming = s.scalars(select(Occurrence).where(Occurrence.community_id == community_id,
                                                       Occurrence.start >= rt.now())
                              .order_by(Occurrence.start).limit(12)).all()
-        meetings = s.execute(select(Meeting, func.count(HoursRecord.id),
-                                    func.count(HoursRecord.id).filter(HoursRecord.status == "pending"))
-                             .outerjoin(HoursRecord, HoursRecord.meeting_id == Meeting.id)
-                             .where(Meeting.community_id == community_id)
-                             .group_by(Meeting.id).order_by(Meeting.started_at.desc()).limit(24)).all()
+        held = s.execute(select(CreditSession, func.count(CreditLine.id),
+                                func.count(CreditLine.id).filter(CreditLine.status == "pending"))
+                         .outerjoin(CreditLine, CreditLine.session_id == CreditSession.id)
+                         .where(CreditSession.community_id == community_id)
+                         .group_by(CreditSession.id).order_by(CreditSession.local_date.desc()).limit(24)).all()
+        policy, rules = rules_for(rt.settings.hours, group)
     facilitators = [(m, ms) for m, ms in people if ms.role == "facilitator"]
     return render_template("staff/community.html", community=group, people=people, facilitators=facilitators,
-                           upcoming=upcoming, meetings=meetings, tz=group.timezone)
+                           upcoming=upcoming, sessions=held, tz=group.timezone, policy=policy, rules=rules,
+                           defaults=rt.settings.hours)
+
+
+@bp.post("/communities/<int:community_id>/rules")
+@login_required
+def community_rules(community_id: int):
+    """The registry's credit rules for one community (blank: the installation's default). Staff only."""
+    rt = runtime()
+    user = current_user()
+    if not user.is_staff:
+        abort(403)
+    try:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            changed = directory.set_credit_rules(s, group, request.form, actor=user.email, now=rt.now())
+    except directory.DirectoryError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Credit rules saved; they apply to sessions whose lines are computed from now on "
+              "(`zoombot attendance rebuild` applies them to past ones)." if changed else "Nothing changed.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#rules")
 
 
 @bp.get("/audit")
 @login_required
 def audit():
-    meeting_id = request.args.get("meeting", type=int)
-    record_id = request.args.get("record", type=int)
+    session_id = request.args.get("session", type=int)
+    line_id = request.args.get("line", type=int) or request.args.get("record", type=int)
     before = request.args.get("before", type=int)
     rt = runtime()
     with rt.db.begin() as s:
         visible = visible_community_ids(s, current_user())
         query = select(AuditEntry).order_by(AuditEntry.id.desc())
-        meeting, tz = None, rt.settings.schedule.timezone
-        if meeting_id is not None:
-            meeting = s.get(Meeting, meeting_id)
-            if meeting is None:
+        held, tz = None, rt.settings.schedule.timezone
+        if session_id is not None:
+            held = s.get(CreditSession, session_id)
+            if held is None:
                 abort(404)
-            group = require_community(s, meeting.community_id)
+            group = require_community(s, held.community_id)
             tz = group.timezone if group else tz
-            query = query.where(AuditEntry.meeting_id == meeting_id)
-        if record_id is not None:
-            query = query.where(AuditEntry.entity == "hours_record", AuditEntry.entity_id == record_id)
+            query = query.where(AuditEntry.session_id == session_id)
+        if line_id is not None:
+            query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id == line_id)
         if visible is not None:
-            query = query.where(AuditEntry.meeting_id.in_(
-                select(Meeting.id).where(Meeting.community_id.in_(visible))))
+            query = query.where(AuditEntry.session_id.in_(
+                select(CreditSession.id).where(CreditSession.community_id.in_(visible))))
         if before is not None:
             query = query.where(AuditEntry.id < before)
         trail = s.scalars(query.limit(AUDIT_PAGE + 1)).all()
     more = len(trail) > AUDIT_PAGE
     trail = trail[:AUDIT_PAGE]
-    return render_template("staff/audit.html", trail=trail, more=more, meeting=meeting, record_id=record_id,
-                           tz=tz,
-                           older={"meeting": meeting_id, "record": record_id,
+    return render_template("staff/audit.html", trail=trail, more=more, held=held, line_id=line_id, tz=tz,
+                           older={"session": session_id, "line": line_id,
                                   "before": trail[-1].id if trail else None})

@@ -1,5 +1,5 @@
 """Export: choose dates and a status, download CSV or JSON (via `zoombot.export`), and mark the chosen
-approved records as exported once the registry has them."""
+approved credit lines as exported once the registry has them."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -59,9 +59,10 @@ def export():
         flash(error, "error")
     with runtime().db.begin() as s:
         rows = chosen.rows(s)
-        approved_new = sum(1 for r in rows if r["status"] == "approved" and r["exported_at"] is None)
-    summary = {status: sum(1 for r in rows if r["status"] == status) for status in exporting.STATUSES}
-    return render_template("staff/export.html", chosen=chosen, summary=summary, total=len(rows),
+    lines = {r["record_id"]: r for r in rows}  # a line has a row per kind: count lines
+    approved_new = sum(1 for r in lines.values() if r["status"] == "approved" and r["exported_at"] is None)
+    summary = {status: sum(1 for r in lines.values() if r["status"] == status) for status in exporting.STATUSES}
+    return render_template("staff/export.html", chosen=chosen, summary=summary, total=len(lines), rows=len(rows),
                            approved_new=approved_new, statuses=exporting.STATUSES)
 
 
@@ -94,5 +95,5 @@ def export_mark():
     with rt.db.begin() as s:
         ids = [r["record_id"] for r in chosen.rows(s, status="approved") if r["exported_at"] is None]
         count = exporting.mark_exported(s, ids, actor=current_user().email, now=rt.now())
-    flash(f"Marked {count} approved record(s) as exported.", "ok")
+    flash(f"Marked {count} approved line(s) as exported.", "ok")
     return redirect(url_for("staff.export", **chosen.query()))

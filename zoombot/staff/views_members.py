@@ -1,13 +1,11 @@
 """Members: a searchable list, and one member's hours per year against the yearly requirement."""
 from __future__ import annotations
 
-from zoneinfo import ZoneInfo
-
 from flask import abort, render_template, request
 from sqlalchemy import exists, func, or_, select
 
-from zoombot.member_hours import yearly
-from zoombot.models import Community, HoursRecord, Meeting, Member, Membership
+from zoombot.member_hours import line_facts, yearly
+from zoombot.models import Community, CreditLine, CreditSession, Member, Membership
 from zoombot.staff import bp
 from zoombot.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
 
@@ -56,22 +54,15 @@ def member(member_id: int):
                                 .order_by(Community.name)).all()
         if visible is not None and not memberships:
             abort(404)
-        rows = s.execute(select(HoursRecord, Meeting, Community)
-                         .join(Meeting, Meeting.id == HoursRecord.meeting_id)
-                         .outerjoin(Community, Community.id == Meeting.community_id)
-                         .where(HoursRecord.member_id == member_id,
-                                community_filter(Meeting.community_id, visible))
-                         .order_by(Meeting.started_at.desc(), HoursRecord.kind)).all()
+        rows = s.execute(select(CreditLine, CreditSession, Community)
+                         .join(CreditSession, CreditSession.id == CreditLine.session_id)
+                         .outerjoin(Community, Community.id == CreditSession.community_id)
+                         .where(CreditLine.member_id == member_id,
+                                community_filter(CreditSession.community_id, visible))
+                         .order_by(CreditSession.local_date.desc(), CreditSession.id.desc())).all()
     default_tz = rt.settings.schedule.timezone
-    meetings: dict[int, dict] = {}
-    facts = []
-    for record, meeting, community in rows:
-        tz = community.timezone if community else default_tz
-        held = meeting.started_at or meeting.scheduled_start or record.created_at
-        facts.append((held.astimezone(ZoneInfo(tz)).year, record.kind, record.status, record.hours))
-        entry = meetings.setdefault(meeting.id, {"meeting": meeting, "community": community, "tz": tz,
-                                                 "held": held, "records": []})
-        entry["records"].append(record)
+    held = [{"line": line, "session": found, "community": community,
+             "tz": community.timezone if community else default_tz} for line, found, community in rows]
+    facts = [fact for line, found, _ in rows for fact in line_facts(found.local_date.year, line)]
     return render_template("staff/member.html", person=person, memberships=memberships,
-                           years=yearly(facts, rt.settings.hours.yearly_requirement_hours),
-                           meetings=list(meetings.values()))
+                           years=yearly(facts, rt.settings.hours.yearly_requirement_hours), sessions=held)
