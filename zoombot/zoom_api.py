@@ -336,9 +336,10 @@ class ZoomClient:
         return list(data.get("meetings") or [])
 
     def report_participants(self, meeting_uuid: str) -> Iterator[dict]:
-        """Participant report rows (one per join session) of one meeting instance, all pages."""
+        """Participant report rows (one per join session) of one meeting instance, all pages. Zoom sends a
+        row's `registrant_id` only when asked for it (`include_fields`), and it identifies a person first."""
         path = f"/report/meetings/{encode_uuid(meeting_uuid)}/participants"
-        return self.paginate(path, "participants", page_size=300)
+        return self.paginate(path, "participants", params={"include_fields": "registrant_id"}, page_size=300)
 
     # ---- internals ---------------------------------------------------------------------------------
 

@@ -77,12 +77,12 @@ def zoom_history(rsps) -> None:
             "uuid": uuid, "id": int(MEETING_ID), "topic": "Infant-Toddler CoP", "start_time": f"{day}T22:30:00Z",
             "end_time": end, "duration": 120})
     aug = f"{API}/report/meetings/{encode_uuid(AUG)}/participants"
-    rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher({"page_size": "300"})], json={
+    rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher({"page_size": "300", "include_fields": "registrant_id"})], json={
         "next_page_token": "t2", "participants": [
             row("Alice Ames", "alice@example.org", "2026-08-11T22:31:00Z", "2026-08-12T00:30:00Z"),
             row("Bob Boyd", "bob@example.org", "2026-08-11T22:40:00Z", "2026-08-11T23:10:00Z")]})
     rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher(
-        {"page_size": "300", "next_page_token": "t2"})], json={"next_page_token": "", "participants": [
+        {"page_size": "300", "include_fields": "registrant_id", "next_page_token": "t2"})], json={"next_page_token": "", "participants": [
             row("Bob Boyd", "bob@example.org", "2026-08-11T23:05:00Z", "2026-08-11T23:40:00Z")]})
     rsps.add(responses.GET, f"{API}/report/meetings/{encode_uuid(SEP)}/participants", json={
         "next_page_token": "", "participants": [

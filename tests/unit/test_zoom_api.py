@@ -335,7 +335,8 @@ def test_report_participants_double_encodes_awkward_uuid(client, rsps):
     assert list(client.report_participants("/abc//def==")) == [{"id": "p"}]
     (call,) = api_calls(rsps)
     assert "/report/meetings/%252Fabc%252F%252Fdef%253D%253D/participants" in call.request.url
-    assert parse_qs(urlparse(call.request.url).query) == {"page_size": ["300"]}
+    # registrant_id comes only when asked for (include_fields, Meetings OpenAPI spec)
+    assert parse_qs(urlparse(call.request.url).query) == {"page_size": ["300"], "include_fields": ["registrant_id"]}
 
 
 def test_report_participants_normal_uuid_encoded_once(client, rsps):
