@@ -24,5 +24,6 @@ if command -v apt-get >/dev/null 2>&1; then
 fi
 [ -x "$chromium" ] && exit 0
 
-echo "make test: the browser tests need Chromium at $chromium and it could not be installed here: run 'apt-get install chromium' as root (Debian/Ubuntu), then make test again" >&2
+echo "make test: the browser tests need Chromium at $chromium and it could not be installed here:" \
+  "run 'apt-get install chromium' as root (Debian/Ubuntu), then make test again" >&2
 exit 1

@@ -69,12 +69,9 @@ def test_a_refused_row_is_logged_without_its_values(runtime, captured):
 
 
 @pytest.fixture
-def on_postgres(make_settings, postgres_url, clock):
+def on_postgres(make_runtime, postgres_url):
     """A runtime on PostgreSQL in every run: only PostgreSQL checks column lengths."""
-    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
-    rt.clock = clock
-    yield rt
-    rt.db.dispose()
+    return make_runtime(database={"url": postgres_url})
 
 
 def test_a_value_too_long_for_its_column_is_logged_without_it(on_postgres, captured):

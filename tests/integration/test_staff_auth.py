@@ -11,7 +11,6 @@ from staff_support import (PASSWORD, add_community, add_staff, csrf_of, login, m
                            member_id, play)
 from zoombot.app import create_app
 from zoombot.models import AuditEntry, HoursRecord, LoginAttempt, StaffUser
-from zoombot.runtime import Runtime
 from zoombot.staff.auth import account_key, address_key
 
 PAGES = ["/staff/", "/staff/members", "/staff/communities", "/staff/export", "/staff/audit",
@@ -125,13 +124,11 @@ def test_guessing_at_random_accounts_from_many_addresses_never_refuses_the_right
 
 
 @pytest.fixture
-def behind_proxy(make_settings, clock):
+def behind_proxy(make_runtime):
     """The app as deployed behind one reverse proxy (`[web] proxy_fix = 1`) that lets 3 failures through
     per address; the test client's socket peer is the proxy."""
-    rt = Runtime.from_settings(make_settings(web={"proxy_fix": 1, "login_attempts_per_address_per_15_minutes": 3}))
-    rt.clock = clock
-    yield rt, create_app(runtime=rt, test_config={"TESTING": True})
-    rt.db.dispose()
+    rt = make_runtime(web={"proxy_fix": 1, "login_attempts_per_address_per_15_minutes": 3})
+    return rt, create_app(runtime=rt, test_config={"TESTING": True})
 
 
 def test_one_address_that_keeps_failing_is_throttled_and_no_one_else(behind_proxy, clock):
@@ -151,9 +148,8 @@ def test_one_address_that_keeps_failing_is_throttled_and_no_one_else(behind_prox
     assert login_from(attacker, "127.0.0.1", "staff@example.org", forwarded_for="203.0.113.7").status_code == 302
 
 
-def test_without_proxy_fix_a_forged_forwarded_for_does_not_dodge_the_address_throttle(make_settings, clock):
-    runtime = Runtime.from_settings(make_settings(web={"login_attempts_per_address_per_15_minutes": 3}))
-    runtime.clock = clock
+def test_without_proxy_fix_a_forged_forwarded_for_does_not_dodge_the_address_throttle(make_runtime):
+    runtime = make_runtime(web={"login_attempts_per_address_per_15_minutes": 3})
     app = create_app(runtime=runtime, test_config={"TESTING": True})
     add_staff(runtime, "staff@example.org")
     client = app.test_client()
@@ -161,7 +157,6 @@ def test_without_proxy_fix_a_forged_forwarded_for_does_not_dodge_the_address_thr
         assert login_from(client, "192.0.2.9", f"guess{i}@example.net", "wrong password",
                           forwarded_for=f"198.51.100.{i}").status_code == 401
     assert login_from(client, "192.0.2.9", "staff@example.org", forwarded_for="198.51.100.99").status_code == 429
-    runtime.db.dispose()
 
 
 def copy_of(client, app):
