@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test bench clean
+.PHONY: run test install install-test browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -28,7 +28,11 @@ run: $(STAMP)
 	$(BIN)/zoombot demo --if-empty
 	ZOOMBOT_LOG_FORMAT=$${ZOOMBOT_LOG_FORMAT:-text} $(BIN)/zoombot serve
 
-test: $(TEST_STAMP)
+# The browser tests need Debian's Chromium: installed here when missing, else one clear line and a failure.
+browser:
+	@sh tests/browser/ensure-chromium.sh
+
+test: $(TEST_STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 bench: $(TEST_STAMP)

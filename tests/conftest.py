@@ -148,6 +148,22 @@ def runtime(make_settings, clock) -> Runtime:
 
 
 @pytest.fixture
+def make_runtime(make_settings, clock):
+    """`make_runtime(**sections)`: another runtime on this test's clock, its settings overridden like
+    make_settings' (another database, [web] keys...); each is closed after the test."""
+    made: list[Runtime] = []
+
+    def factory(**sections: dict[str, Any]) -> Runtime:
+        rt = Runtime.from_settings(make_settings(**sections))
+        rt.clock = clock
+        made.append(rt)
+        return rt
+    yield factory
+    for rt in made:
+        rt.db.dispose()
+
+
+@pytest.fixture
 def app(runtime):
     from zoombot.app import create_app
 

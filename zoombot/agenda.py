@@ -141,7 +141,9 @@ def safe_url(url: str | None) -> str | None:
     """The URL stripped, if it is an absolute http(s) URL with a host; otherwise None.
 
     Anything else (``javascript:``, ``data:``, ``mailto:``, relative or protocol-relative links, URLs with
-    spaces or control characters) is refused, because an agenda link is clicked by members.
+    spaces or control characters) is refused, because an agenda link is clicked by members. So is any
+    user-info part (``https://user:pass@evil.example@good.example/``): it makes a link read as one site
+    while it goes to another, and no shared reading needs a password in its address.
     """
     if not isinstance(url, str):
         return None
@@ -155,7 +157,7 @@ def safe_url(url: str | None) -> str | None:
         hostname = parts.hostname
     except ValueError:
         return None
-    if parts.scheme.lower() not in _URL_SCHEMES or not parts.netloc or not hostname:
+    if parts.scheme.lower() not in _URL_SCHEMES or not parts.netloc or not hostname or "@" in parts.netloc:
         return None
     return url
 

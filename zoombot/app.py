@@ -8,7 +8,7 @@ from typing import Any, Callable, Mapping
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
-from zoombot import logging_setup
+from zoombot import logging_setup, security_headers
 from zoombot.config import ConfigError, Settings, load_settings
 from zoombot.runtime import Runtime
 
@@ -57,6 +57,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     app.extensions["zoombot"] = runtime
     app.session_interface = CookieSessionsForPeople()
+    security_headers.init_app(app)
 
     from webhooks.blueprint import bp as webhooks_bp
     from zoombot.health import bp as health_bp

@@ -64,6 +64,7 @@ class WebSettings:
     secret_key: str = field(default="", repr=False)
     base_url: str = "http://127.0.0.1:8000"
     login_attempts_per_15_minutes: int = 5
+    login_attempts_per_address_per_15_minutes: int = 20
     proxy_fix: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
 
 
@@ -140,7 +141,8 @@ _CHOICES = {
 _POSITIVE = {
     ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
     ("schedule", "tick_seconds"), ("schedule", "horizon_days"), ("database", "pool_size"),
-    ("web", "login_attempts_per_15_minutes"), ("retention", "days"),
+    ("web", "login_attempts_per_15_minutes"), ("web", "login_attempts_per_address_per_15_minutes"),
+    ("retention", "days"),
 }
 
 

@@ -33,18 +33,21 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
 
 
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+    """Every engine zoombot makes. `hide_parameters`: a statement's bound values (participant names, e-mails,
+    registrant ids) never appear in an error's text, which reaches logs in tracebacks; see also
+    zoombot.logging_setup, which drops what the database server itself quotes from a row."""
     url = normalize_url(url)
     if is_sqlite(url):
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False})
+        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
         _configure_sqlite(engine)
         return engine
     # Positional parameters and bulk inserts of 50 rows a statement: psycopg rewrites every statement's
     # placeholders in Python, and a statewide rebuild's inserts run 30% faster this way (bench/records.py).
     engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, connect_args={"connect_timeout": 5},
-                           paramstyle="format", insertmanyvalues_page_size=50)
+                           paramstyle="format", insertmanyvalues_page_size=50, hide_parameters=True)
     event.listen(engine, "checkout", _discard_if_closed_by_server)
     return engine
 

@@ -374,7 +374,8 @@ def apply_import(session: Session, plan: ImportPlan) -> ImportResult:
 
 
 def set_staff_user(session: Session, email: str, password: str, *, role: str | None) -> tuple[StaffUser, bool]:
-    """Create a login, or reset an existing one's password (and role, when given); (user, created)."""
+    """Create a login, or reset an existing one's password (and role, when given), which ends every session
+    of that user; (user, created)."""
     email = normalize_email(email)
     if not is_valid_email(email):
         raise DirectoryError("EMAIL must be an e-mail address")
@@ -391,6 +392,7 @@ def set_staff_user(session: Session, email: str, password: str, *, role: str | N
         session.add(user)
     else:
         user.password_hash = hash_password(password)
+        user.end_sessions()  # whoever held the old password, or a copied cookie, is signed out
         if role is not None:
             user.role = role
     session.flush()

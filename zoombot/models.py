@@ -272,10 +272,18 @@ class StaffUser(Base):
     role: Mapped[str] = mapped_column(String(16), default="staff")
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_login_at: Mapped[datetime | None]
+    # Signed into every session cookie; sign-out and a password change raise it, which ends every session
+    # of this user (a copied cookie included).
+    session_generation: Mapped[int] = mapped_column(default=0, server_default="0")
+
+    def end_sessions(self) -> None:
+        """Every session cookie issued to this user so far stops working, on its next request."""
+        self.session_generation = (self.session_generation or 0) + 1
 
 
 class LoginAttempt(Base):
-    """Failed logins per account (a hash of the email, never the address), for rate limiting."""
+    """Failed logins, for rate limiting: one row per account and one per client address, each under a
+    keyed hash (never the e-mail or the address itself), kept 15 minutes."""
 
     __tablename__ = "login_attempts"
 

@@ -39,6 +39,8 @@ RETRY_EVERY = timedelta(hours=1)
 #: ...until this long after the meeting ended (Zoom usually has its report within the hour).
 GIVE_UP_AFTER = timedelta(days=1)
 REASON = "reconciled with Zoom report"
+#: Stored events that describe the meeting instance itself (its end, its host).
+_MEETING_EVENTS = ("meeting.started", zoom_report.ENDED_EVENT)
 
 
 @dataclass(frozen=True)
@@ -74,8 +76,9 @@ def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, 
     backfill; `instance` is its entry from past_instances). Zoom failures are recorded on the meeting, when
     it exists (report_status 'unavailable' or 'error', attendance untouched), and returned, never raised."""
     with runtime.db.begin() as session:
-        has_end = session.scalar(select(ZoomEvent.id).where(
-            ZoomEvent.meeting_uuid == meeting_uuid, ZoomEvent.event == zoom_report.ENDED_EVENT).limit(1))
+        known = session.execute(select(ZoomEvent.event, ZoomEvent.body).where(
+            ZoomEvent.meeting_uuid == meeting_uuid, ZoomEvent.event.in_(_MEETING_EVENTS))).all()
+    has_end = any(event == zoom_report.ENDED_EVENT for event, _ in known)
     try:
         details = None if has_end else _past_meeting(client, meeting_uuid)
         rows = list(client.report_participants(meeting_uuid))
@@ -94,13 +97,14 @@ def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, 
         if details is None and not has_end and rows:
             details = _ended_from_rows(instance, rows)
         ended = zoom_report.ended_event(zoom_meeting_id, meeting_uuid, details) if details else None
+        host_id = zoom_report.host_of([body for _, body in known] + [details or {}])
         stored = 0
         if ended is not None:
             _store(session, ended, zoom_meeting_id, meeting_uuid, now)
             _close(meeting, parse_time(ended["payload"]["object"]["start_time"]),
                    parse_time(ended["payload"]["object"]["end_time"]))
         for row in rows:
-            body = zoom_report.participant_event(zoom_meeting_id, meeting_uuid, row)
+            body = zoom_report.participant_event(zoom_meeting_id, meeting_uuid, row, host_id)
             stored += _store(session, body, zoom_meeting_id, meeting_uuid, now)
         found = merge(session, meeting, runtime, now)
         _set_status(session, meeting, "done", now, f"{len(rows)} report rows, {stored} new")
@@ -131,7 +135,7 @@ def _past_meeting(client: ZoomClient, meeting_uuid: str) -> dict | None:
     try:
         return client.past_meeting(meeting_uuid)
     except ZoomError as error:
-        if zoom_report.is_unavailable(error.status, error.code):
+        if zoom_report.is_unavailable(error.status, error.code, "past_meeting"):
             return None
         raise
 

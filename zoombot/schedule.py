@@ -44,6 +44,7 @@ __all__ = [
     "validate_rrule",
     "validate_cadence",
     "zone",
+    "until_instant",
     "plan_messages",
     "is_sendable",
 ]
@@ -317,20 +318,31 @@ def _prepare(cadence: Cadence):
     return tz, first, body, _until_predicate(_split_rrule(body).get("UNTIL"), tz)
 
 
+def until_instant(value: str, tz: ZoneInfo) -> datetime:
+    """The last UTC instant at which an occurrence may start under an RRULE's UNTIL: a UTC date-time as
+    written, a floating one as wall time in the community's zone `tz`, a date up to the last second of
+    that local day (occurrence starts are whole seconds). The one reading of UNTIL, for the schedule and
+    for the `end_date_time` zoombot gives Zoom. ValueError for a malformed UNTIL or one out of range."""
+    until, is_utc = _parse_until(value)
+    if not isinstance(until, datetime):
+        until = datetime.combine(until, time(23, 59, 59))
+    if not _EARLIEST.replace(tzinfo=None) <= until < _LATEST.replace(tzinfo=None):
+        raise ValueError(f"RRULE UNTIL {value!r} is out of range")
+    return until.replace(tzinfo=UTC) if is_utc else until.replace(tzinfo=tz).astimezone(UTC)
+
+
 def _until_predicate(value: str | None, tz: ZoneInfo) -> Callable[[datetime], bool] | None:
     """A test on an occurrence's UTC start for the rule's UNTIL (None when there is no UNTIL)."""
     if value is None:
         return None
-    until, is_utc = _parse_until(value)
-    if isinstance(until, datetime):
-        if not _EARLIEST.replace(tzinfo=None) <= until <= _LATEST.replace(tzinfo=None):
-            return None if until > _LATEST.replace(tzinfo=None) else (lambda start: False)
-        limit = until.replace(tzinfo=UTC) if is_utc else until.replace(tzinfo=tz).astimezone(UTC)
-        return lambda start: start <= limit
-    if until >= _LATEST.date():
+    until, _ = _parse_until(value)
+    if (until.date() if isinstance(until, datetime) else until) >= _LATEST.date():
         return None  # ends after anything occurrences() will ever look at
-    next_day = datetime.combine(until + timedelta(days=1), time()).replace(tzinfo=tz).astimezone(UTC)
-    return lambda start: start < next_day
+    try:
+        limit = until_instant(value, tz)
+    except ValueError:  # before year 2: nothing qualifies
+        return lambda start: False
+    return lambda start: start <= limit
 
 
 def _to_utc(naive_local: datetime, tz: ZoneInfo) -> datetime:

@@ -57,7 +57,8 @@ def send_resource(token: str):
             if not title:
                 errors.append("Give the resource a title.")
             if form["url"].strip() and url is None:
-                errors.append("The link must be a complete web address starting with https:// or http://.")
+                errors.append("The link must be a complete web address starting with https:// or http://, "
+                              "with no user name or password in it.")
             sent_today = session.scalar(select(func.count()).select_from(ResourceSubmission).where(
                 ResourceSubmission.member_id == link.member_id,
                 ResourceSubmission.created_at > now - timedelta(days=1)))

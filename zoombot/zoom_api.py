@@ -22,6 +22,8 @@ from urllib.parse import quote
 
 import requests
 
+from zoombot.schedule import until_instant, zone
+
 __all__ = [
     "ZoomError",
     "ZoomNotConfigured",
@@ -334,9 +336,10 @@ class ZoomClient:
         return list(data.get("meetings") or [])
 
     def report_participants(self, meeting_uuid: str) -> Iterator[dict]:
-        """Participant report rows (one per join session) of one meeting instance, all pages."""
+        """Participant report rows (one per join session) of one meeting instance, all pages. Zoom sends a
+        row's `registrant_id` only when asked for it (`include_fields`), and it identifies a person first."""
         path = f"/report/meetings/{encode_uuid(meeting_uuid)}/participants"
-        return self.paginate(path, "participants", page_size=300)
+        return self.paginate(path, "participants", params={"include_fields": "registrant_id"}, page_size=300)
 
     # ---- internals ---------------------------------------------------------------------------------
 
@@ -497,23 +500,25 @@ def encode_uuid(uuid: str) -> str:
 
 _WEEKDAYS = {"SU": 1, "MO": 2, "TU": 3, "WE": 4, "TH": 5, "FR": 6, "SA": 7}
 _FREQ_TYPES = {"DAILY": 1, "WEEKLY": 2, "MONTHLY": 3}
-# Zoom's documented maxima for repeat_interval.
-_MAX_INTERVAL = {1: 90, 2: 12, 3: 3}
+# Zoom's maxima for repeat_interval (Meetings OpenAPI spec, recurrence.repeat_interval): 99 days, 50 weeks,
+# 10 months.
+_MAX_INTERVAL = {1: 99, 2: 50, 3: 10}
 _SUPPORTED_PARTS = {"FREQ", "INTERVAL", "BYDAY", "BYMONTHDAY", "COUNT", "UNTIL", "WKST"}
 _BYDAY_RE = re.compile(r"^([+-]?\d{1,2})?(SU|MO|TU|WE|TH|FR|SA)$")
-_UNTIL_RE = re.compile(r"^(\d{4})(\d{2})(\d{2})(?:T(\d{2})(\d{2})(\d{2})Z?)?$")
 
 
 def recurrence_from_rrule(
-    rrule: str, *, end_times: int | None = None, start: date | None = None
+    rrule: str, *, end_times: int | None = None, start: date | None = None, timezone: str = "UTC"
 ) -> dict | None:
     """Map an RFC 5545 RRULE body to Zoom's ``recurrence`` object, or None when Zoom cannot express it.
 
-    Supported: FREQ=DAILY|WEEKLY|MONTHLY, INTERVAL (Zoom maxima: 90 days, 12 weeks, 3 months),
+    Supported: FREQ=DAILY|WEEKLY|MONTHLY, INTERVAL (Zoom maxima: 99 days, 50 weeks, 10 months),
     weekly BYDAY=MO,WE (plain days), monthly BYMONTHDAY=N (1..31) or BYDAY=<n>XX with n in -1, 1..4,
-    COUNT (1..60) -> ``end_times``, UNTIL -> ``end_date_time`` (UTC; a floating UNTIL is taken as UTC, a
-    date-only UNTIL means the end of that day). With neither COUNT nor UNTIL, ``end_times`` is the
-    ``end_times`` argument (default 50), since Zoom requires an end. WKST is ignored.
+    COUNT (1..60) -> ``end_times``, UNTIL -> ``end_date_time`` (UTC), read as the schedule reads it
+    (:func:`zoombot.schedule.until_instant`): a floating UNTIL is wall time in ``timezone`` (the meeting's
+    zone), a date-only UNTIL the end of that local day, so Zoom keeps every occurrence zoombot plans.
+    With neither COUNT nor UNTIL, ``end_times`` is the ``end_times`` argument (default 50), since Zoom
+    requires an end. WKST is ignored.
     ``start`` (the first occurrence's date) supplies the day when a weekly rule has no BYDAY or a monthly
     rule has neither BYDAY nor BYMONTHDAY (RFC 5545 takes it from DTSTART); without it such rules give None.
 
@@ -592,7 +597,7 @@ def recurrence_from_rrule(
             return None
         recurrence["end_times"] = count
     elif "UNTIL" in parts:
-        recurrence["end_date_time"] = _until_to_zoom(parts["UNTIL"])
+        recurrence["end_date_time"] = until_instant(parts["UNTIL"], zone(timezone)).strftime("%Y-%m-%dT%H:%M:%SZ")
     else:
         recurrence["end_times"] = end_times if end_times is not None else DEFAULT_END_TIMES
     return recurrence
@@ -620,7 +625,8 @@ def meeting_body(
     if not timezone:
         raise ValueError("timezone is required")
     single = not (rrule or "").strip()
-    recurrence = None if single else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date())
+    recurrence = None if single else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date(),
+                                                           timezone=timezone)
     body: dict[str, Any] = {
         "topic": topic,
         "type": 2 if single else (8 if recurrence is not None else 3),
@@ -686,17 +692,3 @@ def _parse_byday(value: str) -> list[tuple[int | None, int]]:
             raise ValueError("RRULE BYDAY ordinal cannot be 0")
         days.append((ordinal, _WEEKDAYS[match.group(2)]))
     return days
-
-
-def _until_to_zoom(value: str) -> str:
-    match = _UNTIL_RE.match(value)
-    if not match:
-        raise ValueError(f"RRULE UNTIL is not a date or date-time: {value!r}")
-    year, month, day, hour, minute, second = match.groups()
-    if hour is None:
-        hour, minute, second = "23", "59", "59"
-    try:
-        moment = datetime(int(year), int(month), int(day), int(hour), int(minute), int(second))
-    except ValueError:
-        raise ValueError(f"RRULE UNTIL is not a valid date: {value!r}") from None
-    return moment.strftime("%Y-%m-%dT%H:%M:%SZ")

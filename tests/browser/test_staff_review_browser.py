@@ -1,8 +1,9 @@
 """The staff UI in real Chromium (Playwright) against a real werkzeug server on 127.0.0.1: sign in,
 review a session whose events arrived as signed webhooks (the host ended it by mistake and started it
 again: two Zoom instances, one session), mark a training segment, approve all, adjust one line with a
-reason, match one participant, and download the CSV export. If /usr/bin/chromium is missing these tests
-fail."""
+reason, match one participant, and download the CSV export; every page under zoombot's
+Content-Security-Policy with no violation reported in the console. If /usr/bin/chromium is missing these
+tests fail."""
 from __future__ import annotations
 
 import csv
@@ -18,6 +19,7 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from conftest import free_port, signed_headers, zoom_event
+from zoombot.member_tokens import MemberLink, make_token, signing_secret
 from zoombot.models import Community, CreditLine, Member, Membership, StaffUser
 from zoombot.passwords import hash_password
 
@@ -48,6 +50,14 @@ def browser():
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=ARGS)
         yield chromium
         chromium.close()
+
+
+def csp_violations(page) -> list[str]:
+    """Console messages in which Chromium reports what the Content-Security-Policy refused, as they come."""
+    found: list[str] = []
+    page.on("console", lambda message: found.append(message.text)
+            if "Content Security Policy" in message.text else None)
+    return found
 
 
 def who(name: str, email: str, device: str) -> dict:
@@ -95,6 +105,7 @@ def seed(runtime, server: str) -> None:
 def test_review_a_restarted_session_with_training_and_export_it(browser, server, runtime, tmp_path):
     seed(runtime, server)
     page = browser.new_page(viewport={"width": 1280, "height": 900}, accept_downloads=True)
+    violations = csp_violations(page)
     page.goto(f"{server}/staff/meetings/2")  # the second Zoom instance's old address
     assert "/staff/login" in page.url
     page.get_by_label("Email").fill("staff@example.org")
@@ -112,6 +123,8 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     assert page.locator("tr", has_text="Bob Brown").get_by_text("1.00 h", exact=True).is_visible()
     assert page.locator("tr", has_text="Gina G (iPad)").get_by_text("1.50 h", exact=True).is_visible()
     page.screenshot(path=str(tmp_path / "session.png"), full_page=True)  # for a person to look at
+    # a spacing that used to be an inline style comes from the stylesheet now
+    assert page.locator("#tl-h").evaluate("e => getComputedStyle(e).marginTop") == "0px"
 
     # match the iPad guest to Gina, choosing from the community's members
     page.get_by_label("Member for Gina G (iPad)").fill("Gina Guest <gina@example.org>")
@@ -176,6 +189,41 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     assert page.get_by_text("Marked 3 approved line(s) as exported.").is_visible()
     with runtime.db.begin() as s:
         assert all(r.exported_at is not None for r in s.scalars(select(CreditLine)))
+    assert violations == []
+
+
+def test_every_page_works_under_the_content_security_policy(browser, server, runtime):
+    seed(runtime, server)
+    with runtime.db.begin() as s:
+        community = s.scalar(select(Community.id))
+        gina = s.scalar(select(Member.id).where(Member.email == "gina@example.org"))
+        alice = s.scalar(select(Member.id).where(Member.email == "alice@example.org"))
+    resources = f"/resources/{make_token(signing_secret(runtime), 'resources', MemberLink(gina, community))}"
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    violations = csp_violations(page)
+    page.goto(f"{server}/staff/login")
+    page.get_by_label("Email").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/staff/")
+    for path in ["/staff/", "/staff/members", f"/staff/members/{alice}", "/staff/communities",
+                 f"/staff/communities/{community}", "/staff/meetings/1", "/staff/sessions/1", "/staff/audit", "/staff/export",
+                 "/staff/status", "/staff/outbox", "/staff/agendas/", resources]:
+        response = page.goto(f"{server}{path}")
+        assert response.status == 200, path
+        assert "'none'" in response.headers["content-security-policy"]
+        # the page's stylesheet applied (a refused one would leave the browser's default serif font)
+        assert "system-ui" in page.locator("body").evaluate("e => getComputedStyle(e).fontFamily"), path
+    page.goto(f"{server}/staff/members/{alice}")
+    bar = page.locator("svg.progress rect")
+    assert bar.count() == 1 and bar.evaluate("e => getComputedStyle(e).fill") == "rgb(29, 107, 56)"
+    assert violations == []
+
+    # the check can fail: an inline style, as injected markup would carry, is refused and reported
+    page.evaluate("document.body.insertAdjacentHTML('beforeend', '<p style=\\'color: red\\'>injected</p>')")
+    page.wait_for_timeout(200)
+    assert any("style" in message for message in violations)
+    assert page.get_by_text("injected").evaluate("e => getComputedStyle(e).color") != "rgb(255, 0, 0)"
 
 
 def test_sign_out_is_a_button_and_pages_need_sign_in_again(browser, server, runtime):

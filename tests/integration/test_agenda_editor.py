@@ -43,13 +43,15 @@ def test_script_and_javascript_links_come_out_inert_in_page_and_mail(runtime, cl
     assert f"/staff/agendas/{occurrence_id}" in listing
     response = save(client, occurrence_id, objectives=f"Learn {SCRIPT}",
                     topics="- Transitions\n- Routines <img src=x onerror=alert(1)>",
-                    resources="Bad | javascript:alert(1)\nGood | https://example.org/guide\nhttps://example.org/bare",
+                    resources="Bad | javascript:alert(1)\nGood | https://example.org/guide\nhttps://example.org/bare\n"
+                              "Disguised | https://user:pass@evil.example@good.example/",
                     next_steps="Try a song", status="ready")
     assert response.status_code == 302
     page = client.get(f"/staff/agendas/{occurrence_id}").get_data(as_text=True)
     assert SCRIPT not in page and "&lt;script&gt;" in page
     assert "<img src=x" not in page
     assert "javascript:" not in page.replace("Bad | ", "")  # the refused link is not even kept as text
+    assert "evil.example" not in page
     assert '<a href="https://example.org/guide" rel="noopener noreferrer">Good</a>' in page
     with runtime.db.begin() as s:
         row = s.scalar(select(Agenda).where(Agenda.occurrence_id == occurrence_id))
@@ -58,7 +60,7 @@ def test_script_and_javascript_links_come_out_inert_in_page_and_mail(runtime, cl
         assert row.content["topics"] == ["Transitions", "Routines <img src=x onerror=alert(1)>"]
         assert [(r["title"], r["url"]) for r in row.content["resources"]] == [
             ("Bad", None), ("Good", "https://example.org/guide"),
-            ("https://example.org/bare", "https://example.org/bare")]
+            ("https://example.org/bare", "https://example.org/bare"), ("Disguised", None)]
 
     got = at(clock, smtp, runtime, START - timedelta(days=2))
     assert by_kind(got)["agenda"] == EVERYONE

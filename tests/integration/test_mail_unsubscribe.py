@@ -77,6 +77,9 @@ def test_members_send_resources_that_reach_the_facilitators_draft(runtime, clock
     token = token_from(page.get_data(as_text=True))
     refused = client.post(link, data={"csrf_token": token, "title": "Bad", "url": "javascript:alert(1)"})
     assert refused.status_code == 400 and "must be a complete web address" in refused.get_data(as_text=True)
+    disguised = client.post(link, data={"csrf_token": token, "title": "Looks like good.example",
+                                        "url": "https://user:pass@evil.example@good.example/"})
+    assert disguised.status_code == 400 and "no user name or password" in disguised.get_data(as_text=True)
     assert client.post(link, data={"title": "No token"}).status_code == 400
     sent = client.post(link, data={"csrf_token": token, "title": "Serve and return <b>guide</b>",
                                    "url": "https://developingchild.harvard.edu/serve-return"})

@@ -20,6 +20,7 @@ from zoom_support import API, zoom_api, zoom_client
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 MEETING_ID = "81234567890"
+HOST_ID = "x1yCzABCDEfg23HiJKl4mN"  # the host of the recorded meeting fixtures
 REPORT_URL = f"{API}/report/meetings/{encode_uuid(UUID)}/participants"
 
 ALICE = {"user_name": "Alice Ames", "email": "alice@example.org", "user_id": "16778240",
@@ -67,7 +68,7 @@ def report(rsps, *pages: list[dict], uuid: str = UUID) -> None:
     url = f"{API}/report/meetings/{encode_uuid(uuid)}/participants"
     for index, rows in enumerate(pages):
         token = f"page{index + 1}" if index + 1 < len(pages) else ""
-        params = {"page_size": "300"}
+        params = {"page_size": "300", "include_fields": "registrant_id"}
         if index:
             params["next_page_token"] = f"page{index}"
         rsps.add(responses.GET, url, json={"page_count": len(pages), "page_size": 300, "total_records": 0,
@@ -130,7 +131,7 @@ def test_report_row_is_stored_minimised_and_once(runtime, post_event, rsps, zoom
         assert (event.event, event.meeting_uuid, event.meeting_id, event.event_ts) == (
             "report.participant", UUID, MEETING_ID, 0)
         assert event.body == {"event": "report.participant", "event_ts": 0, "payload": {"object": {
-            "id": MEETING_ID, "uuid": UUID, "participant": {
+            "id": MEETING_ID, "uuid": UUID, "host_id": HOST_ID, "participant": {
                 "id": "", "user_id": "16778240", "name": "Alice Ames", "user_email": "alice@example.org",
                 "join_time": "2026-10-13T22:30:10Z", "leave_time": "2026-10-14T00:30:00Z", "duration": 7190,
                 "registrant_id": "", "participant_user_id": "", "status": "in_meeting"}}}}
@@ -222,6 +223,7 @@ def test_report_over_several_pages(runtime, post_event, rsps, zoom):
 @pytest.mark.parametrize("status,code,expected", [
     (404, 3001, "unavailable"),   # meeting instance unknown to the report
     (400, 200, "unavailable"),    # "Only available for paid account"
+    (400, 1010, "unavailable"),   # "User does not belong to this account" (Meetings OpenAPI spec)
     (500, None, "error"),         # still failing after the retries
 ])
 def test_report_unavailable_leaves_attendance_unchanged(runtime, post_event, rsps, zoom, status, code, expected):
@@ -360,3 +362,38 @@ def test_due_meetings(runtime, post_event, rsps, zoom, clock):
     assert reconcile_instance(runtime, zoom, UUID, MEETING_ID).status == "done"
     with runtime.db.begin() as s:  # done: never again
         assert due_meetings(s, runtime.now() + timedelta(hours=2), delay) == []
+
+
+def test_a_host_only_the_report_saw_is_marked_host(runtime, post_event, rsps, zoom):
+    """Report rows have no host flag: the host is the row whose id is the meeting's host_id (from the
+    instance's own meeting.started), as in webhook events."""
+    maria = {"user_name": "Maria Lopez", "email": "maria@example.org", "user_id": "16778000"}
+    meeting_with(post_event, ("participant_joined", ALICE))
+    report(rsps, [row(maria, "2026-10-13T22:30:00Z", "2026-10-14T00:30:00Z", id=HOST_ID,
+                      participant_user_id=HOST_ID),
+                  row(ALICE, "2026-10-13T22:30:10Z", "2026-10-14T00:30:00Z")])
+
+    assert reconcile_instance(runtime, zoom, UUID, MEETING_ID).status == "done"
+
+    with runtime.db.begin() as s:
+        assert dict(s.execute(select(Participant.name, Participant.is_host)).all()) == {
+            "Maria Lopez": True, "Alice Ames": False}
+
+
+def test_past_meeting_code_300_is_no_record_and_the_report_still_counts(runtime, post_event, rsps, zoom):
+    """GET /past_meetings answers 400 code 300 ("Cannot access meeting information"): no record of the
+    instance, which is not a failure; the report is fetched all the same and its host_id comes from the
+    stored meeting.started."""
+    send(post_event, "meeting_started")
+    send(post_event, "participant_joined", **ALICE)
+    rsps.add(responses.GET, f"{API}/past_meetings/{encode_uuid(UUID)}", status=400,
+             json={"code": 300, "message": "Cannot access meeting information."})
+    report(rsps, [row(ALICE, "2026-10-13T22:30:10Z", "2026-10-14T00:30:00Z")])
+
+    outcome = reconcile_instance(runtime, zoom, UUID, MEETING_ID)
+
+    assert (outcome.status, outcome.rows, outcome.error) == ("done", 1, None)
+    assert the_meeting(runtime).report_status == "done"
+    with runtime.db.begin() as s:
+        bodies = s.scalars(select(ZoomEvent.body).where(ZoomEvent.event == "report.participant")).all()
+    assert {b["payload"]["object"].get("host_id") for b in bodies} == {HOST_ID}

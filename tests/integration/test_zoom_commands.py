@@ -19,6 +19,7 @@ from zoom_support import API, OAUTH, zoom_api
 MEETING_ID = "81234567890"
 AUG, SEP, OCT = "Aug1xAAiAAAAAiAiAiiAii==", "/Sep//2AAiAAAAAiAiAii==", "Oct3xAAiAAAAAiAiAiiAii=="
 UTC = timezone.utc
+FIRST_PAGE = {"page_size": "300", "include_fields": "registrant_id"}  # a report's first page, as zoombot asks for it
 
 
 @pytest.fixture
@@ -77,12 +78,12 @@ def zoom_history(rsps) -> None:
             "uuid": uuid, "id": int(MEETING_ID), "topic": "Infant-Toddler CoP", "start_time": f"{day}T22:30:00Z",
             "end_time": end, "duration": 120})
     aug = f"{API}/report/meetings/{encode_uuid(AUG)}/participants"
-    rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher({"page_size": "300"})], json={
+    rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher(FIRST_PAGE)], json={
         "next_page_token": "t2", "participants": [
             row("Alice Ames", "alice@example.org", "2026-08-11T22:31:00Z", "2026-08-12T00:30:00Z"),
             row("Bob Boyd", "bob@example.org", "2026-08-11T22:40:00Z", "2026-08-11T23:10:00Z")]})
     rsps.add(responses.GET, aug, match=[responses.matchers.query_param_matcher(
-        {"page_size": "300", "next_page_token": "t2"})], json={"next_page_token": "", "participants": [
+        {**FIRST_PAGE, "next_page_token": "t2"})], json={"next_page_token": "", "participants": [
             row("Bob Boyd", "bob@example.org", "2026-08-11T23:05:00Z", "2026-08-11T23:40:00Z")]})
     rsps.add(responses.GET, f"{API}/report/meetings/{encode_uuid(SEP)}/participants", json={
         "next_page_token": "", "participants": [

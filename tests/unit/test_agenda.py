@@ -220,6 +220,7 @@ def test_parse_resources_formats():
     ("No host | https://", Resource("No host")),
     ("Backslash | https:\\\\evil.example", Resource("Backslash")),
     ("Spaced | https://exa mple.org", Resource("Spaced")),
+    ("Looks good | https://user:pass@evil.example@good.example/", Resource("Looks good")),
     ("Title javascript:alert(1)", Resource("Title javascript:alert(1)")),
 ])
 def test_parse_resources_refuses_unsafe_urls(line, expected):
@@ -247,7 +248,11 @@ def test_parse_resources_caps_title_but_keeps_long_url():
     ("https://example.org", True),
     ("HTTP://EXAMPLE.ORG/x", True),
     ("  https://example.org/a  ", True),
-    ("https://user@example.org/", True),
+    ("https://example.org/@someone?at=a@b", True),
+    ("https://user@example.org/", False),  # user-info: a link that reads as one site and goes to another
+    ("https://user:pass@evil.example@good.example/", False),
+    ("https://good.example:443@evil.example/", False),
+    ("http://@example.org/", False),
     ("javascript:alert(1)", False),
     ("data:text/plain,hi", False),
     ("ftp://example.org", False),

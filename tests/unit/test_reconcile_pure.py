@@ -65,17 +65,39 @@ def test_dedupe_key_is_stable_and_content_derived():
 def test_ended_event_needs_start_and_end():
     details = {"start_time": "2026-10-13T22:30:00Z", "end_time": "2026-10-14T00:30:00Z", "duration": 120,
                "topic": "CoP", "participants_count": 3, "user_email": "host@example.org"}
-    body = zoom_report.ended_event("1", "u==", details)
-    assert body["payload"]["object"] == {"id": "1", "uuid": "u==", "topic": "CoP", "duration": 120,
+    body = zoom_report.ended_event("1", "u==", {**details, "host_id": "H1"})
+    assert body["payload"]["object"] == {"id": "1", "uuid": "u==", "host_id": "H1", "topic": "CoP", "duration": 120,
                                          "start_time": "2026-10-13T22:30:00Z", "end_time": "2026-10-14T00:30:00Z"}
     (signal,) = attendance.signals_from_event(body["event"], body)
     assert (signal.kind, signal.at, signal.until) == ("end", T0, END)
     assert zoom_report.ended_event("1", "u==", {"start_time": "2026-10-13T22:30:00Z"}) is None
 
 
+def test_participant_event_keeps_the_meeting_host_so_attendance_marks_the_host():
+    host = {**ROW, "id": "x1yCzABCDEfg23HiJKl4mN"}
+    body = zoom_report.participant_event("81234567890", "u==", host, "x1yCzABCDEfg23HiJKl4mN")
+    assert body["payload"]["object"]["host_id"] == "x1yCzABCDEfg23HiJKl4mN"
+    (signal,) = attendance.signals_from_event(body["event"], body)
+    assert signal.is_host
+    (guest,) = attendance.signals_from_event("report.participant", zoom_report.participant_event(
+        "81234567890", "u==", ROW, "x1yCzABCDEfg23HiJKl4mN"))
+    assert not guest.is_host
+    assert "host_id" not in zoom_report.participant_event("1", "u==", ROW, "")["payload"]["object"]
+
+
+def test_host_of_takes_the_first_event_that_names_one():
+    started = {"event": "meeting.started", "payload": {"object": {"id": "1", "host_id": "H1"}}}
+    assert zoom_report.host_of([{"payload": {"object": {"id": "1"}}}, started, {"host_id": "H2"}]) == "H1"
+    assert zoom_report.host_of([{"payload": None}, {}]) == ""
+
+
 def test_unavailable_versus_error():
     assert zoom_report.is_unavailable(404, 3001)
     assert zoom_report.is_unavailable(400, 200)
+    # per endpoint, as the Meetings OpenAPI spec documents them
+    assert zoom_report.is_unavailable(400, 1010)  # report: "User does not belong to this account"
+    assert zoom_report.is_unavailable(400, 300, "past_meeting")  # "Cannot access meeting information"
+    assert not zoom_report.is_unavailable(400, 300)  # not a documented report answer
     assert zoom_report.is_unavailable(404, None)
     assert not zoom_report.is_unavailable(500, None)
     assert not zoom_report.is_unavailable(429, None)

@@ -5,7 +5,7 @@ import base64
 import json
 import logging
 from dataclasses import dataclass
-from datetime import date, datetime, timezone as dt_timezone
+from datetime import date, datetime, timedelta, timezone as dt_timezone
 from urllib.parse import parse_qs, urlparse
 
 import pytest
@@ -13,6 +13,7 @@ import requests
 import responses
 from responses import matchers
 
+from zoombot import schedule
 from zoombot.zoom_api import (
     ZoomClient,
     ZoomError,
@@ -334,7 +335,8 @@ def test_report_participants_double_encodes_awkward_uuid(client, rsps):
     assert list(client.report_participants("/abc//def==")) == [{"id": "p"}]
     (call,) = api_calls(rsps)
     assert "/report/meetings/%252Fabc%252F%252Fdef%253D%253D/participants" in call.request.url
-    assert parse_qs(urlparse(call.request.url).query) == {"page_size": ["300"]}
+    # registrant_id comes only when asked for (include_fields, Meetings OpenAPI spec)
+    assert parse_qs(urlparse(call.request.url).query) == {"page_size": ["300"], "include_fields": ["registrant_id"]}
 
 
 def test_report_participants_normal_uuid_encoded_once(client, rsps):
@@ -460,10 +462,38 @@ def test_encode_uuid(uuid, expected):
          {"type": 3, "repeat_interval": 3, "monthly_day": 1, "end_times": 50}),
         ("FREQ=WEEKLY;BYDAY=TU;COUNT=60",
          {"type": 2, "repeat_interval": 1, "weekly_days": "3", "end_times": 60}),
+        # Zoom's maxima (Meetings OpenAPI spec, recurrence.repeat_interval): 99 days, 50 weeks, 10 months
+        ("FREQ=DAILY;INTERVAL=99", {"type": 1, "repeat_interval": 99, "end_times": 50}),
+        ("FREQ=WEEKLY;INTERVAL=50;BYDAY=TU",
+         {"type": 2, "repeat_interval": 50, "weekly_days": "3", "end_times": 50}),
+        ("FREQ=MONTHLY;INTERVAL=10;BYMONTHDAY=1",
+         {"type": 3, "repeat_interval": 10, "monthly_day": 1, "end_times": 50}),
     ],
 )
 def test_recurrence_from_rrule(rrule, expected):
     assert recurrence_from_rrule(rrule) == expected
+
+
+@pytest.mark.parametrize(("until", "end_date_time"), [
+    ("20261027", "2026-10-28T06:59:59Z"),          # the end of Tuesday 27 October in Los Angeles (PDT, -7)
+    ("20261027T180000", "2026-10-28T01:00:00Z"),   # floating: 18:00 Los Angeles wall time
+    ("20261028T010000Z", "2026-10-28T01:00:00Z"),  # UTC, as written
+])
+def test_an_until_is_read_in_the_meetings_zone_as_the_schedule_reads_it(until, end_date_time):
+    """An 18:00 Los Angeles Tuesday series ending on Tuesday 27 October 2026: its last session starts at
+    01:00 UTC on the 28th. Read as UTC, UNTIL=20261027 ended the Zoom series 23:59:59 UTC on the 27th,
+    before that session, which Zoom then never had."""
+    rrule = f"FREQ=WEEKLY;BYDAY=TU;UNTIL={until}"
+    body = meeting_body(topic="Evening CoP", start_local=datetime(2026, 9, 1, 18, 0),
+                        timezone="America/Los_Angeles", duration_minutes=90, rrule=rrule)
+    assert body["recurrence"] == {"type": 2, "repeat_interval": 1, "weekly_days": "3",
+                                  "end_date_time": end_date_time}
+    planned = schedule.occurrences(
+        schedule.Cadence(datetime(2026, 9, 1, 18, 0), "America/Los_Angeles", 90, rrule),
+        datetime(2026, 8, 1, tzinfo=dt_timezone.utc), datetime(2027, 1, 1, tzinfo=dt_timezone.utc))
+    assert len(planned) == 9 and planned[-1].start == datetime(2026, 10, 28, 1, 0, tzinfo=dt_timezone.utc)
+    zoom_end = datetime.fromisoformat(end_date_time.replace("Z", "+00:00"))
+    assert planned[-1].start <= zoom_end < planned[-1].start + timedelta(days=7)
 
 
 @pytest.mark.parametrize(
@@ -480,9 +510,9 @@ def test_recurrence_from_rrule(rrule, expected):
         "FREQ=MONTHLY;BYMONTHDAY=-1",
         "FREQ=MONTHLY;BYDAY=2TU;BYMONTHDAY=8",
         "FREQ=WEEKLY;BYDAY=2TU",
-        "FREQ=WEEKLY;INTERVAL=13;BYDAY=TU",
-        "FREQ=MONTHLY;INTERVAL=4;BYMONTHDAY=1",
-        "FREQ=DAILY;INTERVAL=91",
+        "FREQ=WEEKLY;INTERVAL=51;BYDAY=TU",
+        "FREQ=MONTHLY;INTERVAL=11;BYMONTHDAY=1",
+        "FREQ=DAILY;INTERVAL=100",
         "FREQ=WEEKLY;BYDAY=TU;COUNT=61",
         "FREQ=WEEKLY;BYDAY=TU;COUNT=5;UNTIL=20270101T000000Z",
         "FREQ=WEEKLY",  # no BYDAY and no start date to take it from

@@ -1,18 +1,25 @@
-"""Staff sign-in, the `login_required` guard and who may see which community.
+"""Staff sign-in and sign-out, the `login_required` guard and who may see which community.
 
 Roles: `staff` (network staff) see every community; `facilitator` sees only the communities where a
 member with the same e-mail address holds a `facilitator` membership. Pages of a community someone
 may not see answer 404, so they cannot even learn that it exists.
 
-Failed sign-ins are counted per account (by a SHA-256 of the lower-cased e-mail, never the address)
-in `login_attempts`; `[web] login_attempts_per_15_minutes` failures lock that account for the rest
-of the window, and a global cap (`GLOBAL_FACTOR` times that) slows down guessing across many accounts.
-Nothing personal is logged.
+Failed sign-ins are throttled per account and per client address (`request.remote_addr`, which is the
+X-Forwarded-For of `[web] proxy_fix` trusted proxies, never a header a client can set on its own). There
+is deliberately no site-wide cap: anyone could fill it with guesses at random e-mails and lock every staff
+member out. Each failure is stored twice in `login_attempts`, once under a keyed hash of the lower-cased
+e-mail and once under a keyed hash of the address (HMAC with an installation secret: neither the address
+nor the e-mail can be read back or guessed from the table), and forgotten after 15 minutes.
+
+A session cookie holds the user id and the user's `session_generation`; sign-out and a password change
+raise the generation, so every session of that user ends, a copied cookie included. Nothing personal is
+logged.
 """
 from __future__ import annotations
 
 import functools
 import hashlib
+import hmac
 import logging
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -31,11 +38,12 @@ from zoombot.staff import bp
 log = logging.getLogger(__name__)
 
 WINDOW = timedelta(minutes=15)
-GLOBAL_FACTOR = 20
 SESSION_USER = "staff_user_id"
+SESSION_GENERATION = "staff_session_generation"
+THROTTLE_SECRET = "login_throttle_key"
 WRONG = "Wrong email or password."
 LOCKED = "Too many failed sign-in attempts for this account. Wait 15 minutes and try again."
-BUSY = "Too many failed sign-in attempts on this site just now. Wait a few minutes and try again."
+ADDRESS_LOCKED = "Too many failed sign-in attempts from your network. Wait 15 minutes and try again."
 
 
 @dataclass(frozen=True)
@@ -45,6 +53,7 @@ class StaffIdentity:
     id: int
     email: str
     role: str
+    session_generation: int = 0
 
     @property
     def is_staff(self) -> bool:
@@ -56,15 +65,16 @@ def runtime() -> Runtime:
 
 
 def current_user() -> StaffIdentity | None:
-    """The signed-in user of this request (looked up once per request), or None."""
+    """The signed-in user of this request (looked up once per request), or None. A cookie whose
+    generation is not the user's current one (signed out, password changed since) signs nobody in."""
     if "staff_user" not in g:
         user = None
-        user_id = session.get(SESSION_USER)
+        user_id, generation = session.get(SESSION_USER), session.get(SESSION_GENERATION)
         if user_id is not None:
             with runtime().db.begin() as s:
                 row = s.get(StaffUser, user_id)
-                if row is not None:
-                    user = StaffIdentity(id=row.id, email=row.email, role=row.role)
+                if row is not None and generation is not None and row.session_generation == generation:
+                    user = StaffIdentity(id=row.id, email=row.email, role=row.role, session_generation=generation)
         g.staff_user = user
     return g.staff_user
 
@@ -111,20 +121,38 @@ def require_community(session_: Session, community_id: int | None) -> Community 
     return community
 
 
+def throttle_key(kind: str, value: str) -> str:
+    """The stored key of a failure: HMAC-SHA256 under an installation secret of "kind:value", so the
+    table holds neither e-mails nor client addresses (an IPv4 address's plain hash is guessed in minutes)."""
+    secret = runtime().instance_secret(THROTTLE_SECRET).encode()
+    return hmac.new(secret, f"{kind}:{value}".encode(), hashlib.sha256).hexdigest()
+
+
 def account_key(email: str) -> str:
-    return hashlib.sha256(email.strip().lower().encode()).hexdigest()
+    return throttle_key("account", email.strip().lower())
 
 
-def refusal(session_: Session, key: str, now: datetime, per_account: int) -> str | None:
-    """Why this sign-in may not even be tried now, or None."""
+def address_key(address: str) -> str:
+    return throttle_key("address", address)
+
+
+def client_address() -> str:
+    """The client's address: the socket's peer, or what the `[web] proxy_fix` trusted proxies reported."""
+    return request.remote_addr or "unknown"
+
+
+def refusal(session_: Session, keys: dict[str, str], now: datetime, limits: dict[str, int]) -> str | None:
+    """Why this sign-in may not even be tried now (before the password is checked, so a throttled guess
+    learns nothing), or None. `keys` and `limits` are by kind: account, address."""
     since = now - WINDOW
-    mine = session_.scalar(select(func.count()).select_from(LoginAttempt)
-                           .where(LoginAttempt.key_hash == key, LoginAttempt.at > since))
-    if mine >= per_account:
+    counts = dict(session_.execute(
+        select(LoginAttempt.key_hash, func.count()).where(LoginAttempt.key_hash.in_(list(keys.values())),
+                                                          LoginAttempt.at > since)
+        .group_by(LoginAttempt.key_hash)).all())
+    if counts.get(keys["account"], 0) >= limits["account"]:
         return LOCKED
-    everyone = session_.scalar(select(func.count()).select_from(LoginAttempt).where(LoginAttempt.at > since))
-    if everyone >= per_account * GLOBAL_FACTOR:
-        return BUSY
+    if counts.get(keys["address"], 0) >= limits["address"]:
+        return ADDRESS_LOCKED
     return None
 
 
@@ -134,26 +162,31 @@ def _decoy_hash() -> str:
     return hash_password("decoy password that matches nothing")
 
 
-def authenticate(email: str, password: str, now: datetime) -> tuple[StaffIdentity | None, str | None]:
+def authenticate(email: str, password: str, now: datetime, address: str) -> tuple[StaffIdentity | None, str | None]:
     """(user, None) on success, else (None, message for the person signing in)."""
     rt = runtime()
-    key = account_key(email)
+    keys = {"account": account_key(email), "address": address_key(address)}
+    web = rt.settings.web
+    limits = {"account": web.login_attempts_per_15_minutes, "address": web.login_attempts_per_address_per_15_minutes}
     with rt.db.begin() as s:
         s.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - WINDOW))
-        message = refusal(s, key, now, rt.settings.web.login_attempts_per_15_minutes)
+        message = refusal(s, keys, now, limits)
         if message:
-            log.warning("sign-in refused: rate limit")
+            log.warning("sign-in refused: rate limit (%s)", "account" if message == LOCKED else "address")
             return None, message
         user = s.scalar(select(StaffUser).where(StaffUser.email == email.strip().lower()))
         ok = check_password(user.password_hash if user else _decoy_hash(), password)
         if user is None or not ok:
-            s.add(LoginAttempt(key_hash=key, at=now))
+            s.add_all([LoginAttempt(key_hash=key, at=now) for key in keys.values()])
             log.info("sign-in failed")
             return None, WRONG
-        s.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == key))
+        # the account's failures are forgiven; the address's are not, or one valid login would reset
+        # the throttle of someone guessing at other accounts from the same address
+        s.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == keys["account"]))
         user.last_login_at = now
         log.info("staff user %s signed in", user.id)
-        return StaffIdentity(id=user.id, email=user.email, role=user.role), None
+        return StaffIdentity(id=user.id, email=user.email, role=user.role,
+                             session_generation=user.session_generation), None
 
 
 def safe_next(target: str | None) -> str:
@@ -172,18 +205,27 @@ def login():
             return redirect(safe_next(request.args.get("next")))
         return render_template("staff/login.html", next=request.args.get("next", ""), email="")
     email = request.form.get("email", "")
-    user, message = authenticate(email, request.form.get("password", ""), runtime().now())
+    user, message = authenticate(email, request.form.get("password", ""), runtime().now(), client_address())
     if user is None:
         return render_template("staff/login.html", next=request.form.get("next", ""), email=email,
                                error=message), 401 if message == WRONG else 429
     session.clear()  # a fresh session (and CSRF token) on every sign-in
     session[SESSION_USER] = user.id
+    session[SESSION_GENERATION] = user.session_generation
     session.permanent = True
     return redirect(safe_next(request.form.get("next")))
 
 
 @bp.post("/logout")
 def logout():
+    """Ends every session of this user, not only this browser's: a copied cookie must not outlive it."""
+    user = current_user()
+    if user is not None:
+        with runtime().db.begin() as s:
+            row = s.get(StaffUser, user.id)
+            if row is not None:
+                row.end_sessions()
+        log.info("staff user %s signed out", user.id)
     session.clear()
     flash("You are signed out.")
     return redirect(url_for("staff.login"))

@@ -11,6 +11,8 @@ from zoombot import export as exporting
 from zoombot.staff import bp
 from zoombot.staff.auth import current_user, login_required, runtime, visible_community_ids
 
+# Full Content-Type values, passed as content_type: given as a mimetype, Flask would append its own
+# "; charset=utf-8" to a text/* type a second time.
 FORMATS = {"csv": ("text/csv; charset=utf-8", exporting.to_csv), "json": ("application/json", exporting.to_json)}
 
 
@@ -76,10 +78,10 @@ def export_download():
         return redirect(url_for("staff.export"))
     with runtime().db.begin() as s:
         rows = chosen.rows(s)
-    mimetype, render = FORMATS[kind]
+    content_type, render = FORMATS[kind]
     query = chosen.query()
     name = "-".join(["hours", *filter(None, [query["from"], query["to"], chosen.status])])
-    return Response(render(rows), mimetype=mimetype,
+    return Response(render(rows), content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"',
                              "Cache-Control": "no-store"})
 
