@@ -25,6 +25,7 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 from zoombot import calendar
 from zoombot.agenda import Agenda
 from zoombot.config import MailSettings
+from zoombot.plurals import plural
 
 TEMPLATES = Path(__file__).with_name("templates") / "mail"
 ICS_KINDS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -106,6 +107,7 @@ def environment(templates_dir: str = "") -> Environment:
     env.filters["when"] = when
     env.filters["clock_time"] = clock_time
     env.filters["duration"] = duration
+    env.filters["plural"] = plural
     return env
 
 

@@ -121,7 +121,7 @@ def test_review_a_meeting_and_export_it(browser, server, runtime, tmp_path):
     page.get_by_label("to (inclusive)").fill("2026-10-13")
     page.get_by_label("Status").select_option("approved")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("heading", name="3 record(s) chosen").is_visible()
+    assert page.get_by_role("heading", name="3 records chosen").is_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
     download = info.value
@@ -135,8 +135,8 @@ def test_review_a_meeting_and_export_it(browser, server, runtime, tmp_path):
                    ("Bob Brown", "bob@example.org", "1.50", "approved", "true", "2026-10-13"),
                    ("Gina Guest", "gina@example.org", "1.75", "approved", "true", "2026-10-13")]
 
-    page.get_by_role("button", name="Mark 3 approved record(s) as exported").click()
-    assert page.get_by_text("Marked 3 approved record(s) as exported.").is_visible()
+    page.get_by_role("button", name="Mark 3 approved records as exported").click()
+    assert page.get_by_text("Marked 3 approved records as exported.").is_visible()
     with runtime.db.begin() as s:
         assert all(r.exported_at is not None for r in s.scalars(select(HoursRecord)))
 
