@@ -15,7 +15,7 @@ def test_upgrade_says_what_it_applied_then_that_nothing_was_left(tmp_path, monke
         assert result.exit_code == 0, result.output
         return result.stdout
 
-    assert upgrade() == "applied 0001: the database is up to date\n"
+    assert upgrade() == "applied 0004: the database is up to date\n"
     assert upgrade() == "the database was already up to date\n"
     db = Database(url)
     try:
