@@ -269,7 +269,9 @@ class Occurrence(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     sequence: Mapped[int] = mapped_column(default=0)
     zoom_occurrence_id: Mapped[str | None] = mapped_column(String(32))
-    previous_start: Mapped[datetime | None]  # where it was before its last move (what an update tells people)
+    # The start the community's schedule gives it (None: its original start). A schedule edit that moves the
+    # series moves it here too; a move made in Zoom changes `start` only, so the planner can tell them apart.
+    planned_start: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship()

@@ -10,7 +10,8 @@ Create Date: 2026-11-26
   role is set), up to 40 characters.
 - memberships.facilitator_mail_unsubscribed_at: the facilitator mails' own preference. Until now one
   unsubscribe stopped everything, so whoever had unsubscribed keeps getting no facilitator mail either.
-- occurrences.previous_start: where a moved occurrence was, for the update message.
+- occurrences.planned_start: the start the community's schedule gives an occurrence (NULL: its original
+  start), so that a schedule edit can move it while a move made in Zoom is told apart.
 - parking_lot_items.closed_occurrence_id and the closures table: how a meeting closed.
 
 On SQLite, communities and occurrences are altered in place (recreate='never'; DROP COLUMN needs SQLite
@@ -40,7 +41,7 @@ def upgrade() -> None:
                "WHERE unsubscribed_at IS NOT NULL")
 
     with op.batch_alter_table('occurrences', schema=None, recreate='never') as batch_op:
-        batch_op.add_column(sa.Column('previous_start', sa.DateTime(timezone=True), nullable=True))
+        batch_op.add_column(sa.Column('planned_start', sa.DateTime(timezone=True), nullable=True))
 
     with op.batch_alter_table('parking_lot_items', schema=None) as batch_op:
         batch_op.add_column(sa.Column('closed_occurrence_id', sa.Integer(), nullable=True))
@@ -70,7 +71,7 @@ def downgrade() -> None:
                                  type_='foreignkey')
         batch_op.drop_column('closed_occurrence_id')
     with op.batch_alter_table('occurrences', schema=None, recreate='never') as batch_op:
-        batch_op.drop_column('previous_start')
+        batch_op.drop_column('planned_start')
     op.execute("UPDATE memberships SET role = 'member' WHERE role NOT IN ('member', 'facilitator')")
     with op.batch_alter_table('memberships', schema=None) as batch_op:
         batch_op.drop_column('facilitator_mail_unsubscribed_at')
