@@ -1,15 +1,29 @@
-"""Communities (list and one community: members, facilitators, meetings) and the audit trail."""
+"""Communities (list and one community: join link, members and their CoP roles, facilitators, meetings)
+and the audit trail.
+
+On a community's page, staff and its facilitators change the join link and passcode (upcoming meetings'
+calendar entries get an update, as with `zoombot community edit`) and members' roles. Only network staff
+give or take a facilitating role (facilitator, co-facilitator): it decides who sees the community.
+"""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
 from sqlalchemy import func, select
 
-from zoombot.models import AuditEntry, Community, HoursRecord, Meeting, Member, Membership, Occurrence
+from zoombot import directory, roles
+from zoombot.join_link import join_details
+from zoombot.models import AuditEntry, Closure, Community, HoursRecord, Meeting, Member, Membership, Occurrence
+from zoombot.plurals import plural
+from zoombot.records import audit as record_audit
 from zoombot.staff import bp
 from zoombot.staff.auth import (community_filter, current_user, login_required, require_community, runtime,
                                 visible_community_ids)
 
 AUDIT_PAGE = 100
+#: How far back the community page lists meetings whose closure can be recorded.
+RECENT = timedelta(days=62)
 
 
 @bp.get("/communities")
@@ -40,14 +54,81 @@ def community(community_id: int):
         upcoming = s.scalars(select(Occurrence).where(Occurrence.community_id == community_id,
                                                       Occurrence.start >= rt.now())
                              .order_by(Occurrence.start).limit(12)).all()
+        recent = s.execute(select(Occurrence, Closure.id).outerjoin(Closure, Closure.occurrence_id == Occurrence.id)
+                           .where(Occurrence.community_id == community_id, Occurrence.status == "scheduled",
+                                  Occurrence.start < rt.now(), Occurrence.start >= rt.now() - RECENT)
+                           .order_by(Occurrence.start.desc())).all()
         meetings = s.execute(select(Meeting, func.count(HoursRecord.id),
                                     func.count(HoursRecord.id).filter(HoursRecord.status == "pending"))
                              .outerjoin(HoursRecord, HoursRecord.meeting_id == Meeting.id)
                              .where(Meeting.community_id == community_id)
                              .group_by(Meeting.id).order_by(Meeting.started_at.desc()).limit(24)).all()
-    facilitators = [(m, ms) for m, ms in people if ms.role == "facilitator"]
+    facilitators = [(m, ms) for m, ms in people if roles.facilitates(ms.role)]
+    join = join_details(zoom_meeting_id=group.zoom_meeting_id, join_url=group.join_url, passcode=group.passcode)
     return render_template("staff/community.html", community=group, people=people, facilitators=facilitators,
-                           upcoming=upcoming, meetings=meetings, tz=group.timezone)
+                           upcoming=upcoming, recent=recent, meetings=meetings, tz=group.timezone, join=join,
+                           role_names=rt.settings.community.role_names, facilitating=roles.FACILITATING,
+                           label=roles.label, now=rt.now())
+
+
+@bp.post("/communities/<int:community_id>/join")
+@login_required
+def community_join(community_id: int):
+    """The join link and passcode; every upcoming meeting's calendar entry gets an update."""
+    rt = runtime()
+    now = rt.now()
+    changes = {"join_url": request.form.get("join_url", ""), "passcode": request.form.get("passcode", "")}
+    try:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            before = (group.join_url, group.passcode)
+            outcome = directory.edit_community(
+                s, group, changes, default_timezone=rt.settings.schedule.timezone, now=now,
+                horizon=now + timedelta(days=rt.settings.schedule.horizon_days))
+            if outcome.changed:
+                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                             action="join link changed", from_value=_shown(*before),
+                             to_value=_shown(group.join_url, group.passcode), at=now)
+    except (ValueError, directory.DirectoryError) as exc:
+        flash(str(exc).replace("--join-url", "The join link").replace("--passcode", "The passcode"), "error")
+        return redirect(url_for("staff.community", community_id=community_id) + "#join")
+    if not outcome.changed:
+        flash("Nothing changed.")
+    else:
+        told = outcome.announced + outcome.replanned.moved
+        flash("Join details saved." + (f" {plural(told, 'upcoming meeting')} will be updated in members' "
+                                       "calendars." if told else ""), "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#join")
+
+
+def _shown(url: str | None, passcode: str | None) -> str:
+    return f"{url or 'standard link'}" + (" with a passcode" if passcode else "")  # the passcode is not logged
+
+
+@bp.post("/communities/<int:community_id>/members/<int:member_id>/role")
+@login_required
+def member_role(community_id: int, member_id: int):
+    rt = runtime()
+    role = request.form.get("role", "")
+    with rt.db.begin() as s:
+        require_community(s, community_id)
+        membership = s.scalar(select(Membership).where(Membership.community_id == community_id,
+                                                       Membership.member_id == member_id))
+        if membership is None:
+            abort(404)
+        error = None
+        if role not in rt.settings.community.role_names:
+            error = f"Choose one of the roles: {', '.join(rt.settings.community.role_names)}."
+        elif (roles.facilitates(role) or roles.facilitates(membership.role)) and not current_user().is_staff:
+            error = "Only network staff give or take the facilitator and co-facilitator roles."
+        if error:
+            flash(error, "error")
+        elif role != membership.role:
+            record_audit(s, actor=current_user().email, entity="membership", entity_id=membership.id,
+                         action="role changed", from_value=membership.role, to_value=role, at=rt.now())
+            membership.role = role
+            flash(f"Role changed to {role}.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#members")
 
 
 @bp.get("/audit")
