@@ -53,12 +53,13 @@ class Outcome:
 
 def clean_summary(text: str | None) -> str:
     """Paragraphs kept (line breaks are the note-taker's), trailing spaces and runs of blank lines dropped."""
-    lines = [line.rstrip() for line in (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")]
+    raw = (text or "").replace("\r\n", "\n").replace("\r", "\n").split("\n")
+    lines = ["".join(ch for ch in line if ch == "\t" or ch.isprintable()).rstrip() for line in raw]
     kept: list[str] = []
     for line in lines:
         if line or (kept and kept[-1]):
-            kept.append("".join(ch for ch in line if ch == "\t" or ch.isprintable()))
-    return "\n".join(kept).strip()[:MAX_SUMMARY]
+            kept.append(line)
+    return "\n".join(kept).strip()[:MAX_SUMMARY].rstrip()
 
 
 def parse_form(*, summary: str, next_steps: str, evaluation_url: str, resolved: Iterable[str], raised: str,

@@ -49,8 +49,9 @@ def outcome(session: Session, occurrence: Occurrence) -> closure.Outcome:
 
 
 def meeting_closers(session: Session, occurrence: Occurrence) -> list[tuple[int, str]]:
-    """(member id, address) of who is asked to record the closure: the community's facilitators and
-    co-facilitators, and the meeting's note-taker (named on its agenda; else whoever holds the role)."""
+    """(member id, address) of who may record the closure, and is asked to: the community's facilitators
+    and co-facilitators, and the meeting's note-taker (the one its agenda names; when it names none,
+    whoever holds the note-taker role in the community)."""
     named = agenda_store.stored(session, occurrence.id)
     note_taker = next((a.member_id for a in named.roles if a.role == roles.NOTE_TAKER), None) if named else None
     wanted = Membership.role.in_(roles.FACILITATING if note_taker else roles.CLOSING)
@@ -62,16 +63,7 @@ def meeting_closers(session: Session, occurrence: Occurrence) -> list[tuple[int,
 
 
 def may_close(session: Session, occurrence: Occurrence, member_id: int) -> bool:
-    """A facilitator, a co-facilitator, a note-taker of the community, or whoever this meeting's agenda names
-    in one of those roles."""
-    role = session.scalar(select(Membership.role).where(Membership.community_id == occurrence.community_id,
-                                                         Membership.member_id == member_id))
-    if role is None:
-        return False
-    if roles.may_close(role):
-        return True
-    named = agenda_store.stored(session, occurrence.id)
-    return bool(named) and any(a.member_id == member_id and roles.may_close(a.role) for a in named.roles)
+    return any(closer == member_id for closer, _ in meeting_closers(session, occurrence))
 
 
 def record(session: Session, occurrence: Occurrence, given: closure.ClosureInput, *, actor: str,
