@@ -1,7 +1,7 @@
 """Each e-mail zoombot sends, built from Jinja templates: subject, plain text, HTML, calendar file.
 
 Templates live in one place, `zoombot/templates/mail/` (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`,
-plus the shared `_layout.*` and `_agenda.*`); an operator's `[mail] templates_dir` is searched first, so
+plus the shared `_layout.*`, `_agenda.*` and `_join.*`); an operator's `[mail] templates_dir` is searched first, so
 copying one file there and editing it overrides just that file. HTML templates are autoescaped, so text a
 facilitator or member typed (even `<script>`) arrives as text; links in agendas are http(s) only
 (`zoombot.agenda` drops anything else). The plain-text part is rendered from its own template, never
