@@ -358,7 +358,7 @@ def from_dict(data: dict[str, Any]) -> Agenda:
                                   submitted_by=_optional_str(entry, "submitted_by")))
     roles = []
     for entry in data.get("roles") or []:
-        if not isinstance(entry, dict) or not isinstance(entry.get("role"), str) or not isinstance(entry.get("name"), str):
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(key), str) for key in ("role", "name")):
             raise ValueError("each agenda role must be a dict with a string role and name")
         member_id = entry.get("member_id")
         if member_id is not None and (not isinstance(member_id, int) or isinstance(member_id, bool)):

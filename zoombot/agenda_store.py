@@ -49,7 +49,8 @@ def previous_agenda(session: Session, occurrence: Occurrence) -> content.Agenda 
 def community_roles(session: Session, community_id: int) -> list[content.RoleAssignment]:
     """Who holds each role other than member in the community (the draft's "roles this meeting"), in the
     order of the default roles, then by name."""
-    rows = session.execute(select(Membership.role, Member.name, Member.id).join(Member, Member.id == Membership.member_id)
+    rows = session.execute(select(Membership.role, Member.name, Member.id)
+                           .join(Member, Member.id == Membership.member_id)
                            .where(Membership.community_id == community_id, Membership.role != MEMBER)
                            .order_by(func.lower(Member.name), Member.id)).all()
     order = {role: index for index, role in enumerate(DEFAULT_ROLES)}

@@ -49,7 +49,8 @@ def closure_page(session, occurrence: Occurrence, community: Community, *, actor
             "resolved": ({int(v) for v in request.form.getlist("resolved") if v.isdigit()} if errors
                          else {item.id for item in items if item.resolved_here})}
     page = render_template("closure/page.html", layout=layout, action=action, community=community.name,
-                           timezone=community.timezone, start=occurrence.start, cancelled=occurrence.status != "scheduled",
+                           timezone=community.timezone, start=occurrence.start,
+                           cancelled=occurrence.status != "scheduled",
                            started=started, recorded=row, items=items, form=form, errors=errors,
                            followup_sent=followup_sent)
     return page, 400 if errors else 200

@@ -1,8 +1,9 @@
 """Each e-mail zoombot sends, built from Jinja templates: subject, plain text, HTML, calendar file.
 
 Templates live in one place, `zoombot/templates/mail/` (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`,
-plus the shared `_layout.*`, `_agenda.*` and `_join.*`); an operator's `[mail] templates_dir` is searched first, so
-copying one file there and editing it overrides just that file. HTML templates are autoescaped, so text a
+plus the shared `_layout.*`, `_agenda.*`, `_join.*` and `_lists.html`); an operator's `[mail] templates_dir`
+is searched first, so copying one file there and editing it overrides just that file. HTML templates are
+autoescaped, so text a
 facilitator or member typed (even `<script>`) arrives as text; links in agendas are http(s) only
 (`zoombot.agenda` drops anything else). The plain-text part is rendered from its own template, never
 derived from the HTML.
@@ -121,6 +122,7 @@ def environment(templates_dir: str = "") -> Environment:
     env.filters["duration"] = duration
     env.filters["plural"] = plural
     env.filters["role"] = role_label
+    env.filters["role_line"] = lambda assignment: f"{role_label(assignment.role)}: {assignment.name}"
     return env
 
 

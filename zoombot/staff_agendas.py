@@ -60,7 +60,8 @@ def index():
     return render_template("agendas/index.html", items=items)
 
 
-def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str], meeting_roles: tuple[str, ...]) -> agenda.Agenda:
+def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str],
+                 meeting_roles: tuple[str, ...]) -> agenda.Agenda:
     """The agenda as the form says. A role's select holds a member id of this community (anything else
     leaves the role to nobody); a form without role selects (an older page) keeps the roles as they were."""
     if any(f"role:{role}" in form for role in meeting_roles):
@@ -152,7 +153,8 @@ def preview(occurrence_id: int):
         kinds = [kind for kind in mail_preview.KINDS if any(p.kind == kind for p in found)]
         kind = request.args.get("kind") if request.args.get("kind") in kinds else (kinds[0] if kinds else None)
         of_kind = [p for p in found if p.kind == kind]
-        chosen = next((p for p in of_kind if str(p.member_id) == request.args.get("to")), of_kind[0] if of_kind else None)
+        chosen = next((p for p in of_kind if str(p.member_id) == request.args.get("to")),
+                      of_kind[0] if of_kind else None)
         page = {"occurrence": {"id": occurrence.id, "start": occurrence.start, "status": occurrence.status},
                 "community": {"id": community.id, "name": community.name, "timezone": community.timezone},
                 "kinds": [(k, sum(p.kind == k for p in found)) for k in kinds], "kind": kind,

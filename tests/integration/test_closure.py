@@ -23,7 +23,8 @@ DEC8 = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
 
 
 def meeting_events():
-    common = {"meeting_uuid": "closureNov10==", "meeting_id": "81234567890", "meeting_start_time": "2026-11-10T23:30:00Z"}
+    common = {"meeting_uuid": "closureNov10==", "meeting_id": "81234567890",
+              "meeting_start_time": "2026-11-10T23:30:00Z"}
     alice = dict(user_name="Alice Ames", email="alice@example.org", participant_uuid="dev-alice", user_id="101")
     return [zoom_event("meeting_started", **common),
             zoom_event("participant_joined", join_time="2026-11-10T23:30:00Z", **alice, **common),
@@ -79,7 +80,8 @@ def test_the_facilitator_closes_the_meeting_and_the_follow_up_and_next_agenda_fo
         assert s.scalar(select(Closure.id)) is None
     saved = client.post(url, data={
         "csrf_token": token, "summary": "We compared transition songs.\n\nEveryone <b>tries</b> one.",
-        "next_steps": "- Record one song\n- Bring a photo of the room", "resolved": [str(ids["How do we handle biting?"])],
+        "next_steps": "- Record one song\n- Bring a photo of the room",
+        "resolved": [str(ids["How do we handle biting?"])],
         "raised": "Naps in mixed-age rooms", "evaluation_url": "https://forms.example.org/cop-nov"})
     assert saved.status_code == 302
     assert "The closure is recorded" in client.get(saved.headers["Location"]).get_data(as_text=True)

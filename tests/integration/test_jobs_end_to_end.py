@@ -84,7 +84,8 @@ horizon_days = 30
     assert page.status_code == 200 and "How the meeting closed" in page.get_data(as_text=True)
     saved = client.post(link, data={"csrf_token": token_from(page.get_data(as_text=True)),
                                     "summary": "We shared transition songs.", "next_steps": "Record one song",
-                                    "raised": "Naps in mixed-age rooms", "evaluation_url": "https://forms.example.org/e"})
+                                    "raised": "Naps in mixed-age rooms",
+                                    "evaluation_url": "https://forms.example.org/e"})
     assert saved.status_code == 302
     got = scheduler_at(START + timedelta(hours=6, minutes=1))  # it goes at the next pass, carrying the closure
     assert got == {"followup": PEOPLE}

@@ -140,5 +140,6 @@ def test_no_stale_invites_when_the_runner_was_down_across_the_meeting(runtime, c
         november = s.scalar(select(Occurrence.id).where(Occurrence.start == START))
     rows = outbox_rows(runtime, occurrence_id=november)
     assert {(r.kind, r.status) for r in rows} == {(kind, "skipped") for kind in (
-        "invite", "facilitator_prep", "agenda", "reminder")} | {("facilitator_closure", "pending"), ("followup", "pending")}
+        "invite", "facilitator_prep", "agenda", "reminder")} | {("facilitator_closure", "pending"),
+                                                                ("followup", "pending")}
     assert "sent" not in {r.status for r in outbox_rows(runtime)}

@@ -116,7 +116,8 @@ def test_a_new_time_moves_the_meeting_and_a_new_weekday_cancels_it(cli, runtime,
     assert by_kind(got) == {"update": EVERYONE}
     update = next(r for r in got if r.to == ["alice@example.org"])
     event = update.event
-    assert str(event["UID"]) == str(first.event["UID"]) == event_uid(community_id(runtime), NOV10, "zoombot.example.org")
+    assert str(event["UID"]) == str(first.event["UID"]) == event_uid(community_id(runtime), NOV10,
+                                                                       "zoombot.example.org")
     assert event["SEQUENCE"] == 1
     assert (event["DTSTART"].dt, event["DTEND"].dt) == (datetime(2026, 11, 10, 19, 0, tzinfo=NY),
                                                         datetime(2026, 11, 10, 20, 30, tzinfo=NY))

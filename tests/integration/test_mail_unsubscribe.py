@@ -64,7 +64,8 @@ def test_unsubscribing_from_member_mail_never_silences_facilitator_mail(runtime,
     assert "Stop facilitator e-mails (agenda preparation, meeting closure)" in prep.text
     everyone_else = [a for a in EVERYONE if a != "fran@example.org"]
     assert by_kind(at(clock, smtp, runtime, START - timedelta(days=2))) == {"agenda": everyone_else}
-    assert by_kind(at(clock, smtp, runtime, START + timedelta(hours=2))) == {"facilitator_closure": ["fran@example.org"]}
+    assert by_kind(at(clock, smtp, runtime, START + timedelta(hours=2))) == {
+        "facilitator_closure": ["fran@example.org"]}
 
 
 def test_the_facilitator_link_stops_prep_and_closure_mail_only(runtime, clock, smtp, client):

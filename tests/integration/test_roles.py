@@ -44,8 +44,8 @@ def test_members_import_takes_the_configured_roles(runtime, zoombot_cli, tmp_pat
 
 
 def with_roles(runtime) -> int:
-    community_id = add_community(runtime, members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org"),
-                                                   ("Cody Co", "cody@example.org")])
+    community_id = add_community(runtime, members=[("Alice Ames", "alice@example.org"),
+                                                   ("Bob Brown", "bob@example.org"), ("Cody Co", "cody@example.org")])
     with runtime.db.begin() as s:
         for email, role in (("cody@example.org", "co-facilitator"), ("alice@example.org", "note-taker")):
             directory.set_membership(s, community_id, directory.ensure_member(s, email).id, role)
@@ -60,8 +60,8 @@ def test_a_co_facilitator_gets_facilitator_mail_and_sees_the_community(runtime, 
     prep = at(clock, smtp, runtime, START - timedelta(days=7))
     assert by_kind(prep) == {"facilitator_prep": ["cody@example.org", FACILITATOR[1]]}
     # The draft names who holds each role in the community.
-    assert "Roles this meeting\n  - Facilitator: Fran Facil\n  - Co-facilitator: Cody Co\n  - Note-taker: Alice Ames\n" \
-        in prep[0].text.replace("\r\n", "\n")
+    assert ("Roles this meeting\n  - Facilitator: Fran Facil\n  - Co-facilitator: Cody Co\n"
+            "  - Note-taker: Alice Ames\n") in prep[0].text.replace("\r\n", "\n")
     # The closure request goes to both facilitators and the note-taker.
     closure = at(clock, smtp, runtime, START + timedelta(hours=2))
     assert by_kind(closure) == {"facilitator_closure": ["alice@example.org", "cody@example.org", FACILITATOR[1]]}

@@ -11,7 +11,7 @@ import time
 import pytest
 from sqlalchemy import create_engine, select
 
-from serverproc import REPO, free_port, zoombot_env
+from serverproc import REPO, free_port, http_status, zoombot_env
 from zoombot.db import normalize_url
 from zoombot.models import JobStatus
 
@@ -72,19 +72,6 @@ def job_runs(database_url: str) -> dict[str, int]:
         runs = {name: runs for name, runs in conn.execute(select(JobStatus.name, JobStatus.runs))}
     engine.dispose()
     return runs
-
-
-def http_status(port: int, path: str) -> int | None:
-    import http.client
-
-    connection = http.client.HTTPConnection("127.0.0.1", port, timeout=2)
-    try:
-        connection.request("GET", path)
-        return connection.getresponse().status
-    except OSError:
-        return None
-    finally:
-        connection.close()
 
 
 @pytest.mark.parametrize("stop_with", ["ctrl-c", "sigterm"])

@@ -358,5 +358,6 @@ def test_draft_names_one_person_per_role_from_what_it_is_given():
     draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[], roles=[
         RoleAssignment("facilitator", "Fran Facil", 1), RoleAssignment("note-taker", "  Alice\nAmes ", 2),
         RoleAssignment("note-taker", "Bob Brown", 3), RoleAssignment("timekeeper", "   ", 4)])
-    assert draft.roles == (RoleAssignment("facilitator", "Fran Facil", 1), RoleAssignment("note-taker", "Alice Ames", 2))
+    assert draft.roles == (RoleAssignment("facilitator", "Fran Facil", 1),
+                           RoleAssignment("note-taker", "Alice Ames", 2))
     assert clean_roles(draft.roles) == draft.roles

@@ -113,8 +113,8 @@ def edit(runtime, name, new_name, zoom_meeting_id, facilitator, start, duration,
     try:
         with runtime.db.begin() as session:
             group = directory.find_community(session, name)
-            outcome = directory.edit_community(session, group, changes, default_timezone=runtime.settings.schedule.timezone,
-                                               now=now, horizon=horizon)
+            outcome = directory.edit_community(session, group, changes, now=now, horizon=horizon,
+                                               default_timezone=runtime.settings.schedule.timezone)
             shown_name = group.name
             join = join_details(zoom_meeting_id=group.zoom_meeting_id, join_url=group.join_url, passcode=group.passcode)
     except (ValueError, directory.DirectoryError) as exc:
