@@ -69,6 +69,7 @@ def may_close(session: Session, occurrence: Occurrence, member_id: int) -> bool:
 def record(session: Session, occurrence: Occurrence, given: closure.ClosureInput, *, actor: str,
            now: datetime) -> str:
     """Store the closure and act on it (see the module docstring); 'recorded' or 'updated'."""
+    actor = actor[:320]  # the width of recorded_by and of the audit trail's actor
     created = insert_ignoring_conflict(session, Closure, {
         "occurrence_id": occurrence.id, "summary": "", "next_steps": [], "recorded_by": actor,
         "recorded_at": now, "updated_at": now}, ["occurrence_id"]) is not None

@@ -22,7 +22,7 @@ bp = Blueprint("unsubscribe", __name__, template_folder="templates")
 
 #: purpose -> (membership column, what the audit entry says)
 PREFERENCES = {"unsubscribe": ("unsubscribed_at", "unsubscribed"),
-               "facilitator_unsubscribe": ("facilitator_mail_unsubscribed_at", "unsubscribed from facilitator mail")}
+               "facilitator_unsubscribe": ("facilitator_mail_unsubscribed_at", "unsubscribed (facilitator)")}
 
 
 def _membership(session, purpose: str, token: str) -> tuple[Membership, Community]:

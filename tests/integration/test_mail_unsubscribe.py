@@ -80,7 +80,7 @@ def test_the_facilitator_link_stops_prep_and_closure_mail_only(runtime, clock, s
         fran = s.scalar(select(Membership).join(Member).where(Member.email == "fran@example.org"))
         assert (fran.facilitator_mail_unsubscribed_at, fran.unsubscribed_at) == (START - timedelta(days=7), None)
         assert s.scalar(select(AuditEntry.action).where(AuditEntry.entity == "membership")) == \
-            "unsubscribed from facilitator mail"
+            "unsubscribed (facilitator)"
     assert by_kind(at(clock, smtp, runtime, START - timedelta(days=2))) == {"agenda": EVERYONE}
     assert by_kind(at(clock, smtp, runtime, START - timedelta(hours=1))) == {"reminder": EVERYONE}
     assert at(clock, smtp, runtime, START + timedelta(hours=2)) == []  # no closure request
