@@ -50,7 +50,9 @@ def community(community_id: int):
         group = require_community(s, community_id)
         people = s.execute(select(Member, Membership).join(Membership)
                            .where(Membership.community_id == community_id)
-                           .order_by(Membership.role.desc(), func.lower(Member.name))).all()
+                           .order_by(func.lower(Member.name), Member.id)).all()
+        order = {role: index for index, role in enumerate(rt.settings.community.role_names)}
+        people.sort(key=lambda pair: order.get(pair[1].role, len(order)))  # facilitators first, members last
         upcoming = s.scalars(select(Occurrence).where(Occurrence.community_id == community_id,
                                                       Occurrence.start >= rt.now())
                              .order_by(Occurrence.start).limit(12)).all()
