@@ -45,7 +45,8 @@ def configure(scheduler: BaseScheduler, runtime: Runtime, jobs: Iterable[Job] = 
 
 
 def start_background(runtime: Runtime) -> BackgroundScheduler:
-    """The jobs inside the web process (`zoombot serve`); call `.shutdown(wait=False)` to stop."""
+    """The jobs on background threads of this process (`zoombot serve` runs them beside gunicorn); call
+    `.shutdown()` to stop."""
     scheduler = configure(BackgroundScheduler(timezone="UTC"), runtime)
     scheduler.start()
     log.info("scheduler started in-process with %d jobs", len(JOBS))

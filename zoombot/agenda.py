@@ -2,7 +2,8 @@
 
 The facilitator guidance says an agenda states objectives, reviews the community expectations and the
 confidentiality rules, shares resources members sent (plus supplemental evidence-based materials), keeps
-a parking lot of questions carried forward until closed, and closes with next steps. This module drafts
+a parking lot of questions carried forward until closed, and closes with next steps; members take
+roles (who takes notes, who keeps time), named on the agenda for each meeting. This module drafts
 such an agenda from what the bot already knows, says which required parts the facilitator still has to
 write, parses the facilitator's free text, and converts to and from JSON-able dicts for storage.
 
@@ -26,8 +27,11 @@ __all__ = [
     "MAX_ITEM_LENGTH",
     "MAX_URL_LENGTH",
     "Resource",
+    "RoleAssignment",
     "Agenda",
     "draft_agenda",
+    "clean_roles",
+    "role_holder",
     "missing_sections",
     "parse_lines",
     "parse_resources",
@@ -88,6 +92,15 @@ class Resource:
 
 
 @dataclass(frozen=True)
+class RoleAssignment:
+    """Who holds a CoP role at this meeting (the member's name as it was when chosen, and their id)."""
+
+    role: str
+    name: str
+    member_id: int | None = None
+
+
+@dataclass(frozen=True)
 class Agenda:
     """One meeting's agenda. Lists given to the constructor are stored as tuples (hashable, immutable)."""
 
@@ -98,6 +111,7 @@ class Agenda:
     resources: tuple[Resource, ...]
     parking_lot: tuple[str, ...]  # open items carried forward until closed
     next_steps: tuple[str, ...]
+    roles: tuple[RoleAssignment, ...] = ()  # who facilitates, takes notes, keeps time... this meeting
 
     def __post_init__(self) -> None:
         for field in fields(self):
@@ -191,6 +205,7 @@ def draft_agenda(
     submitted_resources: Sequence[Resource],
     expectations: Sequence[str] | None = None,
     confidentiality: Sequence[str] | None = None,
+    roles: Sequence[RoleAssignment] = (),
 ) -> Agenda:
     """A first draft for the facilitator to finish.
 
@@ -200,6 +215,7 @@ def draft_agenda(
       agenda's parking lot is deliberately not merged in);
     * resources: the members' submissions, de-duplicated, unsafe URLs dropped (title kept);
     * expectations / confidentiality: the community's own, or the defaults when None or empty;
+    * roles: as given (the community's holders of each role), for the facilitator to change for this meeting;
     * objectives and next_steps: empty, they are the facilitator's to write (see :func:`missing_sections`).
     """
     follow_ups = _unique(previous.next_steps) if previous is not None else ()
@@ -211,7 +227,22 @@ def draft_agenda(
         resources=_clean_resources(submitted_resources),
         parking_lot=_unique(open_parking_lot),
         next_steps=(),
+        roles=clean_roles(roles),
     )
+
+
+def clean_roles(roles: Iterable[RoleAssignment]) -> tuple[RoleAssignment, ...]:
+    """One person per role (the first given), names on one line, nameless entries dropped."""
+    kept: dict[str, RoleAssignment] = {}
+    for assignment in roles:
+        role, name = _clean_text(assignment.role, 40), _clean_text(assignment.name, 200)
+        if role and name and role not in kept:
+            kept[role] = RoleAssignment(role=role, name=name, member_id=assignment.member_id)
+    return tuple(kept.values())
+
+
+def role_holder(agenda: Agenda, role: str) -> RoleAssignment | None:
+    return next((a for a in agenda.roles if a.role == role), None)
 
 
 def missing_sections(agenda: Agenda) -> list[str]:
@@ -286,6 +317,7 @@ def to_dict(agenda: Agenda) -> dict[str, Any]:
     for name in _TEXT_SECTIONS:
         data[name] = list(getattr(agenda, name))
     data["resources"] = [{"title": r.title, "url": r.url, "submitted_by": r.submitted_by} for r in agenda.resources]
+    data["roles"] = [{"role": a.role, "name": a.name, "member_id": a.member_id} for a in agenda.roles]
     return data
 
 
@@ -326,5 +358,13 @@ def from_dict(data: dict[str, Any]) -> Agenda:
         url = _optional_str(entry, "url")
         resources.append(Resource(title=entry["title"], url=safe_url(url) if url is not None else None,
                                   submitted_by=_optional_str(entry, "submitted_by")))
+    roles = []
+    for entry in data.get("roles") or []:
+        if not isinstance(entry, dict) or not all(isinstance(entry.get(key), str) for key in ("role", "name")):
+            raise ValueError("each agenda role must be a dict with a string role and name")
+        member_id = entry.get("member_id")
+        if member_id is not None and (not isinstance(member_id, int) or isinstance(member_id, bool)):
+            raise ValueError("agenda role member_id must be an integer or null")
+        roles.append(RoleAssignment(role=entry["role"], name=entry["name"], member_id=member_id))
     sections = {name: _str_list(data, name) for name in _TEXT_SECTIONS}
-    return Agenda(resources=tuple(resources), **sections)
+    return Agenda(resources=tuple(resources), roles=tuple(roles), **sections)

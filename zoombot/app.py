@@ -73,6 +73,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.register_blueprint(status_bp)
 
+    from zoombot.closure_views import bp as closure_bp
     from zoombot.staff_agendas import bp as agendas_bp
     from zoombot.submissions import bp as submissions_bp
     from zoombot.unsubscribe import bp as unsubscribe_bp
@@ -80,6 +81,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
+    app.register_blueprint(closure_bp)
     return app
 
 

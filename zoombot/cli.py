@@ -15,6 +15,7 @@ from zoombot.commands.database import db
 from zoombot.commands.demo import demo
 from zoombot.commands.directory import community, members, staff
 from zoombot.commands.hours import hours
+from zoombot.commands.mail import mail
 from zoombot.commands.zoom import backfill, zoom
 
 
@@ -38,26 +39,28 @@ def main(ctx: click.Context, config_path: str | None) -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=8000, show_default=True, type=int)
+@click.option("--workers", default=2, show_default=True, type=click.IntRange(1, 64), help="gunicorn worker processes.")
 @click.option("--no-scheduler", is_flag=True, help="Serve the web tier only.")
-@pass_runtime
-def serve(runtime, host: str, port: int, no_scheduler: bool) -> None:
-    """The whole service in one process: webhook receiver, staff UI and (unless told not to) the jobs."""
-    from werkzeug.serving import run_simple
+@click.pass_obj
+def serve(state: CliState, host: str, port: int, workers: int, no_scheduler: bool) -> None:
+    """The whole service: webhook receiver and staff UI (gunicorn) and, beside it, the jobs. Ctrl-C stops it."""
+    from zoombot import logging_setup
+    from zoombot.serve import ServerFailed, run
 
-    from zoombot.app import create_app
+    runtime = state.runtime()
+    logging_setup.configure(runtime.settings)  # the scheduler's logs, like the workers'
 
-    app = create_app(runtime=runtime)
-    scheduler = None
-    if not no_scheduler:
-        from jobs.runner import start_background
+    def ready() -> None:
+        jobs = "" if no_scheduler else " and the scheduler"
+        click.echo(f"zoombot serving on http://{host}:{port}/ (staff UI at http://{host}:{port}/staff/){jobs}; "
+                   "Ctrl-C stops it")
 
-        scheduler = start_background(runtime)
-    click.echo(f"zoombot serving on http://{host}:{port}/ (staff UI at http://{host}:{port}/staff/)")
     try:
-        run_simple(host, port, app, threaded=True, use_reloader=False)
-    finally:
-        if scheduler is not None:
-            scheduler.shutdown(wait=False)
+        run(runtime, host=host, port=port, workers=workers, scheduler=not no_scheduler,
+            config_path=state.config_path, ready=ready)
+    except ServerFailed as exc:
+        raise click.ClickException(str(exc)) from None
+    click.echo("zoombot stopped")
 
 
 @main.command()
@@ -87,6 +90,7 @@ main.add_command(community)
 main.add_command(members)
 main.add_command(staff)
 main.add_command(hours)
+main.add_command(mail)
 main.add_command(zoom)
 attendance.add_command(backfill)
 

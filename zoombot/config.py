@@ -19,6 +19,8 @@ class ConfigError(Exception):
     """A setting is missing or invalid; the message is one line naming the key."""
 
 
+#: A follow-up stays useful for 7 days; waiting longer than 5 for a closure would leave it too little.
+MAX_CLOSURE_WAIT_HOURS = 120
 SECRET_KEYS = {"client_secret", "webhook_secret_token", "password", "secret_key"}
 
 
@@ -79,6 +81,18 @@ class ScheduleSettings:
     horizon_days: int = 60
     tick_seconds: int = 60
     session_grace_minutes: int = 120
+    closure_wait_hours: int = 24
+
+
+@dataclass(frozen=True)
+class CommunitySettings:
+    roles: str = "facilitator, co-facilitator, note-taker, timekeeper, member"
+
+    @property
+    def role_names(self) -> tuple[str, ...]:
+        from zoombot.roles import parse_roles
+
+        return parse_roles(self.roles)
 
 
 @dataclass(frozen=True)
@@ -126,6 +140,7 @@ class Settings:
     mail: MailSettings = field(default_factory=MailSettings)
     web: WebSettings = field(default_factory=WebSettings)
     schedule: ScheduleSettings = field(default_factory=ScheduleSettings)
+    community: CommunitySettings = field(default_factory=CommunitySettings)
     hours: HoursSettings = field(default_factory=HoursSettings)
     registry: RegistrySettings = field(default_factory=RegistrySettings)
     retention: RetentionSettings = field(default_factory=RetentionSettings)
@@ -185,6 +200,12 @@ def _validate(settings: Settings) -> None:
     for key in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours"):
         if getattr(settings.schedule, key) < 0:
             raise ConfigError(f"[schedule] {key} must not be negative")
+    if not 0 <= settings.schedule.closure_wait_hours <= MAX_CLOSURE_WAIT_HOURS:
+        raise ConfigError(f"[schedule] closure_wait_hours must be between 0 and {MAX_CLOSURE_WAIT_HOURS}")
+    try:
+        settings.community.role_names
+    except ValueError as exc:
+        raise ConfigError(f"[community] roles: {exc}") from None
     if not 0 <= settings.web.proxy_fix <= 5:
         raise ConfigError("[web] proxy_fix must be between 0 and 5 (the number of proxies in front)")
     for key in ("minimum_minutes", "training_missed_minutes", "training_minimum_minutes"):

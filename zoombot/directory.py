@@ -19,11 +19,13 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zoombot.audit import audit
+from zoombot.join_link import check_join_url, check_passcode
 from zoombot.models import Community, Member, Membership, StaffUser
 from zoombot.passwords import hash_password, validate_password
+from zoombot.replanning import ReplanResult, announce_details, replan_community
+from zoombot.roles import DEFAULT_ROLES, FACILITATOR, MEMBER
 from zoombot.schedule import validate_rrule, zone
 
-ROLES = ("member", "facilitator")
 STAFF_ROLES = ("staff", "facilitator")
 REQUIRED_COLUMNS = ("name", "email", "registry_id", "community")
 OPTIONAL_COLUMNS = ("role",)
@@ -73,6 +75,8 @@ class CommunitySpec:
     timezone: str
     audience: str
     region: str
+    join_url: str | None = None  # None: the standard link from the meeting id
+    passcode: str | None = None
 
 
 def parse_local_start(value: str) -> datetime:
@@ -94,8 +98,10 @@ def normalize_zoom_meeting_id(value: str) -> str:
 
 def community_spec(*, name: str, zoom_meeting_id: str | None, facilitator: str, start: str, duration: int,
                    rrule: str | None, timezone: str | None, audience: str | None, region: str | None,
-                   default_timezone: str, create_zoom_meeting: bool = False) -> CommunitySpec:
-    """Check `zoombot community add`'s options; ValueError with one line naming the option."""
+                   default_timezone: str, create_zoom_meeting: bool = False, join_url: str | None = None,
+                   passcode: str | None = None) -> CommunitySpec:
+    """Check `zoombot community add`'s options (and `edit`'s, merged with what is stored); ValueError with
+    one line naming the option."""
     name = clean_text(name)
     if not name:
         raise ValueError("the community name must not be empty")
@@ -130,8 +136,50 @@ def community_spec(*, name: str, zoom_meeting_id: str | None, facilitator: str, 
     for option, value in (("--audience", audience), ("--region", region)):
         if len(value) > MAX_NAME:
             raise ValueError(f"{option} is longer than {MAX_NAME} characters")
+    if create_zoom_meeting and ((join_url or "").strip() or (passcode or "").strip()):
+        raise ValueError("Zoom sets the join link and passcode of a meeting it creates: "
+                         "leave out --join-url and --passcode with --create-zoom-meeting")
     return CommunitySpec(name=name, zoom_meeting_id=meeting_id, facilitator_email=email, first_start_local=first,
-                         duration_minutes=duration, rrule=rule, timezone=tz_name, audience=audience, region=region)
+                         duration_minutes=duration, rrule=rule, timezone=tz_name, audience=audience, region=region,
+                         join_url=check_join_url(join_url, meeting_id), passcode=check_passcode(passcode))
+
+
+#: What `zoombot community edit` can change: CommunitySpec field -> how people call it.
+EDITABLE = {"name": "name", "zoom_meeting_id": "Zoom meeting id", "facilitator_email": "facilitator",
+            "first_start_local": "start", "duration_minutes": "duration", "rrule": "rrule", "timezone": "timezone",
+            "audience": "audience", "region": "region", "join_url": "join link", "passcode": "passcode"}
+#: Fields whose change alters what members' calendar entries say (so those entries get an update).
+ANNOUNCED = ("name", "zoom_meeting_id", "join_url", "passcode")
+
+
+def edited_spec(current: CommunitySpec, changes: Mapping[str, str | int | None], *,
+                default_timezone: str) -> CommunitySpec:
+    """The spec after `zoombot community edit`: `changes` maps option names as `community_spec` takes them
+    (name, zoom_meeting_id, facilitator, start, duration, rrule, timezone, audience, region, join_url,
+    passcode) to new values, an empty string clearing an optional one. Checked like `add`; ValueError."""
+    options: dict[str, str | int | None] = {
+        "name": current.name, "zoom_meeting_id": current.zoom_meeting_id, "facilitator": current.facilitator_email,
+        "start": current.first_start_local.strftime("%Y-%m-%dT%H:%M"), "duration": current.duration_minutes,
+        "rrule": current.rrule, "timezone": current.timezone, "audience": current.audience,
+        "region": current.region, "join_url": current.join_url, "passcode": current.passcode}
+    unknown = set(changes) - set(options)
+    if unknown:
+        raise ValueError(f"cannot edit {', '.join(sorted(unknown))}")
+    options.update(changes)
+    if not options["zoom_meeting_id"]:
+        raise ValueError("--zoom-meeting-id cannot be removed: attendance is matched by it")
+    if "zoom_meeting_id" in changes:
+        # The stored link and passcode were the old meeting's: members must not be sent them for the new one.
+        for key, option, empty in (("join_url", "--join-url", "the standard link"), ("passcode", "--passcode", "none")):
+            if key not in changes and getattr(current, key):
+                raise ValueError(f"a new --zoom-meeting-id needs the new meeting's {option} too "
+                                 f"({option} \"\" for {empty})")
+    return community_spec(default_timezone=default_timezone, **options)  # type: ignore[arg-type]
+
+
+def spec_changes(before: CommunitySpec, after: CommunitySpec) -> list[str]:
+    """The EDITABLE fields that differ, in EDITABLE order."""
+    return [name for name in EDITABLE if getattr(before, name) != getattr(after, name)]
 
 
 # --- pure: `zoombot members import` ------------------------------------------------------------------
@@ -211,8 +259,11 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
     return {n: i for i, n in enumerate(names) if n}
 
 
-def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: Mapping[str, str]) -> ImportPlan:
+def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: Mapping[str, str],
+                roles: tuple[str, ...] = DEFAULT_ROLES) -> ImportPlan:
     """Check every row of a members CSV; good rows go to `rows`, bad ones to `errors` by line.
+
+    `roles`: the configured CoP roles (`[community] roles`); a row without a role is a member.
 
     `communities`: `community_key(name)` -> id. `registry_owners`: registry id -> the e-mail of the member
     holding it now. Raises HeaderError when the file has no usable header (then nothing can be loaded).
@@ -238,7 +289,7 @@ def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: M
         error = None
         name, email = clean_text(get("name")), normalize_email(get("email"))
         registry_id = clean_text(get("registry_id"))
-        community_name, role = clean_text(get("community")), clean_text(get("role")).lower() or "member"
+        community_name, role = clean_text(get("community")), clean_text(get("role")).lower() or MEMBER
         community_id = communities.get(community_key(community_name))
         if not name:
             error = "name is missing"
@@ -254,8 +305,8 @@ def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: M
             error = "community is missing"
         elif community_id is None:
             error = f"unknown community {community_name!r} (add it first with `zoombot community add`)"
-        elif role not in ROLES:
-            error = f"role must be member or facilitator, got {role!r}"
+        elif role not in roles:
+            error = f"role must be one of {', '.join(roles)}, got {role!r}"
         elif registry_id and registry_owners.get(registry_id, email) != email:
             error = "registry_id already belongs to another member"
         elif registry_id and seen_registry.get(registry_id, (0, email))[1] != email:
@@ -317,21 +368,92 @@ def set_membership(session: Session, community_id: int, member_id: int, role: st
 
 def add_community(session: Session, spec: CommunitySpec, *, is_demo: bool = False,
                   join_url: str | None = None) -> Community:
-    """Store a new community and make its facilitator a member with the facilitator role."""
+    """Store a new community and make its facilitator a member with the facilitator role (`join_url`, when
+    given, wins over the spec's)."""
     if session.scalar(select(Community.id).where(func.lower(Community.name) == spec.name.lower())) is not None:
         raise DirectoryError(f"a community named {spec.name!r} already exists")
     if spec.zoom_meeting_id and session.scalar(
             select(Community.name).where(Community.zoom_meeting_id == spec.zoom_meeting_id)) is not None:
         raise DirectoryError(f"Zoom meeting {spec.zoom_meeting_id} already belongs to another community")
-    community = Community(name=spec.name, zoom_meeting_id=spec.zoom_meeting_id, join_url=join_url,
-                          first_start_local=spec.first_start_local, timezone=spec.timezone,
+    community = Community(name=spec.name, zoom_meeting_id=spec.zoom_meeting_id, join_url=join_url or spec.join_url,
+                          passcode=spec.passcode, first_start_local=spec.first_start_local, timezone=spec.timezone,
                           duration_minutes=spec.duration_minutes, rrule=spec.rrule, audience=spec.audience,
                           region=spec.region, is_demo=is_demo)
     session.add(community)
     session.flush()
     facilitator = ensure_member(session, spec.facilitator_email, is_demo=is_demo)
-    set_membership(session, community.id, facilitator.id, "facilitator")
+    set_membership(session, community.id, facilitator.id, FACILITATOR)
     return community
+
+
+def find_community(session: Session, name: str) -> Community:
+    """The community with this name (any case or spacing); DirectoryError naming it otherwise."""
+    community_id = community_lookup(session).get(community_key(name))
+    if community_id is None:
+        raise DirectoryError(f"no community named {clean_text(name)!r} (see `zoombot community list`)")
+    return session.get(Community, community_id)
+
+
+def facilitator_email(session: Session, community_id: int) -> str:
+    """The address of the community's (first) facilitator, '' when it has none."""
+    return session.scalar(select(Member.email).join(Membership, Membership.member_id == Member.id).where(
+        Membership.community_id == community_id, Membership.role == FACILITATOR).order_by(Membership.id)
+        .limit(1)) or ""
+
+
+def spec_of(session: Session, community: Community) -> CommunitySpec:
+    """What `zoombot community add` would have been given to make the community as it is now."""
+    return CommunitySpec(name=community.name, zoom_meeting_id=community.zoom_meeting_id,
+                         facilitator_email=facilitator_email(session, community.id),
+                         first_start_local=community.first_start_local, duration_minutes=community.duration_minutes,
+                         rrule=community.rrule, timezone=community.timezone, audience=community.audience,
+                         region=community.region, join_url=community.join_url, passcode=community.passcode)
+
+
+def apply_spec(session: Session, community: Community, spec: CommunitySpec) -> list[str]:
+    """Store an edited spec; returns what changed (EDITABLE names). A new facilitator takes the role from
+    the previous one, who stays a member (co-facilitators keep theirs)."""
+    before = spec_of(session, community)
+    changed = spec_changes(before, spec)
+    if "name" in changed and session.scalar(select(Community.id).where(
+            func.lower(Community.name) == spec.name.lower(), Community.id != community.id)) is not None:
+        raise DirectoryError(f"a community named {spec.name!r} already exists")
+    if "zoom_meeting_id" in changed and session.scalar(select(Community.id).where(
+            Community.zoom_meeting_id == spec.zoom_meeting_id, Community.id != community.id)) is not None:
+        raise DirectoryError(f"Zoom meeting {spec.zoom_meeting_id} already belongs to another community")
+    community.name, community.zoom_meeting_id = spec.name, spec.zoom_meeting_id
+    community.first_start_local, community.duration_minutes = spec.first_start_local, spec.duration_minutes
+    community.rrule, community.timezone = spec.rrule, spec.timezone
+    community.audience, community.region = spec.audience, spec.region
+    community.join_url, community.passcode = spec.join_url, spec.passcode
+    if "facilitator_email" in changed:
+        new = ensure_member(session, spec.facilitator_email, is_demo=community.is_demo)
+        for membership in session.scalars(select(Membership).where(
+                Membership.community_id == community.id, Membership.role == FACILITATOR,
+                Membership.member_id != new.id)):
+            membership.role = MEMBER
+        set_membership(session, community.id, new.id, FACILITATOR)
+    session.flush()
+    return changed
+
+
+@dataclass(frozen=True)
+class EditOutcome:
+    changed: list[str]  # EDITABLE names
+    replanned: ReplanResult  # upcoming meetings moved, cancelled, planned
+    announced: int  # other upcoming meetings whose calendar entries get an update (new link, name...)
+
+
+def edit_community(session: Session, community: Community, changes: Mapping[str, str | int | None], *,
+                   default_timezone: str, now: datetime, horizon: datetime) -> EditOutcome:
+    """`zoombot community edit` and the staff community page: check, store, and re-plan at once, so the
+    upcoming meetings move (an update to members who hold the invitation) or are cancelled right away, and
+    a new link or name reaches every calendar entry. ValueError or DirectoryError, nothing stored."""
+    spec = edited_spec(spec_of(session, community), changes, default_timezone=default_timezone)
+    changed = apply_spec(session, community, spec)
+    replanned = replan_community(session, community, now, horizon) if changed else ReplanResult()
+    announced = announce_details(session, community.id, now) if set(changed) & set(ANNOUNCED) else 0
+    return EditOutcome(changed=changed, replanned=replanned, announced=announced)
 
 
 @dataclass(frozen=True)

@@ -2,35 +2,55 @@
 
 `compose` answers a claimed row with the message to send, a `Skip` (it must never go: the member
 unsubscribed, the meeting was cancelled or moved again, it is too late) or a `Defer` (not yet: a
-follow-up whose session has not ended or has no credit lines so far).
+follow-up whose session has not ended or has no credit lines so far, or whose closure nobody has
+recorded yet while `[schedule] closure_wait_hours` has not run out). `message_facts` gathers what one message
+says; the mail preview (`zoombot.mail_preview`) uses it too, without the checks.
 """
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import datetime, timedelta
 from email.message import EmailMessage
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zoombot import agenda_store, messages, schedule
+from zoombot import agenda_store, closure_store, messages, roles, schedule
 from zoombot.config import Settings
+from zoombot.join_link import join_details
 from zoombot.member_tokens import MemberLink, make_token
 from zoombot.credit import KINDS
 from zoombot.models import Community, CreditLine, CreditSession, Member, Membership, Occurrence, OutboxMessage
+from zoombot.outbox import CALENDAR_KINDS, FACILITATOR_KINDS, RECORDS_WAIT, Defer, Skip
 from zoombot.schedule import zone
-from zoombot.outbox import CALENDAR_KINDS, RECORDS_WAIT, Defer, Skip
+
+#: The token in the personal links of a staff preview: it opens nothing.
+PREVIEW_TOKEN = "preview-only-link"
+
 
 def public_url(settings: Settings, path: str) -> str:
     return settings.web.base_url.rstrip("/") + path
 
 
-def unsubscribe_url(settings: Settings, secret: str, member_id: int, community_id: int) -> str:
-    token = make_token(secret, "unsubscribe", MemberLink(member_id, community_id))
-    return public_url(settings, "/unsubscribe/" + token)
+def _link(settings: Settings, secret: str | None, purpose: str, path: str, link: MemberLink) -> str:
+    return public_url(settings, f"{path}/{make_token(secret, purpose, link) if secret else PREVIEW_TOKEN}")
 
 
-def resources_url(settings: Settings, secret: str, member_id: int, community_id: int) -> str:
-    return public_url(settings, "/resources/" + make_token(secret, "resources", MemberLink(member_id, community_id)))
+def unsubscribe_url(settings: Settings, secret: str | None, member_id: int, community_id: int, *,
+                    facilitator_mail: bool = False) -> str:
+    """The member-mail unsubscribe link, or (for facilitator mail) the facilitator-mail one."""
+    if facilitator_mail:
+        return _link(settings, secret, "facilitator_unsubscribe", "/unsubscribe/facilitator",
+                     MemberLink(member_id, community_id))
+    return _link(settings, secret, "unsubscribe", "/unsubscribe", MemberLink(member_id, community_id))
+
+
+def resources_url(settings: Settings, secret: str | None, member_id: int, community_id: int) -> str:
+    return _link(settings, secret, "resources", "/resources", MemberLink(member_id, community_id))
+
+
+def closure_url(settings: Settings, secret: str | None, member_id: int, occurrence: Occurrence) -> str:
+    return _link(settings, secret, "closure", "/closure",
+                 MemberLink(member_id, occurrence.community_id, occurrence.id))
 
 
 def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None:
@@ -68,39 +88,66 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
         return Skip("no longer a member of this community")
     if community.is_demo or member.is_demo:  # zoombot demo's fictional people: planned and shown, never sent
         return Skip("demo data: never mailed")
-    if membership.unsubscribed_at is not None:
+    if row.kind in FACILITATOR_KINDS:
+        if membership.facilitator_mail_unsubscribed_at is not None:
+            return Skip("unsubscribed from facilitator mail")
+    elif membership.unsubscribed_at is not None:
         return Skip("unsubscribed")
-    if row.kind == "facilitator_prep" and membership.role != "facilitator":
+    if row.kind == "facilitator_prep" and not roles.facilitates(membership.role):
         return Skip("no longer a facilitator of this community")
+    if row.kind == "facilitator_closure":
+        if not closure_store.may_close(session, occurrence, member.id):
+            return Skip("no longer facilitates or takes notes for this meeting")
+        if closure_store.stored(session, occurrence.id) is not None:
+            return Skip("the closure is already recorded")
     if occurrence.status == "cancelled" and row.kind != "cancellation":
         return Skip("occurrence cancelled")
     if row.kind in CALENDAR_KINDS and row.revision != occurrence.sequence:
         return Skip(f"superseded by revision {occurrence.sequence}")
     if not schedule.is_sendable(row.due_at, row.expires_at, now):
         return Skip("expired before it could be sent")
-
-    facts = dict(kind=row.kind, recipient_name=member.name, recipient_address=row.recipient,
-                 meeting=messages.MeetingFacts(community=community.name, community_id=community.id,
-                                               original_start=occurrence.original_start, start=occurrence.start,
-                                               end=occurrence.end, timezone=community.timezone,
-                                               sequence=occurrence.sequence, join_url=_join_url(community)),
-                 unsubscribe_url=unsubscribe_url(settings, secret, member.id, community.id),
-                 resources_url=resources_url(settings, secret, member.id, community.id))
-    if row.kind in ("facilitator_prep", "agenda"):
-        facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["agenda_url"] = public_url(settings, f"/staff/agendas/{occurrence.id}")
-        facts["extra"] = {"agenda_days": settings.schedule.agenda_days}
-    elif row.kind == "followup":
+    if row.kind == "followup":
         held = session_of(session, occurrence)
         if held is None or held.status != "ended" or held.lines_built_at is None:
             return Defer(now + RECORDS_WAIT, "waiting for the session's credit lines")
+        give_up = row.due_at + timedelta(hours=settings.schedule.closure_wait_hours)
+        if now < give_up and closure_store.stored(session, occurrence.id) is None:
+            return Defer(min(now + RECORDS_WAIT, give_up), "waiting for the meeting's closure")
+    facts = message_facts(session, settings, secret, row.kind, occurrence, community, member, row.recipient, now)
+    return messages.build(facts, settings.mail, now)
+
+
+def meeting_facts(community: Community, occurrence: Occurrence) -> messages.MeetingFacts:
+    join = join_details(zoom_meeting_id=community.zoom_meeting_id, join_url=community.join_url,
+                        passcode=community.passcode)
+    return messages.MeetingFacts(community=community.name, community_id=community.id,
+                                 original_start=occurrence.original_start, start=occurrence.start,
+                                 end=occurrence.end, timezone=community.timezone, sequence=occurrence.sequence,
+                                 join_url=join.url, meeting_number=join.meeting_id, passcode=join.passcode)
+
+
+def message_facts(session: Session, settings: Settings, secret: str | None, kind: str, occurrence: Occurrence,
+                  community: Community, member: Member, address: str, now: datetime) -> messages.MessageFacts:
+    """What one message of `kind` about `occurrence` says to `member` (no checks; `secret` None makes
+    placeholder personal links, for a staff preview)."""
+    facts = dict(kind=kind, recipient_name=member.name, recipient_address=address,
+                 meeting=meeting_facts(community, occurrence),
+                 unsubscribe_url=unsubscribe_url(settings, secret, member.id, community.id,
+                                                 facilitator_mail=kind in FACILITATOR_KINDS),
+                 resources_url=resources_url(settings, secret, member.id, community.id))
+    if kind in ("facilitator_prep", "agenda"):
         facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["attendance"] = attendance_of(session, held, member.id)
-    elif row.kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
+        facts["agenda_url"] = public_url(settings, f"/staff/agendas/{occurrence.id}")
+        facts["extra"] = {"agenda_days": settings.schedule.agenda_days}
+    elif kind == "facilitator_closure":
+        facts["agenda"] = agenda_store.current(session, occurrence, now)
+        facts["closure_url"] = closure_url(settings, secret, member.id, occurrence)
+        facts["extra"] = {"closure_wait_hours": settings.schedule.closure_wait_hours}
+    elif kind == "followup":
+        held = session_of(session, occurrence)
+        facts["agenda"] = agenda_store.current(session, occurrence, now)
+        facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
+        facts["outcome"] = closure_store.outcome(session, occurrence)
+    elif kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
         facts["previous_start"] = occurrence.original_start
-    return messages.build(messages.MessageFacts(**facts), settings.mail, now)
-
-
-def _join_url(community: Community) -> str | None:
-    url = (community.join_url or "").strip()
-    return url if url.lower().startswith(("https://", "http://")) and not any(c.isspace() for c in url) else None
+    return messages.MessageFacts(**facts)

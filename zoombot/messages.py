@@ -1,8 +1,9 @@
 """Each e-mail zoombot sends, built from Jinja templates: subject, plain text, HTML, calendar file.
 
 Templates live in one place, `zoombot/templates/mail/` (`<kind>.subject.txt`, `<kind>.txt`, `<kind>.html`,
-plus the shared `_layout.*` and `_agenda.*`); an operator's `[mail] templates_dir` is searched first, so
-copying one file there and editing it overrides just that file. HTML templates are autoescaped, so text a
+plus the shared `_layout.*`, `_agenda.*`, `_join.*` and `_lists.html`); an operator's `[mail] templates_dir`
+is searched first, so copying one file there and editing it overrides just that file. HTML templates are
+autoescaped, so text a
 facilitator or member typed (even `<script>`) arrives as text; links in agendas are http(s) only
 (`zoombot.agenda` drops anything else). The plain-text part is rendered from its own template, never
 derived from the HTML.
@@ -24,7 +25,12 @@ from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined,
 
 from zoombot import calendar
 from zoombot.agenda import Agenda
+from zoombot.closure import Outcome
 from zoombot.config import MailSettings
+from zoombot.join_link import JoinDetails
+from zoombot.plurals import plural
+from zoombot.roles import label as role_label
+from zoombot.schedule import FACILITATOR_KINDS
 
 TEMPLATES = Path(__file__).with_name("templates") / "mail"
 ICS_KINDS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -42,6 +48,12 @@ class MeetingFacts:
     timezone: str
     sequence: int
     join_url: str | None
+    meeting_number: str | None = None  # the Zoom meeting id as people type it ("812 3456 7890")
+    passcode: str | None = None
+
+    @property
+    def join(self) -> JoinDetails:
+        return JoinDetails(url=self.join_url, meeting_id=self.meeting_number, passcode=self.passcode)
 
 
 @dataclass(frozen=True)
@@ -73,6 +85,8 @@ class MessageFacts:
     agenda_url: str | None = None
     attendance: Attendance | None = None
     previous_start: datetime | None = None
+    closure_url: str | None = None  # facilitator_closure: where to record it
+    outcome: Outcome | None = None  # followup: how the meeting closed
     extra: dict = field(default_factory=dict)
 
 
@@ -108,6 +122,9 @@ def environment(templates_dir: str = "") -> Environment:
     env.filters["when"] = when
     env.filters["clock_time"] = clock_time
     env.filters["duration"] = duration
+    env.filters["plural"] = plural
+    env.filters["role"] = role_label
+    env.filters["role_line"] = lambda assignment: f"{role_label(assignment.role)}: {assignment.name}"
     return env
 
 
@@ -116,10 +133,12 @@ def _variables(facts: MessageFacts) -> dict:
     return {
         "kind": facts.kind, "name": facts.recipient_name, "community": m.community, "tz": m.timezone,
         "start": m.start, "end": m.end, "minutes": int((m.end - m.start) / timedelta(minutes=1)),
-        "when": when(m.start, m.timezone), "join_url": m.join_url, "agenda": facts.agenda,
+        "when": when(m.start, m.timezone), "join_url": m.join_url, "join": m.join, "agenda": facts.agenda,
         "agenda_url": facts.agenda_url, "unsubscribe_url": facts.unsubscribe_url,
         "resources_url": facts.resources_url, "attendance": facts.attendance,
         "previous_when": when(facts.previous_start, m.timezone) if facts.previous_start else None,
+        "closure_url": facts.closure_url, "outcome": facts.outcome,
+        "facilitator_mail": facts.kind in FACILITATOR_KINDS,
         **facts.extra,
     }
 
@@ -139,7 +158,10 @@ def calendar_file(facts: MessageFacts, mail: MailSettings, now: datetime) -> byt
     if method is None:
         return None
     m = facts.meeting
-    description = f"{m.community}: Community of Practice meeting."
+    join = [f"Join on Zoom: {m.join_url}"] if m.join_url else []
+    join += [f"Meeting ID: {m.meeting_number}"] if m.meeting_number else []
+    join += [f"Passcode: {m.passcode}"] if m.passcode else []
+    description = "\n".join([f"{m.community}: Community of Practice meeting.", ""] + join).strip()
     return calendar.build_ics(
         uid=calendar.event_uid(m.community_id, m.original_start, sender_domain(mail)), sequence=m.sequence,
         start=m.start, end=m.end, tzid=m.timezone, summary=m.community, description=description,

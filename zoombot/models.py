@@ -211,7 +211,8 @@ class Community(Base):
     region: Mapped[str] = mapped_column(String(200), default="")
     audience: Mapped[str] = mapped_column(String(200), default="")
     zoom_meeting_id: Mapped[str | None] = mapped_column(String(32), unique=True)
-    join_url: Mapped[str | None] = mapped_column(String(1000))
+    join_url: Mapped[str | None] = mapped_column(String(1000))  # None: the standard link from the meeting id
+    passcode: Mapped[str | None] = mapped_column(String(10))  # shown in text: app and phone users type it
     first_start_local: Mapped[datetime] = mapped_column(DateTime(timezone=False))
     timezone: Mapped[str] = mapped_column(String(64))
     duration_minutes: Mapped[int]
@@ -246,15 +247,19 @@ class Member(Base):
 
 
 class Membership(Base):
+    """A member in a community, with their CoP role (one of `[community] roles`, checked where it is set,
+    since the list is the operator's) and their two mail preferences: member mail (invitations, agendas,
+    reminders, follow-ups) and, for those who run meetings, facilitator mail (preparation, closure)."""
+
     __tablename__ = "memberships"
-    __table_args__ = (UniqueConstraint("community_id", "member_id"),
-                      CheckConstraint("role IN ('member', 'facilitator')", name="role"))
+    __table_args__ = (UniqueConstraint("community_id", "member_id"),)
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
-    role: Mapped[str] = mapped_column(String(16), default="member")
+    role: Mapped[str] = mapped_column(String(40), default="member")
     unsubscribed_at: Mapped[datetime | None]
+    facilitator_mail_unsubscribed_at: Mapped[datetime | None]
 
     community: Mapped[Community] = relationship(back_populates="memberships")
     member: Mapped[Member] = relationship(back_populates="memberships")
@@ -309,6 +314,9 @@ class Occurrence(Base):
     status: Mapped[str] = mapped_column(String(16), default="scheduled")
     sequence: Mapped[int] = mapped_column(default=0)
     zoom_occurrence_id: Mapped[str | None] = mapped_column(String(32))
+    # The start the community's schedule gives it (None: its original start). A schedule edit that moves the
+    # series moves it here too; a move made in Zoom changes `start` only, so the planner can tell them apart.
+    planned_start: Mapped[datetime | None]
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
     community: Mapped[Community] = relationship()
@@ -353,6 +361,24 @@ class ParkingLotItem(Base):
     raised_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
+    closed_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+
+
+class Closure(Base):
+    """How a meeting closed, recorded after it by a facilitator or the note-taker: what the follow-up
+    carries and the next agenda starts from. Parking-lot changes live on the items themselves
+    (`raised_occurrence_id`, `closed_occurrence_id`)."""
+
+    __tablename__ = "closures"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"), unique=True)
+    summary: Mapped[str] = mapped_column(Text, default="")
+    next_steps: Mapped[list[Any]] = mapped_column(default=list)
+    evaluation_url: Mapped[str | None] = mapped_column(String(2000))
+    recorded_by: Mapped[str] = mapped_column(String(320))
+    recorded_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class OutboxMessage(Base):

@@ -20,13 +20,14 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
-from zoombot import schedule
+from zoombot import closure_store, roles, schedule
 from zoombot.config import ScheduleSettings
 from zoombot.db import insert_ignoring_conflict
 from zoombot.models import Member, Membership, Occurrence, OutboxMessage
 
 #: Kinds that carry a calendar file; their revision is the occurrence's sequence.
 CALENDAR_KINDS = ("invite", "update", "cancellation")
+FACILITATOR_KINDS = schedule.FACILITATOR_KINDS
 ALL_KINDS = schedule.MESSAGE_KINDS + ("update", "cancellation")
 MAX_ATTEMPTS = 8
 FIRST_RETRY = timedelta(minutes=5)
@@ -38,7 +39,7 @@ RECORDS_WAIT = timedelta(minutes=30)
 def offsets(settings: ScheduleSettings) -> schedule.Offsets:
     return schedule.Offsets(facilitator_prep_days=settings.facilitator_prep_days, invite_days=settings.invite_days,
                             agenda_days=settings.agenda_days, reminder_minutes=settings.reminder_minutes,
-                            followup_hours=settings.followup_hours)
+                            followup_hours=settings.followup_hours, closure_wait_hours=settings.closure_wait_hours)
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -48,13 +49,21 @@ def retry_delay(attempts: int) -> timedelta:
 
 # --- Planning -----------------------------------------------------------------------------------------
 
-def recipients(session: Session, community_id: int, *, facilitators_only: bool = False) -> list[tuple[int, str]]:
-    """(member id, address) of everyone in the community who still wants mail from it."""
+def recipients(session: Session, occurrence: Occurrence, kind: str) -> list[tuple[int, str]]:
+    """(member id, address) of whoever gets this kind of message about this meeting and still wants it:
+    every member for member mail; the facilitators and co-facilitators for the preparation mail; them and
+    the meeting's note-taker for the closure request (each under the facilitator-mail preference)."""
+    if kind == "facilitator_closure":
+        wanted = {member_id for member_id, _ in closure_store.meeting_closers(session, occurrence)}
+        condition = Member.id.in_(wanted)
+    elif kind == "facilitator_prep":
+        condition = Membership.role.in_(roles.FACILITATING)
+    else:
+        condition = Membership.unsubscribed_at.is_(None)
+    if kind in FACILITATOR_KINDS:
+        condition = condition & Membership.facilitator_mail_unsubscribed_at.is_(None)
     query = (select(Member.id, Member.email).join(Membership, Membership.member_id == Member.id)
-             .where(Membership.community_id == community_id, Membership.unsubscribed_at.is_(None))
-             .order_by(Member.id))
-    if facilitators_only:
-        query = query.where(Membership.role == "facilitator")
+             .where(Membership.community_id == occurrence.community_id, condition).order_by(Member.id))
     return [(member_id, email.lower()) for member_id, email in session.execute(query)]
 
 
@@ -85,8 +94,7 @@ def plan_occurrence(session: Session, occurrence: Occurrence, settings: Schedule
     occ = schedule.Occurrence(original_start=occurrence.original_start, start=occurrence.start,
                               end=occurrence.end, local_start=occurrence.start)
     plans = {p.kind: p for p in schedule.plan_messages(occ, offsets(settings))}
-    everyone = recipients(session, occurrence.community_id)
-    facilitators = set(recipients(session, occurrence.community_id, facilitators_only=True))
+    everyone = recipients(session, occurrence, "invite")
     revision = occurrence.sequence
     created = 0
 
@@ -110,7 +118,7 @@ def plan_occurrence(session: Session, occurrence: Occurrence, settings: Schedule
     for kind, plan in plans.items():
         if plan.expires_at <= now or plan.due_at >= plan.expires_at:
             continue  # already useless, or switched off by a zero offset
-        people = facilitators if kind == "facilitator_prep" else everyone
+        people = recipients(session, occurrence, kind) if kind in FACILITATOR_KINDS else everyone
         for member_id, address in people:
             if kind == "invite":
                 held = holders.get(address)
@@ -135,7 +143,7 @@ def _plan_cancellation(session: Session, occurrence: Occurrence, now: datetime) 
         OutboxMessage.kind != "cancellation").values(status="skipped", last_error="occurrence cancelled"))
     if occurrence.start <= now:
         return 0
-    wanted = {address: member_id for member_id, address in recipients(session, occurrence.community_id)}
+    wanted = {address: member_id for member_id, address in recipients(session, occurrence, "cancellation")}
     created = 0
     for address in _calendar_holders(session, occurrence):
         if address in wanted:

@@ -38,7 +38,10 @@ __all__ = [
     "Occurrence",
     "Offsets",
     "PlannedMessage",
+    "PlannedRow",
+    "Replan",
     "MESSAGE_KINDS",
+    "FACILITATOR_KINDS",
     "FOLLOWUP_LIFETIME",
     "occurrences",
     "validate_rrule",
@@ -47,12 +50,17 @@ __all__ = [
     "until_instant",
     "plan_messages",
     "is_sendable",
+    "replan",
 ]
 
 UTC = timezone.utc
 
 #: Message kinds, in the order :func:`plan_messages` returns them.
-MESSAGE_KINDS: tuple[str, ...] = ("facilitator_prep", "invite", "agenda", "reminder", "followup")
+MESSAGE_KINDS: tuple[str, ...] = ("facilitator_prep", "invite", "agenda", "reminder", "facilitator_closure",
+                                  "followup")
+#: Mail for those who run the meeting, under its own preference (unsubscribing from member mail never
+#: stops it): agenda preparation before the meeting, the closure request after it.
+FACILITATOR_KINDS: tuple[str, ...] = ("facilitator_prep", "facilitator_closure")
 #: How long after it is due a follow-up is still worth sending.
 FOLLOWUP_LIFETIME = timedelta(days=7)
 
@@ -119,9 +127,11 @@ class Offsets:
     agenda_days: int = 2
     reminder_minutes: int = 60
     followup_hours: int = 2  # after the scheduled end
+    closure_wait_hours: int = 24  # how long past its due time the follow-up waits for the closure
 
     def __post_init__(self) -> None:
-        for name in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours"):
+        for name in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours",
+                     "closure_wait_hours"):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -392,6 +402,73 @@ def occurrences(cadence: Cadence, window_start: datetime, window_end: datetime) 
 
 
 # --------------------------------------------------------------------------------------------------
+# Re-planning after the schedule changed
+# --------------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class PlannedRow:
+    """An upcoming occurrence already planned (and perhaps announced): what :func:`replan` compares."""
+
+    id: int
+    planned_start: datetime  # UTC: where the schedule put it (its original start unless an edit moved it)
+    start: datetime  # UTC: where it is now (differs from planned_start when it was moved in Zoom)
+    end: datetime  # UTC
+
+
+@dataclass(frozen=True)
+class Replan:
+    """What to do so the planned rows match the schedule again.
+
+    ``move`` holds (row id, new planned start, new start, new end); a move whose start and end stay as they
+    were (the schedule caught up with a move made in Zoom) only updates the planned start, so nobody is told.
+    """
+
+    create: tuple[Occurrence, ...]
+    move: tuple[tuple[int, datetime, datetime, datetime], ...]
+    cancel: tuple[int, ...]
+
+
+def replan(rows: list[PlannedRow], wanted: list[Occurrence], timezone_name: str) -> Replan:
+    """Pair the planned rows of a window with the occurrences the (possibly edited) schedule wants there.
+
+    * A row planned where the schedule still wants a meeting stays; if only the length changed it moves
+      (its end), unless it was moved in Zoom, which keeps Zoom's time.
+    * A row and a wanted occurrence on the same local day (in the community's zone) are the same meeting
+      at a new time: the row moves, keeping its identity (UID), so members get an update, not a cancellation
+      and a second invitation.
+    * Rows left over are cancelled; wanted occurrences left over are created.
+    """
+    tz = zone(timezone_name)
+    unmatched_rows = {row.id: row for row in sorted(rows, key=lambda r: (r.planned_start, r.id))}
+    by_planned = {row.planned_start: row for row in unmatched_rows.values()}
+    moves: list[tuple[int, datetime, datetime, datetime]] = []
+    left: list[Occurrence] = []
+    for occ in wanted:
+        row = by_planned.get(occ.start)
+        if row is None or row.id not in unmatched_rows:
+            left.append(occ)
+            continue
+        del unmatched_rows[row.id]
+        moved_in_zoom = row.start != row.planned_start
+        if not moved_in_zoom and row.end != occ.end:
+            moves.append((row.id, occ.start, occ.start, occ.end))
+    by_day: dict[date, list[PlannedRow]] = {}
+    for row in unmatched_rows.values():
+        by_day.setdefault(row.planned_start.astimezone(tz).date(), []).append(row)
+    create: list[Occurrence] = []
+    for occ in left:
+        candidates = by_day.get(occ.start.astimezone(tz).date())
+        if not candidates:
+            create.append(occ)
+            continue
+        row = candidates.pop(0)
+        del unmatched_rows[row.id]
+        moves.append((row.id, occ.start, occ.start, occ.end))
+    return Replan(create=tuple(create), move=tuple(moves), cancel=tuple(sorted(unmatched_rows)))
+
+
+# --------------------------------------------------------------------------------------------------
 # Messages
 # --------------------------------------------------------------------------------------------------
 
@@ -400,8 +477,9 @@ def plan_messages(occ: Occurrence, offsets: Offsets) -> list[PlannedMessage]:
     """One PlannedMessage per kind, in MESSAGE_KINDS order.
 
     Everything sent before the meeting expires at its start: an invite or reminder for a meeting that
-    has begun is noise. The follow-up is due ``followup_hours`` after the scheduled end and stays useful
-    for FOLLOWUP_LIFETIME after that.
+    has begun is noise. The closure request goes to facilitators at the scheduled end and is useful as
+    long as the follow-up may still wait for a closure. The follow-up is due ``followup_hours`` after the
+    scheduled end and stays useful for FOLLOWUP_LIFETIME after that.
     """
     start = require_aware("occ.start", occ.start)
     end = require_aware("occ.end", occ.end)
@@ -411,6 +489,7 @@ def plan_messages(occ: Occurrence, offsets: Offsets) -> list[PlannedMessage]:
         PlannedMessage("invite", start - timedelta(days=offsets.invite_days), start),
         PlannedMessage("agenda", start - timedelta(days=offsets.agenda_days), start),
         PlannedMessage("reminder", start - timedelta(minutes=offsets.reminder_minutes), start),
+        PlannedMessage("facilitator_closure", end, followup_due + timedelta(hours=offsets.closure_wait_hours)),
         PlannedMessage("followup", followup_due, followup_due + FOLLOWUP_LIFETIME),
     ]
 

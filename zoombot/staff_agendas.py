@@ -1,20 +1,24 @@
-"""The agenda editor and the outbox page of the staff UI (`/staff/agendas/...`, `/staff/outbox`).
+"""The agenda editor, a meeting's closure and mail preview, and the outbox page of the staff UI
+(`/staff/agendas/...`, `/staff/outbox`).
 
 Facilitators edit the agendas of their own communities, network staff those of every community: per
-meeting the objectives, topics, resources (links), next steps, the expectations and confidentiality
-rules, and the community's parking lot (items carry forward until someone closes them). Text is stored
-as typed and rendered autoescaped everywhere; links are kept only when they are http(s)
-(`zoombot.agenda.parse_resources`). The outbox page lists messages waiting or given up, with a retry.
+meeting the roles (who facilitates, takes notes, keeps time), the objectives, topics, resources (links),
+next steps, the expectations and confidentiality rules, and the community's parking lot (items carry
+forward until someone closes them). Text is stored as typed and rendered autoescaped everywhere; links
+are kept only when they are http(s) (`zoombot.agenda.parse_resources`). After the meeting the same people
+record its closure (`zoombot.closure_views`). The preview shows each message of a meeting as it would be
+sent, with personal links that open nothing. The outbox page lists messages waiting or given up, with a retry.
 """
 from __future__ import annotations
 
 from datetime import timedelta
 
 from flask import Blueprint, abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from zoombot import agenda, agenda_store, outbox
-from zoombot.models import Agenda as AgendaRow, Community, Occurrence, OutboxMessage, ParkingLotItem
+from zoombot import agenda, agenda_store, mail_preview, outbox, roles
+from zoombot.closure_views import closure_page
+from zoombot.models import Agenda as AgendaRow, Community, Member, Membership, Occurrence, OutboxMessage, ParkingLotItem
 from zoombot.audit import audit
 from zoombot.staff import add_nav_link
 from zoombot.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
@@ -56,7 +60,19 @@ def index():
     return render_template("agendas/index.html", items=items)
 
 
-def _form_agenda(form, previous: agenda.Agenda) -> agenda.Agenda:
+def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str],
+                 meeting_roles: tuple[str, ...]) -> agenda.Agenda:
+    """The agenda as the form says. A role's select holds a member id of this community (anything else
+    leaves the role to nobody); a form without role selects (an older page) keeps the roles as they were."""
+    if any(f"role:{role}" in form for role in meeting_roles):
+        chosen = []
+        for role in meeting_roles:
+            value = form.get(f"role:{role}", "")
+            if value.isdigit() and int(value) in people:
+                chosen.append(agenda.RoleAssignment(role=role, name=people[int(value)], member_id=int(value)))
+        assigned = agenda.clean_roles(chosen)
+    else:
+        assigned = previous.roles
     return agenda.Agenda(
         objectives=agenda.parse_lines(form.get("objectives", "")),
         topics=agenda.parse_lines(form.get("topics", "")),
@@ -64,7 +80,15 @@ def _form_agenda(form, previous: agenda.Agenda) -> agenda.Agenda:
         confidentiality=agenda.parse_lines(form.get("confidentiality", "")) or agenda.DEFAULT_CONFIDENTIALITY,
         resources=agenda.parse_resources(form.get("resources", "")),
         parking_lot=previous.parking_lot,
-        next_steps=agenda.parse_lines(form.get("next_steps", "")))
+        next_steps=agenda.parse_lines(form.get("next_steps", "")),
+        roles=assigned)
+
+
+def _people(session, community_id: int) -> dict[int, str]:
+    """Member id -> name of the community's members, by name."""
+    return dict(session.execute(select(Member.id, Member.name).join(Membership, Membership.member_id == Member.id)
+                                .where(Membership.community_id == community_id)
+                                .order_by(func.lower(Member.name), Member.id)).all())
 
 
 def resource_lines(resources) -> str:
@@ -81,8 +105,10 @@ def edit(occurrence_id: int):
         occurrence, community = _occurrence(session, occurrence_id)
         row = agenda_store.ensure_draft(session, occurrence, now)
         shown = agenda_store.current(session, occurrence, now)
+        people = _people(session, community.id)
+        meeting_roles = roles.meeting_roles(rt.settings.community.role_names)
         if request.method == "POST":
-            updated = _form_agenda(request.form, shown)
+            updated = _form_agenda(request.form, shown, people, meeting_roles)
             status = "ready" if request.form.get("status") == "ready" else "draft"
             before = row.status
             row.content, row.status, row.updated_at, row.updated_by = agenda.to_dict(updated), status, now, user.email
@@ -98,8 +124,47 @@ def edit(occurrence_id: int):
             "agenda": shown, "missing": agenda.missing_sections(shown),
             "resources_text": resource_lines(shown.resources),
             "parking_lot": [{"id": item.id, "text": item.text, "created_at": item.created_at} for item in lot],
+            "people": people, "meeting_roles": meeting_roles, "label": roles.label,
+            "holders": {a.role: a.member_id for a in shown.roles},
         }
     return render_template("agendas/edit.html", **page)
+
+
+@bp.route("/agendas/<int:occurrence_id>/closure", methods=["GET", "POST"])
+@login_required
+def closure(occurrence_id: int):
+    rt = runtime()
+    with rt.db.begin() as session:
+        occurrence, community = _occurrence(session, occurrence_id)
+        return closure_page(session, occurrence, community, actor=current_user().email, layout="staff/base.html",
+                            action=url_for("agendas.closure", occurrence_id=occurrence_id), now=rt.now())
+
+
+@bp.get("/agendas/<int:occurrence_id>/preview")
+@login_required
+def preview(occurrence_id: int):
+    """Each message of this meeting as it would be sent: one recipient at a time, text, HTML and calendar
+    file. Personal links are placeholders: a preview must not hand staff a working unsubscribe link."""
+    rt = runtime()
+    now = rt.now()
+    with mail_preview.throwaway_session(rt.db) as session:
+        occurrence, community = _occurrence(session, occurrence_id)
+        found = mail_preview.previews(session, rt.settings, None, occurrence, now)
+        kinds = [kind for kind in mail_preview.KINDS if any(p.kind == kind for p in found)]
+        kind = request.args.get("kind") if request.args.get("kind") in kinds else (kinds[0] if kinds else None)
+        of_kind = [p for p in found if p.kind == kind]
+        chosen = next((p for p in of_kind if str(p.member_id) == request.args.get("to")),
+                      of_kind[0] if of_kind else None)
+        page = {"occurrence": {"id": occurrence.id, "start": occurrence.start, "status": occurrence.status},
+                "community": {"id": community.id, "name": community.name, "timezone": community.timezone},
+                "kinds": [(k, sum(p.kind == k for p in found)) for k in kinds], "kind": kind,
+                "recipients": [(p.member_id, p.recipient) for p in of_kind], "chosen": chosen,
+                "conditional": mail_preview.CONDITIONAL, "missing": [k for k in mail_preview.KINDS if k not in kinds]}
+        if chosen is not None:
+            ics = chosen.ics
+            page.update(subject=chosen.subject, sender=str(chosen.message["From"]), text=chosen.part("text/plain"),
+                        html=chosen.part("text/html"), ics=ics.decode("utf-8") if ics else None)
+    return render_template("agendas/preview.html", **page)
 
 
 @bp.post("/agendas/<int:occurrence_id>/parking-lot")

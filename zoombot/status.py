@@ -14,6 +14,7 @@ from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
 from zoombot.models import JobStatus, OutboxMessage, ZoomEvent
+from zoombot.plurals import plural
 from zoombot.runtime import Runtime
 
 FAILED_SHOWN = 50
@@ -127,9 +128,9 @@ def snapshot(runtime: Runtime) -> Snapshot:
     if not up_to_date:
         problems.append("The database schema is behind: run `zoombot db upgrade`.")
     if events.get("failed"):
-        problems.append(f"{events['failed']} Zoom event(s) could not be processed and wait for review.")
+        problems.append(f"{plural(events['failed'], 'Zoom event')} could not be processed and wait for review.")
     if outbox.get("failed"):
-        problems.append(f"{outbox['failed']} message(s) could not be sent.")
+        problems.append(f"{plural(outbox['failed'], 'message')} could not be sent.")
     problems.extend(f"Job {j.name} failed on its last run." for j in job_list if j.last_ok is False)
     retention = (f"on: personal data stripped {settings.retention.days} days after a settled, exported meeting"
                  if settings.retention.enabled else "off")

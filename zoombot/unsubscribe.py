@@ -1,10 +1,13 @@
-"""The unsubscribe link in every message: `/unsubscribe/<token>` (public, no account needed).
+"""The unsubscribe links in every message (public, no account needed): `/unsubscribe/<token>` for member
+mail, `/unsubscribe/facilitator/<token>` for facilitator mail.
 
 GET shows a confirmation page with one button, because mail scanners follow links and must not
 unsubscribe anyone. POST unsubscribes: the page's button, or a mail client's RFC 8058 one-click request
 (`List-Unsubscribe=One-Click`, announced by the `List-Unsubscribe-Post` header). The signed token is the
-authority, so this blueprint needs no CSRF token (a mail client has none). Unsubscribing is per
-community and stops every further message of that community, facilitator mail included.
+authority, so this blueprint needs no CSRF token (a mail client has none). Each preference is per
+community and has its own link: member mail (invitations, agendas, reminders, follow-ups) and facilitator
+mail (agenda preparation, meeting closure), so that a facilitator who leaves the member list still gets
+what they need to run the meeting, and can stop that too, separately.
 """
 from __future__ import annotations
 
@@ -17,10 +20,14 @@ from zoombot.audit import audit
 
 bp = Blueprint("unsubscribe", __name__, template_folder="templates")
 
+#: purpose -> (membership column, what the audit entry says)
+PREFERENCES = {"unsubscribe": ("unsubscribed_at", "unsubscribed"),
+               "facilitator_unsubscribe": ("facilitator_mail_unsubscribed_at", "unsubscribed (facilitator)")}
 
-def _membership(session, token: str) -> tuple[Membership, Community]:
+
+def _membership(session, purpose: str, token: str) -> tuple[Membership, Community]:
     runtime = current_app.extensions["zoombot"]
-    link = read_token(signing_secret(runtime), "unsubscribe", token)
+    link = read_token(signing_secret(runtime), purpose, token)
     if link is None:
         abort(404)
     membership = session.scalar(select(Membership).where(Membership.member_id == link.member_id,
@@ -30,17 +37,28 @@ def _membership(session, token: str) -> tuple[Membership, Community]:
     return membership, session.get(Community, link.community_id)
 
 
-@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
-def unsubscribe(token: str):
+def _unsubscribe(purpose: str, token: str):
     runtime = current_app.extensions["zoombot"]
+    column, action = PREFERENCES[purpose]
     with runtime.db.begin() as session:
-        membership, community = _membership(session, token)
-        if request.method == "POST" and membership.unsubscribed_at is None:
-            membership.unsubscribed_at = runtime.now()
+        membership, community = _membership(session, purpose, token)
+        if request.method == "POST" and getattr(membership, column) is None:
+            setattr(membership, column, runtime.now())
             one_click = request.form.get("List-Unsubscribe") == "One-Click"
             audit(session, actor="member (unsubscribe link)", entity="membership", entity_id=membership.id,
-                  action="unsubscribed", from_value="subscribed", to_value="unsubscribed",
+                  action=action, from_value="subscribed", to_value="unsubscribed",
                   reason="one-click from the mail client" if one_click else "unsubscribe page", at=runtime.now())
-        done = membership.unsubscribed_at is not None
+        done = getattr(membership, column) is not None
         name = community.name
-    return render_template("public/unsubscribe.html", community=name, done=done, token=token)
+    return render_template("public/unsubscribe.html", community=name, done=done, token=token,
+                           facilitator_mail=purpose == "facilitator_unsubscribe")
+
+
+@bp.route("/unsubscribe/<token>", methods=["GET", "POST"])
+def unsubscribe(token: str):
+    return _unsubscribe("unsubscribe", token)
+
+
+@bp.route("/unsubscribe/facilitator/<token>", methods=["GET", "POST"])
+def unsubscribe_facilitator(token: str):
+    return _unsubscribe("facilitator_unsubscribe", token)

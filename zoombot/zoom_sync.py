@@ -81,6 +81,7 @@ def create_zoom_meeting(session: Session, community: Community, client: ZoomClie
     community.zoom_meeting_id = str(meeting_id)
     if created.get("join_url"):
         community.join_url = str(created["join_url"])[:1000]
+    community.passcode = _passcode(created) or community.passcode
     community.zoom_synced_at = now or datetime.now(timezone.utc)
     session.flush()  # the community needs its id before its occurrences can be matched
     _link_occurrences(session, community, created.get("occurrences") or [], SyncResult())
@@ -92,6 +93,10 @@ def sync_community(session: Session, community: Community, meeting: Mapping[str,
     join_url = meeting.get("join_url")
     if join_url and str(join_url)[:1000] != community.join_url:
         community.join_url = str(join_url)[:1000]
+        result.join_url_changed = True
+    passcode = _passcode(meeting)
+    if passcode and passcode != community.passcode:
+        community.passcode = passcode
         result.join_url_changed = True
     items = [item for item in meeting.get("occurrences") or [] if isinstance(item, Mapping)]
     pairs = _link_occurrences(session, community, items, result)
@@ -115,6 +120,12 @@ def sync_community(session: Session, community: Community, meeting: Mapping[str,
             result.moved += 1
     community.zoom_synced_at = now
     return result
+
+
+def _passcode(meeting: Mapping[str, Any]) -> str | None:
+    """The meeting passcode Zoom reports (`password`), shown to members beside the link; None if none."""
+    value = str(meeting.get("password") or "").strip()
+    return value[:10] or None
 
 
 def _bump(occurrence: Occurrence, now: datetime) -> None:

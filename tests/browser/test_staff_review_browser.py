@@ -164,7 +164,7 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     page.get_by_label("to (inclusive)").fill("2026-10-13")
     page.get_by_label("Status").select_option("approved")
     page.get_by_role("button", name="Show").click()
-    assert page.get_by_role("heading", name="3 line(s) chosen").is_visible()
+    assert page.get_by_role("heading", name="3 lines chosen").is_visible()
     with page.expect_download() as info:
         page.get_by_role("link", name="Download CSV").click()
     download = info.value
@@ -185,8 +185,8 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
                     "NV-2026-114")]
     assert {r["meeting_uuids"] for r in rows} == {"FirstInstance000000000== SecondInstance00000000=="}
 
-    page.get_by_role("button", name="Mark 3 approved line(s) as exported").click()
-    assert page.get_by_text("Marked 3 approved line(s) as exported.").is_visible()
+    page.get_by_role("button", name="Mark 3 approved lines as exported").click()
+    assert page.get_by_text("Marked 3 approved lines as exported.").is_visible()
     with runtime.db.begin() as s:
         assert all(r.exported_at is not None for r in s.scalars(select(CreditLine)))
     assert violations == []

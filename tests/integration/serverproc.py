@@ -39,6 +39,18 @@ def free_port() -> int:
         return s.getsockname()[1]
 
 
+def http_status(port: int, path: str, timeout: float = 2.0) -> int | None:
+    """The HTTP status of GET path on a loopback port, or None when nothing answers."""
+    conn = http.client.HTTPConnection("127.0.0.1", port, timeout=timeout)
+    try:
+        conn.request("GET", path)
+        return conn.getresponse().status
+    except OSError:
+        return None
+    finally:
+        conn.close()
+
+
 def zoombot_env(database_url: str, *, secret: str = WEBHOOK_SECRET, **settings: Any) -> dict[str, str]:
     """The process environment for a zoombot web tier: `settings` as `section_key=value`, e.g.
     `zoom_timestamp_tolerance_seconds=60` -> ZOOMBOT_ZOOM_TIMESTAMP_TOLERANCE_SECONDS=60."""
@@ -93,15 +105,7 @@ class ServerProcess:
         raise RuntimeError(f"gunicorn did not answer /healthz within {timeout} s:\n{self.output()}")
 
     def status(self, path: str, timeout: float = 2.0) -> int | None:
-        """The HTTP status of GET path, or None when nothing answers."""
-        conn = http.client.HTTPConnection("127.0.0.1", self.port, timeout=timeout)
-        try:
-            conn.request("GET", path)
-            return conn.getresponse().status
-        except OSError:
-            return None
-        finally:
-            conn.close()
+        return http_status(self.port, path, timeout)
 
     def signal(self, signum: int) -> None:
         """Send a signal to the gunicorn master (e.g. SIGKILL for a crash, SIGHUP for a reload)."""

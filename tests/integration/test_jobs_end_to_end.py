@@ -1,13 +1,17 @@
 """Done means: a community added through the CLI, members imported, and running `zoombot scheduler`
-delivers the whole sequence to a real SMTP server (the clock driven by hand, never slept on)."""
+delivers the whole sequence to a real SMTP server (the clock driven by hand, never slept on), the
+facilitator closing the meeting through the link in the closure mail."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
 from click.testing import CliRunner
 
+from urllib.parse import urlsplit
+
 from conftest import load_fixture, zoom_event
 from mail_support import by_kind, mail_settings, runtime, smtp  # noqa: F401
+from staff_support import token_from
 from zoombot.cli import main
 from zoombot.runtime import Runtime
 
@@ -16,7 +20,7 @@ START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
 PEOPLE = ["alice@example.org", "bob@example.org", "fran@example.org"]
 
 
-def test_cli_community_members_and_scheduler_deliver_the_whole_sequence(runtime, clock, smtp, post_event,
+def test_cli_community_members_and_scheduler_deliver_the_whole_sequence(runtime, clock, smtp, post_event, client,
                                                                          tmp_path, monkeypatch, database_url):
     monkeypatch.setattr(Runtime, "now", lambda self: clock())
     for name in [n for n in __import__("os").environ if n.startswith("ZOOMBOT_")]:
@@ -58,7 +62,8 @@ horizon_days = 30
     def scheduler_at(when: datetime) -> dict[str, list[str]]:
         clock.set(when)
         zoombot("scheduler", "--once")
-        return by_kind(smtp.take())
+        scheduler_at.got = smtp.take()
+        return by_kind(scheduler_at.got)
 
     assert scheduler_at(datetime(2026, 10, 14, 2, 0, tzinfo=UTC)) == {}
     assert scheduler_at(START - timedelta(days=14)) == {"invite": PEOPLE}
@@ -71,8 +76,22 @@ horizon_days = 30
                  zoom_event("participant_joined", join_time="2026-11-10T23:31:00Z", **alice, **common),
                  zoom_event("participant_left", leave_time="2026-11-11T01:29:00Z", **alice, **common)):
         assert post_event(body).status_code == 200
-    # meeting.ended never arrives: the finalizer closes the meeting, then the follow-up goes out.
-    assert scheduler_at(START + timedelta(hours=6)) == {"followup": PEOPLE}
+    # meeting.ended never arrives: the finalizer closes the meeting; the follow-up waits for the closure.
+    assert scheduler_at(START + timedelta(hours=6)) == {"facilitator_closure": ["fran@example.org"]}
+    [request] = scheduler_at.got
+    link = urlsplit(next(word for word in request.text.split() if "/closure/" in word)).path
+    page = client.get(link)
+    assert page.status_code == 200 and "How the meeting closed" in page.get_data(as_text=True)
+    saved = client.post(link, data={"csrf_token": token_from(page.get_data(as_text=True)),
+                                    "summary": "We shared transition songs.", "next_steps": "Record one song",
+                                    "raised": "Naps in mixed-age rooms",
+                                    "evaluation_url": "https://forms.example.org/e"})
+    assert saved.status_code == 302
+    got = scheduler_at(START + timedelta(hours=6, minutes=1))  # it goes at the next pass, carrying the closure
+    assert got == {"followup": PEOPLE}
+    text = scheduler_at.got[0].text
+    assert "We shared transition songs." in text and "  - Record one song" in text
+    assert "  - Naps in mixed-age rooms" in text and "https://forms.example.org/e" in text
     assert scheduler_at(START + timedelta(days=3)) == {}
 
 

@@ -70,14 +70,25 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
     assert by_kind(got) == {"reminder": EVERYONE}
     assert JOIN_URL in got[0].text and "6:30 PM EST" in got[0].text
 
-    followup_due = START + timedelta(minutes=120) + timedelta(hours=2)
+    end = START + timedelta(minutes=120)
+    assert at(clock, smtp, runtime, end - timedelta(minutes=1)) == []
+    got = at(clock, smtp, runtime, end)  # the facilitator is asked to record the closure
+    assert by_kind(got) == {"facilitator_closure": [FACILITATOR[1]]}
+
+    followup_due = end + timedelta(hours=2)
     # The session has no credit lines yet: the follow-up waits instead of going out empty.
     assert at(clock, smtp, runtime, followup_due) == []
     assert {r.last_error for r in outbox_rows(runtime, kind="followup") if r.due_at <= clock()} == {
         "waiting for the session's credit lines"}
     for body in meeting_events():
         assert post_event(body).status_code == 200
-    got = at(clock, smtp, runtime, followup_due + timedelta(minutes=30))
+    # Records are there; nobody recorded the closure: the follow-up waits for it up to 24 hours...
+    assert at(clock, smtp, runtime, followup_due + timedelta(minutes=30)) == []
+    assert {r.last_error for r in outbox_rows(runtime, kind="followup") if r.due_at <= clock()} == {
+        "waiting for the meeting's closure"}
+    assert at(clock, smtp, runtime, followup_due + timedelta(hours=23, minutes=59)) == []
+    # ...then goes with what there is: the next steps the agenda planned.
+    got = at(clock, smtp, runtime, followup_due + timedelta(hours=24))
     assert by_kind(got) == {"followup": EVERYONE}
     texts = {r.to[0]: r.text for r in got}
     assert "Your attendance: 1 h 54 min" in texts["alice@example.org"]
@@ -86,12 +97,13 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
     assert "Try one new transition song" in texts["bob@example.org"]
 
     # Nothing is ever sent twice, however often the jobs run.
-    for days in (1, 3, 6):
+    for days in (2, 3, 6):
         assert at(clock, smtp, runtime, followup_due + timedelta(days=days)) == []
     sent = outbox_rows(runtime, status="sent")
     assert sorted((r.kind, r.recipient) for r in sent) == sorted(
         [("invite", a) for a in EVERYONE] + [("facilitator_prep", FACILITATOR[1])] + [("agenda", a) for a in EVERYONE]
-        + [("reminder", a) for a in EVERYONE] + [("followup", a) for a in EVERYONE])
+        + [("reminder", a) for a in EVERYONE] + [("facilitator_closure", FACILITATOR[1])]
+        + [("followup", a) for a in EVERYONE])
     assert all(r.message_id and r.message_id.startswith("<") for r in sent)
     with runtime.db.begin() as s:
         status = {j.name: j for j in s.scalars(select(JobStatus))}
@@ -108,11 +120,14 @@ def test_runner_down_for_two_days_sends_only_what_is_still_useful(runtime, clock
         "facilitator_prep": [FACILITATOR[1]]}
     for body in meeting_events():
         assert post_event(body).status_code == 200
-    # ...but the agenda and the reminder are stale once the meeting has begun; the follow-up is not.
+    # ...but the agenda and the reminder are stale once the meeting has begun; the closure request is not...
     got = at(clock, smtp, runtime, START + timedelta(days=1))
-    assert by_kind(got) == {"followup": EVERYONE}
+    assert by_kind(got) == {"facilitator_closure": [FACILITATOR[1]]}
     skipped = {(r.kind, r.last_error) for r in outbox_rows(runtime, status="skipped")}
     assert skipped == {("agenda", "expired before it could be sent"), ("reminder", "expired before it could be sent")}
+    # ...and the follow-up, due 2 hours after the end, goes once its 24 hours of waiting for a closure are over.
+    assert at(clock, smtp, runtime, START + timedelta(hours=27, minutes=59)) == []
+    assert by_kind(at(clock, smtp, runtime, START + timedelta(hours=28))) == {"followup": EVERYONE}
     assert at(clock, smtp, runtime, START + timedelta(days=2)) == []
 
 
@@ -125,5 +140,6 @@ def test_no_stale_invites_when_the_runner_was_down_across_the_meeting(runtime, c
         november = s.scalar(select(Occurrence.id).where(Occurrence.start == START))
     rows = outbox_rows(runtime, occurrence_id=november)
     assert {(r.kind, r.status) for r in rows} == {(kind, "skipped") for kind in (
-        "invite", "facilitator_prep", "agenda", "reminder")} | {("followup", "pending")}
+        "invite", "facilitator_prep", "agenda", "reminder")} | {("facilitator_closure", "pending"),
+                                                                ("followup", "pending")}
     assert "sent" not in {r.status for r in outbox_rows(runtime)}

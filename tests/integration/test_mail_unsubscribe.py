@@ -51,11 +51,42 @@ def test_an_unsubscribed_member_gets_nothing_further(runtime, clock, smtp, clien
     assert by_kind(at(clock, smtp, runtime, START - timedelta(minutes=60))) == {"reminder": everyone_else}
 
 
-def test_an_unsubscribed_facilitator_gets_no_prep_either(runtime, clock, smtp, client):
+def test_unsubscribing_from_member_mail_never_silences_facilitator_mail(runtime, clock, smtp, client):
     got = invites(runtime, clock, smtp)
-    assert client.post(path_of(got["fran@example.org"].message["List-Unsubscribe"])).status_code == 200
-    got = at(clock, smtp, runtime, START - timedelta(days=7))
-    assert got == []
+    member_link = path_of(got["fran@example.org"].message["List-Unsubscribe"])
+    assert client.post(member_link).status_code == 200
+    [prep] = at(clock, smtp, runtime, START - timedelta(days=7))
+    assert (prep.kind, prep.to) == ("facilitator_prep", ["fran@example.org"])
+    # The prep mail carries the facilitator preference's own link, not the member one.
+    own_link = path_of(prep.message["List-Unsubscribe"])
+    assert own_link.startswith("/unsubscribe/facilitator/") and own_link != member_link
+    assert own_link in prep.text and own_link in prep.html and member_link not in prep.text
+    assert "Stop facilitator e-mails (agenda preparation, meeting closure)" in prep.text
+    everyone_else = [a for a in EVERYONE if a != "fran@example.org"]
+    assert by_kind(at(clock, smtp, runtime, START - timedelta(days=2))) == {"agenda": everyone_else}
+    assert by_kind(at(clock, smtp, runtime, START + timedelta(hours=2))) == {
+        "facilitator_closure": ["fran@example.org"]}
+
+
+def test_the_facilitator_link_stops_prep_and_closure_mail_only(runtime, clock, smtp, client):
+    invites(runtime, clock, smtp)
+    [prep] = at(clock, smtp, runtime, START - timedelta(days=7))
+    link = path_of(prep.message["List-Unsubscribe"])
+    page = client.get(link).get_data(as_text=True)
+    assert "Stop facilitator e-mails about the Infant-Toddler CoP" in page and "Member e-mails" in page
+    done = client.post(link, data={"List-Unsubscribe": "One-Click"})
+    assert "You are unsubscribed from facilitator e-mails" in done.get_data(as_text=True)
+    with runtime.db.begin() as s:
+        fran = s.scalar(select(Membership).join(Member).where(Member.email == "fran@example.org"))
+        assert (fran.facilitator_mail_unsubscribed_at, fran.unsubscribed_at) == (START - timedelta(days=7), None)
+        assert s.scalar(select(AuditEntry.action).where(AuditEntry.entity == "membership")) == \
+            "unsubscribed (facilitator)"
+    assert by_kind(at(clock, smtp, runtime, START - timedelta(days=2))) == {"agenda": EVERYONE}
+    assert by_kind(at(clock, smtp, runtime, START - timedelta(hours=1))) == {"reminder": EVERYONE}
+    assert at(clock, smtp, runtime, START + timedelta(hours=2)) == []  # no closure request
+    # A member link cannot stand in for a facilitator one, or the other way round.
+    token = link.rsplit("/", 1)[1]
+    assert client.post(f"/unsubscribe/{token}").status_code == 404
 
 
 def test_forged_or_misused_tokens_are_refused(runtime, clock, smtp, client):

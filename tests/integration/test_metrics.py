@@ -100,7 +100,7 @@ def test_status_page_shows_what_needs_attention_to_staff_only(client, post_event
     assert page.status_code == 200
     html = page.get_data(as_text=True)
     assert "Last webhook received" in html and runtime.now().strftime("%Y-%m-%d %H:%M:%S") in html
-    assert "1 Zoom event(s) could not be processed" in html
+    assert "1 Zoom event could not be processed" in html
     assert "without a meeting id and uuid" in html  # the failed event's error, for review
     assert "SMTP 550 mailbox unavailable" in html
     assert "1 pending (1 due now)" in " ".join(html.split())

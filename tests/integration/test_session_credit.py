@@ -87,7 +87,8 @@ def test_the_follow_up_shows_the_session_total_and_the_line(runtime, clock, smtp
     add_community(runtime)
     at(clock, smtp, runtime, datetime(2026, 10, 30, 12, 0, tzinfo=UTC))
     restarted(post_event)
-    got = at(clock, smtp, runtime, START + timedelta(hours=5))
+    # due 2 hours after the end, it waits up to [schedule] closure_wait_hours (24) for the closure nobody records
+    got = at(clock, smtp, runtime, START + timedelta(hours=2 + 2 + 24, minutes=5))
     texts = {r.to[0]: r.text for r in got if r.kind == "followup"}
     assert "Your attendance: 1 h 57 min" in texts["alice@example.org"]  # both instances, not the larger one
     assert "Growth hours: 1.75 (pending review)" in texts["alice@example.org"]

@@ -163,10 +163,10 @@ def test_export_download_and_mark_exported(signed_in, runtime):
         ("alice@example.org", "1.75", "2026-10-13", "approved")]
     assert signed_in.get("/staff/export/download?format=csv&from=2026-10-14").get_data(as_text=True).count("\n") == 1
     page = signed_in.get("/staff/export?from=2026-10-13&to=2026-10-13").get_data(as_text=True)
-    assert "1 approved line(s) in this choice have not been marked" in page
+    assert "1 approved line in this choice has not been marked" in page
     done = signed_in.post("/staff/export/mark", data={"csrf_token": token, "from": "2026-10-13", "to": "2026-10-13",
                                                        "status": ""}, follow_redirects=True)
-    assert "Marked 1 approved line(s) as exported." in done.get_data(as_text=True)
+    assert "Marked 1 approved line as exported." in done.get_data(as_text=True)
     after = records(runtime)
     assert after[ALICE_KEY].exported_at is not None and after[PHONE_KEY].exported_at is None
     fresh = signed_in.get("/staff/export/download?format=json&new_only=1").get_json()

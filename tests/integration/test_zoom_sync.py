@@ -49,7 +49,7 @@ def add_community(session, *, rrule="FREQ=MONTHLY;BYDAY=2TU", zoom_meeting_id=No
 
 def test_create_zoom_meeting_monthly_second_tuesday(runtime, rsps, zoom):
     rsps.add(responses.POST, f"{API}/users/host%40example.org/meetings", status=201, json={
-        "id": 81234567890, "uuid": "abc==", "join_url": "https://zoom.us/j/81234567890?pwd=x",
+        "id": 81234567890, "uuid": "abc==", "join_url": "https://zoom.us/j/81234567890?pwd=x", "password": "Hk3e9q",
         "occurrences": [
             {"occurrence_id": ms(OCT), "start_time": "2026-10-13T22:30:00Z", "duration": 120, "status": "available"},
             {"occurrence_id": ms(NOV), "start_time": "2026-11-10T23:30:00Z", "duration": 120, "status": "available"},
@@ -75,6 +75,7 @@ def test_create_zoom_meeting_monthly_second_tuesday(runtime, rsps, zoom):
         community = session.scalars(select(Community)).one()
         assert community.zoom_meeting_id == "81234567890"
         assert community.join_url == "https://zoom.us/j/81234567890?pwd=x"
+        assert community.passcode == "Hk3e9q"  # shown beside the link for app and phone users
         assert community.zoom_synced_at == runtime.now()
         rows = session.scalars(select(Occurrence).order_by(Occurrence.start)).all()
         assert [r.zoom_occurrence_id for r in rows] == [ms(OCT), ms(NOV), None]

@@ -15,6 +15,8 @@ from zoombot.agenda import (
     REQUIRED_SECTIONS,
     Agenda,
     Resource,
+    RoleAssignment,
+    clean_roles,
     draft_agenda,
     from_dict,
     missing_sections,
@@ -285,8 +287,11 @@ def test_to_dict_shape():
         "resources": [{"title": "Guide", "url": "https://example.org/guide", "submitted_by": "Ana"}],
         "parking_lot": ["Biting in toddler rooms"],
         "next_steps": ["Try one strategy"],
+        "roles": [],
     }
     assert json.loads(json.dumps(data)) == data
+    with_roles = to_dict(agenda(roles=(RoleAssignment("note-taker", "Alice Ames", 12),)))
+    assert with_roles["roles"] == [{"role": "note-taker", "name": "Alice Ames", "member_id": 12}]
 
 
 def test_from_dict_tolerates_missing_sections():
@@ -310,6 +315,9 @@ def test_from_dict_drops_unsafe_urls():
     {"resources": [{"title": "x", "submitted_by": ["a"]}]},
     {"version": 99},
     {"version": "1"},
+    {"roles": [{"role": "note-taker"}]},
+    {"roles": [{"role": "note-taker", "name": "A", "member_id": "12"}]},
+    {"roles": ["note-taker"]},
 ])
 def test_from_dict_rejects_malformed(bad):
     with pytest.raises(ValueError):
@@ -321,8 +329,11 @@ safe_urls = st.one_of(st.none(), st.from_regex(r"https?://[a-z0-9]{1,12}\.(org|c
                                                fullmatch=True))
 resources = st.lists(st.builds(Resource, title=st.text(max_size=60), url=safe_urls,
                                submitted_by=st.one_of(st.none(), st.text(max_size=30))), max_size=5).map(tuple)
+roles = st.lists(st.builds(RoleAssignment, role=st.text(max_size=20), name=st.text(max_size=30),
+                           member_id=st.one_of(st.none(), st.integers(min_value=1, max_value=2**40))),
+                 max_size=4).map(tuple)
 agendas = st.builds(Agenda, objectives=items, topics=items, expectations=items, confidentiality=items,
-                    resources=resources, parking_lot=items, next_steps=items)
+                    resources=resources, parking_lot=items, next_steps=items, roles=roles)
 
 
 @settings(max_examples=200)
@@ -346,3 +357,12 @@ def test_parse_resources_properties(text):
         assert resource.title and len(resource.title) <= MAX_ITEM_LENGTH
         assert resource.url is None or (safe_url(resource.url) == resource.url
                                         and resource.url.lower().startswith(("http://", "https://")))
+
+
+def test_draft_names_one_person_per_role_from_what_it_is_given():
+    draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[], roles=[
+        RoleAssignment("facilitator", "Fran Facil", 1), RoleAssignment("note-taker", "  Alice\nAmes ", 2),
+        RoleAssignment("note-taker", "Bob Brown", 3), RoleAssignment("timekeeper", "   ", 4)])
+    assert draft.roles == (RoleAssignment("facilitator", "Fran Facil", 1),
+                           RoleAssignment("note-taker", "Alice Ames", 2))
+    assert clean_roles(draft.roles) == draft.roles

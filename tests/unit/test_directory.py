@@ -127,7 +127,7 @@ def test_bad_rows_are_reported_by_line_and_good_rows_kept():
         (5, "email is missing"),
         (6, "email is not a valid address"),
         (7, "unknown community 'Toddler Lounge' (add it first with `zoombot community add`)"),
-        (8, "role must be member or facilitator, got 'host'"),
+        (8, "role must be one of facilitator, co-facilitator, note-taker, timekeeper, member, got 'host'"),
         (9, "registry_id already belongs to another member"),
         (10, "duplicate of line 2 (same email and community)"),
         (11, "registry_id is also given to another member on line 2"),

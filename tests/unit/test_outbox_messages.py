@@ -106,6 +106,20 @@ def test_member_tokens_round_trip_and_resist_tampering(member_id, community_id):
     assert read_token("secret", "unsubscribe", f"{forged}.{token.rpartition('.')[2]}") is None
 
 
+@given(st.integers(min_value=1, max_value=2**40), st.integers(min_value=1, max_value=2**40),
+       st.integers(min_value=1, max_value=2**40))
+def test_closure_links_name_the_meeting_and_fit_no_other_purpose(member_id, community_id, occurrence_id):
+    link = MemberLink(member_id, community_id, occurrence_id)
+    token = make_token("secret", "closure", link)
+    assert read_token("secret", "closure", token) == link
+    for purpose in ("unsubscribe", "facilitator_unsubscribe", "resources"):
+        assert read_token("secret", purpose, token) is None
+        other = make_token("secret", purpose, MemberLink(member_id, community_id))
+        assert read_token("secret", "closure", other) is None
+    with pytest.raises(ValueError, match="names a meeting"):
+        make_token("secret", "closure", MemberLink(member_id, community_id))
+
+
 def test_backoff_doubles_up_to_six_hours():
     assert [retry_delay(n) for n in (1, 2, 3, 4)] == [timedelta(minutes=m) for m in (5, 10, 20, 40)]
     assert retry_delay(30) == timedelta(hours=6)

@@ -335,6 +335,7 @@ def test_plan_messages_default_offsets_exactly():
         PlannedMessage("invite", start - timedelta(days=14), start),
         PlannedMessage("agenda", start - timedelta(days=2), start),
         PlannedMessage("reminder", start - timedelta(minutes=60), start),
+        PlannedMessage("facilitator_closure", end, end + timedelta(hours=2) + timedelta(hours=24)),
         PlannedMessage("followup", end + timedelta(hours=2), end + timedelta(hours=2) + timedelta(days=7)),
     ]
     assert [m.kind for m in plan_messages(OCC, Offsets())] == list(MESSAGE_KINDS)
@@ -343,13 +344,16 @@ def test_plan_messages_default_offsets_exactly():
 
 def test_plan_messages_custom_offsets():
     msgs = {m.kind: m for m in plan_messages(OCC, Offsets(facilitator_prep_days=3, invite_days=21, agenda_days=1,
-                                                          reminder_minutes=15, followup_hours=0))}
+                                                          reminder_minutes=15, followup_hours=0,
+                                                          closure_wait_hours=48))}
     assert msgs["facilitator_prep"].due_at == utc(2025, 3, 8, 22, 30)
     assert msgs["invite"].due_at == utc(2025, 2, 18, 22, 30)
     assert msgs["agenda"].due_at == utc(2025, 3, 10, 22, 30)
     assert msgs["reminder"].due_at == utc(2025, 3, 11, 22, 15)
     assert msgs["followup"].due_at == OCC.end
     assert msgs["followup"].expires_at == OCC.end + timedelta(days=7)
+    assert (msgs["facilitator_closure"].due_at, msgs["facilitator_closure"].expires_at) == (
+        OCC.end, OCC.end + timedelta(hours=48))
     assert all(m.due_at.tzinfo is UTC and m.expires_at.tzinfo is UTC for m in msgs.values())
 
 
@@ -360,7 +364,7 @@ def test_plan_messages_uses_the_moved_start_not_the_original():
 
 
 @pytest.mark.parametrize("field", ["facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes",
-                                   "followup_hours"])
+                                   "followup_hours", "closure_wait_hours"])
 def test_offsets_reject_negative_and_non_integers(field):
     with pytest.raises(ValueError, match=field):
         Offsets(**{field: -1})

@@ -1,7 +1,8 @@
 """Staff sign-in and sign-out, the `login_required` guard and who may see which community.
 
 Roles: `staff` (network staff) see every community; `facilitator` sees only the communities where a
-member with the same e-mail address holds a `facilitator` membership. Pages of a community someone
+member with the same e-mail address facilitates (a `facilitator` or `co-facilitator` membership: a
+co-facilitator runs the meeting too, so needs the same pages). Pages of a community someone
 may not see answer 404, so they cannot even learn that it exists.
 
 Failed sign-ins are throttled per account and per client address (`request.remote_addr`, which is the
@@ -32,6 +33,7 @@ from sqlalchemy.orm import Session
 
 from zoombot.models import Community, LoginAttempt, Member, Membership, StaffUser
 from zoombot.passwords import check_password, hash_password
+from zoombot.roles import FACILITATING
 from zoombot.runtime import Runtime
 from zoombot.staff import bp
 
@@ -94,7 +96,7 @@ def visible_community_ids(session_: Session, user: StaffIdentity) -> set[int] | 
     if user.is_staff:
         return None
     rows = session_.scalars(select(Membership.community_id).join(Member, Member.id == Membership.member_id)
-                            .where(Member.email == user.email.lower(), Membership.role == "facilitator"))
+                            .where(Member.email == user.email.lower(), Membership.role.in_(FACILITATING)))
     return set(rows)
 
 

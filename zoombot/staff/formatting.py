@@ -1,4 +1,4 @@
-"""Template filters: instants in a community's time zone, durations as h:mm, hours as numbers."""
+"""Template filters: instants in a community's time zone, durations as h:mm, hours as numbers, counted nouns."""
 from __future__ import annotations
 
 from datetime import datetime
@@ -6,6 +6,8 @@ from decimal import Decimal
 from zoneinfo import ZoneInfo
 
 from flask import Flask
+
+from zoombot.plurals import plural
 
 
 def local(value: datetime | None, tz: str, fmt: str | None = None) -> str:
@@ -31,3 +33,4 @@ def init_app(app: Flask) -> None:
     app.add_template_filter(local, "local")
     app.add_template_filter(hmm, "hmm")
     app.add_template_filter(hours, "hours")
+    app.add_template_filter(plural, "plural")

@@ -8,6 +8,7 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from zoombot import export as exporting
+from zoombot.plurals import plural
 from zoombot.staff import bp
 from zoombot.staff.auth import current_user, login_required, runtime, visible_community_ids
 
@@ -97,5 +98,5 @@ def export_mark():
     with rt.db.begin() as s:
         ids = [r["record_id"] for r in chosen.rows(s, status="approved") if r["exported_at"] is None]
         count = exporting.mark_exported(s, ids, actor=current_user().email, now=rt.now())
-    flash(f"Marked {count} approved line(s) as exported.", "ok")
+    flash(f"Marked {plural(count, 'approved line')} as exported.", "ok")
     return redirect(url_for("staff.export", **chosen.query()))
