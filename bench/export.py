@@ -20,9 +20,9 @@ from sqlalchemy import insert
 
 from bench.scratch import BenchDatabase
 from zoombot.config import load_settings
-from zoombot.db import Database
-from zoombot.export import export_rows, to_csv, to_json
-from zoombot.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
+from zoombot.store.db import Database
+from zoombot.store.export import export_rows, to_csv, to_json
+from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
 CEILING_SECONDS = 1.0
 

@@ -23,8 +23,8 @@ from sqlalchemy import select
 from bench.scratch import BenchDatabase
 from zoombot.app import create_app, signed_webhook_poster
 from zoombot.config import load_settings
-from zoombot.models import CreditSession, StaffUser
-from zoombot.passwords import hash_password
+from zoombot.store.models import CreditSession, StaffUser
+from zoombot.core.passwords import hash_password
 from zoombot.runtime import Runtime
 
 CEILING_SECONDS = 0.300

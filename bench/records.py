@@ -21,10 +21,10 @@ from datetime import datetime, timedelta, timezone
 from sqlalchemy import func, insert, select
 
 from bench.scratch import BenchDatabase
-from zoombot import attendance, credit, hours
+from zoombot.core import attendance, credit, hours
 from zoombot.config import load_settings
-from zoombot.db import Database
-from zoombot.models import CreditLine, ZoomEvent
+from zoombot.store.db import Database
+from zoombot.store.models import CreditLine, ZoomEvent
 
 CEILING_SECONDS = 3.0
 COMMUNITIES, MEETINGS, PARTICIPANTS = 200, 12, 25
@@ -135,7 +135,7 @@ def main() -> None:
     db = Database(scratch.url)
     try:
         store(db, bodies)
-        from zoombot import meetings
+        from zoombot.store import meetings
 
         started = time.perf_counter()
         with db.begin() as session:

@@ -9,8 +9,8 @@ import uuid as uuid_module
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 
-from zoombot.db import Database, normalize_url
-from zoombot.migrate import upgrade
+from zoombot.store.db import Database, normalize_url
+from zoombot.store.migrate import upgrade
 
 DEFAULT_SERVER = os.environ.get("ZOOMBOT_BENCH_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
 

@@ -13,10 +13,10 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from zoombot import metrics
-from zoombot.db import insert_ignoring_conflict
-from zoombot.mail import redact
-from zoombot.models import JobStatus
+from zoombot.web import metrics
+from zoombot.store.db import insert_ignoring_conflict
+from zoombot.mail.sending import redact
+from zoombot.store.models import JobStatus
 from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs")

@@ -10,8 +10,8 @@ from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
 
-from zoombot import meetings
-from zoombot.models import Meeting, ZoomEvent
+from zoombot.store import meetings
+from zoombot.store.models import Meeting, ZoomEvent
 from zoombot.runtime import Runtime
 
 

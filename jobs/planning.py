@@ -1,7 +1,7 @@
 """Planning jobs: each community's occurrences from its RRULE, then the messages each one needs.
 
 `plan_occurrences` keeps every community's rows in `[now, now + [schedule] horizon_days)` in step with its
-schedule (`zoombot.replanning`: new ones inserted ignoring ones that exist, so concurrent runs are
+schedule (`zoombot.store.replanning`: new ones inserted ignoring ones that exist, so concurrent runs are
 harmless; moved ones keep their identity and get a higher SEQUENCE; dropped ones are cancelled).
 Occurrences moved in Zoom keep their original start as identity; the webhook handler moves them.
 `plan_outbox` then plans rows.
@@ -13,9 +13,9 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from zoombot import outbox
-from zoombot.models import Community
-from zoombot.replanning import replan_community
+from zoombot.store import outbox
+from zoombot.store.models import Community
+from zoombot.store.replanning import replan_community
 from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.planning")

@@ -1,6 +1,6 @@
 """Job: reconcile ended meetings with Zoom's participant report, `[zoom] report_delay_minutes` after the end.
 
-A thin shell over `zoombot.reconcile`. Without Zoom API credentials it does nothing and says so once in the
+A thin shell over `zoombot.zoom.reconcile`. Without Zoom API credentials it does nothing and says so once in the
 log; everything else keeps working. Any number of schedulers may run: a lease row lets one of them at a time
 call Zoom (storage would be idempotent anyway, but Zoom's report endpoints are rate-limited). A batch is
 bounded, and a Zoom rate limit ends it: the rest waits for the next run.
@@ -15,11 +15,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 
-from zoombot.db import insert_ignoring_conflict
-from zoombot.models import Lease
-from zoombot.reconcile import due_meetings, reconcile_instance
+from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.models import Lease
+from zoombot.zoom.reconcile import due_meetings, reconcile_instance
 from zoombot.runtime import Runtime
-from zoombot.zoom_api import ZoomClient, ZoomNotConfigured
+from zoombot.zoom.client import ZoomClient, ZoomNotConfigured
 
 log = logging.getLogger(__name__)
 

@@ -1,6 +1,6 @@
 """The retention job: strip personal data from sessions whose credit lines are settled and old enough.
 
-The rules are `zoombot.retention` (pure); this shell loads one session (all its Zoom instances) at a time,
+The rules are `zoombot.core.retention` (pure); this shell loads one session (all its Zoom instances) at a time,
 applies the plan, re-derives the participants from the stripped events and checks that every person kept
 exactly the attendance (and member) they had, under their new pseudonym, before committing. A session that
 would change is rolled back and reported, never half-stripped. Running it again changes nothing.
@@ -14,11 +14,12 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from zoombot import meetings, retention
-from zoombot.db import insert_ignoring_conflict
-from zoombot.models import (AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias,
-                            ParticipantMerge, ZoomEvent)
-from zoombot.audit import SYSTEM, audit
+from zoombot.store import meetings
+from zoombot.core import retention
+from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.models import (
+    AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
+from zoombot.store.audit import SYSTEM, audit
 from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.retention")

@@ -1,7 +1,7 @@
 """The sending job: claim a due message, commit the claim, hand it to SMTP, record the outcome.
 
 One message at a time, each in its own short transactions, so a claim never waits on SMTP while holding
-a lock, and two scheduler processes (or threads) never send the same row (see `zoombot.outbox`).
+a lock, and two scheduler processes (or threads) never send the same row (see `zoombot.store.outbox`).
 """
 from __future__ import annotations
 
@@ -14,11 +14,12 @@ from datetime import timedelta
 from jinja2 import TemplateError
 
 from jobs.base import safe_error
-from zoombot import metrics, outbox
-from zoombot.mail import Mailer, MailFailure, PermanentFailure, TemporaryFailure
-from zoombot.member_tokens import signing_secret
-from zoombot.message_context import compose
-from zoombot.models import OutboxMessage
+from zoombot.web import metrics
+from zoombot.store import outbox
+from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure, TemporaryFailure
+from zoombot.runtime import signing_secret
+from zoombot.mail.context import compose
+from zoombot.store.models import OutboxMessage
 from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.sending")

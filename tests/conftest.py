@@ -23,9 +23,9 @@ from sqlalchemy.engine import make_url
 
 from webhooks.signature import sign
 from zoombot.config import load_settings
-from zoombot.db import Database, normalize_url
-from zoombot.migrate import upgrade
-from zoombot.models import Base
+from zoombot.store.db import Database, normalize_url
+from zoombot.store.migrate import upgrade
+from zoombot.store.models import Base
 from zoombot.runtime import Runtime
 
 FIXTURES = Path(__file__).parent / "fixtures" / "zoom"
@@ -222,7 +222,7 @@ def zoombot_cli(runtime, tmp_path, monkeypatch):
     file, for tests that add to it. ZOOMBOT_* variables are cleared so the file alone decides."""
     from click.testing import CliRunner
 
-    from zoombot.cli import main
+    from zoombot.cli.main import main
 
     for key in [k for k in os.environ if k.startswith("ZOOMBOT_")]:
         monkeypatch.delenv(key)

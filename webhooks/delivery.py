@@ -16,7 +16,7 @@ from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
 from webhooks.store import store_event, store_while_meeting_open
-from zoombot.models import ZoomEvent
+from zoombot.store.models import ZoomEvent
 from zoombot.runtime import Runtime
 
 log = logging.getLogger(__name__)

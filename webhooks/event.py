@@ -12,7 +12,7 @@ from collections.abc import Mapping  # not typing.Mapping: its isinstance() is s
 from dataclasses import dataclass
 from typing import Any
 
-from zoombot.event_identity import event_key
+from zoombot.core.event_identity import event_key
 
 
 class BadPayload(Exception):

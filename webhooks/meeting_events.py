@@ -4,8 +4,8 @@ from __future__ import annotations
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.attendance import parse_time
-from zoombot.meetings import attendance_changed, ensure_meeting, mark_ended, mark_started, place
+from zoombot.core.attendance import parse_time
+from zoombot.store.meetings import attendance_changed, ensure_meeting, mark_ended, mark_started, place
 
 router = Router()
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.meetings import attendance_changed, ensure_meeting
+from zoombot.store.meetings import attendance_changed, ensure_meeting
 
 router = Router()
 
@@ -79,4 +79,4 @@ def left_breakout_room(event: Event, ctx: Context) -> None:
 
 @router.register("meeting.participant_bind")
 def participant_bind(event: Event, ctx: Context) -> None:
-    track(event, ctx)  # Zoom linked a phone caller to a computer participant: one person (zoombot.attendance)
+    track(event, ctx)  # Zoom linked a phone caller to a computer participant: one person (zoombot.core.attendance)

@@ -13,8 +13,8 @@ from sqlalchemy import select
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.attendance import parse_time
-from zoombot.models import Community, Occurrence
+from zoombot.core.attendance import parse_time
+from zoombot.store.models import Community, Occurrence
 
 router = Router()
 

@@ -14,8 +14,8 @@ from sqlalchemy.orm import Session
 
 from webhooks.event import Event
 from webhooks.group_commit import GroupCommit
-from zoombot.db import Database, dialect_insert_for, insert_ignoring_conflict
-from zoombot.models import Meeting, ZoomEvent
+from zoombot.store.db import Database, dialect_insert_for, insert_ignoring_conflict
+from zoombot.store.models import Meeting, ZoomEvent
 
 
 def _row(event: Event, *, now: datetime, status: str, source: str) -> dict:
@@ -53,7 +53,7 @@ def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bo
 
 class OpenMeetingWriter:
     """The process's writer for the PostgreSQL hot path: a group commit (webhooks.group_commit) whose
-    batches, one at a time, run on a connection kept for the writer (zoombot.db's DedicatedConnection:
+    batches, one at a time, run on a connection kept for the writer (zoombot.store.db's DedicatedConnection:
     autocommit, so a statement is its own transaction, with no pool checkout, no BEGIN/COMMIT round
     trips and no SQLAlchemy work per statement). Measured: letting two batches run at once, each on a
     connection of its own, gained nothing (smaller batches cost PostgreSQL what the overlap saved)."""

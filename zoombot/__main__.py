@@ -1,3 +1,3 @@
-from zoombot.cli import main
+from zoombot.cli.main import main
 
 main(prog_name="zoombot")

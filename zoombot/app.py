@@ -8,7 +8,8 @@ from typing import Any, Callable, Mapping
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
-from zoombot import logging_setup, security_headers
+from zoombot import logging_setup
+from zoombot.web import security_headers
 from zoombot.config import ConfigError, Settings, load_settings
 from zoombot.runtime import Runtime
 
@@ -36,7 +37,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             raise SystemExit(f"zoombot: {exc}") from None
     settings = runtime.settings
     logging_setup.configure(settings)
-    app = Flask(__name__, template_folder="staff/templates", static_folder="staff/static",
+    app = Flask(__name__, template_folder="web/staff/templates", static_folder="web/staff/static",
                 static_url_path="/staff/static")
     https = settings.web.base_url.startswith("https://")
     app.config.update(
@@ -60,23 +61,23 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     security_headers.init_app(app)
 
     from webhooks.blueprint import bp as webhooks_bp
-    from zoombot.health import bp as health_bp
+    from zoombot.web.health import bp as health_bp
 
     app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
 
-    from zoombot import staff
+    from zoombot.web import staff
 
     staff.init_app(app)
 
-    from zoombot.staff_status import bp as status_bp
+    from zoombot.web.status import bp as status_bp
 
     app.register_blueprint(status_bp)
 
-    from zoombot.closure_views import bp as closure_bp
-    from zoombot.staff_agendas import bp as agendas_bp
-    from zoombot.submissions import bp as submissions_bp
-    from zoombot.unsubscribe import bp as unsubscribe_bp
+    from zoombot.web.closures import bp as closure_bp
+    from zoombot.web.agendas import bp as agendas_bp
+    from zoombot.web.resources import bp as submissions_bp
+    from zoombot.web.unsubscribe import bp as unsubscribe_bp
 
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)

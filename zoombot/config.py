@@ -90,7 +90,7 @@ class CommunitySettings:
 
     @property
     def role_names(self) -> tuple[str, ...]:
-        from zoombot.roles import parse_roles
+        from zoombot.core.roles import parse_roles
 
         return parse_roles(self.roles)
 

@@ -17,11 +17,11 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
-from zoombot import directory
-from zoombot.meetings import ensure_meeting
-from zoombot.models import Community, CreditLine, Meeting, Member, StaffUser, ZoomEvent
+from zoombot.store import directory
+from zoombot.store.meetings import ensure_meeting
+from zoombot.store.models import Community, CreditLine, Meeting, Member, StaffUser, ZoomEvent
 from zoombot.runtime import Runtime
-from zoombot.schedule import Cadence, occurrences, zone
+from zoombot.core.schedule import Cadence, occurrences, zone
 
 COMMUNITY = "Infant-Toddler CoP (demo)"
 ZOOM_MEETING_ID = "85500000001"

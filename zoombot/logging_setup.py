@@ -6,7 +6,7 @@ database passwords, the session key), whatever logger wrote it, exception text i
 still never log names or addresses; this is the net under that rule.
 
 Database errors get a stricter net, since their text quotes the data of the row that failed: the engines
-hide bound parameters (zoombot.db), and a traceback shows a database error as its class, SQLSTATE and the
+hide bound parameters (zoombot.store.db), and a traceback shows a database error as its class, SQLSTATE and the
 names of the table, column and constraint involved, never the server's message. PostgreSQL's messages
 quote values ("Failing row contains (…, Ana Ruiz, …)", "invalid input syntax for type …: "…"").
 """
@@ -23,8 +23,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from zoombot.config import Settings
-from zoombot.db import normalize_url
-from zoombot.retention import EMAIL
+from zoombot.store.db import normalize_url
+from zoombot.core.retention import EMAIL
 
 MASK = "[masked]"
 _HANDLER_FLAG = "_zoombot_handler"

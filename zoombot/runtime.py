@@ -9,8 +9,8 @@ from typing import Callable
 from sqlalchemy import select
 
 from zoombot.config import Settings
-from zoombot.db import Database, insert_ignoring_conflict
-from zoombot.models import InstanceSecret
+from zoombot.store.db import Database, insert_ignoring_conflict
+from zoombot.store.models import InstanceSecret
 
 
 def system_clock() -> datetime:
@@ -46,3 +46,9 @@ class Runtime:
         """The configured Zoom secret token; without one, a local token nobody outside knows (the demo
         signs with it), so an unconfigured endpoint refuses every real request instead of accepting all."""
         return self.settings.zoom.webhook_secret_token or self.instance_secret("webhook_secret_token")
+
+
+def signing_secret(runtime: Runtime) -> str:
+    """The secret the web app signs sessions and member links with (`[web] secret_key`, else a generated one
+    kept in the database), so links made by the jobs verify in the app."""
+    return runtime.settings.web.secret_key or runtime.instance_secret("web_secret_key")

@@ -19,9 +19,10 @@ from sqlalchemy import select
 from werkzeug.serving import make_server
 
 from conftest import free_port, signed_headers, zoom_event
-from zoombot.member_tokens import MemberLink, make_token, signing_secret
-from zoombot.models import Community, CreditLine, Member, Membership, StaffUser
-from zoombot.passwords import hash_password
+from zoombot.core.member_tokens import MemberLink, make_token
+from zoombot.runtime import signing_secret
+from zoombot.store.models import Community, CreditLine, Member, Membership, StaffUser
+from zoombot.core.passwords import hash_password
 
 pytestmark = pytest.mark.browser
 

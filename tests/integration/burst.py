@@ -13,8 +13,8 @@ from sqlalchemy import create_engine, select
 
 from conftest import signed_headers, zoom_event
 from webhooks.event import Event
-from zoombot.db import normalize_url
-from zoombot.models import ZoomEvent
+from zoombot.store.db import normalize_url
+from zoombot.store.models import ZoomEvent
 
 
 @dataclass

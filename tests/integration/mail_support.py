@@ -17,8 +17,8 @@ from sqlalchemy import select
 from conftest import free_port
 from jobs.runner import run_once
 from jobs.table import JOBS
-from zoombot import directory
-from zoombot.models import Community, OutboxMessage
+from zoombot.store import directory
+from zoombot.store.models import Community, OutboxMessage
 from zoombot.runtime import Runtime
 
 JOIN_URL = "https://zoom.us/j/81234567890?pwd=abc"

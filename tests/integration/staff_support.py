@@ -8,9 +8,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from conftest import zoom_event
-from zoombot import directory
-from zoombot.models import Community, Meeting, Member, StaffUser
-from zoombot.passwords import hash_password
+from zoombot.store import directory
+from zoombot.store.models import Community, Meeting, Member, StaffUser
+from zoombot.core.passwords import hash_password
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 ZOOM_ID = "81234567890"

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from mail_support import EVERYONE, add_community, at, by_kind, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login, token_from
-from zoombot.models import Agenda, Occurrence
+from zoombot.store.models import Agenda, Occurrence
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
@@ -84,7 +84,7 @@ def test_the_parking_lot_carries_forward_until_closed(runtime, clock, smtp, clie
     agenda_mail = next(r for r in got if r.kind == "agenda")
     assert "How do we handle biting?" in agenda_mail.text and "Outdoor play in winter" in agenda_mail.text
 
-    from zoombot.models import ParkingLotItem
+    from zoombot.store.models import ParkingLotItem
     with runtime.db.begin() as s:
         biting = s.scalar(select(ParkingLotItem.id).where(ParkingLotItem.text.like("How do%")))
     assert client.post(f"/staff/agendas/{occurrence_id}/parking-lot/{biting}/close",

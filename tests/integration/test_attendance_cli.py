@@ -11,8 +11,8 @@ from sqlalchemy import delete, select
 
 from conftest import zoom_event
 from staff_support import _later
-from zoombot.cli import main
-from zoombot.models import CreditLine, CreditSession, Meeting, Participant
+from zoombot.cli.main import main
+from zoombot.store.models import CreditLine, CreditSession, Meeting, Participant
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 BOB = dict(user_id="16779999", user_name="Bob Bell", email="bob@example.org", participant_uuid="BobDevice1")
@@ -142,7 +142,7 @@ def test_rebuild_in_chunks_gives_what_the_events_gave_one_meeting_at_a_time(cli,
     (a second instance of that evening's session), rebuilt two instances at a time (the statewide rebuild
     shares its statements across a chunk, and the restarted session straddles two chunks): the same
     meetings, sessions, participants and lines as the deliveries built instance by instance."""
-    from zoombot import directory, meetings
+    from zoombot.store import directory, meetings
 
     with runtime.db.begin() as session:
         directory.ensure_member(session, "bob@example.org", name="Bob Bell")

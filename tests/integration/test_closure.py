@@ -13,8 +13,9 @@ from sqlalchemy import select
 from conftest import zoom_event
 from mail_support import EVERYONE, FACILITATOR, add_community, at, by_kind, outbox_rows, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login, token_from
-from zoombot import agenda, directory
-from zoombot.models import Agenda as AgendaRow, AuditEntry, Closure, Member, Occurrence, ParkingLotItem
+from zoombot.core import agenda
+from zoombot.store import directory
+from zoombot.store.models import Agenda as AgendaRow, AuditEntry, Closure, Member, Occurrence, ParkingLotItem
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)

@@ -9,10 +9,10 @@ from sqlalchemy import JSON, DateTime, Numeric, bindparam, inspect, select, text
 
 from conftest import _postgres_url, _scratch_postgres_database, zoom_event
 from webhooks.event import Event
-from zoombot import migrate
-from zoombot.cli import main
-from zoombot.db import Database
-from zoombot.models import AuditEntry, CreditLine, CreditSession, Participant, ParticipantMerge, UTCDateTime
+from zoombot.store import migrate
+from zoombot.cli.main import main
+from zoombot.store.db import Database
+from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Participant, ParticipantMerge, UTCDateTime
 
 
 def test_upgrade_says_what_it_applied_then_that_nothing_was_left(tmp_path, monkeypatch):
@@ -176,7 +176,7 @@ def seed_0001(db: Database) -> dict[str, int]:
 def all_revisions() -> list[str]:
     from alembic.script import ScriptDirectory
 
-    from zoombot.migrate import alembic_config
+    from zoombot.store.migrate import alembic_config
     return sorted(r.revision for r in ScriptDirectory.from_config(alembic_config(Database("sqlite://"))).walk_revisions())
 
 

@@ -8,9 +8,9 @@ from sqlalchemy import func, select
 from conftest import zoom_event
 from mail_support import smtp  # noqa: F401 - fixture
 from zoombot import demo
-from zoombot.models import (Community, CreditLine, CreditSession, Meeting, Member, Membership, Participant, StaffUser,
-                            ZoomEvent)
-from zoombot.passwords import check_password
+from zoombot.store.models import (
+    Community, CreditLine, CreditSession, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent)
+from zoombot.core.passwords import check_password
 
 
 @pytest.fixture
@@ -188,7 +188,7 @@ def test_the_demo_communitys_messages_are_planned_and_shown_but_never_mailed(mak
     and the sender marks them skipped instead of handing fictional addresses to a real SMTP server; a real
     community's invites beside them go out."""
     from mail_support import add_community, mail_settings, run_jobs
-    from zoombot.models import OutboxMessage
+    from zoombot.store.models import OutboxMessage
     from zoombot.runtime import Runtime
 
     runtime = Runtime.from_settings(make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 40}))

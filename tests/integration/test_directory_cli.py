@@ -6,8 +6,8 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from zoombot.models import Community, Member, Membership, StaffUser
-from zoombot.passwords import check_password
+from zoombot.store.models import Community, Member, Membership, StaffUser
+from zoombot.core.passwords import check_password
 
 API = "https://zoom.test/v2"
 OAUTH = "https://zoom.test/oauth/token"

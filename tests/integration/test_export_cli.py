@@ -1,4 +1,4 @@
-"""`zoombot hours export` and zoombot.export on credit lines built from real deliveries to /zoom/webhook."""
+"""`zoombot hours export` and zoombot.store.export on credit lines built from real deliveries to /zoom/webhook."""
 import csv
 import io
 import json
@@ -8,9 +8,9 @@ import pytest
 from sqlalchemy import select, update
 
 from conftest import zoom_event
-from zoombot.export import ALL_COLUMNS, export_rows, mark_exported
-from zoombot import review
-from zoombot.models import AuditEntry, Community, CreditLine, CreditSession, Meeting
+from zoombot.store.export import ALL_COLUMNS, export_rows, mark_exported
+from zoombot.store import review
+from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, Meeting
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="   # the recorded fixtures' instance of meeting 81234567890
 OTHER = "OtherInstance0000000001=="  # a meeting no community owns

@@ -12,8 +12,8 @@ import pytest
 from burst import participant_events, send_all, stored_keys
 from pgcluster import PgCluster
 from serverproc import server  # noqa: F401 - fixture
-from zoombot.db import Database
-from zoombot.migrate import upgrade
+from zoombot.store.db import Database
+from zoombot.store.migrate import upgrade
 
 pytestmark = pytest.mark.slow
 

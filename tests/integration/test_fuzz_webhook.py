@@ -14,7 +14,7 @@ from sqlalchemy import func, select
 from conftest import WEBHOOK_SECRET, load_fixture, signed_headers
 from webhooks.event import Event
 from webhooks.signature import sign
-from zoombot.models import ZoomEvent
+from zoombot.store.models import ZoomEvent
 
 FUZZ = settings(max_examples=120, deadline=None, derandomize=True,
                 suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])

@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from conftest import load_fixture
 from mail_support import EVERYONE, JOIN_URL, add_community, at, by_kind, outbox_rows, runtime, smtp  # noqa: F401
-from zoombot.calendar import event_uid
-from zoombot.models import Community, Occurrence
+from zoombot.core.calendar import event_uid
+from zoombot.store.models import Community, Occurrence
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")
@@ -100,7 +100,7 @@ def test_a_member_invited_after_the_move_gets_the_current_invite_not_an_update(r
     invites_sent_for_november(runtime, clock, smtp)
     assert post_event(zoom_change("meeting_updated")).status_code == 200
     with runtime.db.begin() as s:
-        from zoombot.models import Member, Membership
+        from zoombot.store.models import Member, Membership
         community = s.scalar(select(Community))
         carol = Member(name="Carol Cole", email="carol@example.org")
         s.add(carol)

@@ -12,7 +12,7 @@ from urllib.parse import urlsplit
 from conftest import load_fixture, zoom_event
 from mail_support import by_kind, mail_settings, runtime, smtp  # noqa: F401
 from staff_support import token_from
-from zoombot.cli import main
+from zoombot.cli.main import main
 from zoombot.runtime import Runtime
 
 UTC = timezone.utc

@@ -11,8 +11,8 @@ from jobs.base import Job, run_job
 from jobs.sending import lease, send_due
 from mail_support import EVERYONE, add_community, at, by_kind, outbox_rows, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login, token_from
-from zoombot import outbox
-from zoombot.models import JobStatus
+from zoombot.store import outbox
+from zoombot.store.models import JobStatus
 from zoombot.runtime import Runtime
 
 UTC = timezone.utc

@@ -9,8 +9,8 @@ from sqlalchemy import select
 from conftest import zoom_event
 from mail_support import (EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, outbox_rows,  # noqa: F401
                           runtime, smtp)
-from zoombot import agenda
-from zoombot.models import Agenda, JobStatus, Occurrence
+from zoombot.core import agenda
+from zoombot.store.models import Agenda, JobStatus, Occurrence
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 18:30 in New York (EST)

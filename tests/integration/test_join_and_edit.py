@@ -12,8 +12,8 @@ from sqlalchemy import select
 
 from mail_support import EVERYONE, at, by_kind, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login, token_from
-from zoombot.calendar import event_uid
-from zoombot.models import Community, Occurrence
+from zoombot.core.calendar import event_uid
+from zoombot.store.models import Community, Occurrence
 from zoombot.runtime import Runtime
 
 UTC = timezone.utc
@@ -166,7 +166,7 @@ def test_edit_refuses_what_would_mislead_members_and_changes_nothing(cli, runtim
               "--name", "Toddler CoP", "--facilitator", "alice@example.org", "--audience", "Teachers")
     assert "updated community 'Toddler CoP': name, Zoom meeting id, facilitator, audience, passcode" in out
     assert "join link: https://zoom.us/j/81234567891\n" in out
-    from zoombot.models import Member, Membership
+    from zoombot.store.models import Member, Membership
 
     with runtime.db.begin() as s:
         roles = dict(s.execute(select(Member.email, Membership.role).join(Membership)).all())

@@ -12,7 +12,7 @@ from sqlalchemy import func, select
 
 from mail_support import EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login
-from zoombot.models import Agenda, Member, Occurrence, OutboxMessage
+from zoombot.store.models import Agenda, Member, Occurrence, OutboxMessage
 from zoombot.runtime import Runtime
 
 UTC = timezone.utc

@@ -9,7 +9,7 @@ import pytest
 from conftest import free_port
 from mail_support import smtp  # noqa: F401
 from zoombot.config import MailSettings
-from zoombot.mail import Mailer, PermanentFailure, TemporaryFailure
+from zoombot.mail.sending import Mailer, PermanentFailure, TemporaryFailure
 
 
 def message(to: str = "alice@example.org") -> EmailMessage:

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from mail_support import EVERYONE, add_community, at, by_kind, runtime, smtp  # noqa: F401
 from staff_support import token_from
-from zoombot.models import AuditEntry, Member, Membership, ResourceSubmission
+from zoombot.store.models import AuditEntry, Member, Membership, ResourceSubmission
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)

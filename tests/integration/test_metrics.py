@@ -15,7 +15,7 @@ from jobs.base import Job, run_job
 from staff_support import add_community, add_staff, login
 from zoombot import logging_setup
 from zoombot.app import create_app
-from zoombot.models import OutboxMessage, Occurrence
+from zoombot.store.models import OutboxMessage, Occurrence
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:

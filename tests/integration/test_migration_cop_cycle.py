@@ -11,8 +11,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError
 
 from conftest import LOCAL_POSTGRES
-from zoombot.db import Database, normalize_url
-from zoombot.migrate import upgrade
+from zoombot.store.db import Database, normalize_url
+from zoombot.store.migrate import upgrade
 
 OLD_ROWS = [
     "INSERT INTO communities (id, name, region, audience, zoom_meeting_id, first_start_local, timezone, "
@@ -83,7 +83,7 @@ def test_upgrade_carries_memberships_forward_and_downgrade_returns(old_database)
 
     from alembic import command
 
-    from zoombot.migrate import alembic_config
+    from zoombot.store.migrate import alembic_config
 
     cfg = alembic_config(db)
     with db.engine.begin() as connection:

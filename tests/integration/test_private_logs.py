@@ -15,7 +15,7 @@ from sqlalchemy.exc import DBAPIError
 from conftest import signed_headers, zoom_event
 from zoombot import logging_setup
 from zoombot.app import create_app
-from zoombot.models import CreditLine, CreditSession, Participant
+from zoombot.store.models import CreditLine, CreditSession, Participant
 from zoombot.runtime import Runtime
 
 NAME, REGISTRANT, EMAIL = "Zelda Quokkaberg", "REG-ZQ-77123", "zelda.quokkaberg@example.org"

@@ -12,10 +12,10 @@ import responses
 from sqlalchemy import func, select
 
 from conftest import zoom_event
-from zoombot import review
-from zoombot.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
-from zoombot.reconcile import due_meetings, reconcile_instance
-from zoombot.zoom_api import ZoomClient, encode_uuid
+from zoombot.store import review
+from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
+from zoombot.zoom.reconcile import due_meetings, reconcile_instance
+from zoombot.zoom.client import ZoomClient, encode_uuid
 from zoom_support import API, zoom_api, zoom_client
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
@@ -321,8 +321,8 @@ def test_lost_meeting_ended_is_recovered_from_past_meeting(runtime, post_event, 
     send(post_event, "participant_joined", **ALICE)
     with runtime.db.begin() as s:
         meeting = s.scalars(select(Meeting)).one()
-        from zoombot.meetings import attendance_changed, mark_ended
-        from zoombot.attendance import parse_time
+        from zoombot.store.meetings import attendance_changed, mark_ended
+        from zoombot.core.attendance import parse_time
         mark_ended(meeting, None, parse_time("2026-10-14T01:30:00Z"), by="finalizer")
         attendance_changed(s, meeting, runtime.settings, runtime.now(), reason="finalized")
     assert people(runtime) == {"Alice Ames": 10790}  # open until the finalizer's 01:30

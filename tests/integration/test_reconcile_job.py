@@ -11,9 +11,9 @@ from sqlalchemy import select
 import jobs.reconcile as job
 from conftest import zoom_event
 from jobs.table import JOBS
-from zoombot.models import CreditLine, Lease, Meeting, Participant
+from zoombot.store.models import CreditLine, Lease, Meeting, Participant
 from zoombot.runtime import Runtime
-from zoombot.zoom_api import encode_uuid
+from zoombot.zoom.client import encode_uuid
 from zoom_support import API, OAUTH, zoom_api
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="

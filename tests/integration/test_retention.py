@@ -10,9 +10,9 @@ from sqlalchemy import select
 from conftest import zoom_event
 from jobs.retention import strip_due
 from staff_support import _later
-from zoombot import export, meetings, review
-from zoombot.models import (AuditEntry, CreditLine, Meeting, Member, Participant, ParticipantAlias, ParticipantMerge,
-                            ZoomEvent)
+from zoombot.store import export, meetings, review
+from zoombot.store.models import (
+    AuditEntry, CreditLine, Meeting, Member, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
 
 PERSONAL = ["alice", "Alice", "Ames", "bob@", "Bob Brown", "+1 555 0100", "+15550100", "203.0.113.7",
             "x1yCzABCDEfg23HiJKl4mN", "reg-bob", "Springfield"]

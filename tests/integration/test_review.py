@@ -1,4 +1,4 @@
-"""zoombot.review: each staff decision changes exactly what it says and leaves exact audit entries.
+"""zoombot.store.review: each staff decision changes exactly what it says and leaves exact audit entries.
 
 The session is played through the real webhook endpoint (see staff_support.meeting_events):
 Alice 22:30:10-00:25 (1.75 h), Bob 22:45-00:00 (1.25 h), a phone dial-in 22:31-00:25 (1.75 h),
@@ -15,9 +15,9 @@ from sqlalchemy import select
 
 from conftest import zoom_event
 from staff_support import BOB, add_community, meeting_events, member_id, play, session_id
-from zoombot import review
-from zoombot.models import (AuditEntry, CreditLine, CreditSession, Participant, ParticipantAlias, ParticipantMerge,
-                            TrainingSegment)
+from zoombot.store import review
+from zoombot.store.models import (
+    AuditEntry, CreditLine, CreditSession, Participant, ParticipantAlias, ParticipantMerge, TrainingSegment)
 
 ALICE_KEY, BOB_KEY = "email:alice@example.org", "email:bob@example.org"
 PHONE_KEY, GUEST_KEY = "name:+1 555 0100", "name:gina guest"

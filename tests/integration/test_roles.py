@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from mail_support import EVERYONE, FACILITATOR, add_community, at, by_kind, runtime, smtp  # noqa: F401
 from staff_support import add_staff, login, token_from
-from zoombot import directory
-from zoombot.models import Member, Membership, Occurrence
+from zoombot.store import directory
+from zoombot.store.models import Member, Membership, Occurrence
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)

@@ -21,8 +21,8 @@ from mail_support import SmtpServer
 from pgcluster import PgCluster
 from serverproc import ServerProcess, zoombot_env
 from zoombot.config import load_settings
-from zoombot.models import Community, Member, Membership, OutboxMessage
-from zoombot.migrate import upgrade
+from zoombot.store.models import Community, Member, Membership, OutboxMessage
+from zoombot.store.migrate import upgrade
 from zoombot.runtime import Runtime
 
 pytestmark = pytest.mark.slow

@@ -4,8 +4,8 @@ from __future__ import annotations
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
-from zoombot.db import Database
-from zoombot.models import Base
+from zoombot.store.db import Database
+from zoombot.store.models import Base
 
 
 def test_migrations_build_exactly_the_models(database_url):

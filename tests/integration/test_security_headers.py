@@ -9,8 +9,9 @@ import pytest
 from sqlalchemy import select
 
 from staff_support import add_community, add_staff, login, meeting_events, member_id, play, session_id
-from zoombot.member_tokens import MemberLink, make_token, signing_secret
-from zoombot.models import Community, Occurrence
+from zoombot.core.member_tokens import MemberLink, make_token
+from zoombot.runtime import signing_secret
+from zoombot.store.models import Community, Occurrence
 
 EXPECTED = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "

@@ -12,8 +12,8 @@ import pytest
 from sqlalchemy import create_engine, select
 
 from serverproc import REPO, free_port, http_status, zoombot_env
-from zoombot.db import normalize_url
-from zoombot.models import JobStatus
+from zoombot.store.db import normalize_url
+from zoombot.store.models import JobStatus
 
 pytestmark = pytest.mark.slow
 JOB_NAMES = {"plan", "finalize", "send", "reconcile", "retention"}

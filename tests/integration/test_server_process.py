@@ -12,8 +12,8 @@ from sqlalchemy import create_engine, func, select
 
 from conftest import signed_headers, zoom_event
 from serverproc import server  # noqa: F401 - the fixture
-from zoombot.db import normalize_url
-from zoombot.models import Meeting, ZoomEvent
+from zoombot.store.db import normalize_url
+from zoombot.store.models import Meeting, ZoomEvent
 
 pytestmark = pytest.mark.slow
 

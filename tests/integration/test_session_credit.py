@@ -9,8 +9,8 @@ from sqlalchemy import select
 
 from conftest import zoom_event
 from mail_support import add_community, at, outbox_rows, runtime, smtp  # noqa: F401
-from zoombot import review
-from zoombot.models import AuditEntry, CreditLine, CreditSession, Meeting, Occurrence, Participant
+from zoombot.store import review
+from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Occurrence, Participant
 
 UTC = timezone.utc
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 18:30 in New York, the community's 2nd Tuesday

@@ -10,8 +10,8 @@ from sqlalchemy import func, select
 from staff_support import (PASSWORD, add_community, add_staff, csrf_of, login, meeting_events, meeting_id,
                            member_id, play, session_id)
 from zoombot.app import create_app
-from zoombot.models import AuditEntry, CreditLine, LoginAttempt, StaffUser
-from zoombot.staff.auth import account_key, address_key
+from zoombot.store.models import AuditEntry, CreditLine, LoginAttempt, StaffUser
+from zoombot.web.staff.auth import account_key, address_key
 
 PAGES = ["/staff/", "/staff/members", "/staff/communities", "/staff/export", "/staff/audit",
          "/staff/meetings/1", "/staff/sessions/1", "/staff/members/1", "/staff/communities/1",

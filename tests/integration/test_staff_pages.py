@@ -12,8 +12,8 @@ from sqlalchemy import event, select
 
 from staff_support import (add_community, add_staff, csrf_of, login, meeting_events, meeting_id, member_id, play,
                            session_id)
-from zoombot.models import (AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias,
-                            TrainingSegment)
+from zoombot.store.models import (
+    AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias, TrainingSegment)
 
 ALICE_KEY, PHONE_KEY, GUEST_KEY = "email:alice@example.org", "name:+1 555 0100", "name:gina guest"
 BOB_KEY = "email:bob@example.org"
@@ -183,7 +183,7 @@ def test_audit_page_filters_by_record(signed_in, runtime):
 
 def test_community_page(signed_in, runtime):
     with runtime.db.begin() as s:
-        from zoombot.models import Community
+        from zoombot.store.models import Community
         cid = s.scalar(select(Community.id))
     page = signed_in.get(f"/staff/communities/{cid}").get_data(as_text=True)
     assert "Facilitators:</strong>" in page and "Fran Facil" in page and "Members (4)" in page
@@ -225,8 +225,8 @@ def test_session_page_queries_do_not_grow_with_participants(signed_in, runtime):
 
 
 def test_community_credit_rules_are_set_by_staff_and_used_by_the_lines(signed_in, runtime, clock):
-    from zoombot import review
-    from zoombot.models import Community
+    from zoombot.store import review
+    from zoombot.store.models import Community
 
     with runtime.db.begin() as s:
         cid = s.scalar(select(Community.id))
@@ -259,7 +259,7 @@ def test_community_credit_rules_are_set_by_staff_and_used_by_the_lines(signed_in
 
 
 def test_facilitators_cannot_change_credit_rules(client, runtime, post_event, clock):
-    from zoombot.models import Community
+    from zoombot.store.models import Community
 
     add_community(runtime, "Infant-Toddler CoP", "81234567890", facilitators=[("Fran Facil", "fran@example.org")])
     add_staff(runtime, "fran@example.org", role="facilitator")

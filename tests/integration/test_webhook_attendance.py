@@ -7,7 +7,7 @@ import json
 from sqlalchemy import select, update
 
 from conftest import zoom_event
-from zoombot.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
+from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 ALICE = dict(user_id="16778240", user_name="Alice Ames", participant_uuid="Pp7YyHm2Q2uJbQk0bS1xWw",

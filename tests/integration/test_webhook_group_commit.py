@@ -19,8 +19,8 @@ from conftest import signed_headers, zoom_event
 from webhooks.event import Event
 from webhooks.store import OpenMeetingWriter
 from zoombot.app import create_app
-from zoombot.db import normalize_url
-from zoombot.models import ZoomEvent
+from zoombot.store.db import normalize_url
+from zoombot.store.models import ZoomEvent
 from zoombot.runtime import Runtime
 
 WAIT = 20  # seconds; bounds every wait so that a bug fails the test instead of hanging it

@@ -22,8 +22,8 @@ from sqlalchemy.engine import make_url
 
 from conftest import free_port, signed_headers, zoom_event
 from zoombot.app import create_app
-from zoombot.db import normalize_url
-from zoombot.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
+from zoombot.store.db import normalize_url
+from zoombot.store.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 from zoombot.runtime import Runtime
 
 
@@ -193,7 +193,7 @@ def _check_socket_probe() -> None:
     """SQLite has no server to lose: check the probe itself on a socket pair."""
     from sqlalchemy.exc import DisconnectionError
 
-    from zoombot.db import _discard_if_closed_by_server
+    from zoombot.store.db import _discard_if_closed_by_server
 
     class Driver:
         closed = False

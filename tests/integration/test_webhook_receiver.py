@@ -12,7 +12,7 @@ import pytest
 from sqlalchemy import create_engine, func, select
 
 from conftest import WEBHOOK_SECRET, load_fixture, signed_headers, zoom_event
-from zoombot.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
+from zoombot.store.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
 
 TABLES = (ZoomEvent, Meeting, CreditSession, Participant, CreditLine)
 
@@ -193,7 +193,7 @@ def test_verified_event_is_committed_before_the_200(client, runtime, database_ur
     """Another connection (another process, in effect) sees the row as soon as the 200 is out."""
     body = raw(zoom_event("participant_joined"))
     assert post(client, body, signed_headers(body)).status_code == 200
-    from zoombot.db import normalize_url
+    from zoombot.store.db import normalize_url
 
     other = create_engine(normalize_url(database_url))
     with other.connect() as conn:

@@ -10,10 +10,10 @@ import responses
 from click.testing import CliRunner
 from sqlalchemy import func, select
 
-from zoombot.cli import main
-from zoombot.models import AuditEntry, Community, CreditLine, Meeting, Occurrence, Participant, ZoomEvent
+from zoombot.cli.main import main
+from zoombot.store.models import AuditEntry, Community, CreditLine, Meeting, Occurrence, Participant, ZoomEvent
 from zoombot.runtime import Runtime
-from zoombot.zoom_api import encode_uuid
+from zoombot.zoom.client import encode_uuid
 from zoom_support import API, OAUTH, zoom_api
 
 MEETING_ID = "81234567890"

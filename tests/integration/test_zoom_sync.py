@@ -8,9 +8,9 @@ import pytest
 import responses
 from sqlalchemy import select
 
-from zoombot.models import Community, Occurrence
-from zoombot.zoom_api import ZoomClient, ZoomError
-from zoombot.zoom_sync import create_zoom_meeting, sync_community
+from zoombot.store.models import Community, Occurrence
+from zoombot.zoom.client import ZoomClient, ZoomError
+from zoombot.zoom.sync import create_zoom_meeting, sync_community
 from zoom_support import API, zoom_api, zoom_client
 
 UTC = timezone.utc

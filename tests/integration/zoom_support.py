@@ -7,7 +7,7 @@ from typing import Iterator
 
 import responses
 
-from zoombot.zoom_api import ZoomClient
+from zoombot.zoom.client import ZoomClient
 
 API = "https://api.zoom.test/v2"
 OAUTH = "https://zoom.test/oauth/token"

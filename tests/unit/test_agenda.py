@@ -1,4 +1,4 @@
-"""Unit tests for zoombot.agenda: drafting, required sections, free-text parsing and storage round trip."""
+"""Unit tests for zoombot.core.agenda: drafting, required sections, free-text parsing and storage round trip."""
 from __future__ import annotations
 
 import json
@@ -7,24 +7,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot.agenda import (
-    DEFAULT_CONFIDENTIALITY,
-    DEFAULT_EXPECTATIONS,
-    FOLLOW_UP_PREFIX,
-    MAX_ITEM_LENGTH,
-    REQUIRED_SECTIONS,
-    Agenda,
-    Resource,
-    RoleAssignment,
-    clean_roles,
-    draft_agenda,
-    from_dict,
-    missing_sections,
-    parse_lines,
-    parse_resources,
-    safe_url,
-    to_dict,
-)
+from zoombot.core.agenda import (
+    DEFAULT_CONFIDENTIALITY, DEFAULT_EXPECTATIONS, FOLLOW_UP_PREFIX, MAX_ITEM_LENGTH, REQUIRED_SECTIONS, Agenda,
+    Resource, RoleAssignment, clean_roles, draft_agenda, from_dict, missing_sections, parse_lines, parse_resources,
+    safe_url, to_dict)
 
 
 def agenda(**overrides) -> Agenda:

@@ -1,9 +1,9 @@
-"""Attendance edge cases seen in Zoom's own samples and in real sessions (zoombot.attendance), by hand."""
+"""Attendance edge cases seen in Zoom's own samples and in real sessions (zoombot.core.attendance), by hand."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
 
-from zoombot.attendance import Instance, Signal, Who, compute, compute_session, signals_from_event
+from zoombot.core.attendance import Instance, Signal, Who, compute, compute_session, signals_from_event
 
 T0 = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
 ALICE = Who(email="alice@example.org", name="Alice Ames")

@@ -1,4 +1,4 @@
-"""Property tests of the pure attendance core (zoombot.attendance).
+"""Property tests of the pure attendance core (zoombot.core.attendance).
 
 Inputs are small whole-minute timelines, so the expected attendance can be computed from first
 principles: the set of minutes in which any of a person's devices was present, within the live window.
@@ -10,7 +10,7 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings, strategies as st
 
-from zoombot.attendance import Signal, Who, compute
+from zoombot.core.attendance import Signal, Who, compute
 
 T0 = datetime(2026, 10, 13, 22, 0, tzinfo=timezone.utc)
 PEOPLE = [Who(email="alice@example.org", name="Alice Ames"), Who(email="bob@example.org", name="Bob Bell"),

@@ -1,4 +1,4 @@
-"""Unit tests for zoombot.calendar: the .ics bytes are parsed back with icalendar and checked property by property."""
+"""Unit tests for zoombot.core.calendar: the .ics bytes are parsed back with icalendar and checked property by property."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -9,7 +9,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot.calendar import PRODID, build_ics, event_uid
+from zoombot.core.calendar import PRODID, build_ics, event_uid
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")

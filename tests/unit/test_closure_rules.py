@@ -1,10 +1,10 @@
-"""zoombot.closure: the closure form checked, and what the follow-up says with and without a closure."""
+"""zoombot.core.closure: the closure form checked, and what the follow-up says with and without a closure."""
 from __future__ import annotations
 
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.closure import MAX_SUMMARY, ClosureInput, ParkedItem, clean_summary, outcome, parse_form
+from zoombot.core.closure import MAX_SUMMARY, ClosureInput, ParkedItem, clean_summary, outcome, parse_form
 
 
 def form(**fields):

@@ -7,7 +7,7 @@ import pytest
 from click.testing import CliRunner
 
 from zoombot.config import ConfigError, load_settings
-from zoombot.db import is_sqlite, normalize_url
+from zoombot.store.db import is_sqlite, normalize_url
 
 SECRET = "s3cr3t-zoom-token-never-shown"
 
@@ -109,7 +109,7 @@ def test_secrets_never_appear_in_errors_or_reprs(tmp_path):
 
 
 def test_cli_prints_one_line_and_no_secret(tmp_path, monkeypatch):
-    from zoombot.cli import main
+    from zoombot.cli.main import main
 
     monkeypatch.chdir(tmp_path)
     result = CliRunner().invoke(main, ["db", "upgrade"], env={

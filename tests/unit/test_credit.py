@@ -1,4 +1,4 @@
-"""One credit line per person per session (zoombot.credit): the policy once on the total, training carved
+"""One credit line per person per session (zoombot.core.credit): the policy once on the total, training carved
 out of it. Expectations are computed by hand in the comments; properties check the invariants."""
 from __future__ import annotations
 
@@ -11,9 +11,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot import credit
-from zoombot.credit import Segment, Session, TrainingRules, check_segments, line
-from zoombot.hours import Policy, credited_seconds
+from zoombot.core import credit
+from zoombot.core.credit import Segment, Session, TrainingRules, check_segments, line
+from zoombot.core.hours import Policy, credited_seconds
 
 T0 = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)  # 18:30 in New York
 DEFAULT = Policy()  # 15-minute increments, down, 30-minute minimum, capped at the scheduled length

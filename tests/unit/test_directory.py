@@ -5,9 +5,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.directory import (HeaderError, MemberRow, RowError, clean_text, community_spec, decode_csv,
-                               is_valid_email, normalize_zoom_meeting_id, parse_local_start, plan_import)
-from zoombot.passwords import check_password, hash_password, validate_password
+from zoombot.store.directory import (
+    HeaderError, MemberRow, RowError, clean_text, community_spec, decode_csv, is_valid_email,
+    normalize_zoom_meeting_id, parse_local_start, plan_import)
+from zoombot.core.passwords import check_password, hash_password, validate_password
 
 COMMUNITIES = {"infant-toddler cop": 1, "preschool cop": 2}
 

@@ -99,7 +99,7 @@ def test_lone_surrogate_escape_is_valid_json_and_gets_a_key():
 
 
 def test_who_drops_unstorable_characters():
-    from zoombot.attendance import Who
+    from zoombot.core.attendance import Who
 
     assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == \
         Who(email="ana@example.org", name="?Ana")

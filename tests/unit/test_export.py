@@ -3,7 +3,7 @@ import csv
 import io
 import json
 
-from zoombot.export import ALL_COLUMNS, COLUMNS, _ranges, to_csv, to_json
+from zoombot.store.export import ALL_COLUMNS, COLUMNS, _ranges, to_csv, to_json
 
 ROW = {"record_id": 7, "community": "Infant-Toddler CoP", "meeting_id": "81234567890",
        "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==", "session_date": "2026-10-13", "participant_name": "Ana, \"Annie\" Ruiz",

@@ -17,8 +17,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot import hours
-from zoombot.hours import Policy, below_minimum, credited_seconds, hours_for, seconds_to_hours
+from zoombot.core import hours
+from zoombot.core.hours import Policy, below_minimum, credited_seconds, hours_for, seconds_to_hours
 
 M = 60
 H = 3600

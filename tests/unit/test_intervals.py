@@ -1,4 +1,4 @@
-"""The interval arithmetic every rule shares (zoombot.intervals): exact seconds of unions and overlaps."""
+"""The interval arithmetic every rule shares (zoombot.core.intervals): exact seconds of unions and overlaps."""
 from __future__ import annotations
 
 from datetime import datetime, timedelta, timezone
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.intervals import clip, intersect, seconds, seconds_inside, union
+from zoombot.core.intervals import clip, intersect, seconds, seconds_inside, union
 
 M = 60
 T0 = datetime(2024, 3, 5, 17, 0, tzinfo=timezone.utc)

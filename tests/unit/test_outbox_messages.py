@@ -10,12 +10,12 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot import agenda
+from zoombot.core import agenda
 from zoombot.config import MailSettings
-from zoombot.mail import redact
-from zoombot.member_tokens import MemberLink, make_token, read_token
-from zoombot.messages import Attendance, HoursLine, MeetingFacts, MessageFacts, build, duration, when
-from zoombot.outbox import retry_delay
+from zoombot.mail.sending import redact
+from zoombot.core.member_tokens import MemberLink, make_token, read_token
+from zoombot.mail.messages import Attendance, HoursLine, MeetingFacts, MessageFacts, build, duration, when
+from zoombot.store.outbox import retry_delay
 
 UTC = timezone.utc
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from zoombot.plurals import noun, plural
+from zoombot.core.plurals import noun, plural
 
 ROOT = Path(__file__).resolve().parents[2] / "zoombot"
 

@@ -5,8 +5,9 @@ from datetime import datetime, timedelta, timezone
 
 from hypothesis import given, settings, strategies as st
 
-from zoombot import attendance, discrepancies, zoom_report
-from zoombot.attendance import Signal, Who
+from zoombot.core import attendance, discrepancies
+from zoombot.zoom import report as zoom_report
+from zoombot.core.attendance import Signal, Who
 
 UTC = timezone.utc
 T0 = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)

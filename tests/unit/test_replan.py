@@ -1,4 +1,4 @@
-"""zoombot.schedule.replan: after a schedule edit, upcoming meetings move (same identity, so an update)
+"""zoombot.core.schedule.replan: after a schedule edit, upcoming meetings move (same identity, so an update)
 rather than being cancelled and invited again; dropped ones are cancelled, new ones created."""
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from zoneinfo import ZoneInfo
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.schedule import Cadence, PlannedRow, occurrences, replan
+from zoombot.core.schedule import Cadence, PlannedRow, occurrences, replan
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")

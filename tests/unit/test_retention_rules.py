@@ -7,9 +7,9 @@ from datetime import datetime, timedelta, timezone
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot import attendance
-from zoombot.retention import (REDACTED, LineState, anonymous_key, inert_key, is_due, mask_text, plan_meeting,
-                               pseudonym)
+from zoombot.core import attendance
+from zoombot.core.retention import (
+    REDACTED, LineState, anonymous_key, inert_key, is_due, mask_text, plan_meeting, pseudonym)
 
 SECRET = "installation-secret"
 NOW = datetime(2027, 12, 1, tzinfo=timezone.utc)

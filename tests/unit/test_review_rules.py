@@ -7,9 +7,9 @@ from decimal import Decimal
 import pytest
 from hypothesis import given, strategies as st
 
-from zoombot.member_hours import yearly
-from zoombot.participant_flags import participant_flags
-from zoombot.review import ReviewError, parse_hours
+from zoombot.core.member_hours import yearly
+from zoombot.core.participant_flags import participant_flags
+from zoombot.store.review import ReviewError, parse_hours
 
 START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
 END = START + timedelta(hours=2)

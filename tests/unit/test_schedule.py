@@ -1,4 +1,4 @@
-"""Unit tests for zoombot.schedule: occurrences (DST, RRULE bounds, windows) and message planning."""
+"""Unit tests for zoombot.core.schedule: occurrences (DST, RRULE bounds, windows) and message planning."""
 from __future__ import annotations
 
 from datetime import datetime, time, timedelta, timezone
@@ -8,20 +8,9 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from zoombot.schedule import (
-    FOLLOWUP_LIFETIME,
-    MESSAGE_KINDS,
-    Cadence,
-    Occurrence,
-    Offsets,
-    PlannedMessage,
-    is_sendable,
-    occurrences,
-    plan_messages,
-    validate_cadence,
-    validate_rrule,
-    zone,
-)
+from zoombot.core.schedule import (
+    FOLLOWUP_LIFETIME, MESSAGE_KINDS, Cadence, Occurrence, Offsets, PlannedMessage, is_sendable, occurrences,
+    plan_messages, validate_cadence, validate_rrule, zone)
 
 UTC = timezone.utc
 NY = ZoneInfo("America/New_York")

@@ -1,4 +1,4 @@
-"""zoombot.timeline: coordinates, ticks and accessible text of the attendance picture."""
+"""zoombot.core.timeline: coordinates, ticks and accessible text of the attendance picture."""
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
@@ -6,7 +6,7 @@ from datetime import datetime, timedelta, timezone
 
 import pytest
 
-from zoombot.timeline import Layout, Row, domain, render, ticks
+from zoombot.core.timeline import Layout, Row, domain, render, ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
 T0 = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)  # 18:30 in New York

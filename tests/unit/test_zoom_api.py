@@ -1,4 +1,4 @@
-"""Unit tests for zoombot.zoom_api: no network (responses), no real sleeping (injected sleep/clock)."""
+"""Unit tests for zoombot.zoom.client: no network (responses), no real sleeping (injected sleep/clock)."""
 from __future__ import annotations
 
 import base64
@@ -13,15 +13,9 @@ import requests
 import responses
 from responses import matchers
 
-from zoombot import schedule
-from zoombot.zoom_api import (
-    ZoomClient,
-    ZoomError,
-    ZoomNotConfigured,
-    encode_uuid,
-    meeting_body,
-    recurrence_from_rrule,
-)
+from zoombot.core import schedule
+from zoombot.zoom.client import ZoomClient, ZoomError, ZoomNotConfigured, encode_uuid
+from zoombot.core.recurrence import meeting_body, recurrence_from_rrule
 
 API = "https://api.zoom.test/v2"
 OAUTH = "https://zoom.test/oauth/token"
@@ -586,7 +580,7 @@ def test_from_settings_not_configured():
 
 
 def test_errors_and_logs_never_contain_secret_or_token(client, rsps, caplog):
-    caplog.set_level(logging.DEBUG, logger="zoombot.zoom_api")
+    caplog.set_level(logging.DEBUG, logger="zoombot.zoom.client")
     add_token(rsps, "tok-VERY-SECRET")
     rsps.add(responses.GET, f"{API}/users/alice%40example.org/meetings", status=400,
              json={"code": 300, "message": f"bad {SECRET} tok-VERY-SECRET user alice@example.org\nline two"})

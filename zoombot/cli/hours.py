@@ -1,0 +1,63 @@
+"""`zoombot hours export`: hours records as CSV or JSON for the licensing registry."""
+from __future__ import annotations
+
+from datetime import date
+
+import click
+
+from zoombot.store import export
+from zoombot.cli import pass_runtime
+
+
+class DateParam(click.ParamType):
+    name = "DATE"
+
+    def convert(self, value, param, ctx) -> date:
+        if isinstance(value, date):
+            return value
+        try:
+            return date.fromisoformat(value.strip())
+        except ValueError:
+            self.fail(f"{value!r} is not a date as YYYY-MM-DD", param, ctx)
+
+
+@click.group("hours")
+def hours() -> None:
+    """Growth and training hours."""
+
+
+@hours.command("export")
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
+@click.option("--status", type=click.Choice(export.STATUSES), default=None, help="Only records with this status.")
+@click.option("--from", "date_from", type=DateParam(), default=None, help="First session date (inclusive).")
+@click.option("--to", "date_to", type=DateParam(), default=None, help="Last session date (inclusive).")
+@click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
+              help="Write to this file instead of standard output.")
+@click.option("--mark-exported", is_flag=True, help="Stamp the exported records' exported_at (audited).")
+@pass_runtime
+def export_hours(runtime, fmt, status, date_from, date_to, output, mark_exported) -> None:
+    """Hours records, one per participant, meeting and kind (growth or training)."""
+    if date_from and date_to and date_from > date_to:
+        raise click.ClickException("--from is after --to")
+    with runtime.db.begin() as session:
+        rows = export.export_rows(session, status=status, date_from=date_from, date_to=date_to,
+                                  settings=runtime.settings)
+    now = runtime.now()
+    if mark_exported:
+        stamp = now.isoformat().replace("+00:00", "Z")
+        for row in rows:
+            row["exported_at"] = stamp
+    text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
+    if output is None:
+        click.echo(text, nl=False)
+    else:
+        try:
+            with open(output, "w", encoding="utf-8", newline="") as handle:
+                handle.write(text)
+        except OSError as exc:
+            raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
+    if mark_exported:  # only once the file is written: a failed write leaves nothing marked
+        with runtime.db.begin() as session:
+            export.mark_exported(session, [r["record_id"] for r in rows], actor="cli", now=now)
+    if output is not None:
+        click.echo(f"exported {len(rows)} records to {output}", err=True)

@@ -1,0 +1,191 @@
+"""Communities (list and one community: join link, members and their CoP roles, facilitators, sessions,
+credit rules) and the audit trail.
+
+On a community's page, staff and its facilitators change the join link and passcode (upcoming meetings'
+calendar entries get an update, as with `zoombot community edit`) and members' roles. Only network staff
+give or take a facilitating role (facilitator, co-facilitator): it decides who sees the community. Only
+network staff set the community's credit rules (the registry's).
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from sqlalchemy import func, select
+
+from zoombot.store import directory
+from zoombot.core import roles
+from zoombot.store.audit import audit as record_audit
+from zoombot.store.credit_lines import rules_for
+from zoombot.core.join_link import join_details
+from zoombot.store.models import (
+    AuditEntry, Closure, Community, CreditLine, CreditSession, Member, Membership, Occurrence)
+from zoombot.core.plurals import plural
+from zoombot.web.staff import bp
+from zoombot.web.staff.auth import (
+    community_filter, current_user, login_required, require_community, runtime, visible_community_ids)
+
+AUDIT_PAGE = 100
+#: How far back the community page lists meetings whose closure can be recorded.
+RECENT = timedelta(days=62)
+
+
+@bp.get("/communities")
+@login_required
+def communities():
+    with runtime().db.begin() as s:
+        visible = visible_community_ids(s, current_user())
+        counts = (select(Membership.community_id, func.count().label("members"))
+                  .group_by(Membership.community_id).subquery())
+        rows = s.execute(select(Community, func.coalesce(counts.c.members, 0))
+                         .outerjoin(counts, counts.c.community_id == Community.id)
+                         .where(community_filter(Community.id, visible)).order_by(Community.name)).all()
+        nxt = dict(s.execute(select(Occurrence.community_id, func.min(Occurrence.start))
+                             .where(Occurrence.start >= runtime().now(), Occurrence.status == "scheduled")
+                             .group_by(Occurrence.community_id)).all())
+    return render_template("staff/communities.html", rows=rows, next_start=nxt)
+
+
+@bp.get("/communities/<int:community_id>")
+@login_required
+def community(community_id: int):
+    rt = runtime()
+    with rt.db.begin() as s:
+        group = require_community(s, community_id)
+        people = s.execute(select(Member, Membership).join(Membership)
+                           .where(Membership.community_id == community_id)
+                           .order_by(func.lower(Member.name), Member.id)).all()
+        order = {role: index for index, role in enumerate(rt.settings.community.role_names)}
+        people.sort(key=lambda pair: order.get(pair[1].role, len(order)))  # facilitators first, members last
+        upcoming = s.scalars(select(Occurrence).where(Occurrence.community_id == community_id,
+                                                      Occurrence.start >= rt.now())
+                             .order_by(Occurrence.start).limit(12)).all()
+        recent = s.execute(select(Occurrence, Closure.id).outerjoin(Closure, Closure.occurrence_id == Occurrence.id)
+                           .where(Occurrence.community_id == community_id, Occurrence.status == "scheduled",
+                                  Occurrence.start < rt.now(), Occurrence.start >= rt.now() - RECENT)
+                           .order_by(Occurrence.start.desc())).all()
+        held = s.execute(select(CreditSession, func.count(CreditLine.id),
+                                func.count(CreditLine.id).filter(CreditLine.status == "pending"))
+                         .outerjoin(CreditLine, CreditLine.session_id == CreditSession.id)
+                         .where(CreditSession.community_id == community_id)
+                         .group_by(CreditSession.id).order_by(CreditSession.local_date.desc()).limit(24)).all()
+        policy, rules = rules_for(rt.settings.hours, group)
+    facilitators = [(m, ms) for m, ms in people if roles.facilitates(ms.role)]
+    join = join_details(zoom_meeting_id=group.zoom_meeting_id, join_url=group.join_url, passcode=group.passcode)
+    return render_template("staff/community.html", community=group, people=people, facilitators=facilitators,
+                           upcoming=upcoming, recent=recent, sessions=held, tz=group.timezone, join=join,
+                           role_names=rt.settings.community.role_names, facilitating=roles.FACILITATING,
+                           label=roles.label, now=rt.now(), policy=policy, rules=rules, defaults=rt.settings.hours)
+
+
+@bp.post("/communities/<int:community_id>/join")
+@login_required
+def community_join(community_id: int):
+    """The join link and passcode; every upcoming meeting's calendar entry gets an update."""
+    rt = runtime()
+    now = rt.now()
+    changes = {"join_url": request.form.get("join_url", ""), "passcode": request.form.get("passcode", "")}
+    try:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            before = (group.join_url, group.passcode)
+            outcome = directory.edit_community(
+                s, group, changes, default_timezone=rt.settings.schedule.timezone, now=now,
+                horizon=now + timedelta(days=rt.settings.schedule.horizon_days))
+            if outcome.changed:
+                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                             action="join link changed", from_value=_shown(*before),
+                             to_value=_shown(group.join_url, group.passcode), at=now)
+    except (ValueError, directory.DirectoryError) as exc:
+        flash(str(exc).replace("--join-url", "The join link").replace("--passcode", "The passcode"), "error")
+        return redirect(url_for("staff.community", community_id=community_id) + "#join")
+    if not outcome.changed:
+        flash("Nothing changed.")
+    else:
+        told = outcome.announced + outcome.replanned.moved
+        flash("Join details saved." + (f" {plural(told, 'upcoming meeting')} will be updated in members' "
+                                       "calendars." if told else ""), "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#join")
+
+
+def _shown(url: str | None, passcode: str | None) -> str:
+    return f"{url or 'standard link'}" + (" with a passcode" if passcode else "")  # the passcode is not logged
+
+
+@bp.post("/communities/<int:community_id>/members/<int:member_id>/role")
+@login_required
+def member_role(community_id: int, member_id: int):
+    rt = runtime()
+    role = request.form.get("role", "")
+    with rt.db.begin() as s:
+        require_community(s, community_id)
+        membership = s.scalar(select(Membership).where(Membership.community_id == community_id,
+                                                       Membership.member_id == member_id))
+        if membership is None:
+            abort(404)
+        error = None
+        if role not in rt.settings.community.role_names:
+            error = f"Choose one of the roles: {', '.join(rt.settings.community.role_names)}."
+        elif (roles.facilitates(role) or roles.facilitates(membership.role)) and not current_user().is_staff:
+            error = "Only network staff give or take the facilitator and co-facilitator roles."
+        if error:
+            flash(error, "error")
+        elif role != membership.role:
+            record_audit(s, actor=current_user().email, entity="membership", entity_id=membership.id,
+                         action="role changed", from_value=membership.role, to_value=role, at=rt.now())
+            membership.role = role
+            flash(f"Role changed to {role}.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#members")
+
+
+@bp.post("/communities/<int:community_id>/rules")
+@login_required
+def community_rules(community_id: int):
+    """The registry's credit rules for one community (blank: the installation's default). Staff only."""
+    rt = runtime()
+    user = current_user()
+    if not user.is_staff:
+        abort(403)
+    try:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            changed = directory.set_credit_rules(s, group, request.form, actor=user.email, now=rt.now())
+    except directory.DirectoryError as exc:
+        flash(str(exc), "error")
+    else:
+        flash("Credit rules saved; they apply to sessions whose lines are computed from now on "
+              "(`zoombot attendance rebuild` applies them to past ones)." if changed else "Nothing changed.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#rules")
+
+
+@bp.get("/audit")
+@login_required
+def audit():
+    session_id = request.args.get("session", type=int)
+    line_id = request.args.get("line", type=int) or request.args.get("record", type=int)
+    before = request.args.get("before", type=int)
+    rt = runtime()
+    with rt.db.begin() as s:
+        visible = visible_community_ids(s, current_user())
+        query = select(AuditEntry).order_by(AuditEntry.id.desc())
+        held, tz = None, rt.settings.schedule.timezone
+        if session_id is not None:
+            held = s.get(CreditSession, session_id)
+            if held is None:
+                abort(404)
+            group = require_community(s, held.community_id)
+            tz = group.timezone if group else tz
+            query = query.where(AuditEntry.session_id == session_id)
+        if line_id is not None:
+            query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id == line_id)
+        if visible is not None:
+            query = query.where(AuditEntry.session_id.in_(
+                select(CreditSession.id).where(CreditSession.community_id.in_(visible))))
+        if before is not None:
+            query = query.where(AuditEntry.id < before)
+        trail = s.scalars(query.limit(AUDIT_PAGE + 1)).all()
+    more = len(trail) > AUDIT_PAGE
+    trail = trail[:AUDIT_PAGE]
+    return render_template("staff/audit.html", trail=trail, more=more, held=held, line_id=line_id, tz=tz,
+                           older={"session": session_id, "line": line_id,
+                                  "before": trail[-1].id if trail else None})

@@ -1,0 +1,381 @@
+"""Review pages: the dashboard, one session (all its Zoom instances) with its participants, credit lines and
+timeline, and the review actions (each a POST that calls `zoombot.store.review` and comes back to the session)."""
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from datetime import datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from flask import abort, flash, redirect, render_template, request, url_for
+from markupsafe import Markup
+from sqlalchemy import case, exists, func, select
+from sqlalchemy.orm import Session
+
+from zoombot.store import meetings, review
+from zoombot.core import timeline
+from zoombot.core.attendance import parse_time
+from zoombot.store.credit_lines import rules_for
+from zoombot.store.models import (
+    AuditEntry, Community, CreditLine, CreditSession, Meeting, Member, Membership, Occurrence, Participant,
+    ParticipantMerge, ZoomEvent)
+from zoombot.core.participant_flags import participant_flags
+from zoombot.web.staff import bp
+from zoombot.web.staff.auth import (
+    community_filter, current_user, login_required, require_community, runtime, visible_community_ids)
+
+
+def zone_of(community: Community | None) -> str:
+    return community.timezone if community else runtime().settings.schedule.timezone
+
+
+@bp.get("/")
+@login_required
+def dashboard():
+    rt = runtime()
+    now = rt.now()
+    with rt.db.begin() as s:
+        visible = visible_community_ids(s, current_user())
+        pending = func.sum(case((CreditLine.status == "pending", 1), else_=0))
+        flagged = func.sum(case((CreditLine.flagged.is_(True), 1), else_=0))
+        counts = (select(CreditLine.session_id, func.count().label("total"), pending.label("pending"),
+                         flagged.label("flagged"))
+                  .group_by(CreditLine.session_id).subquery())
+        base = (select(CreditSession, Community, counts.c.total, counts.c.pending, counts.c.flagged)
+                .outerjoin(Community, Community.id == CreditSession.community_id)
+                .join(counts, counts.c.session_id == CreditSession.id)
+                .where(CreditSession.status == "ended", community_filter(CreditSession.community_id, visible)))
+        awaiting = s.execute(base.where((counts.c.pending > 0) | (counts.c.flagged > 0))
+                             .order_by(CreditSession.started_at.desc())).all()
+        reviewed = s.execute(base.where(counts.c.pending == 0, counts.c.flagged == 0)
+                             .order_by(CreditSession.started_at.desc()).limit(10)).all()
+        live = s.execute(select(CreditSession, Community)
+                         .outerjoin(Community, Community.id == CreditSession.community_id)
+                         .where(CreditSession.status == "live", community_filter(CreditSession.community_id, visible))
+                         .order_by(CreditSession.started_at)).all()
+        upcoming = s.execute(select(Occurrence, Community).join(Community, Community.id == Occurrence.community_id)
+                             .where(Occurrence.start >= now, Occurrence.status == "scheduled",
+                                    community_filter(Occurrence.community_id, visible))
+                             .order_by(Occurrence.start).limit(10)).all()
+    return render_template("staff/dashboard.html", awaiting=awaiting, reviewed=reviewed, live=live,
+                           upcoming=upcoming, zone_of=zone_of,
+                           totals={"sessions": len(awaiting), "pending": sum(r.pending for r in awaiting),
+                                   "flagged": sum(r.flagged for r in awaiting)})
+
+
+def _intervals(raw: list[list[str]]) -> list[tuple[datetime, datetime, str]]:
+    return [(parse_time(a), parse_time(b), src) for a, b, src in raw]  # type: ignore[misc]
+
+
+def session_view(s: Session, session_id: int) -> dict[str, Any]:
+    """Everything the session page shows, in a small, fixed number of queries (plus the attendance computed
+    from events while the session is live, or when Zoom bound a phone caller)."""
+    rt = runtime()
+    held = s.get(CreditSession, session_id)
+    if held is None:
+        abort(404)
+    community = require_community(s, held.community_id)
+    tz = zone_of(community)
+    now = rt.now()
+    instances = list(held.meetings)
+    has_binds = bool(instances) and bool(s.scalar(select(exists().where(
+        ZoomEvent.meeting_uuid.in_([m.uuid for m in instances]), ZoomEvent.event == "meeting.participant_bind"))))
+    result = meetings.compute(s, held, now) if held.status == "live" or has_binds else None
+    if held.status == "live" and result is not None:  # nothing is written while live: show it as it stands
+        participants = meetings.participant_rows(s, {held.id: result})[held.id]
+    else:
+        participants = [_as_row(p) for p in s.scalars(select(Participant).where(Participant.session_id == held.id))]
+    participants.sort(key=lambda p: ((p["name"] or "").casefold(), p["identity_key"]))
+    lines = {line.participant_key: line for line in s.scalars(select(CreditLine).where(
+        CreditLine.session_id == held.id))}
+    member_ids = {p["member_id"] for p in participants if p["member_id"]} | {
+        line.member_id for line in lines.values() if line.member_id}
+    members = {m.id: m for m in s.scalars(select(Member).where(Member.id.in_(member_ids)))} if member_ids else {}
+    live_windows = result.live if result is not None else sorted(
+        (m.started_at, m.ended_at or now) for m in instances if m.started_at)
+    live_start = live_windows[0][0] if live_windows else None
+    live_end = live_windows[-1][1] if live_windows else None
+    policy, rules = rules_for(rt.settings.hours, community)
+    binds = result.binds if result is not None else []
+    bound = {key for b in binds if b.applied for key in (b.phone, b.bound)}
+    unbinds = {(m.source_key, m.target_key): m for m in s.scalars(select(ParticipantMerge).where(
+        ParticipantMerge.session_id == held.id))}
+    rows = []
+    for p in participants:
+        intervals = _intervals(p["intervals"])
+        rows.append({"participant": p, "key": p["identity_key"], "member": members.get(p["member_id"]),
+                     "intervals": intervals, "line": lines.pop(p["identity_key"], None),
+                     "flags": participant_flags(
+                         matched=p["member_id"] is not None, attended_seconds=p["attended_seconds"],
+                         devices=p["devices"], rejoins=p["rejoins"], is_host=p["is_host"],
+                         incomplete=p["incomplete"], intervals=intervals, live_start=live_start, live_end=live_end,
+                         minimum_seconds=policy.minimum_minutes * 60, bound_by_zoom=p["identity_key"] in bound)})
+    orphans = [{"key": key, "line": line, "member": members.get(line.member_id)} for key, line in lines.items()]
+    segments = list(held.segments)
+    svg = timeline.render([timeline.Row(r["participant"]["name"] or r["key"], r["intervals"]) for r in rows],
+                          live=live_windows, tz=tz, training=[(seg.start, seg.end) for seg in segments],
+                          title=f"Attendance timeline of {held.topic or 'the session'}")
+    community_members = []
+    if community is not None:
+        community_members = s.execute(select(Member.name, Member.email).join(Membership)
+                                      .where(Membership.community_id == community.id)
+                                      .order_by(func.lower(Member.name))).all()
+    trail = s.scalars(select(AuditEntry).where(AuditEntry.session_id == held.id)
+                      .order_by(AuditEntry.at.desc(), AuditEntry.id.desc()).limit(200)).all()
+    all_lines = [r["line"] for r in rows if r["line"]] + [o["line"] for o in orphans]
+    counts = {status: sum(1 for line in all_lines if line.status == status)
+              for status in ("pending", "approved", "rejected", "no_credit")}
+    counts["flagged"] = sum(1 for line in all_lines if line.flagged)
+    names = {p["identity_key"]: p["name"] or p["identity_key"] for p in participants}
+    return {"held": held, "community": community, "tz": tz, "rows": rows, "orphans": orphans,
+            "instances": instances, "svg": Markup(svg), "community_members": community_members, "trail": trail,
+            "counts": counts, "live_start": live_start, "live_end": live_end, "live_windows": live_windows,
+            "segments": segments, "categories": rt.settings.registry.categories, "policy": policy,
+            "rules": rules, "binds": binds, "unbinds": unbinds, "names": names,
+            "merges": [m for m in unbinds.values() if m.kind == "merge"]}
+
+
+def _as_row(p: Participant) -> dict[str, Any]:
+    return {c: getattr(p, c) for c in ("session_id", "identity_key", "name", "email", "registrant_id",
+                                       "zoom_user_id", "is_host", "devices", "rejoins", "incomplete",
+                                       "attended_seconds", "intervals", "first_join", "last_leave", "member_id",
+                                       "match_method")}
+
+
+@bp.get("/sessions/<int:session_id>")
+@login_required
+def session_page(session_id: int):
+    with runtime().db.begin() as s:
+        view = session_view(s, session_id)
+        return render_template("staff/session.html", **view)
+
+
+@bp.get("/meetings/<int:meeting_id>")
+@login_required
+def meeting(meeting_id: int):
+    """A Zoom instance's page is its session's (links from before sessions keep working)."""
+    with runtime().db.begin() as s:
+        found = s.get(Meeting, meeting_id)
+        if found is None or found.session_id is None:
+            abort(404)
+        require_community(s, found.community_id)
+        return redirect(url_for("staff.session_page", session_id=found.session_id))
+
+
+# --- actions ----------------------------------------------------------------------------------------
+
+def _back(session_id: int, anchor: str = "participants"):
+    return redirect(url_for("staff.session_page", session_id=session_id) + "#" + anchor)
+
+
+def _session_action(session_id: int, action: Callable[[Session, CreditSession], Any], done: str):
+    """Run `action(session, credit_session)` for a session the user may see; ReviewError -> a message."""
+    rt = runtime()
+    try:
+        with rt.db.begin() as s:
+            held = s.get(CreditSession, session_id)
+            if held is None:
+                abort(404)
+            require_community(s, held.community_id)
+            result = action(s, held)
+    except review.ReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done.format(result=result), "ok")
+    return _back(session_id)
+
+
+def _line_action(line_id: int, action: Callable[[Session], Any], done: str):
+    rt = runtime()
+    with rt.db.begin() as s:
+        line = s.get(CreditLine, line_id)
+        if line is None:
+            abort(404)
+        held = s.get(CreditSession, line.session_id)
+        require_community(s, held.community_id)
+        session_id = held.id
+    try:
+        with rt.db.begin() as s:
+            action(s)
+    except review.ReviewError as exc:
+        flash(str(exc), "error")
+    else:
+        flash(done, "ok")
+    return _back(session_id, f"line-{line_id}")
+
+
+def _actor() -> str:
+    return current_user().email
+
+
+@bp.post("/sessions/<int:session_id>/approve-all")
+@login_required
+def approve_all(session_id: int):
+    rt = runtime()
+    return _session_action(session_id, lambda s, h: review.approve_session(s, h.id, actor=_actor(), now=rt.now()),
+                           "Approved {result} pending line(s).")
+
+
+@bp.post("/lines/<int:line_id>/approve")
+@bp.post("/records/<int:line_id>/approve")
+@login_required
+def approve_line(line_id: int):
+    rt = runtime()
+    return _line_action(line_id, lambda s: review.approve(s, [line_id], actor=_actor(), now=rt.now()),
+                        "Line approved.")
+
+
+@bp.post("/lines/<int:line_id>/adjust")
+@bp.post("/records/<int:line_id>/adjust")
+@login_required
+def adjust_line(line_id: int):
+    rt = runtime()
+    form = request.form
+    growth = form.get("growth", form.get("hours", ""))
+    return _line_action(line_id, lambda s: review.adjust(
+        s, line_id, review.parse_hours(growth), review.parse_hours(form.get("training") or "0"), actor=_actor(),
+        now=rt.now(), reason=form.get("reason", ""), settings=rt.settings, override=form.get("override", "")),
+        "Hours adjusted.")
+
+
+@bp.post("/lines/<int:line_id>/reject")
+@bp.post("/records/<int:line_id>/reject")
+@login_required
+def reject_line(line_id: int):
+    rt = runtime()
+    return _line_action(line_id, lambda s: review.reject(
+        s, line_id, actor=_actor(), now=rt.now(), reason=request.form.get("reason", "")), "Line rejected.")
+
+
+@bp.post("/lines/<int:line_id>/reopen")
+@bp.post("/records/<int:line_id>/reopen")
+@login_required
+def reopen_line(line_id: int):
+    rt = runtime()
+    return _line_action(line_id, lambda s: review.reopen(
+        s, line_id, actor=_actor(), now=rt.now(), reason=request.form.get("reason", ""), settings=rt.settings),
+        "Line reopened.")
+
+
+EMAIL_IN_TEXT = re.compile(r"<([^<>\s]+@[^<>\s]+)>\s*$|^\s*([^<>\s]+@[^<>\s]+)\s*$")
+
+
+def find_member(s: Session, text: str) -> int:
+    """A member picked as 'Name <email>' (the suggestion list) or typed as an e-mail address, among
+    those the signed-in user may see."""
+    found = EMAIL_IN_TEXT.search(text or "")
+    if not found:
+        raise review.ReviewError("choose a member from the list or type their email address")
+    email = (found.group(1) or found.group(2)).lower()
+    visible = visible_community_ids(s, current_user())
+    query = select(Member.id).where(Member.email == email)
+    if visible is not None:
+        query = query.join(Membership).where(Membership.community_id.in_(visible))
+    member_id = s.scalar(query.limit(1))
+    if member_id is None:
+        raise review.ReviewError("no member with that email address")
+    return member_id
+
+
+@bp.post("/sessions/<int:session_id>/match")
+@login_required
+def match_participant(session_id: int):
+    rt = runtime()
+    form = request.form
+    return _session_action(session_id, lambda s, h: review.match(
+        s, h.id, form.get("identity_key", ""), find_member(s, form.get("member", "")), actor=_actor(),
+        now=rt.now(), settings=rt.settings), "Participant matched; later sessions will match them too.")
+
+
+@bp.post("/sessions/<int:session_id>/unmatch")
+@login_required
+def unmatch_participant(session_id: int):
+    rt = runtime()
+    return _session_action(session_id, lambda s, h: review.unmatch(
+        s, h.id, request.form.get("identity_key", ""), actor=_actor(), now=rt.now(), settings=rt.settings),
+        "Match undone.")
+
+
+@bp.post("/sessions/<int:session_id>/merge")
+@login_required
+def merge_participants(session_id: int):
+    rt = runtime()
+    form = request.form
+    return _session_action(session_id, lambda s, h: review.merge(
+        s, h.id, form.get("source", ""), form.get("target", ""), actor=_actor(), now=rt.now(),
+        settings=rt.settings), "Participants merged.")
+
+
+@bp.post("/sessions/<int:session_id>/merges/<int:merge_id>/undo")
+@login_required
+def undo_merge(session_id: int, merge_id: int):
+    rt = runtime()
+
+    def apply(s: Session, held: CreditSession):
+        row = s.get(ParticipantMerge, merge_id)
+        if row is None or row.session_id != held.id:
+            raise review.ReviewError("no such merge in this session")
+        return review.undo_merge(s, merge_id, actor=_actor(), now=rt.now(), settings=rt.settings)
+    return _session_action(session_id, apply, "Undone.")
+
+
+@bp.post("/sessions/<int:session_id>/unbind")
+@login_required
+def unbind(session_id: int):
+    rt = runtime()
+    form = request.form
+    return _session_action(session_id, lambda s, h: review.unbind(
+        s, h.id, form.get("phone", ""), form.get("bound", ""), actor=_actor(), now=rt.now(), settings=rt.settings),
+        "Zoom's bind undone: they count as two participants.")
+
+
+def local_instant(held: CreditSession, tz: str, value: str, *, not_before: datetime) -> datetime:
+    """'19:05' on the session's local day -> UTC; the next day when that would lie more than 12 hours
+    before `not_before` (a session running past local midnight)."""
+    try:
+        clock = time.fromisoformat(value.strip())
+    except ValueError:
+        raise review.ReviewError("times must look like 19:05") from None
+    zone = ZoneInfo(tz)
+    day = held.started_at.astimezone(zone).date()  # type: ignore[union-attr]
+    when = datetime.combine(day, clock, tzinfo=zone)
+    if when < not_before - timedelta(hours=12):
+        when = datetime.combine(day + timedelta(days=1), clock, tzinfo=zone)
+    return when.astimezone(held.started_at.tzinfo)  # type: ignore[union-attr]
+
+
+def _segment_form(s: Session, held: CreditSession, segment_id: int | None):
+    rt = runtime()
+    form = request.form
+    if held.started_at is None:
+        raise review.ReviewError("the session has not started")
+    tz = zone_of(s.get(Community, held.community_id) if held.community_id else None)
+    start = local_instant(held, tz, form.get("start", ""), not_before=held.started_at)
+    end = local_instant(held, tz, form.get("end", ""), not_before=start)
+    return review.save_segment(s, held.id, start=start, end=end, title=form.get("title", ""),
+                               category=form.get("category", ""), approval_code=form.get("approval_code", ""),
+                               actor=_actor(), now=rt.now(), settings=rt.settings, segment_id=segment_id)
+
+
+@bp.post("/sessions/<int:session_id>/segments")
+@login_required
+def add_segment(session_id: int):
+    return _session_action(session_id, lambda s, h: _segment_form(s, h, None),
+                           "Training segment saved; every line was split again (totals unchanged).")
+
+
+@bp.post("/sessions/<int:session_id>/segments/<int:segment_id>")
+@login_required
+def edit_segment(session_id: int, segment_id: int):
+    return _session_action(session_id, lambda s, h: _segment_form(s, h, segment_id),
+                           "Training segment saved; every line was split again (totals unchanged).")
+
+
+@bp.post("/sessions/<int:session_id>/segments/<int:segment_id>/delete")
+@login_required
+def delete_segment(session_id: int, segment_id: int):
+    rt = runtime()
+    return _session_action(session_id, lambda s, h: review.delete_segment(
+        s, h.id, segment_id, actor=_actor(), now=rt.now(), settings=rt.settings),
+        "Training segment removed; its time counts as growth again.")
