@@ -13,7 +13,7 @@ from typing import Any, Callable
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
-from zoombot.web import metrics
+from zoombot import metrics
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.mail.sending import redact
 from zoombot.store.models import JobStatus

@@ -14,7 +14,7 @@ from datetime import timedelta
 from jinja2 import TemplateError
 
 from jobs.base import safe_error
-from zoombot.web import metrics
+from zoombot import metrics
 from zoombot.store import outbox
 from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure, TemporaryFailure
 from zoombot.runtime import signing_secret

@@ -13,7 +13,7 @@ from webhooks.event import BadPayload, Event
 from webhooks.delivery import deliver
 from webhooks.routes import router
 from webhooks.signature import InvalidSignature, url_validation_answer, verify
-from zoombot.web import metrics
+from zoombot import metrics
 
 MAX_BODY_BYTES = 1024 * 1024
 log = logging.getLogger(__name__)

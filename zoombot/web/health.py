@@ -24,6 +24,6 @@ def readyz():
 
 @bp.get("/metrics")
 def metrics():
-    from zoombot.web.metrics import exposition
+    from zoombot.metrics import exposition
 
     return Response(exposition(current_app.extensions["zoombot"]), mimetype=CONTENT_TYPE_LATEST)
