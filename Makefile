@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test install install-test browser bench clean
+.PHONY: run test test-fast lint install install-test browser bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,6 +34,16 @@ browser:
 
 test: $(TEST_STAMP) browser
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
+
+# The unit tier: every test that needs no database, server or browser (marked by tests/conftest.py).
+test-fast: $(TEST_STAMP)
+	$(BIN)/python -m pytest -q -m unit $(PYTEST_ARGS)
+
+# Lint and types, as CI runs them before the tests (configured in pyproject.toml).
+lint: $(TEST_STAMP)
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
 	$(BIN)/python -m bench.webhooks

@@ -30,7 +30,7 @@ from pathlib import Path
 REPO = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(REPO / "tests" / "integration"))
 
-from serverproc import ServerProcess, zoombot_env  # noqa: E402
+from tests.helpers.servers import ServerProcess, zoombot_env  # noqa: E402
 
 from bench.scratch import DEFAULT_SERVER, BenchDatabase  # noqa: E402
 from webhooks.signature import sign  # noqa: E402

@@ -6,71 +6,27 @@ against one server without touching each other.
 """
 from __future__ import annotations
 
-import copy
 import json
 import os
 import shutil
-import socket
-import time
-import uuid as uuid_module
 from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import pytest
-from sqlalchemy import create_engine, text
-from sqlalchemy.engine import make_url
 
-from webhooks.signature import sign
+from tests.helpers.clock import Clock
+from tests.helpers.databases import LOCAL_POSTGRES, emptied, postgres_url_from_env, scratch_postgres_database
+from tests.helpers.zoom_events import WEBHOOK_SECRET, signed_headers
 from zoombot.config import load_settings
-from zoombot.store.db import Database, normalize_url
-from zoombot.store.migrate import upgrade
-from zoombot.store.models import Base
 from zoombot.runtime import Runtime
-
-FIXTURES = Path(__file__).parent / "fixtures" / "zoom"
-WEBHOOK_SECRET = "test-webhook-secret-token"
-
-
-def _postgres_url() -> str | None:
-    url = os.environ.get("ZOOMBOT_DATABASE_URL", "")
-    return url if url.startswith(("postgresql", "postgres:")) else None
-
-
-LOCAL_POSTGRES = os.environ.get("ZOOMBOT_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/postgres")
-
-
-def _scratch_postgres_database(server_url: str, revision: str = "heads"):
-    """A fresh PostgreSQL database on that server, migrated to `revision`; dropped when the generator is
-    closed."""
-    base = make_url(normalize_url(server_url))
-    name = f"zoombot_test_{os.getpid()}_{uuid_module.uuid4().hex[:8]}"
-    admin = create_engine(base, isolation_level="AUTOCOMMIT")
-    with admin.connect() as conn:
-        conn.execute(text(f'CREATE DATABASE "{name}"'))
-    url = base.set(database=name).render_as_string(hide_password=False)
-    db = Database(url)
-    upgrade(db, revision)
-    db.dispose()
-    yield url
-    with admin.connect() as conn:
-        conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-    admin.dispose()
-
-
-def _emptied(postgres_url: str) -> str:
-    engine = create_engine(postgres_url)
-    tables = ", ".join(f'"{t.name}"' for t in Base.metadata.sorted_tables)
-    with engine.begin() as conn:
-        conn.execute(text(f"TRUNCATE {tables} RESTART IDENTITY CASCADE"))
-    engine.dispose()
-    return postgres_url
-
+from zoombot.store.db import Database
+from zoombot.store.migrate import upgrade
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory) -> str:
     """A migrated database for the whole run: a SQLite file to copy, or a fresh PostgreSQL database."""
-    server_url = _postgres_url()
+    server_url = postgres_url_from_env()
     if server_url is None:
         path = tmp_path_factory.mktemp("template") / "template.db"
         db = Database(f"sqlite:///{path}")
@@ -78,14 +34,14 @@ def database_template(tmp_path_factory) -> str:
         db.dispose()
         yield str(path)
         return
-    yield from _scratch_postgres_database(server_url)
+    yield from scratch_postgres_database(server_url)
 
 
 @pytest.fixture
 def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean database for this test."""
     if database_template.startswith("postgresql"):
-        return _emptied(database_template)
+        return emptied(database_template)
     path = tmp_path / "zoombot.db"
     shutil.copyfile(database_template, path)
     return f"sqlite:///{path}"
@@ -97,14 +53,14 @@ def postgres_template(database_template: str) -> str:
     if database_template.startswith("postgresql"):
         yield database_template
         return
-    yield from _scratch_postgres_database(LOCAL_POSTGRES)
+    yield from scratch_postgres_database(LOCAL_POSTGRES)
 
 
 @pytest.fixture
 def postgres_url(postgres_template: str) -> str:
     """A clean PostgreSQL database for this test whatever the suite runs on: for what only PostgreSQL
     does (the webhook group commit), so that it is tested in every run."""
-    return _emptied(postgres_template)
+    return emptied(postgres_template)
 
 
 @pytest.fixture
@@ -119,19 +75,6 @@ def make_settings(database_url: str) -> Callable[..., Any]:
             overrides.setdefault(section, {}).update(values)
         return load_settings(path=None, environ={}, overrides=overrides)
     return factory
-
-
-class Clock:
-    """A clock tests drive by hand (never sleep)."""
-
-    def __init__(self, now: datetime):
-        self.current = now
-
-    def __call__(self) -> datetime:
-        return self.current
-
-    def set(self, when: datetime) -> None:
-        self.current = when
 
 
 @pytest.fixture
@@ -175,37 +118,6 @@ def client(app):
     return app.test_client()
 
 
-def load_fixture(name: str) -> dict[str, Any]:
-    return json.loads((FIXTURES / f"{name}.json").read_text(encoding="utf-8"))
-
-
-def zoom_event(name: str, *, event_ts: int | None = None, **fields: Any) -> dict[str, Any]:
-    """A recorded payload with fields replaced: `meeting_<key>` for the meeting object, others for the
-    participant. `event_ts` defaults to the time of the action, so distinct actions are distinct events."""
-    body = copy.deepcopy(load_fixture(name))
-    obj = body["payload"]["object"]
-    for key, value in fields.items():
-        if key.startswith("meeting_"):
-            obj[key[len("meeting_"):]] = value
-        else:
-            obj["participant"][key] = value
-    if event_ts is None:
-        source = obj.get("participant", {}) if "participant" in obj else obj
-        when = next((source[k] for k in ("join_time", "leave_time", "date_time", "end_time", "start_time")
-                     if source.get(k)), None)
-        if when:
-            event_ts = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
-    if event_ts is not None:
-        body["event_ts"] = event_ts
-    return body
-
-
-def signed_headers(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> dict[str, str]:
-    ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"x-zm-request-timestamp": ts, "x-zm-signature": sign(secret, ts, body),
-            "content-type": "application/json"}
-
-
 @pytest.fixture
 def post_event(client):
     """Sign and POST a Zoom event (dict or raw bytes) to the real endpoint."""
@@ -239,7 +151,14 @@ def zoombot_cli(runtime, tmp_path, monkeypatch):
     return make
 
 
-def free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
+
+
+#: Fixtures that reach a database, a server or a browser: a test using none of them is in the unit tier.
+OUTSIDE = {"database_template", "postgres_template", "tmp_path_factory"}
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        markers = {m.name for m in item.iter_markers()}
+        if not (OUTSIDE & set(getattr(item, "fixturenames", ()))) and not markers & {"browser", "slow"}:
+            item.add_marker(pytest.mark.unit)

@@ -18,7 +18,8 @@ import requests
 from sqlalchemy import select
 from werkzeug.serving import make_server
 
-from conftest import free_port, signed_headers, zoom_event
+from tests.helpers.servers import free_port
+from tests.helpers.zoom_events import signed_headers, zoom_event
 from zoombot.core.member_tokens import MemberLink, make_token
 from zoombot.runtime import signing_secret
 from zoombot.store.models import Community, CreditLine, Member, Membership, StaffUser

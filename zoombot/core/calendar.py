@@ -128,8 +128,8 @@ def build_ics(
     event.add("uid", uid)
     event.add("sequence", sequence)
     event.add("dtstamp", require_aware("stamp", stamp))
-    event.add("dtstart", start_utc.astimezone(zone))
-    event.add("dtend", end_utc.astimezone(zone))
+    event.add("dtstart", _local_or_utc(start_utc, zone))
+    event.add("dtend", _local_or_utc(end_utc, zone))
     event.add("summary", _text(summary, single_line=True))
     event.add("description", text)
     if join_url:
@@ -157,3 +157,12 @@ def build_ics(
     for missing in sorted(cal.get_missing_tzids()):
         cal.subcomponents.insert(0, _vtimezone(missing, start_utc.astimezone(zone), end_utc.astimezone(zone)))
     return cal.to_ical()
+
+
+def _local_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
+    """The instant in the community's zone, unless its wall time is the repeated hour when clocks go back:
+    RFC 5545 reads such a local time as its first occurrence, so the second one is written in UTC."""
+    local = instant.astimezone(zone)
+    if local.fold and local.replace(fold=0).astimezone(timezone.utc) != instant:
+        return instant.astimezone(timezone.utc)
+    return local

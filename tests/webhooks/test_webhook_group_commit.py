@@ -1,0 +1,203 @@
+"""The PostgreSQL hot path's group commit, against the real server (in every run: see the postgres_url
+fixture): deliveries that arrive together share one INSERT and one commit, each still gets its own
+answer, a row the database refuses fails alone, and the writer's own connection survives the server
+closing it and a fork."""
+from __future__ import annotations
+
+import json
+import os
+import threading
+from collections import Counter
+from datetime import datetime, timezone
+
+import pytest
+from sqlalchemy import create_engine, select, text
+from sqlalchemy.exc import DBAPIError
+
+from tests.helpers.burst import participant_events
+from tests.helpers.zoom_events import signed_headers, zoom_event
+from webhooks.event import Event
+from webhooks.store import OpenMeetingWriter
+from zoombot.app import create_app
+from zoombot.store.db import normalize_url
+from zoombot.store.models import ZoomEvent
+from zoombot.runtime import Runtime
+
+WAIT = 20  # seconds; bounds every wait so that a bug fails the test instead of hanging it
+UUID = "burst-meeting=="
+NOW = datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc)
+
+
+@pytest.fixture
+def pg_runtime(make_settings, postgres_url, clock):
+    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
+    rt.clock = clock
+    yield rt
+    rt.db.dispose()
+
+
+@pytest.fixture
+def pg_client(pg_runtime):
+    client = create_app(runtime=pg_runtime, test_config={"TESTING": True}).test_client()
+    started = json.dumps(zoom_event("meeting_started", meeting_uuid=UUID)).encode()
+    assert post(client, started) == (200, "stored")
+    return client
+
+
+@pytest.fixture
+def admin(postgres_url):
+    engine = create_engine(normalize_url(postgres_url), isolation_level="AUTOCOMMIT")
+    yield engine
+    engine.dispose()
+
+
+def post(client, body: bytes) -> tuple[int, str | None]:
+    response = client.post("/zoom/webhook", data=body, headers=signed_headers(body))
+    return response.status_code, (response.get_json(silent=True) or {}).get("status")
+
+
+def stored_keys(engine) -> Counter:
+    with engine.connect() as conn:
+        return Counter(conn.execute(select(ZoomEvent.dedupe_key)).scalars())
+
+
+def writer_of(runtime: Runtime) -> OpenMeetingWriter:
+    return OpenMeetingWriter.of(runtime.db)
+
+
+def backends(writer: OpenMeetingWriter) -> set[int]:
+    """The server processes of the writer's open connections."""
+    connection = writer.connection._connection
+    return {connection.info.backend_pid} if connection is not None else set()
+
+
+def wait_until_gone(engine, pids: set[int]) -> None:
+    with engine.connect() as conn:
+        for _ in range(WAIT * 100):  # waiting for backends to exit, not a timed assertion
+            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
+                                {"pids": list(pids)}).scalar():
+                return
+            threading.Event().wait(0.01)
+    raise AssertionError(f"backends {pids} still there")
+
+
+def test_deliveries_that_arrive_together_share_one_insert_and_each_gets_its_own_answer(pg_runtime, pg_client,
+                                                                                        admin):
+    """The meeting row is held FOR UPDATE by another session, so the first batch waits on it while the
+    other deliveries queue behind; released, they go in one statement. A redelivery racing its original
+    in the same batch is stored once: one answer "stored", the other "duplicate"."""
+    deliveries = [d.body for d in participant_events(12, uuid=UUID)]
+    bodies = deliveries + deliveries[:3]  # three events delivered twice at once
+    writer = writer_of(pg_runtime)
+    batches = []
+    run = writer.group._run
+    writer.group._run = lambda items: batches.append(len(items)) or run(items)
+    answers: list = [None] * len(bodies)
+
+    def send(i):
+        answers[i] = post(pg_client, bodies[i])
+
+    with admin.connect() as holder:
+        holder.execute(text("BEGIN"))
+        holder.execute(text("SELECT 1 FROM meetings WHERE uuid = :u FOR UPDATE"), {"u": UUID})
+        threads = [threading.Thread(target=send, args=(i,)) for i in range(len(bodies))]
+        for t in threads:
+            t.start()
+        deadline = threading.Event()
+        for _ in range(WAIT * 1000):  # polling until all but the blocked leader have queued
+            if len(writer.group._queue) == len(bodies) - 1:
+                break
+            deadline.wait(0.001)
+        holder.execute(text("COMMIT"))
+    for t in threads:
+        t.join(WAIT)
+    assert all(not t.is_alive() for t in threads)
+    assert batches == [1, len(bodies) - 1]
+    by_body = {}
+    for body, answer in zip(bodies, answers):
+        by_body.setdefault(body, []).append(answer)
+    for body in deliveries:
+        assert sorted(by_body[body]) == ([(200, "duplicate"), (200, "stored")] if body in deliveries[:3]
+                                         else [(200, "stored")])
+    stored = stored_keys(admin)
+    assert set(stored.values()) == {1}
+    assert {Event.from_body(b).dedupe_key for b in deliveries} <= set(stored)
+
+
+def test_a_row_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_stored(pg_runtime, pg_client, admin):
+    """A trigger (test only) refuses one body: its caller gets the error, the others are stored, and the
+    writer's connection, which is not broken by a refused statement, is kept."""
+    with admin.connect() as conn:
+        conn.execute(text("""
+            CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
+            BEGIN
+              IF NEW.body::text LIKE '%Poison%' THEN RAISE EXCEPTION 'refused for the test'; END IF;
+              RETURN NEW;
+            END $$"""))
+        conn.execute(text("CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
+                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"))
+    try:
+        good, poison, other = (Event.from_body(d.body) for d in participant_events(3, uuid=UUID))
+        poison = Event.from_json({**poison.body, "payload": {**poison.payload, "object": {
+            **poison.object, "participant": {**poison.object["participant"], "user_name": "Poison Ivy"}}}})
+        writer = writer_of(pg_runtime)
+        assert post(pg_client, json.dumps(good.body).encode()) == (200, "stored")  # the connection exists
+        connected = backends(writer)
+        results = writer.insert_batch([(other, NOW), (poison, NOW), (good, NOW)])
+        assert results[0] is True and results[2] is False  # good was stored before: a redelivery
+        assert isinstance(results[1], DBAPIError) and "refused for the test" in str(results[1])
+        assert backends(writer) == connected
+        assert set(stored_keys(admin)) == {good.dedupe_key, other.dedupe_key} | _started_key(admin)
+        status, _ = post(pg_client, json.dumps(poison.body).encode())
+        assert status == 503  # Zoom will redeliver it; nothing of it was stored
+        assert poison.dedupe_key not in stored_keys(admin)
+    finally:
+        with admin.connect() as conn:
+            conn.execute(text("DROP TRIGGER refuse_poison ON zoom_events"))
+            conn.execute(text("DROP FUNCTION refuse_poison()"))
+
+
+def _started_key(engine) -> set[str]:
+    with engine.connect() as conn:
+        return set(conn.execute(select(ZoomEvent.dedupe_key).where(ZoomEvent.event == "meeting.started")).scalars())
+
+
+def test_the_writers_connection_is_replaced_when_the_server_closes_it(pg_runtime, pg_client, admin):
+    first, second = (d.body for d in participant_events(2, uuid=UUID))
+    assert post(pg_client, first) == (200, "stored")
+    writer = writer_of(pg_runtime)
+    closed = backends(writer)
+    with admin.connect() as conn:
+        assert closed and conn.execute(text("SELECT bool_and(pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"),
+                                       {"pids": list(closed)}).scalar()
+    wait_until_gone(admin, closed)
+    assert post(pg_client, second) == (200, "stored")  # no failed delivery: the closed one was noticed
+    assert backends(writer) and not backends(writer) & closed
+
+
+def test_a_forked_child_makes_its_own_connection_and_leaves_the_parents_session_alone(pg_runtime):
+    connection = pg_runtime.db.dedicated_connection()
+    ((parent_pid,),) = connection.execute("SELECT pg_backend_pid()", ())
+    read, write = os.pipe()
+    child = os.fork()
+    if child == 0:  # the child: a worker forked after the parent had connected
+        try:
+            ((pid,),) = connection.execute("SELECT pg_backend_pid()", ())
+            connection.close()
+            os.write(write, str(pid).encode())
+        finally:
+            os._exit(0)
+    os.close(write)
+    with os.fdopen(read) as pipe:
+        child_pid = int(pipe.read() or 0)
+    os.waitpid(child, 0)
+    assert child_pid and child_pid != parent_pid
+    assert connection.execute("SELECT pg_backend_pid()", ()) == [(parent_pid,)]  # still the parent's session
+
+
+def test_dispose_closes_the_writers_connection(pg_runtime, pg_client, admin):
+    assert post(pg_client, participant_events(1, uuid=UUID)[0].body) == (200, "stored")
+    opened = backends(writer_of(pg_runtime))
+    assert opened
+    pg_runtime.db.dispose()
+    wait_until_gone(admin, opened)
