@@ -9,18 +9,19 @@ invitation or a cancellation. The same changes also arrive by the meeting.update
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta, timezone
-from typing import Any, Iterable, Mapping
+from datetime import datetime, timezone
+from typing import Any, Mapping
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zoombot.core.attendance import parse_time
+from zoombot.core import zoom_occurrences
+from zoombot.store import occurrences
 from zoombot.store.models import Community, Occurrence
 from zoombot.zoom.client import ZoomClient, ZoomError
 from zoombot.core.recurrence import meeting_body
 
-__all__ = ["create_zoom_meeting", "sync_community", "SyncResult", "occurrence_original_start"]
+__all__ = ["create_zoom_meeting", "sync_community", "SyncResult"]
 
 
 @dataclass
@@ -37,28 +38,6 @@ class SyncResult:
     def changed(self) -> bool:
         return bool(self.moved or self.cancelled or self.join_url_changed)
 
-
-# --- pure ---------------------------------------------------------------------------------------------
-
-def occurrence_original_start(item: Mapping[str, Any]) -> datetime | None:
-    """Zoom's occurrence_id is the occurrence's original start in epoch milliseconds (it stays put when the
-    occurrence is moved, exactly like zoombot's `original_start`)."""
-    raw = str(item.get("occurrence_id") or "")
-    if not raw.isdigit():
-        return None
-    try:
-        return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
-    except (OverflowError, OSError, ValueError):
-        return None
-
-
-def _item_span(item: Mapping[str, Any], fallback_minutes: int) -> tuple[datetime | None, timedelta]:
-    minutes = item.get("duration")
-    length = int(minutes) if str(minutes).isdigit() and int(minutes) > 0 else fallback_minutes
-    return parse_time(item.get("start_time")), timedelta(minutes=length)
-
-
-# --- shell --------------------------------------------------------------------------------------------
 
 def create_zoom_meeting(session: Session, community: Community, client: ZoomClient, *, user_id: str,
                         now: datetime | None = None) -> None:
@@ -85,7 +64,7 @@ def create_zoom_meeting(session: Session, community: Community, client: ZoomClie
     community.passcode = _passcode(created) or community.passcode
     community.zoom_synced_at = now or datetime.now(timezone.utc)
     session.flush()  # the community needs its id before its occurrences can be matched
-    _link_occurrences(session, community, created.get("occurrences") or [], SyncResult())
+    occurrences.pair(session, community, created.get("occurrences") or [])
 
 
 def sync_community(session: Session, community: Community, meeting: Mapping[str, Any], now: datetime) -> SyncResult:
@@ -100,25 +79,11 @@ def sync_community(session: Session, community: Community, meeting: Mapping[str,
         community.passcode = passcode
         result.join_url_changed = True
     items = [item for item in meeting.get("occurrences") or [] if isinstance(item, Mapping)]
-    pairs = _link_occurrences(session, community, items, result)
+    pairs, result.linked = occurrences.pair(session, community, items)
     for occurrence in _vanished(session, community, items, pairs, now):
-        occurrence.status = "cancelled"
-        _bump(occurrence, now)
-        result.cancelled += 1
-    for occurrence, item in pairs:
-        if str(item.get("status") or "available").lower() == "deleted":
-            if occurrence.status != "cancelled":
-                occurrence.status = "cancelled"
-                _bump(occurrence, now)
-                result.cancelled += 1
-            continue
-        if occurrence.status == "cancelled":
-            continue  # Zoom cannot undelete an occurrence: a cancelled row was cancelled on purpose
-        start, length = _item_span(item, community.duration_minutes)
-        if start is not None and (start, start + length) != (occurrence.start, occurrence.end):
-            occurrence.start, occurrence.end = start, start + length
-            _bump(occurrence, now)
-            result.moved += 1
+        result.cancelled += occurrences.cancel(occurrence, now)
+    result.moved, cancelled = occurrences.apply(pairs, now)
+    result.cancelled += cancelled
     community.zoom_synced_at = now
     return result
 
@@ -129,16 +94,11 @@ def _passcode(meeting: Mapping[str, Any]) -> str | None:
     return value[:10] or None
 
 
-def _bump(occurrence: Occurrence, now: datetime) -> None:
-    occurrence.sequence += 1
-    occurrence.updated_at = now
-
-
 def _vanished(session: Session, community: Community, items: list[Mapping[str, Any]],
               pairs: list[tuple[Occurrence, Mapping[str, Any]]], now: datetime) -> list[Occurrence]:
     """Future rows Zoom knew (they carry its occurrence id) that its list no longer holds, although the list
     spans their date: deleted in Zoom. Zoom lists only upcoming occurrences, so past ones are never judged."""
-    listed = [start for start in (occurrence_original_start(item) for item in items) if start is not None]
+    listed = [start for start in (zoom_occurrences.original_start(item) for item in items) if start is not None]
     if not listed:
         return []
     seen = {row.id for row, _ in pairs}
@@ -148,26 +108,3 @@ def _vanished(session: Session, community: Community, items: list[Mapping[str, A
         Occurrence.zoom_occurrence_id.is_not(None), Occurrence.start > now,
         Occurrence.original_start >= first, Occurrence.original_start <= last,
         Occurrence.id.not_in(seen) if seen else Occurrence.id.is_not(None))))
-
-
-def _link_occurrences(session: Session, community: Community, items: Iterable[Mapping[str, Any]],
-                      result: SyncResult) -> list[tuple[Occurrence, Mapping[str, Any]]]:
-    """Pair Zoom's occurrences with the community's rows (by Zoom id, else by original start) and record
-    the Zoom id on rows that lack it. Zoom occurrences with no row are left alone: the planner makes rows."""
-    rows = list(session.scalars(select(Occurrence).where(Occurrence.community_id == community.id)))
-    by_zoom_id = {row.zoom_occurrence_id: row for row in rows if row.zoom_occurrence_id}
-    by_original = {row.original_start: row for row in rows}
-    pairs = []
-    for item in items:
-        zoom_id = str(item.get("occurrence_id") or "")
-        row = by_zoom_id.get(zoom_id) if zoom_id else None
-        if row is None:
-            original = occurrence_original_start(item) or parse_time(item.get("start_time"))
-            row = by_original.get(original) if original else None
-        if row is None:
-            continue
-        if zoom_id and row.zoom_occurrence_id != zoom_id[:32]:
-            row.zoom_occurrence_id = zoom_id[:32]
-            result.linked += 1
-        pairs.append((row, item))
-    return pairs
