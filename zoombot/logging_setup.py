@@ -24,7 +24,7 @@ from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from zoombot.config import Settings
 from zoombot.store.db import normalize_url
-from zoombot.core.retention import EMAIL
+from zoombot.core.privacy import mask_emails, mask_values
 
 MASK = "[masked]"
 _HANDLER_FLAG = "_zoombot_handler"
@@ -42,9 +42,7 @@ def secrets_of(settings: Settings) -> list[str]:
 
 
 def mask(text: str, secrets: Iterable[str] = ()) -> str:
-    for secret in secrets:
-        text = text.replace(secret, MASK)
-    return EMAIL.sub(MASK, text)
+    return mask_emails(mask_values(text, secrets, MASK), MASK)
 
 
 class ScrubFilter(logging.Filter):

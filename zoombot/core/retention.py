@@ -22,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Callable, Iterable, Mapping
 
 from zoombot.core.attendance import Who, binds_of, signals_from_event
+from zoombot.core.privacy import mask_emails
 from zoombot.core.attendance import identity_resolver as attendance_identity_resolver
 
 ANON_PREFIX = "anon:"
@@ -42,7 +43,6 @@ PERSONAL_KEYS = frozenset({
     "password", "h323_password", "pstn_password", "encrypted_password", "start_url", "join_url",
     "registration_url", "alternative_hosts", "message", "chat_message", "content",
 })
-EMAIL = re.compile(r"[A-Za-z0-9._%+\-']+@[A-Za-z0-9\-]+(?:\.[A-Za-z0-9\-]+)+")
 IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
 
 
@@ -131,7 +131,7 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     for value in sorted(set(known), key=len, reverse=True):
         if value in text:
             text = re.sub(rf"(?<!\w){re.escape(value)}(?!\w)", REDACTED, text)
-    text = EMAIL.sub(REDACTED, text)
+    text = mask_emails(text, REDACTED)
     return IPV4.sub(REDACTED, text)
 
 

@@ -9,14 +9,13 @@ Error texts kept for staff never carry an address: the server's reply often quot
 """
 from __future__ import annotations
 
-import re
 import smtplib
 import ssl
 from email.message import EmailMessage
 
 from zoombot.config import MailSettings
+from zoombot.core.privacy import mask_emails, one_line
 
-_ADDRESS_RE = re.compile(r"[^\s<>\"'(),;:@]+@[^\s<>\"'(),;:@]+")
 
 
 class MailFailure(Exception):
@@ -33,8 +32,7 @@ class PermanentFailure(MailFailure):
 
 def redact(text: str) -> str:
     """The text with every e-mail address replaced, cut to one short line."""
-    line = " ".join(str(text).split())
-    return _ADDRESS_RE.sub("<address>", line)[:300]
+    return mask_emails(one_line(text, 10_000), "<address>")[:300]
 
 
 def _reply_text(reply: bytes | str) -> str:

@@ -21,6 +21,8 @@ from urllib.parse import quote
 
 import requests
 
+from zoombot.core.privacy import mask_emails, mask_values, one_line
+
 
 __all__ = [
     "ZoomError",
@@ -42,7 +44,6 @@ _DEFAULT_EXPIRES_IN = 3600.0
 _MAX_MESSAGE = 300
 _IDEMPOTENT = frozenset({"GET", "HEAD", "OPTIONS", "PUT", "PATCH", "DELETE"})
 
-_EMAIL_RE = re.compile(r"[^\s@<>\"'(),;:]+@[^\s@<>\"'(),;:]+\.[A-Za-z0-9-]+")
 _PLAIN_SEGMENT_RE = re.compile(r"^[a-z_]+$")
 
 
@@ -100,8 +101,7 @@ class ZoomNotConfigured(ZoomError):
 
 
 def _one_line(text: Any) -> str:
-    text = " ".join(str(text).split())
-    text = _EMAIL_RE.sub("<email>", text)
+    text = mask_emails(one_line(text, 10_000), "<email>")
     if len(text) > _MAX_MESSAGE:
         text = text[: _MAX_MESSAGE - 3] + "..."
     return text or "unknown error"
@@ -422,10 +422,7 @@ class ZoomClient:
         return ZoomError(self._redact(message, token), status=status, code=code, retry_after=retry_after)
 
     def _redact(self, text: str, token: str | None = None) -> str:
-        for secret in (self._client_secret, token, self._token):
-            if secret:
-                text = text.replace(secret, "***")
-        return text
+        return mask_values(text, (self._client_secret, token or "", self._token or ""), "***")
 
 
 def _filled(value: Any) -> bool:
