@@ -11,7 +11,7 @@ import logging
 from sqlalchemy import update
 from sqlalchemy.exc import DBAPIError
 
-from webhooks import participant_events
+from webhooks.participant_events import problem
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
@@ -30,7 +30,7 @@ def deliver(runtime: Runtime, router: Router, event: Event) -> str:
     general one.
     """
     now = runtime.now()
-    if participant_events.stored_is_enough_while_open(event, router):
+    if router.store_only_while_open(event.name) and problem(event) is None:
         if store_while_meeting_open(runtime.db, event, now=now):
             return "stored"
     with runtime.db.begin() as session:

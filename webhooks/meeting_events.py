@@ -4,8 +4,7 @@ from __future__ import annotations
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.core.attendance import parse_time
-from zoombot.store.meetings import attendance_changed, ensure_meeting, mark_ended, mark_started, place
+from zoombot.store.meetings import apply_lifecycle, attendance_changed, ensure_meeting, place
 
 router = Router()
 
@@ -19,13 +18,13 @@ def _meeting(event: Event, ctx: Context):
 @router.register("meeting.started")
 def meeting_started(event: Event, ctx: Context) -> None:
     meeting = _meeting(event, ctx)
-    mark_started(meeting, parse_time(event.object.get("start_time")))
+    apply_lifecycle(meeting, event.name, event.object)
     place(ctx.session, [meeting], ctx.settings)  # its start decides its session
 
 
 @router.register("meeting.ended")
 def meeting_ended(event: Event, ctx: Context) -> None:
     meeting = _meeting(event, ctx)
-    mark_ended(meeting, parse_time(event.object.get("start_time")), parse_time(event.object.get("end_time")))
+    apply_lifecycle(meeting, event.name, event.object)
     ctx.session.flush()  # lock the meeting row before reading its events (see store_while_meeting_open)
     attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason="meeting ended")

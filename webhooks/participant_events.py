@@ -19,14 +19,6 @@ def problem(event: Event) -> str | None:
     return None
 
 
-def stored_is_enough_while_open(event: Event, routes: Router) -> bool:
-    """True when, as long as the event's meeting exists and has not ended, storing the event is all that
-    `routes` would do with it: its only handlers are these (the delivery hot path,
-    webhooks.store.store_while_meeting_open)."""
-    own = router.handlers(event.name)
-    return bool(own) and routes.handlers(event.name) == own and problem(event) is None
-
-
 def track(event: Event, ctx: Context) -> None:
     reason = problem(event)
     if reason is not None:
@@ -37,46 +29,46 @@ def track(event: Event, ctx: Context) -> None:
         attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason=f"late {event.name}")
 
 
-@router.register("meeting.participant_joined")
+@router.register("meeting.participant_joined", store_only_while_open=True)
 def participant_joined(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_left")
+@router.register("meeting.participant_left", store_only_while_open=True)
 def participant_left(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_joined_waiting_room")
+@router.register("meeting.participant_joined_waiting_room", store_only_while_open=True)
 def joined_waiting_room(event: Event, ctx: Context) -> None:
     track(event, ctx)  # kept for the record; waiting time is never attendance
 
 
-@router.register("meeting.participant_left_waiting_room")
+@router.register("meeting.participant_left_waiting_room", store_only_while_open=True)
 def left_waiting_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_admitted")
+@router.register("meeting.participant_admitted", store_only_while_open=True)
 def participant_admitted(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_put_in_waiting_room")
+@router.register("meeting.participant_put_in_waiting_room", store_only_while_open=True)
 def put_in_waiting_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_joined_breakout_room")
+@router.register("meeting.participant_joined_breakout_room", store_only_while_open=True)
 def joined_breakout_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_left_breakout_room")
+@router.register("meeting.participant_left_breakout_room", store_only_while_open=True)
 def left_breakout_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_bind")
+@router.register("meeting.participant_bind", store_only_while_open=True)
 def participant_bind(event: Event, ctx: Context) -> None:
     track(event, ctx)  # Zoom linked a phone caller to a computer participant: one person (zoombot.core.attendance)

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 from zoombot.store import occurrences
 from zoombot.store.models import Community, Occurrence
 

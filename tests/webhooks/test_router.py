@@ -53,3 +53,29 @@ def test_zoombot_handles_the_events_the_issue_names():
                 "meeting.created", "meeting.updated", "meeting.deleted"}
     assert expected <= set(zoombot_router.event_names)
     assert not zoombot_router.handles("endpoint.url_validation")  # answered by the view, never stored
+
+
+def test_handlers_declare_when_storing_is_enough_while_the_meeting_is_open():
+    inner, other = Router(), Router()
+
+    @inner.register("meeting.participant_joined", store_only_while_open=True)
+    def joined(event, ctx):
+        pass
+
+    @other.register("meeting.participant_joined")
+    def also(event, ctx):  # a second handler that does more than store: the hot path no longer applies
+        pass
+
+    assert inner.store_only_while_open("meeting.participant_joined")
+    assert not Router(inner, other).store_only_while_open("meeting.participant_joined")
+    assert not inner.store_only_while_open("meeting.ended")  # no handler at all
+
+
+def test_the_real_routes_store_only_participant_events_while_open():
+    from webhooks.routes import router
+
+    assert {name for name in router.event_names if router.store_only_while_open(name)} == {
+        "meeting.participant_joined", "meeting.participant_left", "meeting.participant_joined_waiting_room",
+        "meeting.participant_left_waiting_room", "meeting.participant_admitted",
+        "meeting.participant_put_in_waiting_room", "meeting.participant_joined_breakout_room",
+        "meeting.participant_left_breakout_room", "meeting.participant_bind"}

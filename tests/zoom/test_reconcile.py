@@ -322,7 +322,7 @@ def test_lost_meeting_ended_is_recovered_from_past_meeting(runtime, post_event, 
     with runtime.db.begin() as s:
         meeting = s.scalars(select(Meeting)).one()
         from zoombot.store.meetings import attendance_changed, mark_ended
-        from zoombot.core.attendance import parse_time
+        from zoombot.core.times import parse_time
         mark_ended(meeting, None, parse_time("2026-10-14T01:30:00Z"), by="finalizer")
         attendance_changed(s, meeting, runtime.settings, runtime.now(), reason="finalized")
     assert people(runtime) == {"Alice Ames": 10790}  # open until the finalizer's 01:30

@@ -10,7 +10,7 @@ from zoneinfo import ZoneInfo
 import click
 from sqlalchemy import select
 
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 from zoombot.cli import pass_runtime
 from zoombot.cli.hours import DateParam
 from zoombot.store.models import Community, Meeting

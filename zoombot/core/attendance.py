@@ -28,10 +28,11 @@ import functools
 import hashlib
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime
 from typing import Any, NamedTuple
 
 from zoombot.core import intervals
+from zoombot.core.times import parse_time
 from zoombot.core.intervals import Span
 
 JOIN_EVENTS = {"meeting.participant_joined", "meeting.participant_joined_breakout_room"}
@@ -48,19 +49,6 @@ _ORDER = {"start": 0, "admit": 1, "join": 1, "transfer": 2, "leave": 3, "end": 4
 MAX_IDENTIFIER = 64
 MAX_EMAIL = 254   # RFC 5321's longest address
 MAX_NAME = 200
-
-
-def parse_time(value: Any) -> datetime | None:
-    """Zoom's ISO 8601 times ("2026-10-13T22:30:10Z") -> aware UTC; anything else -> None."""
-    if not value or not isinstance(value, str):
-        return None
-    try:
-        parsed = datetime.fromisoformat(value)  # Python 3.11+ reads the trailing "Z"
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
 
 
 def normalize_name(name: str) -> str:

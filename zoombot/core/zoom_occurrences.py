@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 
 #: Latest original start an occurrence id may name (year 9999): anything larger is not Zoom's.
 _LATEST_MS = 253_402_300_799_000

@@ -15,7 +15,8 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.orm import Session
 
 from zoombot.core import attendance, sessions
-from zoombot.core.attendance import Attendance, parse_time
+from zoombot.core.attendance import Attendance
+from zoombot.core.times import parse_time
 from zoombot.config import Settings
 from zoombot.store.credit_lines import sync_lines
 from zoombot.store.db import dialect_insert
@@ -326,6 +327,18 @@ def mark_ended(meeting: Meeting, start: datetime | None, end: datetime | None, *
     meeting.finalized_by = by
 
 
+def apply_lifecycle(meeting: Meeting, event_name: str, obj: Mapping[str, Any]) -> bool:
+    """What meeting.started and meeting.ended do to an instance's state, for the webhook handlers and for
+    the rebuild alike; False for any other event."""
+    if event_name == "meeting.started":
+        mark_started(meeting, parse_time(obj.get("start_time")))
+        return True
+    if event_name == "meeting.ended":
+        mark_ended(meeting, parse_time(obj.get("start_time")), parse_time(obj.get("end_time")))
+        return True
+    return False
+
+
 def sessions_for(session: Session, meetings: Sequence[Meeting], settings: Settings) -> list[CreditSession]:
     """The sessions of these meetings, placing them again first (a start may have moved an instance)."""
     touched = place(session, meetings, settings)
@@ -381,12 +394,7 @@ def rebuild(session: Session, settings: Settings, now: datetime) -> int:
         found = ensure_meetings(session, wanted, settings=settings)
         for uuid, meeting in found.items():
             for name, _, body in events[uuid]:
-                event_obj = (body.get("payload") or {}).get("object") or {}
-                if name == "meeting.started":
-                    mark_started(meeting, parse_time(event_obj.get("start_time")))
-                elif name == "meeting.ended":
-                    mark_ended(meeting, parse_time(event_obj.get("start_time")),
-                               parse_time(event_obj.get("end_time")))
+                apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
             signals_by_uuid[uuid] = [s for name, _, body in events[uuid]
                                      for s in attendance.signals_from_event(name, body)]
         for credit_session in sessions_for(session, list(found.values()), settings):

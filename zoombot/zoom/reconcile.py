@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from zoombot.core import attendance, discrepancies
 from zoombot.store import meetings
 from zoombot.zoom import report as zoom_report
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import Meeting, ZoomEvent
 from zoombot.store.audit import SYSTEM, audit

@@ -15,7 +15,7 @@ from sqlalchemy.orm import Session
 
 from zoombot.store import meetings, review
 from zoombot.core import timeline
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 from zoombot.store.credit_lines import rules_for
 from zoombot.store.models import (
     AuditEntry, Community, CreditLine, CreditSession, Meeting, Member, Membership, Occurrence, Participant,
