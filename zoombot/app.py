@@ -76,6 +76,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     from zoombot.web.closures import bp as closure_bp
     from zoombot.web.agendas import bp as agendas_bp
+    from zoombot.web import outbox as _outbox_views  # noqa: F401 - its routes are on the agendas blueprint
     from zoombot.web.resources import bp as submissions_bp
     from zoombot.web.unsubscribe import bp as unsubscribe_bp
 

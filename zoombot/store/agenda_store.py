@@ -14,6 +14,7 @@ from sqlalchemy import func, or_, select
 from sqlalchemy.orm import Session
 
 from zoombot.core import agenda as content
+from zoombot.store.audit import audit
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
     Agenda, Closure, Community, Member, Membership, Occurrence, ParkingLotItem, ResourceSubmission)
@@ -128,3 +129,33 @@ def add_submission_to_draft(session: Session, occurrence: Occurrence, resource: 
         return
     row.content = content.to_dict(dataclasses.replace(saved, resources=saved.resources + (resource,)))
     row.updated_at = now
+
+
+def save(session: Session, row: Agenda, updated: content.Agenda, status: str, *, actor: str, now: datetime) -> None:
+    """The editor's agenda, stored (audited: who saved it, and whether it went from draft to ready)."""
+    before = row.status
+    row.content, row.status, row.updated_at, row.updated_by = content.to_dict(updated), status, now, actor
+    audit(session, actor=actor, entity="agenda", entity_id=row.id, action="edited", from_value=before,
+          to_value=status, at=now)
+
+
+def park(session: Session, community_id: int, occurrence_id: int, text: str, *, actor: str,
+         now: datetime) -> ParkingLotItem | None:
+    """A question parked during a meeting (one line of at most 1000 characters); None for empty text."""
+    text = " ".join(text.split())[:1000]
+    if not text:
+        return None
+    item = ParkingLotItem(community_id=community_id, text=text, raised_occurrence_id=occurrence_id, created_at=now)
+    session.add(item)
+    session.flush()
+    audit(session, actor=actor, entity="parking_lot_item", entity_id=item.id, action="added", at=now)
+    return item
+
+
+def unpark(session: Session, item: ParkingLotItem, *, actor: str, now: datetime) -> bool:
+    """Close a parking-lot item (once); True when it was open."""
+    if item.closed_at is not None:
+        return False
+    item.closed_at = now
+    audit(session, actor=actor, entity="parking_lot_item", entity_id=item.id, action="closed", at=now)
+    return True

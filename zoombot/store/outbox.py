@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from zoombot.store import closure_store
 from zoombot.core import roles, schedule
 from zoombot.config import ScheduleSettings
+from zoombot.store.audit import audit
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import Member, Membership, Occurrence, OutboxMessage
 
@@ -234,15 +235,18 @@ def mark_failed_attempt(session: Session, row: OutboxMessage, worker: str, now: 
     return status
 
 
-def retry(session: Session, row_id: int, now: datetime) -> bool:
-    """Staff asked to try a failed (or waiting) message again, now, with a fresh count of attempts.
+def retry(session: Session, row_id: int, now: datetime, *, actor: str) -> bool:
+    """Staff asked to try a failed (or waiting) message again, now, with a fresh count of attempts (audited).
 
     A message past its useful time stays as it is: an invite after the meeting started helps nobody.
     """
-    return session.execute(update(OutboxMessage).where(
+    done = session.execute(update(OutboxMessage).where(
         OutboxMessage.id == row_id, OutboxMessage.status.in_(("failed", "pending")),
         OutboxMessage.expires_at > now).values(
         status="pending", attempts=0, next_attempt_at=now, last_error=None)).rowcount == 1
+    if done:
+        audit(session, actor=actor, entity="outbox", entity_id=row_id, action="retry", at=now)
+    return done
 
 
 def pending_count(session: Session) -> int:

@@ -1,5 +1,4 @@
-"""The agenda editor, a meeting's closure and mail preview, and the outbox page of the staff UI
-(`/staff/agendas/...`, `/staff/outbox`).
+"""The agenda editor, a meeting's closure and its mail preview in the staff UI (`/staff/agendas/...`).
 
 Facilitators edit the agendas of their own communities, network staff those of every community: per
 meeting the roles (who facilitates, takes notes, keeps time), the objectives, topics, resources (links),
@@ -7,7 +6,7 @@ next steps, the expectations and confidentiality rules, and the community's park
 forward until someone closes them). Text is stored as typed and rendered autoescaped everywhere; links
 are kept only when they are http(s) (`zoombot.core.agenda.parse_resources`). After the meeting the same people
 record its closure (`zoombot.web.closures`). The preview shows each message of a meeting as it would be
-sent, with personal links that open nothing. The outbox page lists messages waiting or given up, with a retry.
+sent, with personal links that open nothing. The outbox page (`zoombot.web.outbox`) shares this blueprint.
 """
 from __future__ import annotations
 
@@ -17,12 +16,11 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 
 from zoombot.core import agenda, roles
-from zoombot.store import agenda_store, outbox
+from zoombot.store import agenda_store
 from zoombot.mail import preview as mail_preview
 from zoombot.web.closures import closure_page
 from zoombot.store.models import (
-    Agenda as AgendaRow, Community, Member, Membership, Occurrence, OutboxMessage, ParkingLotItem)
-from zoombot.store.audit import audit
+    Agenda as AgendaRow, Community, Member, Membership, Occurrence, ParkingLotItem)
 from zoombot.web.staff import add_nav_link
 from zoombot.web.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
 from zoombot.web.staff.csrf import protect
@@ -113,10 +111,7 @@ def edit(occurrence_id: int):
         if request.method == "POST":
             updated = _form_agenda(request.form, shown, people, meeting_roles)
             status = "ready" if request.form.get("status") == "ready" else "draft"
-            before = row.status
-            row.content, row.status, row.updated_at, row.updated_by = agenda.to_dict(updated), status, now, user.email
-            audit(session, actor=user.email, entity="agenda", entity_id=row.id, action="edited",
-                  from_value=before, to_value=status, at=now)
+            agenda_store.save(session, row, updated, status, actor=user.email, now=now)
             flash("Agenda saved." + (" It is marked ready." if status == "ready" else ""))
             return redirect(url_for("agendas.edit", occurrence_id=occurrence_id))
         lot = agenda_store.open_parking_lot(session, community.id)
@@ -174,16 +169,10 @@ def preview(occurrence_id: int):
 @login_required
 def add_parking_lot_item(occurrence_id: int):
     rt = runtime()
-    text = " ".join(request.form.get("text", "").split())[:1000]
+    text = request.form.get("text", "")
     with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
-        if text:
-            item = ParkingLotItem(community_id=community.id, text=text, raised_occurrence_id=occurrence.id,
-                                  created_at=rt.now())
-            session.add(item)
-            session.flush()
-            audit(session, actor=current_user().email, entity="parking_lot_item", entity_id=item.id,
-                  action="added", at=rt.now())
+        if agenda_store.park(session, community.id, occurrence.id, text, actor=current_user().email, now=rt.now()):
             flash("Added to the parking lot.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")
 
@@ -198,51 +187,6 @@ def close_parking_lot_item(occurrence_id: int, item_id: int):
         if item is None:
             abort(404)
         require_community(session, item.community_id)
-        if item.closed_at is None:
-            item.closed_at = rt.now()
-            audit(session, actor=current_user().email, entity="parking_lot_item", entity_id=item.id,
-                  action="closed", at=rt.now())
+        if agenda_store.unpark(session, item, actor=current_user().email, now=rt.now()):
             flash("Parking-lot item closed.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")
-
-
-@bp.get("/outbox")
-@login_required
-def outbox_page():
-    rt = runtime()
-    show = request.args.get("status", "problems")
-    statuses = {"problems": ("failed",), "pending": ("pending", "sending"), "sent": ("sent",),
-                "skipped": ("skipped",)}.get(show, ("failed",))
-    with rt.db.begin() as session:
-        visible = visible_community_ids(session, current_user())
-        query = (select(OutboxMessage, Occurrence, Community)
-                 .join(Occurrence, Occurrence.id == OutboxMessage.occurrence_id)
-                 .join(Community, Community.id == Occurrence.community_id)
-                 .where(OutboxMessage.status.in_(statuses))
-                 .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc()).limit(500))
-        if visible is not None:
-            query = query.where(Occurrence.community_id.in_(visible))
-        rows = [{"id": m.id, "kind": m.kind, "recipient": m.recipient, "status": m.status, "due_at": m.due_at,
-                 "expires_at": m.expires_at, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
-                 "sent_at": m.sent_at, "last_error": m.last_error, "community": c.name, "timezone": c.timezone,
-                 "meeting": occ.start, "retryable": m.status in ("failed", "pending") and m.expires_at > rt.now()}
-                for m, occ, c in session.execute(query)]
-    return render_template("agendas/outbox.html", rows=rows, show=show)
-
-
-@bp.post("/outbox/<int:message_id>/retry")
-@login_required
-def retry_message(message_id: int):
-    rt = runtime()
-    with rt.db.begin() as session:
-        message = session.get(OutboxMessage, message_id)
-        if message is None:
-            abort(404)
-        require_community(session, session.get(Occurrence, message.occurrence_id).community_id)
-        if outbox.retry(session, message_id, rt.now()):
-            audit(session, actor=current_user().email, entity="outbox", entity_id=message_id, action="retry",
-                  at=rt.now())
-            flash("The message will be sent on the next run of the sender.")
-        else:
-            flash("This message can no longer be sent (already sent, or its meeting has started).", "error")
-    return redirect(url_for("agendas.outbox_page", status=request.form.get("show", "problems")))
