@@ -58,10 +58,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.extensions["zoombot"] = runtime
     app.session_interface = CookieSessionsForPeople()
 
-    from webhooks.blueprint import bp as webhooks_bp
+    from webhooks.endpoint import WebhookEndpoint
     from zoombot.health import bp as health_bp
 
-    app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
 
     from zoombot import staff
@@ -79,6 +78,7 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime)  # POST /zoom/webhook without Flask (see there)
     return app
 
 

@@ -91,11 +91,36 @@ def test_dedupe_key_is_a_function_of_content(extra):
     assert Event.from_json(body).dedupe_key == Event.from_json(copy).dedupe_key
 
 
-def test_lone_surrogate_escape_is_valid_json_and_gets_a_key():
+def test_lone_surrogate_escape_is_valid_json_and_becomes_a_replacement_character():
     event = Event.from_body(b'{"event": "meeting.participant_joined", "event_ts": 1, '
                             b'"payload": {"object": {"participant": {"user_name": "\\ud800x"}}}}')
     assert len(event.dedupe_key) == 64
-    assert event.object["participant"]["user_name"] == "\ud800x"
+    assert event.object["participant"]["user_name"] == "\ufffdx"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (b'{"event": "e\\u0000", "a": ["x\\u0000y", {"k\\u0000": "\\udc00\\ud800"}]}',
+     {"event": "e\ufffd", "a": ["x\ufffdy", {"k\ufffd": "\ufffd\ufffd"}]}),
+    (b'{"event": "e", "pair": "\\ud83d\\ude00", "slash": "\\\\u0000"}',  # a real pair; an escaped backslash
+     {"event": "e", "pair": "\U0001F600", "slash": "\\u0000"}),
+    ('{"event": "e", "raw": "\ud800"}'.encode("utf-8", "surrogatepass"), {"event": "e", "raw": "\ufffd"}),
+    ('{"event": "e\ud800"}'.encode("utf-16-le", "surrogatepass"), {"event": "e\ufffd"}),
+])
+def test_nul_and_lone_surrogates_become_replacement_characters_wherever_they_are(raw, expected):
+    assert Event.from_body(raw).body == expected
+
+
+@given(st.recursive(st.none() | st.integers() | st.text(alphabet=st.characters(exclude_categories=())),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                max_size=3), max_leaves=12))
+def test_whatever_a_signed_body_holds_comes_out_as_encodable_text(value):
+    body = {"event": "meeting.participant_joined", "payload": value}
+    raw = json.dumps(body).encode()  # ASCII with \\uXXXX escapes, surrogates and NUL included
+    event = Event.from_body(raw)
+    text = json.dumps(event.body, ensure_ascii=False)
+    text.encode("utf-8")  # raises for a lone surrogate
+    assert "\x00" not in text
+    assert Event.from_body(raw).dedupe_key == event.dedupe_key
 
 
 def test_who_drops_unstorable_characters():
