@@ -5,7 +5,7 @@ import functools
 import json
 import threading
 import weakref
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 from sqlalchemy import bindparam, exists, literal, select
@@ -15,7 +15,8 @@ from sqlalchemy.orm import Session
 from webhooks.event import Event
 from webhooks.group_commit import GroupCommit
 from zoombot.db import Database, dialect_insert_for, insert_ignoring_conflict
-from zoombot.models import Meeting, ZoomEvent
+from zoombot.meetings import _new_meeting as new_meeting_row
+from zoombot.models import Community, Meeting, ZoomEvent
 
 
 def _row(event: Event, *, now: datetime, status: str, source: str) -> dict:
@@ -33,12 +34,16 @@ def store_event(session: Session, event: Event, *, now: datetime, status: str,
 
 def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bool:
     """The hot path for an event whose handler has nothing to do while its meeting has not ended:
-    insert it, committed on its own, only if that meeting exists and is open.
+    insert it, committed on its own, only if that meeting is open, creating the meeting's row when
+    there is none yet (as the handler would: zoombot.meetings' new-meeting row, its community by
+    Zoom meeting id), in the same statement (PostgreSQL) or transaction (SQLite).
 
-    True when it was inserted; False when not (meeting unknown or ended, or a redelivery), and the
-    caller then takes the general path. The meeting row is read FOR SHARE: a concurrent meeting.ended
-    (which updates that row before it reads the events) either sees this event or makes this insert
-    see the meeting ended.
+    True when it was inserted; False when not (meeting ended, a redelivery, or a meeting another
+    process was creating at that instant), and the caller then takes the general path. The meeting
+    row is read FOR SHARE: a concurrent meeting.ended (which updates that row before it reads the
+    events) either sees this event or makes this insert see the meeting ended. Why create the row
+    here: a receiver that comes up mid-meeting (no meeting.started) otherwise sends the first
+    deliveries of every meeting down the general path at once, where they queue on the new row.
 
     On PostgreSQL, deliveries that arrive together in a process share one INSERT and one commit on a
     connection of their own (group commit; see OpenMeetingWriter). This path carries nearly every
@@ -47,8 +52,22 @@ def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bo
     if db.is_sqlite:  # local calls, no round trips to save: an ordinary short transaction
         with db.engine.begin() as conn:
             row = _row(event, now=now, status="processed", source="webhook")
-            return conn.execute(_sqlite_open_meeting_insert(), row).scalar() is not None
+            inserted = conn.execute(_sqlite_open_meeting_insert(), row).scalar() is not None
+            if not inserted and conn.execute(_sqlite_meeting_insert(), _meeting_rows([event])[0]).rowcount:
+                inserted = conn.execute(_sqlite_open_meeting_insert(), row).scalar() is not None
+            return inserted
     return OpenMeetingWriter.of(db).submit((event, now))
+
+
+def _meeting_rows(events: Iterable[Event]) -> list[dict]:
+    """The row each of these events' meetings gets if it has none yet (one per meeting; its community is
+    found by the statement)."""
+    rows: dict[str, dict] = {}
+    for event in events:
+        if event.meeting_uuid not in rows:
+            rows[event.meeting_uuid] = new_meeting_row(event.meeting_uuid, event.meeting_id, event.object,
+                                                       None, False)
+    return list(rows.values())
 
 
 class OpenMeetingWriter:
@@ -80,11 +99,16 @@ class OpenMeetingWriter:
         database refuses the batch for what is in it (not for being unreachable), each row is tried
         alone, so a row it cannot take fails by itself instead of failing every delivery beside it."""
         params: list = []
+        meetings = _meeting_rows(event for event, _ in deliveries)
+        for meeting in meetings:
+            params += (json.dumps(meeting[column]) if column == "discrepancies" else meeting[column]
+                       for column in _MEETING_COLUMNS)
         for event, now in deliveries:
             params += (event.dedupe_key, event.name, event.event_ts, now, event.account_id, event.meeting_id,
                        event.meeting_uuid, json.dumps(event.body, separators=(",", ":")))  # ASCII, as SQLAlchemy's JSON
         try:
-            inserted = {key for (key,) in self.connection.execute(_batch_insert_sql(len(deliveries)), params)}
+            sql = _batch_insert_sql(len(deliveries), len(meetings))
+            inserted = {key for (key,) in self.connection.execute(sql, params)}
         except DBAPIError as exc:
             if len(deliveries) == 1 or exc.connection_invalidated:
                 raise
@@ -102,18 +126,38 @@ class OpenMeetingWriter:
             return exc
 
 
+_MEETING_COLUMNS = ("uuid", "zoom_meeting_id", "topic", "status", "scheduled_start", "scheduled_minutes",
+                    "discrepancies", "needs_review", "is_demo")
+
+
 @functools.cache
-def _batch_insert_sql(size: int) -> str:
-    """The insert for `size` rows; each size is one prepared statement on the server."""
+def _batch_insert_sql(size: int, meetings: int) -> str:
+    """The insert for `size` events of `meetings` meetings; each shape is one prepared statement on the
+    server. The meetings that do not exist yet are created by the statement's first part, and their
+    events go in with them (the main part's snapshot cannot see rows its own CTE inserts, hence IN created)."""
+    new = ",\n       ".join(["(%s, %s, %s, %s, %s::timestamptz, %s::integer, %s::json, %s, %s)"] * meetings)
     values = ",\n       ".join(["(%s, %s, %s::bigint, %s::timestamptz, %s, %s, %s, %s)"] * size)
     return f"""
+WITH created AS (
+    INSERT INTO meetings (uuid, zoom_meeting_id, community_id, topic, status, scheduled_start, scheduled_minutes,
+                          discrepancies, needs_review, is_demo)
+    SELECT n.uuid, n.zoom_meeting_id, (SELECT c.id FROM communities c WHERE c.zoom_meeting_id = n.zoom_meeting_id),
+           n.topic, n.status, n.scheduled_start, n.scheduled_minutes, n.discrepancies, n.needs_review, n.is_demo
+    FROM (VALUES {new})
+         AS n (uuid, zoom_meeting_id, topic, status, scheduled_start, scheduled_minutes, discrepancies,
+               needs_review, is_demo)
+    WHERE NOT EXISTS (SELECT 1 FROM meetings m WHERE m.uuid = n.uuid)
+    ON CONFLICT (uuid) DO NOTHING
+    RETURNING uuid
+)
 INSERT INTO zoom_events (dedupe_key, event, event_ts, source, received_at, account_id, meeting_id,
                          meeting_uuid, body, status)
 SELECT v.dedupe_key, v.event, v.event_ts, 'webhook', v.received_at, v.account_id, v.meeting_id,
        v.meeting_uuid, v.body::json, 'processed'
 FROM (VALUES {values})
      AS v (dedupe_key, event, event_ts, received_at, account_id, meeting_id, meeting_uuid, body)
-WHERE EXISTS (SELECT 1 FROM meetings m WHERE m.uuid = v.meeting_uuid AND m.status <> 'ended' FOR SHARE OF m)
+WHERE v.meeting_uuid IN (SELECT uuid FROM created)
+   OR EXISTS (SELECT 1 FROM meetings m WHERE m.uuid = v.meeting_uuid AND m.status <> 'ended' FOR SHARE OF m)
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING dedupe_key
 """
@@ -128,6 +172,16 @@ def _sqlite_open_meeting_insert():
     values = select(*binds.values()).where(exists(open_meeting))
     return dialect_insert_for("sqlite", ZoomEvent).from_select(list(binds), values) \
         .on_conflict_do_nothing(index_elements=["dedupe_key"]).returning(ZoomEvent.id)
+
+
+@functools.cache
+def _sqlite_meeting_insert():
+    """A meeting's row when it has none, its community found by Zoom meeting id."""
+    table = Meeting.__table__
+    values = {c: bindparam(c, type_=table.c[c].type) for c in _MEETING_COLUMNS}
+    values["community_id"] = select(Community.id).where(Community.zoom_meeting_id == values["zoom_meeting_id"]) \
+        .scalar_subquery()
+    return dialect_insert_for("sqlite", Meeting).values(values).on_conflict_do_nothing(index_elements=["uuid"])
 
 
 _COLUMNS = ("dedupe_key", "event", "event_ts", "source", "received_at", "account_id", "meeting_id",

@@ -201,3 +201,51 @@ def test_dispose_closes_the_writers_connection(pg_runtime, pg_client, admin):
     assert opened
     pg_runtime.db.dispose()
     wait_until_gone(admin, opened)
+
+
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(backend, make_settings, database_url,
+                                                                              postgres_url, clock, tmp_path):
+    """A receiver that comes up mid-meeting: no meeting.started, so the first participant events create
+    the meeting's row, in the hot path's own statement, with what the handler would have given it:
+    its community (by Zoom meeting id), topic, scheduled start and length; and a meeting in one batch
+    with one that exists is handled alike."""
+    from zoombot.models import Community, Meeting
+    from webhooks.store import store_while_meeting_open
+
+    url = postgres_url if backend == "postgresql" else f"sqlite:///{tmp_path / 'hot.db'}"
+    if backend == "sqlite":
+        from zoombot.db import Database
+        from zoombot.migrate import upgrade
+
+        fresh = Database(url)
+        upgrade(fresh)
+        fresh.dispose()
+    runtime = Runtime.from_settings(make_settings(database={"url": url}))
+    try:
+        with runtime.db.begin() as session:
+            session.add(Community(name="Infant-Toddler CoP", zoom_meeting_id="81234567890", timezone="America/New_York",
+                                  first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120))
+            session.add(Meeting(uuid="Known==", zoom_meeting_id="1", discrepancies=[], status="live"))
+        new = [Event.from_body(d.body) for d in participant_events(3, uuid="NewMeeting==")]
+        known = Event.from_body(participant_events(1, uuid="Known==")[0].body)
+        if backend == "postgresql":
+            assert writer_of(runtime).insert_batch([(new[0], NOW), (known, NOW), (new[1], NOW)]) == [True] * 3
+            assert writer_of(runtime).insert_batch([(new[2], NOW), (new[0], NOW)]) == [True, False]
+        else:
+            assert [store_while_meeting_open(runtime.db, e, now=NOW) for e in (new[0], known, new[1], new[2])] \
+                == [True] * 4
+            assert store_while_meeting_open(runtime.db, new[0], now=NOW) is False  # a redelivery
+        with runtime.db.begin() as session:
+            community_id = session.scalar(select(Community.id))
+            meetings = {m.uuid: m for m in session.scalars(select(Meeting))}
+            statuses = Counter(session.scalars(select(ZoomEvent.status)))
+        assert set(meetings) == {"Known==", "NewMeeting=="}
+        created = meetings["NewMeeting=="]
+        assert (created.zoom_meeting_id, created.community_id, created.topic, created.status,
+                created.scheduled_start, created.scheduled_minutes, created.discrepancies, created.needs_review,
+                created.is_demo) == ("81234567890", community_id, "Infant-Toddler CoP", "scheduled",
+                                     datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc), 120, [], False, False)
+        assert statuses == {"processed": 4}
+    finally:
+        runtime.db.dispose()
