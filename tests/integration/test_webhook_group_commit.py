@@ -249,3 +249,18 @@ def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(bac
         assert statuses == {"processed": 4}
     finally:
         runtime.db.dispose()
+
+
+def test_the_hot_path_stores_any_text_and_number_as_sent(pg_runtime, pg_client, admin):
+    """The batch travels as one JSON document: escapes, non-ASCII text, integers past 64 bits and floats
+    come out of the database as they went in (to the value)."""
+    base = participant_events(1, uuid=UUID)[0].body
+    body = json.loads(base)
+    body["payload"]["object"]["participant"].update(
+        user_name='Zoë "Z" \\ Ng\u2028\u00e9\U0001F600\t', big=2**70, small=-2**64, ratio=0.1, tiny=1e-7)
+    data = json.dumps(body).encode()
+    assert post(pg_client, data) == (200, "stored")
+    with admin.connect() as conn:
+        stored = conn.execute(select(ZoomEvent.body).where(ZoomEvent.dedupe_key == Event.from_body(data).dedupe_key)) \
+            .scalar_one()
+    assert stored == body

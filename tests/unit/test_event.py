@@ -128,3 +128,46 @@ def test_who_drops_unstorable_characters():
 
     assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == \
         Who(email="ana@example.org", name="?Ana")
+
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=12)
+json_without_floats = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4), max_leaves=25)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25)
+
+
+@given(payload=json_without_floats)
+def test_the_fast_dedupe_key_is_the_canonical_one_whenever_there_is_no_float(payload):
+    from zoombot.event_identity import event_key
+
+    assert event_key("meeting.participant_joined", 7, payload, no_floats=True) == \
+        event_key("meeting.participant_joined", 7, payload)
+
+
+@given(payload=json_values, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())
+def test_a_body_reads_and_keys_the_same_whichever_parser_reads_it(payload, indent, ascii_only):
+    """orjson reads most bodies, json.loads the rest: the value and the key are json.loads' own (with
+    NUL made storable)."""
+    from webhooks.event import storable
+    from zoombot.event_identity import event_key
+
+    body = {"event": "meeting.participant_joined", "event_ts": 5, "payload": payload}
+    raw = json.dumps(body, indent=indent, ensure_ascii=ascii_only).encode()
+    expected = storable(json.loads(raw))
+    event = Event.from_body(raw)
+    assert event.body == expected
+    assert [type(v) for v in _leaves(event.body)] == [type(v) for v in _leaves(expected)]
+    assert event.dedupe_key == event_key("meeting.participant_joined", 5, expected["payload"])
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]
