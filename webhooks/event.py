@@ -9,7 +9,9 @@ import functools
 import json
 import math
 import re
-from collections.abc import Mapping  # not typing.Mapping: its isinstance() is several times slower
+from collections.abc import (
+    Mapping,  # not typing.Mapping: its isinstance() is several times slower
+)
 from dataclasses import dataclass, field
 from typing import Any
 

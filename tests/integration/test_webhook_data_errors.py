@@ -6,9 +6,9 @@ from __future__ import annotations
 import json
 
 import pytest
+from conftest import signed_headers, zoom_event
 from sqlalchemy import func, select
 
-from conftest import signed_headers, zoom_event
 from webhooks.delivery import deliver
 from webhooks.event import Event
 from webhooks.router import Router

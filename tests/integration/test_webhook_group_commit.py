@@ -264,3 +264,34 @@ def test_the_hot_path_stores_any_text_and_number_as_sent(pg_runtime, pg_client, 
         stored = conn.execute(select(ZoomEvent.body).where(ZoomEvent.dedupe_key == Event.from_body(data).dedupe_key)) \
             .scalar_one()
     assert stored == body
+
+
+def test_sqlite_batches_share_one_transaction_and_a_refused_row_fails_alone(make_settings, tmp_path):
+    """SQLite's hot path writes a batch in one transaction; a row the database refuses (a trigger, test
+    only) is tried alone, so only its delivery fails, and a redelivery inside the batch goes in once."""
+    from zoombot.db import Database
+    from zoombot.migrate import upgrade
+
+    url = f"sqlite:///{tmp_path / 'batch.db'}"
+    fresh = Database(url)
+    upgrade(fresh)
+    fresh.dispose()
+    runtime = Runtime.from_settings(make_settings(database={"url": url}))
+    try:
+        with runtime.db.engine.begin() as conn:
+            conn.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
+                                 "WHEN NEW.body LIKE '%Poison%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END")
+        good, poison, other = (Event.from_body(d.body) for d in participant_events(3, uuid="Lite=="))
+        poison = Event.from_json({**poison.body, "payload": {**poison.payload, "object": {
+            **poison.object, "participant": {**poison.object["participant"], "user_name": "Poison Ivy"}}}})
+        writer = writer_of(runtime)
+        assert writer.insert_batch([(good, NOW), (other, NOW), (good, NOW)]) == [True, True, False]
+        third = Event.from_body(participant_events(4, uuid="Lite==")[3].body)
+        results = writer.insert_batch([(poison, NOW), (third, NOW)])
+        assert isinstance(results[0], DBAPIError) and "refused for the test" in str(results[0])
+        assert results[1] is True
+        with runtime.db.begin() as session:
+            keys = set(session.scalars(select(ZoomEvent.dedupe_key)))
+        assert keys == {good.dedupe_key, other.dedupe_key, third.dedupe_key}
+    finally:
+        runtime.db.dispose()
