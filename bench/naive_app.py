@@ -22,7 +22,10 @@ def create_app() -> Flask:
     app = Flask(__name__)
     engine = make_engine(os.environ["ZOOMBOT_DATABASE_URL"])
     secret = os.environ["ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN"]
-    insert = (sqlite if engine.dialect.name == "sqlite" else postgresql).insert(ZoomEvent)
+    # built once, executed with a parameter dict: the idiomatic Core form (building .values(...) per
+    # request costs SQLAlchemy a cache-key walk over the values, half the naive receiver's CPU)
+    insert = (sqlite if engine.dialect.name == "sqlite" else postgresql).insert(ZoomEvent) \
+        .on_conflict_do_nothing(index_elements=["dedupe_key"])
 
     @app.post("/zoom/webhook")
     def webhook():
@@ -36,11 +39,11 @@ def create_app() -> Flask:
         event = json.loads(body)
         obj = event.get("payload", {}).get("object", {})
         with engine.begin() as conn:
-            conn.execute(insert.values(
-                dedupe_key=hashlib.sha256(body).hexdigest(), event=event["event"], event_ts=event["event_ts"],
-                source="webhook", received_at=datetime.now(timezone.utc), account_id=event["payload"]["account_id"],
-                meeting_id=obj.get("id"), meeting_uuid=obj.get("uuid"), body=event, status="received",
-            ).on_conflict_do_nothing(index_elements=["dedupe_key"]))
+            conn.execute(insert, {
+                "dedupe_key": hashlib.sha256(body).hexdigest(), "event": event["event"], "event_ts": event["event_ts"],
+                "source": "webhook", "received_at": datetime.now(timezone.utc),
+                "account_id": event["payload"]["account_id"], "meeting_id": obj.get("id"),
+                "meeting_uuid": obj.get("uuid"), "body": event, "status": "received"})
         return jsonify({"status": "stored"})
 
     @app.get("/healthz")
