@@ -156,7 +156,10 @@ def server_pair(database: BenchDatabase, args: argparse.Namespace) -> tuple[Serv
 
 
 def start_servers(database: BenchDatabase, args: argparse.Namespace, names: list[str]) -> dict[str, ServerProcess]:
-    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
+    """Every app under the project's own gunicorn settings (deploy/gunicorn.conf.py: keep-alive, worker
+    recycling, no access log), workers, worker class and threads as given."""
+    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                    extra_args=("--config", str(REPO / "deploy" / "gunicorn.conf.py")))
     return {name: ServerProcess(zoombot_env(database.url, secret=SECRET), app=APPS[name], **settings)
             for name in names}
 
