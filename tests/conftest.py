@@ -147,6 +147,15 @@ def runtime(make_settings, clock) -> Runtime:
 
 
 @pytest.fixture
+def pg_runtime(make_settings, postgres_url, clock) -> Runtime:
+    """A runtime on PostgreSQL whatever the suite runs on (see postgres_url)."""
+    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
+    rt.clock = clock
+    yield rt
+    rt.db.dispose()
+
+
+@pytest.fixture
 def app(runtime):
     from zoombot.app import create_app
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 
-import pytest
 from conftest import signed_headers, zoom_event
 from sqlalchemy import func, select
 
@@ -14,15 +13,6 @@ from webhooks.event import Event
 from webhooks.router import Router
 from zoombot.app import create_app
 from zoombot.models import Meeting, ZoomEvent
-from zoombot.runtime import Runtime
-
-
-@pytest.fixture
-def pg_runtime(make_settings, postgres_url, clock):
-    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
-    rt.clock = clock
-    yield rt
-    rt.db.dispose()
 
 
 def sharing_started() -> Event:

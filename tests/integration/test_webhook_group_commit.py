@@ -29,14 +29,6 @@ NOW = datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc)
 
 
 @pytest.fixture
-def pg_runtime(make_settings, postgres_url, clock):
-    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
-    rt.clock = clock
-    yield rt
-    rt.db.dispose()
-
-
-@pytest.fixture
 def pg_client(pg_runtime):
     client = create_app(runtime=pg_runtime, test_config={"TESTING": True}).test_client()
     started = json.dumps(zoom_event("meeting_started", meeting_uuid=UUID)).encode()
