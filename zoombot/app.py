@@ -78,7 +78,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
-    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime)  # POST /zoom/webhook without Flask (see there)
+    # POST /zoom/webhook without Flask (see there)
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime, propagate_exceptions=app.testing)
     return app
 
 

@@ -361,3 +361,26 @@ def test_one_body_limit_whether_chunked_or_not(client, runtime, size, status, ch
         response = post(client, data, signed_headers(data))
     assert response.status_code == status
     assert counts(runtime)["zoom_events"] == (1 if status == 200 else 0)
+
+
+def test_an_unexpected_error_is_logged_masked_and_answered_500(make_settings, clock, monkeypatch, caplog):
+    """Outside tests the endpoint logs a bug through zoombot's logging (not the server's error log) and
+    answers 500, as Flask would; the log line names no participant."""
+    from webhooks import endpoint
+    from zoombot.app import create_app
+    from zoombot.runtime import Runtime
+
+    rt = Runtime.from_settings(make_settings())
+    rt.clock = clock
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(endpoint, "deliver", broken)
+    client = create_app(runtime=rt).test_client()
+    body = raw(zoom_event("participant_joined"))
+    response = post(client, body, signed_headers(body))
+    rt.db.dispose()
+    assert response.status_code == 500 and response.json == {"error": "internal error"}
+    assert [r.getMessage() for r in caplog.records if r.name == "webhooks.endpoint"] == \
+        ["unexpected error answering a zoom webhook"]
