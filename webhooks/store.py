@@ -8,7 +8,7 @@ from collections.abc import Iterable, Sequence
 from datetime import datetime
 
 import orjson
-from sqlalchemy.exc import DBAPIError, OperationalError
+from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from webhooks.event import Event
@@ -58,9 +58,20 @@ def _meeting_rows(events: Iterable[Event]) -> list[dict]:
     rows: dict[str, dict] = {}
     for event in events:
         if event.meeting_uuid not in rows:
-            rows[event.meeting_uuid] = new_meeting_row(event.meeting_uuid, event.meeting_id, event.object,
-                                                       None, False)
+            try:
+                rows[event.meeting_uuid] = new_meeting_row(event.meeting_uuid, event.meeting_id, event.object,
+                                                           None, False)
+            except (TypeError, ValueError):  # not created here: its events go the general way (see _declined)
+                continue
     return list(rows.values())
+
+
+def _declined(exc: BaseException) -> bool:
+    """Whether a row the database refused alone is left to the general path rather than failed: what it
+    holds does not fit (a DataError; on SQLite, an integer past 64 bits), which the general path keeps
+    as a failed event for review, where a failed delivery would be a 503 and Zoom's retries would all
+    fail the same way."""
+    return isinstance(exc, (DataError, OverflowError))
 
 
 class OpenMeetingWriter:
@@ -100,7 +111,11 @@ class OpenMeetingWriter:
         try:
             inserted = {key for (key,) in self.connection.execute(_BATCH_INSERT, params)}
         except DBAPIError as exc:
-            if len(deliveries) == 1 or exc.connection_invalidated:
+            if exc.connection_invalidated:
+                raise
+            if len(deliveries) == 1:
+                if _declined(exc):
+                    return [False]
                 raise
             return [self._alone(delivery) for delivery in deliveries]
         results = []
@@ -143,8 +158,12 @@ class SqliteOpenMeetingWriter(OpenMeetingWriter):
 
         try:
             return self.connection.transaction(work)
-        except DBAPIError as exc:
-            if len(deliveries) == 1 or isinstance(exc, OperationalError):  # locked, unreadable: for all
+        except (DBAPIError, OverflowError) as exc:  # OverflowError: the driver cannot bind an integer
+            if isinstance(exc, OperationalError):  # locked, unreadable: for the whole batch
+                raise
+            if len(deliveries) == 1:
+                if _declined(exc):
+                    return [False]
                 raise
             return [self._alone(delivery) for delivery in deliveries]
 

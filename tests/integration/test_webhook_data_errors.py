@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 
 from conftest import signed_headers, zoom_event
+import pytest
 from sqlalchemy import func, select
 
 from webhooks.delivery import deliver
@@ -60,3 +61,21 @@ def test_an_identifier_too_long_for_its_column_does_not_cost_the_meeting_its_end
     if row.status == "failed":
         assert row.error.startswith("StringDataRightTruncation: value too long")
     assert post(zoom_event("meeting_ended")).json == {"status": "duplicate"}
+
+
+@pytest.mark.parametrize("duration", ["\u00b2", 10**30])
+@pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
+def test_a_meeting_the_hot_path_cannot_create_goes_the_general_way_and_is_kept(backend, duration, runtime,
+                                                                                pg_runtime):
+    """A participant event of a meeting not seen yet whose scheduled length zoombot cannot store (an
+    integer past the column's range) or read (a superscript digit): not a 5xx for its batch, but the
+    general path, which keeps the event as failed for review, as for any handler error."""
+    rt = pg_runtime if backend == "postgresql" else runtime
+    client = create_app(runtime=rt, test_config={"TESTING": True}).test_client()
+    data = json.dumps(zoom_event("participant_joined", meeting_duration=duration)).encode()
+    response = client.post("/zoom/webhook", data=data, headers=signed_headers(data))
+    assert response.status_code == 200 and response.json == {"status": "failed"}
+    with rt.db.begin() as session:
+        row = session.scalars(select(ZoomEvent)).one()
+        assert row.status == "failed" and row.error
+        assert session.scalar(select(func.count()).select_from(Meeting)) == 0
