@@ -111,18 +111,25 @@ class OpenMeetingWriter:
         try:
             inserted = {key for (key,) in self.connection.execute(_BATCH_INSERT, params)}
         except DBAPIError as exc:
-            if exc.connection_invalidated:
-                raise
-            if len(deliveries) == 1:
-                if _declined(exc):
-                    return [False]
-                raise
-            return [self._alone(delivery) for delivery in deliveries]
+            return self._refused(deliveries, exc, whole_batch=exc.connection_invalidated)
         results = []
         for event, _ in deliveries:  # an event twice in one batch (a redelivery racing it) went in once
             results.append(event.dedupe_key in inserted)
             inserted.discard(event.dedupe_key)
         return results
+
+    def _refused(self, deliveries: Sequence[tuple[Event, datetime]], exc: BaseException, *,
+                 whole_batch: bool) -> list[bool | DBAPIError]:
+        """What a batch the database refused comes to: the error for every delivery when it is the
+        database's state (unreachable, locked), else each row alone, a row refused for its data left to
+        the general path (see _declined)."""
+        if whole_batch:
+            raise exc
+        if len(deliveries) > 1:
+            return [self._alone(delivery) for delivery in deliveries]
+        if _declined(exc):
+            return [False]
+        raise exc
 
     def _alone(self, delivery: tuple[Event, datetime]) -> bool | DBAPIError:
         try:
@@ -159,13 +166,7 @@ class SqliteOpenMeetingWriter(OpenMeetingWriter):
         try:
             return self.connection.transaction(work)
         except (DBAPIError, OverflowError) as exc:  # OverflowError: the driver cannot bind an integer
-            if isinstance(exc, OperationalError):  # locked, unreadable: for the whole batch
-                raise
-            if len(deliveries) == 1:
-                if _declined(exc):
-                    return [False]
-                raise
-            return [self._alone(delivery) for delivery in deliveries]
+            return self._refused(deliveries, exc, whole_batch=isinstance(exc, OperationalError))
 
 
 _SQLITE_MEETING_INSERT = """
