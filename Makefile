@@ -46,6 +46,8 @@ lint: $(TEST_STAMP)
 	$(BIN)/mypy
 
 bench: $(TEST_STAMP)
+	@command -v wrk >/dev/null 2>&1 || { echo "installing wrk (Debian package) for bench.webhooks"; \
+	  apt-get update -qq && apt-get install -y -qq wrk >/dev/null; } || { echo "make bench: wrk is missing and could not be installed (apt-get install wrk)"; exit 1; }
 	$(BIN)/python -m bench.webhooks
 	$(BIN)/python -m bench.load
 	$(BIN)/python -m bench.records

@@ -24,7 +24,8 @@ import uuid as uuid_module
 from datetime import datetime, timedelta, timezone
 
 from bench.scratch import DEFAULT_SERVER, BenchDatabase
-from bench.webhooks import drive, report, server_pair, zoom_uuid
+from bench.httpdriver import drive, report
+from bench.webhooks import server_pair, zoom_uuid
 
 START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
 

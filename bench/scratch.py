@@ -34,10 +34,10 @@ class BenchDatabase:
         upgrade(db)
         db.dispose()
 
-    def count_events(self) -> int:
+    def count_events(self, where: str = "true") -> int:
         engine = create_engine(normalize_url(self.url))
         with engine.connect() as conn:
-            count = conn.execute(text("SELECT count(*) FROM zoom_events")).scalar()
+            count = conn.execute(text(f"SELECT count(*) FROM zoom_events WHERE {where}")).scalar()
         engine.dispose()
         return count
 

@@ -1,29 +1,38 @@
-"""Webhook receiver throughput: zoombot under gunicorn against a bare Flask endpoint, same settings.
+"""Webhook ingest throughput, measured as an outsider would: wrk against three apps under the same gunicorn
+settings, in one run.
 
     python -m bench.webhooks                 # PostgreSQL on 127.0.0.1:5432 (a fresh database, dropped after)
     python -m bench.webhooks --sqlite        # the embedded SQLite database instead
-    python -m bench.webhooks --help          # workers, connections, event count, time limit, ...
+    python -m bench.webhooks --help          # rounds, duration, workers, threads, connections, events, ...
 
-Drives unique, realistic, signed `meeting.participant_joined` / `_left` events from concurrent keep-alive
-client connections (threads with http.client), then the same bodies at `bench/bare_app.py` under the
-same gunicorn settings, and prints events/s, p50/p99 latency, errors and the ratio ours/bare.
-Issue 2's goal: ratio >= 0.5 on PostgreSQL with 2 workers, p99 < 100 ms at 32 connections.
-Loopback only; every loop is bounded in count and in time.
+The apps: bare Flask (bench/bare_app.py: reads the body, answers 200; the ceiling), a naive receiver
+(bench/naive_app.py: HMAC check + one SQLAlchemy INSERT and commit per request) and zoombot. Each gets
+`--events` (40,000) distinct `meeting.participant_joined` / `_left` deliveries, 600 per meeting instance,
+for instances that never had a `meeting.started` (a receiver that comes up mid-meeting), signed with a
+timestamp valid for the whole run and written to a file that `wrk -t2 -c32 -d10s -s bench/replay.lua`
+replays (bench/replay.lua: each wrk thread sends its own share of the lines, so every request is a
+distinct event). Printed per round: events/s, the ratio to bare Flask, p50/p99, non-2xx answers and the
+CPU the gunicorn workers spent per event; after the last round, the medians, and a check that zoombot
+stored every event it answered 200 for. Issue 16's goal: zoombot >= 0.5 of bare on PostgreSQL with
+p99 < 100 ms, >= 0.4 on SQLite with p99 < 250 ms, zero non-2xx. Needs wrk (`apt-get install wrk`;
+`make bench` installs it). Loopback only; every run is bounded in time.
 """
 from __future__ import annotations
 
 import argparse
 import base64
 import hashlib
-import http.client
 import json
 import os
+import re
+import shutil
 import statistics
+import subprocess
 import sys
-import threading
+import tempfile
 import time
 import uuid as uuid_module
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 
@@ -32,13 +41,16 @@ sys.path.insert(0, str(REPO / "tests" / "integration"))
 
 from tests.helpers.servers import ServerProcess, zoombot_env  # noqa: E402
 
+from bench.httpdriver import SECRET  # noqa: E402
 from bench.scratch import DEFAULT_SERVER, BenchDatabase  # noqa: E402
 from webhooks.signature import sign  # noqa: E402
 
-SECRET = "bench-webhook-secret-token"
+REPLAY = REPO / "bench" / "replay.lua"
 FIRST_NAMES = ["Ana", "Ben", "Chloe", "Dev", "Eun-ji", "Farah", "Gus", "Hana", "Ines", "Jamal", "Kofi", "Lena",
                "Mateo", "Nia", "Omar", "Priya", "Quinn", "Rosa", "Sami", "Tuan"]
 LAST_NAMES = ["Alvarez", "Brooks", "Chen", "Diallo", "Evans", "Fischer", "Garcia", "Huang", "Ivanova", "Jones"]
+APPS = {"bare Flask": "bench.bare_app:create_app()", "naive": "bench.naive_app:create_app()",
+        "zoombot": "zoombot.app:create_app()"}
 
 
 def zoom_uuid(seed: str) -> str:
@@ -49,28 +61,19 @@ def iso(moment: datetime) -> str:
     return moment.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def meeting_object(meeting_uuid: str, start: datetime) -> dict:
-    return {"id": "81234567890", "uuid": meeting_uuid, "host_id": "x1yCzABCDEfg23HiJKl4mN",
-            "topic": "Infant-Toddler CoP", "type": 8, "start_time": iso(start), "timezone": "America/New_York",
-            "duration": 120}
-
-
-def make_events(count: int, *, tag: str, meetings: int = 8) -> tuple[list[bytes], list[bytes]]:
-    """`count` distinct participant events spread over `meetings` live meeting instances, plus one
-    meeting.started per instance. Each person joins, and later leaves, from one device."""
+def make_events(count: int, *, tag: str, per_meeting: int = 600) -> list[bytes]:
+    """`count` distinct participant events, `per_meeting` to a meeting instance, in the order Zoom sends
+    them; no instance has a meeting.started. Each person joins, and later leaves, from one device."""
     start = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
-    uuids = [zoom_uuid(f"{tag}-{m}") for m in range(meetings)]
-    started = [json.dumps({"event": "meeting.started", "event_ts": int(start.timestamp() * 1000),
-                           "payload": {"account_id": "AbCdEfGh123", "object": meeting_object(u, start)}}).encode()
-               for u in uuids]
     events = []
     for i in range(count):
-        person, leaving = divmod(i, 2)
-        meeting_uuid = uuids[person % meetings]
+        meeting, j = divmod(i, per_meeting)
+        person, leaving = divmod(j, 2)
+        meeting_uuid = zoom_uuid(f"{tag}-{meeting}")
         first, last = FIRST_NAMES[person % len(FIRST_NAMES)], LAST_NAMES[(person // len(FIRST_NAMES)) % len(LAST_NAMES)]
         at = start + timedelta(seconds=7 * person + (3600 if leaving else 0))
         participant = {"user_id": str(16778240 + person), "user_name": f"{first} {last} {person}", "id": "",
-                       "participant_uuid": zoom_uuid(f"{tag}-device-{person}")[:22],
+                       "participant_uuid": zoom_uuid(f"{tag}-{meeting}-device-{person}")[:22],
                        "email": f"{first.lower()}.{last.lower()}.{person}@example.org", "registrant_id": "",
                        "participant_user_id": ""}
         if leaving:
@@ -80,100 +83,93 @@ def make_events(count: int, *, tag: str, meetings: int = 8) -> tuple[list[bytes]
         body = {"event": "meeting.participant_left" if leaving else "meeting.participant_joined",
                 "event_ts": int(at.timestamp() * 1000),
                 "payload": {"account_id": "AbCdEfGh123",
-                            "object": {**meeting_object(meeting_uuid, start), "participant": participant}}}
+                            "object": {"id": str(81234567890 + meeting), "uuid": meeting_uuid,
+                                       "host_id": "x1yCzABCDEfg23HiJKl4mN", "topic": "Infant-Toddler CoP",
+                                       "type": 8, "start_time": iso(start), "timezone": "America/New_York",
+                                       "duration": 120, "participant": participant}}}
         events.append(json.dumps(body).encode())
-    return started, events
+    return events
+
+
+def write_requests(path: Path, bodies: list[bytes], timestamp: str) -> Path:
+    """The file bench/replay.lua reads: the timestamp, then `<signature> <body>` per line."""
+    with open(path, "wb") as f:
+        f.write(timestamp.encode() + b"\n")
+        for body in bodies:
+            f.write(sign(SECRET, timestamp, body).encode() + b" " + body + b"\n")
+    return path
 
 
 @dataclass
-class Result:
-    label: str
-    latencies: list[float] = field(default_factory=list)
-    errors: int = 0
-    statuses: dict[str, int] = field(default_factory=dict)
-    seconds: float = 0.0
-
-    @property
-    def done(self) -> int:
-        return len(self.latencies)
+class WrkResult:
+    requests: int
+    seconds: float
+    p50_ms: float
+    p99_ms: float
+    non2xx: int
+    socket_errors: int
+    wraps: int
+    cpu_seconds: float = 0.0
 
     @property
     def rate(self) -> float:
-        return self.done / self.seconds if self.seconds else 0.0
-
-    def percentile(self, p: float) -> float:
-        if not self.latencies:
-            return float("nan")
-        ordered = sorted(self.latencies)
-        return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))] * 1000
+        return self.requests / self.seconds if self.seconds else 0.0
 
 
-def drive(port: int, bodies: list[bytes], connections: int, max_seconds: float, label: str) -> Result:
-    """POST every body once from `connections` keep-alive connections; stop early at `max_seconds`."""
-    result = Result(label)
-    lock = threading.Lock()
-    position = iter(range(len(bodies)))
-    deadline = time.monotonic() + max_seconds
+def run_wrk(port: int, requests_file: Path, *, threads: int, connections: int, seconds: float) -> WrkResult:
+    command = ["wrk", f"-t{threads}", f"-c{connections}", f"-d{seconds:g}s", "-s", str(REPLAY),
+               f"http://127.0.0.1:{port}", "--", str(requests_file), str(threads)]
+    out = subprocess.run(command, capture_output=True, text=True, timeout=seconds + 120, check=True).stdout
+    match = re.search(r"^RESULT (.*)$", out, re.M)
+    if not match:
+        raise RuntimeError(f"wrk printed no RESULT line:\n{out}")
+    fields = dict(pair.split("=") for pair in match.group(1).split())
+    return WrkResult(requests=int(fields["requests"]), seconds=int(fields["duration_us"]) / 1e6,
+                     p50_ms=int(fields["p50_us"]) / 1000, p99_ms=int(fields["p99_us"]) / 1000,
+                     non2xx=int(fields["non2xx"]), socket_errors=int(fields["socket_errors"]),
+                     wraps=int(fields["wraps"]))
 
-    def worker() -> None:
-        conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        latencies, errors, statuses = [], 0, {}
-        while time.monotonic() < deadline:
-            with lock:
-                index = next(position, None)
-            if index is None:
-                break
-            body = bodies[index]
-            ts = str(int(time.time()))
-            headers = {"content-type": "application/json", "x-zm-request-timestamp": ts,
-                       "x-zm-signature": sign(SECRET, ts, body)}
-            began = time.perf_counter()
-            try:
-                conn.request("POST", "/zoom/webhook", body=body, headers=headers)
-                response = conn.getresponse()
-                payload = response.read()
-                elapsed = time.perf_counter() - began
-                if response.status != 200:
-                    errors += 1
-                    continue
-                status = json.loads(payload).get("status", "?")
-                statuses[status] = statuses.get(status, 0) + 1
-                latencies.append(elapsed)
-                if response.getheader("connection", "").lower() == "close":
-                    conn.close()
-            except (OSError, http.client.HTTPException):
-                errors += 1
-                conn.close()
-                conn = http.client.HTTPConnection("127.0.0.1", port, timeout=30)
-        conn.close()
-        with lock:
-            result.latencies.extend(latencies)
-            result.errors += errors
-            for k, v in statuses.items():
-                result.statuses[k] = result.statuses.get(k, 0) + v
 
-    threads = [threading.Thread(target=worker, daemon=True) for _ in range(connections)]
-    began = time.perf_counter()
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(timeout=max_seconds + 60)
-    result.seconds = time.perf_counter() - began
-    return result
+def cpu_seconds(pid: int) -> float:
+    """User + system CPU of a process and its descendants (the gunicorn master and workers), from /proc:
+    the live ones, plus the master's reaped children (gunicorn recycles a worker after max_requests)."""
+    tick = os.sysconf("SC_CLK_TCK")
+    total, queue = 0.0, [pid]
+    while queue:
+        current = queue.pop()
+        try:
+            with open(f"/proc/{current}/stat") as f:
+                fields = f.read().rsplit(")", 1)[1].split()
+            reaped = int(fields[13]) + int(fields[14]) if current == pid else 0
+            total += (int(fields[11]) + int(fields[12]) + reaped) / tick
+            for task in os.listdir(f"/proc/{current}/task"):
+                with open(f"/proc/{current}/task/{task}/children") as f:
+                    queue.extend(int(c) for c in f.read().split())
+        except OSError:
+            continue
+    return total
 
 
 def server_pair(database: BenchDatabase, args: argparse.Namespace) -> tuple[ServerProcess, ServerProcess]:
-    """zoombot and the bare Flask ceiling, under the same gunicorn settings, against one database."""
-    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads)
-    ours = ServerProcess(zoombot_env(database.url, secret=SECRET), **settings)
-    bare = ServerProcess(zoombot_env(database.url, secret=SECRET), app="bench.bare_app:create_app()", **settings)
-    bare.env["PYTHONPATH"] = os.pathsep.join([str(REPO), bare.env.get("PYTHONPATH", "")])
-    return ours, bare
+    """zoombot and the bare Flask ceiling, under the same gunicorn settings, against one database
+    (bench/load.py)."""
+    servers = start_servers(database, args, ["zoombot", "bare Flask"])
+    return servers["zoombot"], servers["bare Flask"]
 
 
-def report(result: Result) -> str:
-    return (f"{result.label:<12} {result.rate:>9.1f} {result.percentile(50):>8.1f} {result.percentile(99):>8.1f} "
-            f"{result.errors:>7} {result.done:>8}")
+def start_servers(database: BenchDatabase, args: argparse.Namespace, names: list[str]) -> dict[str, ServerProcess]:
+    """Every app under the project's own gunicorn settings (deploy/gunicorn.conf.py: keep-alive, timeouts,
+    no access log), workers, worker class and threads as given, and no worker recycling: at these rates
+    max_requests would restart each worker every few seconds, cold, which production never sees."""
+    settings = dict(workers=args.workers, worker_class=args.worker_class, threads=args.threads,
+                    extra_args=("--config", str(REPO / "deploy" / "gunicorn.conf.py"), "--max-requests", "0"))
+    return {name: ServerProcess(zoombot_env(database.url, secret=SECRET), app=APPS[name], **settings)
+            for name in names}
+
+
+def ensure_wrk() -> None:
+    if shutil.which("wrk") is None:
+        raise SystemExit("bench.webhooks: wrk is not installed (apt-get install wrk, or `make bench`)")
 
 
 def main(argv: list[str] | None = None) -> int:
@@ -182,50 +178,110 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--postgres-url", default=DEFAULT_SERVER,
                         help="PostgreSQL server to create the bench database on (default: %(default)s)")
     parser.add_argument("--workers", type=int, default=2)
-    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class, both sides")
-    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker, both sides")
+    parser.add_argument("--worker-class", default="gthread", help="gunicorn worker class, every app")
+    parser.add_argument("--threads", type=int, default=8, help="gunicorn threads per worker, every app")
+    parser.add_argument("--wrk-threads", type=int, default=2)
     parser.add_argument("--connections", type=int, default=32)
-    parser.add_argument("--events", type=int, default=6000, help="events per side")
-    parser.add_argument("--warmup", type=int, default=400, help="requests per side before measuring")
-    parser.add_argument("--max-seconds", type=float, default=60.0, help="time limit per side")
-    parser.add_argument("--rounds", type=int, default=1, help="repeat both sides this many times")
+    parser.add_argument("--seconds", type=float, default=10.0, help="wrk duration per app per round")
+    parser.add_argument("--warmup-seconds", type=float, default=2.0, help="wrk warm-up per app per round")
+    parser.add_argument("--events", type=int, default=40_000, help="distinct events per app per round")
+    parser.add_argument("--per-meeting", type=int, default=600, help="events per meeting instance")
+    parser.add_argument("--rounds", type=int, default=1, help="repeat all three apps this many times")
+    parser.add_argument("--apps", default=",".join(APPS), help="comma-separated subset of: " + ", ".join(APPS))
     args = parser.parse_args(argv)
+    ensure_wrk()
+    names = [name.strip() for name in args.apps.split(",")]
 
     database = BenchDatabase(args.sqlite, args.postgres_url)
-    ours, bare = server_pair(database, args)
-    sent = 0
+    servers = start_servers(database, args, names)
+    scratch = Path(tempfile.mkdtemp(prefix="zoombot-wrk-"))
+    answered = {name: 0 for name in names}  # 2xx answers, warm-up included
+    wrapped = {name: 0 for name in names}
+    results: dict[str, list[WrkResult]] = {name: [] for name in names}
     try:
-        ours.start()
-        bare.start()
-        print(f"zoombot webhook bench: {database.label}; gunicorn {args.workers} workers, "
-              f"{args.worker_class} x{args.threads} threads (both sides); {args.connections} keep-alive "
-              f"connections; {args.events} signed participant events per side per round", flush=True)
-        print(f"{'':<12} {'events/s':>9} {'p50 ms':>8} {'p99 ms':>8} {'errors':>7} {'done':>8}")
-        ratios = []
-        for round_number in range(args.rounds):
-            started, events = make_events(args.events, tag=f"round{round_number}-{uuid_module.uuid4().hex[:6]}")
-            _, warm = make_events(args.warmup, tag=f"warm{round_number}-{uuid_module.uuid4().hex[:6]}")
-            drive(bare.port, warm, args.connections, args.max_seconds, "warm-up")
-            drive(ours.port, warm + started, args.connections, args.max_seconds, "warm-up")
-            sent += len(warm) + len(started)
-            bare_result = drive(bare.port, events, args.connections, args.max_seconds, "bare Flask")
-            our_result = drive(ours.port, events, args.connections, args.max_seconds, "zoombot")
-            sent += our_result.done
-            print(report(bare_result))
-            print(report(our_result), f"  outcomes: {our_result.statuses}")
-            ratios.append(our_result.rate / bare_result.rate if bare_result.rate else 0.0)
-            met = ratios[-1] >= 0.5 and our_result.percentile(99) < 100
-            print(f"round {round_number + 1}: ratio ours/bare = {ratios[-1]:.2f}  "
-                  f"(goal >= 0.50 with p99 < 100 ms: {'met' if met else 'NOT met'})", flush=True)
-        stored = database.count_events()
-        print(f"stored in zoom_events: {stored} (events answered 200: {sent})")
-        if args.rounds > 1:
-            print(f"ratio median over {args.rounds} rounds: {statistics.median(ratios):.2f}")
-        return 0 if stored == sent else 1
+        for server in servers.values():
+            server.start()
+        print(f"webhook ingest bench: {database.label}; gunicorn {args.workers} workers, {args.worker_class} "
+              f"x{args.threads} threads (every app); wrk -t{args.wrk_threads} -c{args.connections} "
+              f"-d{args.seconds:g}s replaying {args.events} distinct signed participant events per app and round "
+              f"({args.per_meeting} per meeting instance, no meeting.started); {os.cpu_count()} CPUs", flush=True)
+        timestamp = str(int(time.time()))  # valid for [zoom] timestamp_tolerance_seconds (5400 s)
+        for round_number in range(1, args.rounds + 1):
+            print(f"\nround {round_number}\n{'app':<11} {'events/s':>9} {'ratio':>6} {'p50 ms':>7} {'p99 ms':>7} "
+                  f"{'non-2xx':>7} {'errors':>6} {'wraps':>5} {'worker CPU/event':>17}", flush=True)
+            for name in names:
+                tag = f"{name[:5]}-{round_number}-{uuid_module.uuid4().hex[:6]}"
+                warm = write_requests(scratch / "warm.txt", make_events(12_000, tag="warm" + tag,
+                                                                        per_meeting=args.per_meeting), timestamp)
+                warm_result = run_wrk(servers[name].port, warm, threads=args.wrk_threads,
+                                      connections=args.connections, seconds=args.warmup_seconds)
+                answered[name] += warm_result.requests - warm_result.non2xx
+                wrapped[name] += warm_result.wraps
+                measured = write_requests(scratch / "events.txt", make_events(args.events, tag=tag,
+                                                                              per_meeting=args.per_meeting), timestamp)
+                cpu_before = cpu_seconds(servers[name].pid)
+                result = run_wrk(servers[name].port, measured, threads=args.wrk_threads,
+                                 connections=args.connections, seconds=args.seconds)
+                result.cpu_seconds = cpu_seconds(servers[name].pid) - cpu_before
+                results[name].append(result)
+                answered[name] += result.requests - result.non2xx
+                wrapped[name] += result.wraps
+                print(line(name, result, results.get("bare Flask", [None])[-1]), flush=True)
+        print(summary(results, args))
+        return verify_stored(database, answered, wrapped, args)
     finally:
-        ours.stop()
-        bare.stop()
+        for server in servers.values():
+            server.stop()
         database.drop()
+        shutil.rmtree(scratch, ignore_errors=True)
+
+
+def line(name: str, result: WrkResult, bare: WrkResult | None) -> str:
+    ratio = result.rate / bare.rate if bare and bare.rate else float("nan")
+    per_event = result.cpu_seconds / result.requests * 1e6 if result.requests else float("nan")
+    return (f"{name:<11} {result.rate:>9.0f} {ratio:>6.2f} {result.p50_ms:>7.1f} {result.p99_ms:>7.1f} "
+            f"{result.non2xx:>7} {result.socket_errors:>6} {result.wraps:>5} {per_event:>14.0f} µs")
+
+
+def summary(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> str:
+    out = [f"\nmedians over {args.rounds} round(s)"]
+    bare = results.get("bare Flask")
+    for name, runs in results.items():
+        ratios = [r.rate / b.rate for r, b in zip(runs, bare)] if bare else []
+        text = (f"{name:<11} {statistics.median(r.rate for r in runs):>9.0f} events/s, p99 "
+                f"{statistics.median(r.p99_ms for r in runs):.1f} ms (worst {max(r.p99_ms for r in runs):.1f}), "
+                f"non-2xx {sum(r.non2xx for r in runs)}")
+        if ratios and name != "bare Flask":
+            text += f", ratio median {statistics.median(ratios):.2f} (range {min(ratios):.2f}-{max(ratios):.2f})"
+        out.append(text)
+    if "zoombot" in results and bare:
+        goal_ratio, goal_p99 = (0.4, 250) if args.sqlite else (0.5, 100)
+        ratios = [r.rate / b.rate for r, b in zip(results["zoombot"], bare)]
+        runs = results["zoombot"]
+        met = (statistics.median(ratios) >= goal_ratio and statistics.median(r.p99_ms for r in runs) < goal_p99
+               and not any(r.non2xx for r in runs))
+        out.append(f"goal: zoombot >= {goal_ratio} of bare with p99 < {goal_p99} ms and no non-2xx: "
+                   f"{'met' if met else 'NOT met'} (by the medians)")
+    return "\n".join(out)
+
+
+def verify_stored(database: BenchDatabase, answered: dict[str, int], wrapped: dict[str, int],
+                  args: argparse.Namespace) -> int:
+    """Every 200 stored a row: the rows of an app (the naive one stores status 'received', zoombot
+    'processed') number at least its 2xx answers, and at most that plus the requests in flight when
+    each wrk run stopped (stored, but never counted as answered). A wrap resends events: fewer rows."""
+    statuses = {"naive": "status = 'received'", "zoombot": "status <> 'received'"}
+    failed = 0
+    for name, where in statuses.items():
+        if name not in answered:
+            continue
+        stored = database.count_events(where)
+        in_flight = args.connections * 2 * args.rounds
+        ok = stored <= answered[name] + in_flight and (wrapped[name] or answered[name] <= stored)
+        print(f"{name}: {answered[name]} answered 2xx, {stored} rows stored "
+              f"({'consistent' if ok else 'INCONSISTENT'}{', some events sent twice' if wrapped[name] else ''})")
+        failed += not ok
+    return 1 if failed else 0
 
 
 if __name__ == "__main__":

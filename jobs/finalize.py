@@ -6,13 +6,18 @@ later, and never after now.
 """
 from __future__ import annotations
 
+import logging
+
 from datetime import datetime, timedelta, timezone
 
 from sqlalchemy import func, select
+from sqlalchemy.exc import DataError
 
 from zoombot.store import meetings
 from zoombot.store.models import Meeting, ZoomEvent
 from zoombot.runtime import Runtime
+
+log = logging.getLogger("zoombot.jobs.finalize")
 
 
 def end_of(session, meeting: Meeting, now: datetime) -> datetime:
@@ -29,8 +34,13 @@ def finalize_meetings(runtime: Runtime) -> int:
     finalized = 0
     with runtime.db.begin() as session:
         for meeting in meetings.stale_meetings(session, now, after):
-            meetings.mark_ended(meeting, None, end_of(session, meeting, now), by="finalizer")
-            meetings.attendance_changed(session, meeting, runtime.settings, now,
-                                        reason="finalized: no meeting.ended received")
+            try:
+                with session.begin_nested():  # a meeting the database refuses stops only itself
+                    meetings.mark_ended(meeting, None, end_of(session, meeting, now), by="finalizer")
+                    meetings.attendance_changed(session, meeting, runtime.settings, now,
+                                                reason="finalized: no meeting.ended received")
+            except DataError as exc:
+                log.error("finalize: meeting id=%s left open: %s", meeting.id, type(exc.orig).__name__)
+                continue
             finalized += 1
     return finalized

@@ -42,7 +42,7 @@ def database_url(database_template: str, tmp_path: Path) -> str:
     """A clean database for this test."""
     if database_template.startswith("postgresql"):
         return emptied(database_template)
-    path = tmp_path / "zoombot.db"
+    path = tmp_path / "zoombot.store.db"
     shutil.copyfile(database_template, path)
     return f"sqlite:///{path}"
 
@@ -104,6 +104,15 @@ def make_runtime(make_settings, clock):
     yield factory
     for rt in made:
         rt.db.dispose()
+
+
+@pytest.fixture
+def pg_runtime(make_settings, postgres_url, clock) -> Runtime:
+    """A runtime on PostgreSQL whatever the suite runs on (see postgres_url)."""
+    rt = Runtime.from_settings(make_settings(database={"url": postgres_url}))
+    rt.clock = clock
+    yield rt
+    rt.db.dispose()
 
 
 @pytest.fixture

@@ -36,7 +36,7 @@ def verify(body: bytes, *, signature: str | None, timestamp: str | None, secret:
         raise InvalidSignature("bad_timestamp") from None
     if sent_at > 10_000_000_000:  # tolerate a millisecond timestamp
         sent_at //= 1000
-    if abs(now - sent_at) > tolerance_seconds:
+    if abs(int(now) - sent_at) > tolerance_seconds:  # in integers: a 400-digit timestamp overflows a float
         raise InvalidSignature("stale_timestamp")
     expected = sign(secret, timestamp.strip(), body)
     if not hmac.compare_digest(expected.encode("ascii"), signature.strip().encode("utf-8", "replace")):

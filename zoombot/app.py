@@ -60,10 +60,9 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.session_interface = CookieSessionsForPeople()
     security_headers.init_app(app)
 
-    from webhooks.blueprint import bp as webhooks_bp
+    from webhooks.endpoint import WebhookEndpoint
     from zoombot.web.health import bp as health_bp
 
-    app.register_blueprint(webhooks_bp)
     app.register_blueprint(health_bp)
 
     from zoombot.web import staff
@@ -84,6 +83,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(closure_bp)
+    # POST /zoom/webhook without Flask (see there)
+    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime, propagate_exceptions=app.testing)
     return app
 
 

@@ -120,6 +120,22 @@ def test_real_server_edges(server, database_url):
     assert count(database_url, ZoomEvent) == 1
 
 
+def test_one_body_limit_on_a_real_server_whether_chunked_or_not(server, database_url):
+    """Issue 15: exactly 1 MiB chunked got 413 where the same with a Content-Length got 200."""
+    proc = server(database_url, workers=1)
+    answers = {}
+    for size in (1024 * 1024, 1024 * 1024 + 1):
+        for chunked in (False, True):
+            body = {"event": "meeting.sharing_started", "event_ts": size * 2 + chunked, "padding": ""}
+            body["padding"] = "p" * (size - len(json.dumps(body)))
+            data = json.dumps(body).encode()
+            assert len(data) == size
+            answers[size, chunked] = post(proc.port, data, signed_headers(data), chunked=chunked)[0]
+    assert answers == {(1024 * 1024, False): 200, (1024 * 1024, True): 200,
+                       (1024 * 1024 + 1, False): 413, (1024 * 1024 + 1, True): 413}
+    assert count(database_url, ZoomEvent) == 2
+
+
 def test_stop_is_graceful(server, database_url):
     proc = server(database_url, workers=2)
     assert proc.stop() == 0

@@ -8,7 +8,7 @@ from sqlalchemy import select
 
 from tests.helpers.zoom_events import zoom_event
 from tests.helpers.mail import (
-    EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, outbox_rows)  # noqa: F401 runtime, smtp)
+    EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, outbox_rows, runtime, smtp)  # noqa: F401
 from zoombot.core import agenda
 from zoombot.store.models import Agenda, JobStatus, Occurrence
 

@@ -4,7 +4,8 @@ from __future__ import annotations
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webhooks.event import BadPayload, Event
 
@@ -91,11 +92,36 @@ def test_dedupe_key_is_a_function_of_content(extra):
     assert Event.from_json(body).dedupe_key == Event.from_json(copy).dedupe_key
 
 
-def test_lone_surrogate_escape_is_valid_json_and_gets_a_key():
+def test_lone_surrogate_escape_is_valid_json_and_becomes_a_replacement_character():
     event = Event.from_body(b'{"event": "meeting.participant_joined", "event_ts": 1, '
                             b'"payload": {"object": {"participant": {"user_name": "\\ud800x"}}}}')
     assert len(event.dedupe_key) == 64
-    assert event.object["participant"]["user_name"] == "\ud800x"
+    assert event.object["participant"]["user_name"] == "\ufffdx"
+
+
+@pytest.mark.parametrize("raw, expected", [
+    (b'{"event": "e\\u0000", "a": ["x\\u0000y", {"k\\u0000": "\\udc00\\ud800"}]}',
+     {"event": "e\ufffd", "a": ["x\ufffdy", {"k\ufffd": "\ufffd\ufffd"}]}),
+    (b'{"event": "e", "pair": "\\ud83d\\ude00", "slash": "\\\\u0000"}',  # a real pair; an escaped backslash
+     {"event": "e", "pair": "\U0001F600", "slash": "\\u0000"}),
+    ('{"event": "e", "raw": "\ud800"}'.encode("utf-8", "surrogatepass"), {"event": "e", "raw": "\ufffd"}),
+    ('{"event": "e\ud800"}'.encode("utf-16-le", "surrogatepass"), {"event": "e\ufffd"}),
+])
+def test_nul_and_lone_surrogates_become_replacement_characters_wherever_they_are(raw, expected):
+    assert Event.from_body(raw).body == expected
+
+
+@given(st.recursive(st.none() | st.integers() | st.text(alphabet=st.characters(exclude_categories=())),
+                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
+                                                                                max_size=3), max_leaves=12))
+def test_whatever_a_signed_body_holds_comes_out_as_encodable_text(value):
+    body = {"event": "meeting.participant_joined", "payload": value}
+    raw = json.dumps(body).encode()  # ASCII with \\uXXXX escapes, surrogates and NUL included
+    event = Event.from_body(raw)
+    text = json.dumps(event.body, ensure_ascii=False)
+    text.encode("utf-8")  # raises for a lone surrogate
+    assert "\x00" not in text
+    assert Event.from_body(raw).dedupe_key == event.dedupe_key
 
 
 def test_who_drops_unstorable_characters():
@@ -103,3 +129,46 @@ def test_who_drops_unstorable_characters():
 
     assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == \
         Who(email="ana@example.org", name="?Ana")
+
+
+any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=12)
+json_without_floats = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4), max_leaves=25)
+json_values = st.recursive(
+    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
+    max_leaves=25)
+
+
+@given(payload=json_without_floats)
+def test_the_fast_dedupe_key_is_the_canonical_one_whenever_there_is_no_float(payload):
+    from zoombot.core.event_identity import event_key
+
+    assert event_key("meeting.participant_joined", 7, payload, no_floats=True) == \
+        event_key("meeting.participant_joined", 7, payload)
+
+
+@given(payload=json_values, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())
+def test_a_body_reads_and_keys_the_same_whichever_parser_reads_it(payload, indent, ascii_only):
+    """orjson reads most bodies, json.loads the rest: the value and the key are json.loads' own (with
+    NUL made storable)."""
+    from webhooks.event import storable
+    from zoombot.core.event_identity import event_key
+
+    body = {"event": "meeting.participant_joined", "event_ts": 5, "payload": payload}
+    raw = json.dumps(body, indent=indent, ensure_ascii=ascii_only).encode()
+    expected = storable(json.loads(raw))
+    event = Event.from_body(raw)
+    assert event.body == expected
+    assert [type(v) for v in _leaves(event.body)] == [type(v) for v in _leaves(expected)]
+    assert event.dedupe_key == event_key("meeting.participant_joined", 5, expected["payload"])
+
+
+def _leaves(value):
+    if isinstance(value, dict):
+        return [leaf for k in sorted(value) for leaf in _leaves(value[k])]
+    if isinstance(value, list):
+        return [leaf for v in value for leaf in _leaves(v)]
+    return [value]

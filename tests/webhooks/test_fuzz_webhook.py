@@ -3,6 +3,7 @@ ever stored. Signed garbage is refused with 400 or kept (200) for audit or staff
 from __future__ import annotations
 
 import copy
+import io
 import json
 import string
 import time
@@ -25,10 +26,12 @@ FIXTURES = ["meeting_started", "meeting_ended", "participant_joined", "participa
 HANDLED = [load_fixture(name)["event"] for name in FIXTURES]
 
 header_text = st.text(alphabet=string.printable.strip() + " ", max_size=80)
+# ordinary text, and text with NUL and lone surrogates (valid JSON escapes that need storing with care)
+any_text = st.text(max_size=40) | st.text(alphabet=st.characters(exclude_categories=()), max_size=12)
 scalars = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | st.text(max_size=40))
+           | st.floats(allow_nan=True, allow_infinity=True) | any_text)
 json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(st.text(max_size=12), inner, max_size=4), max_leaves=20)
+                           | st.dictionaries(any_text, inner, max_size=4), max_leaves=20)
 
 
 def count_events(runtime) -> int:
@@ -145,6 +148,9 @@ def _check_signed(client, runtime, body: bytes) -> None:
 @example(body=b'{"event": "meeting.participant_left", "payload": {"object": {"uuid": "x", "id": "1", '
               b'"participant": {"leave_time": "2026-13-45T99:99:99Z", "join_time": 7}}}}')
 @example(body=b'{"event": "endpoint.url_validation", "payload": {"plainToken": {"a": 1}}}')
+@example(body=b'{"event": "endpoint.url_validation", "payload": {"plainToken": "\\ud800"}}')
+@example(body=b'{"event": "meeting.participant_joined", "payload": {"object": {"uuid": "u\\u0000", "id": 1, '
+              b'"participant": {"user_name": "\\udfff\\u0000"}}}}')
 @example(body=b'\xef\xbb\xbf{"event": "x"}')
 def test_signed_garbage_is_refused_or_kept_never_a_server_error(client, runtime, body):
     _check_signed(client, runtime, body)
@@ -154,3 +160,42 @@ def test_signed_garbage_is_refused_or_kept_never_a_server_error(client, runtime,
 @given(body=mutated_fixture() | event_shaped)
 def test_signed_event_shaped_garbage_is_kept_for_review_or_refused(client, runtime, body):
     _check_signed(client, runtime, json.dumps(body).encode())
+
+
+timestamps = (st.text(alphabet="0123456789", min_size=1, max_size=500) | header_text
+              | st.integers(min_value=-10**6, max_value=10**6).map(lambda offset: str(int(time.time()) + offset))
+              | st.integers(min_value=-10**6, max_value=10**6).map(lambda ms: str(int(time.time()) * 1000 + ms))
+              | st.text(alphabet="0123456789", min_size=1, max_size=30).map(lambda d: f" -{d} "))
+header_names = st.sampled_from(["content-type", "content-encoding", "x-zm-trackingid", "authorization", "x-extra"])
+
+
+@FUZZ
+@given(data=st.data(), body=any_body | mutated_fixture().map(lambda v: json.dumps(v).encode()))
+@example(data=None, body=b'{"event": "meeting.started"}')
+def test_any_headers_give_no_server_error_and_store_nothing_unless_signed(client, runtime, data, body):
+    """Whatever the timestamp (400 digits, negative, milliseconds, text), however the body arrives
+    (Content-Length or chunked) and whatever else the headers say: never a 5xx, and nothing stored
+    unless the signature is Zoom's, under our secret, over these bytes and this timestamp."""
+    if data is None:  # the explicit example: the issue's timestamp of 400 nines, correctly signed
+        timestamp, signed, extra, chunked = "9" * 400, True, {}, False
+    else:
+        timestamp = data.draw(timestamps)
+        signed = data.draw(st.booleans())
+        extra = data.draw(st.dictionaries(header_names, header_text, max_size=3))
+        chunked = data.draw(st.booleans())
+    headers = {**extra, "x-zm-request-timestamp": timestamp}
+    headers["x-zm-signature"] = (sign(WEBHOOK_SECRET, timestamp.strip(), body) if signed
+                                 else data.draw(header_text))
+    before = count_events(runtime)
+    if chunked:
+        response = client.post("/zoom/webhook", input_stream=io.BytesIO(body), headers=headers,
+                               environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = client.post("/zoom/webhook", data=body, headers=headers)
+    assert response.status_code < 500, (response.status_code, response.get_data(as_text=True))
+    if not signed:
+        assert response.status_code == 401
+    if response.status_code != 200:
+        assert count_events(runtime) == before
+    else:
+        assert count_events(runtime) - before in (0, 1)  # a challenge, a redelivery, or the one event

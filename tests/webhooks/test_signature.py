@@ -133,3 +133,12 @@ def test_no_secret_configured_refuses_everything():
 
 def test_non_ascii_signature_header_is_refused_not_crashing():
     assert refused(BODY, signature="v0=é" + "0" * 63, timestamp=str(NOW)) == "bad_signature"
+
+
+@pytest.mark.parametrize("timestamp", ["9" * 400, "-" + "9" * 400, "1" + "0" * 4000])
+def test_absurd_timestamps_are_invalid_not_an_overflow(timestamp):
+    body = b'{"event": "x"}'
+    with pytest.raises(InvalidSignature) as raised:
+        verify(body, signature=sign(SECRET, timestamp, body), timestamp=timestamp, secret=SECRET, now=NOW,
+               tolerance_seconds=TOLERANCE)
+    assert raised.value.reason == "stale_timestamp"

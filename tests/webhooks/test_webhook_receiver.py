@@ -286,3 +286,101 @@ def test_healthz_and_readyz(client):
     assert client.get("/healthz").status_code == 200
     response = client.get("/readyz")
     assert response.status_code == 200 and response.json == {"status": "ready"}
+
+
+# --- hardening (issue 15, items 5 and 6) --------------------------------------------------------------------
+
+def test_absurd_timestamp_is_refused_not_a_server_error(client, runtime):
+    """400 nines parse as an integer too big for a float: refused as a bad timestamp, before the HMAC."""
+    body = raw(zoom_event("participant_joined"))
+    ts = "9" * 400
+    response = post(client, body, {"x-zm-request-timestamp": ts, "x-zm-signature": by_hand(body, ts),
+                                   "content-type": "application/json"})
+    assert response.status_code == 401
+    assert counts(runtime) == NOTHING
+
+
+def test_signed_challenge_with_a_lone_surrogate_token_is_a_bad_request(client, runtime):
+    """A plainToken that is not text (a lone UTF-16 surrogate) cannot be HMACed as UTF-8: 400, not 500."""
+    body = b'{"event": "endpoint.url_validation", "event_ts": 1760394000000, "payload": {"plainToken": "\\ud800"}}'
+    response = post(client, body, signed_headers(body))
+    assert response.status_code == 400
+    assert "encryptedToken" not in response.get_data(as_text=True)
+    assert counts(runtime) == NOTHING
+
+
+@pytest.mark.parametrize("escape", [b"\\u0000", b"\\ud800", b"\\udc00"])
+def test_authentic_event_with_a_nul_or_lone_surrogate_is_stored_with_a_replacement_character(client, runtime,
+                                                                                              escape):
+    """Neither PostgreSQL's text nor UTF-8 can hold U+0000 or a lone surrogate; Zoom never retries a 400.
+    So the character becomes U+FFFD, everywhere in the event (keys, values, the meeting uuid), and a
+    redelivery is still the same event."""
+    data = raw(zoom_event("participant_joined")).replace(b'"Alice Ames"', b'"Alice' + escape + b'Ames"')
+    data = data.replace(b'"uuid": "4444AAAiAAAAAiAiAiiAii=="', b'"uuid": "4444AAAiAAAAAiAiAiiAii==' + escape + b'"')
+    data = data.replace(b'"payload": {', b'"payload": {"odd' + escape + b'key": 1, ', 1)
+    assert data.count(escape) == 3
+    response = post(client, data, signed_headers(data))
+    assert response.status_code == 200 and response.json == {"status": "stored"}
+    with runtime.db.begin() as session:
+        event = session.scalars(select(ZoomEvent)).one()
+        assert event.meeting_uuid == "4444AAAiAAAAAiAiAiiAii==\ufffd"
+        assert event.body["payload"]["object"]["participant"]["user_name"] == "Alice\ufffdAmes"
+        assert event.body["payload"]["odd\ufffdkey"] == 1
+        assert session.scalars(select(Meeting.uuid)).all() == ["4444AAAiAAAAAiAiAiiAii==\ufffd"]
+    assert post(client, data, signed_headers(data)).json == {"status": "duplicate"}
+    assert counts(runtime)["zoom_events"] == 1
+
+
+def test_escaped_backslash_before_u0000_is_text_not_a_nul(client, runtime):
+    r"""`\\u0000` in JSON is a backslash followed by "u0000": kept exactly as sent."""
+    data = raw(zoom_event("participant_joined")).replace(b'"Alice Ames"', b'"Alice \\\\u0000 Ames"')
+    assert post(client, data, signed_headers(data)).json == {"status": "stored"}
+    with runtime.db.begin() as session:
+        name = session.scalars(select(ZoomEvent)).one().body["payload"]["object"]["participant"]["user_name"]
+    assert name == "Alice \\u0000 Ames"
+
+
+def exactly(size: int) -> bytes:
+    body = zoom_event("participant_joined")
+    body["padding"] = ""
+    body["padding"] = "p" * (size - len(raw(body)))
+    data = raw(body)
+    assert len(data) == size
+    return data
+
+
+@pytest.mark.parametrize("size, status", [(1024 * 1024, 200), (1024 * 1024 + 1, 413)])
+@pytest.mark.parametrize("chunked", [False, True])
+def test_one_body_limit_whether_chunked_or_not(client, runtime, size, status, chunked):
+    """1 MiB is allowed and one byte more is not, with a Content-Length or without one (chunked)."""
+    data = exactly(size)
+    if chunked:
+        response = client.post("/zoom/webhook", input_stream=io.BytesIO(data), headers=signed_headers(data),
+                               environ_overrides={"wsgi.input_terminated": True})
+    else:
+        response = post(client, data, signed_headers(data))
+    assert response.status_code == status
+    assert counts(runtime)["zoom_events"] == (1 if status == 200 else 0)
+
+
+def test_an_unexpected_error_is_logged_masked_and_answered_500(make_settings, clock, monkeypatch, caplog):
+    """Outside tests the endpoint logs a bug through zoombot's logging (not the server's error log) and
+    answers 500, as Flask would; the log line names no participant."""
+    from webhooks import endpoint
+    from zoombot.app import create_app
+    from zoombot.runtime import Runtime
+
+    rt = Runtime.from_settings(make_settings())
+    rt.clock = clock
+
+    def broken(*_args, **_kwargs):
+        raise RuntimeError("a bug")
+
+    monkeypatch.setattr(endpoint, "deliver", broken)
+    client = create_app(runtime=rt).test_client()
+    body = raw(zoom_event("participant_joined"))
+    response = post(client, body, signed_headers(body))
+    rt.db.dispose()
+    assert response.status_code == 500 and response.json == {"error": "internal error"}
+    assert [r.getMessage() for r in caplog.records if r.name == "webhooks.endpoint"] == \
+        ["unexpected error answering a zoom webhook"]

@@ -54,6 +54,11 @@ def show(runtime, meeting_uuid: str, fmt: str) -> None:
 @pass_runtime
 def rebuild(runtime) -> None:
     """Re-derive meetings, sessions, participants and undecided credit lines from the stored events."""
+    failures: list[tuple[int, str]] = []
     with runtime.db.begin() as session:
-        count = meetings.rebuild(session, runtime.settings, runtime.now())
+        count = meetings.rebuild(session, runtime.settings, runtime.now(), failures=failures)
     click.echo(f"rebuilt {count} meeting instances from stored events")
+    if failures:
+        raise click.ClickException(f"{len(failures)} sessions were left as they were, the database refused their "
+                                   f"data: session ids {', '.join(str(sid) for sid, _ in failures)} "
+                                   f"({', '.join(sorted({error for _, error in failures}))})")

@@ -10,12 +10,14 @@ import contextlib
 import os
 import select as select_module
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
+
+T = TypeVar("T")
 
 
 def normalize_url(url: str) -> str:
@@ -117,9 +119,10 @@ class Database:
         with self.engine.connect() as conn:
             conn.execute(text("SELECT 1"))
 
-    def dedicated_connection(self) -> DedicatedConnection:
-        """A connection of its own, kept out of the pool (see DedicatedConnection); dispose() closes it."""
-        connection = DedicatedConnection(self.engine)
+    def dedicated_connection(self) -> DedicatedConnection | DedicatedSqliteConnection:
+        """A connection of its own, kept out of the pool (see DedicatedConnection and its SQLite
+        counterpart); dispose() closes it."""
+        connection = (DedicatedSqliteConnection if self.is_sqlite else DedicatedConnection)(self.engine)
         self._dedicated.append(connection)
         return connection
 
@@ -171,6 +174,50 @@ class DedicatedConnection:
     def close(self) -> None:
         connection, self._connection, self._cursor = self._connection, None, None
         if connection is not None and self._pid == os.getpid():  # a forked child must not end its parent's session
+            with contextlib.suppress(Exception):
+                connection.close()
+
+
+class DedicatedSqliteConnection:
+    """SQLite's counterpart of DedicatedConnection: one sqlite3 connection kept out of the pool (made by
+    the engine, so with its pragmas: WAL, busy timeout, foreign keys), for one caller at a time, that
+    runs a piece of work in one BEGIN IMMEDIATE ... COMMIT with no SQLAlchemy work per statement. Driver
+    errors come out as SQLAlchemy's DBAPIError, parameters hidden. Never used across a fork."""
+
+    def __init__(self, engine: Engine):
+        self.engine = engine
+        self._connection: Any = None
+        self._pid = 0
+
+    def transaction(self, work: Callable[[Any], T]) -> T:
+        """`work(connection)` inside one write transaction: committed when it returns, rolled back when
+        it raises."""
+        error = self.engine.dialect.dbapi.Error
+        try:
+            connection = self._live()
+            connection.execute("BEGIN IMMEDIATE")
+            try:
+                result = work(connection)
+                connection.execute("COMMIT")
+            except BaseException:
+                with contextlib.suppress(error):
+                    connection.execute("ROLLBACK")
+                raise
+            return result
+        except error as exc:
+            raise DBAPIError.instance(None, None, exc, error, hide_parameters=True) from exc
+
+    def _live(self) -> Any:
+        if self._connection is not None and self._pid != os.getpid():
+            self._connection = None  # a forked child makes its own
+        if self._connection is None:
+            self._connection = _detached(self.engine)  # autocommit: isolation_level None (the connect hook)
+            self._pid = os.getpid()
+        return self._connection
+
+    def close(self) -> None:
+        connection, self._connection = self._connection, None
+        if connection is not None and self._pid == os.getpid():
             with contextlib.suppress(Exception):
                 connection.close()
 

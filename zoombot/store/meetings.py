@@ -7,11 +7,13 @@ decisions (merges, undone binds, remembered matches, training segments) are read
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Collection, Iterable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any, NamedTuple
 
 from sqlalchemy import delete, func, insert, select
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from zoombot.core import attendance, sessions
@@ -23,6 +25,8 @@ from zoombot.store.db import dialect_insert
 from zoombot.core.matching import match_member
 from zoombot.store.models import (
     Community, CreditSession, Meeting, Member, Occurrence, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
+
+log = logging.getLogger(__name__)
 
 
 def ensure_meeting(session: Session, uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any], *,
@@ -368,11 +372,13 @@ def session_changed(session: Session, credit_sessions: Sequence[CreditSession], 
 REBUILD_CHUNK = 200  # meetings per round of statements: bounded memory, few round trips
 
 
-def rebuild(session: Session, settings: Settings, now: datetime) -> int:
+def rebuild(session: Session, settings: Settings, now: datetime, *,
+            failures: list[tuple[int, str]] | None = None) -> int:
     """Re-derive every meeting's state, session, participants and lines from the stored events, a chunk of
     meetings at a time: each chunk's events are read once, and its writes are shared statements. A
     session is recomputed once all its instances are in (instances are visited by zoom meeting id and
-    time, so a session's instances come together)."""
+    time, so a session's instances come together). A session the database refuses for its data is left as it
+    was and named in `failures` (session id, the driver's error class); the others go on."""
     uuids = session.scalars(select(ZoomEvent.meeting_uuid).where(ZoomEvent.meeting_uuid.is_not(None))
                             .group_by(ZoomEvent.meeting_uuid)
                             .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts),
@@ -400,18 +406,34 @@ def rebuild(session: Session, settings: Settings, now: datetime) -> int:
         for credit_session in sessions_for(session, list(found.values()), settings):
             pending[credit_session.id] = credit_session
         if len(pending) >= REBUILD_CHUNK or first + REBUILD_CHUNK >= len(uuids):
-            _rebuild_sessions(session, list(pending.values()), settings, now, signals_by_uuid)
+            _rebuild_sessions(session, list(pending.values()), settings, now, signals_by_uuid, failures)
             pending.clear()
             signals_by_uuid = {}
     return len(uuids)
 
 
 def _rebuild_sessions(session: Session, credit_sessions: list[CreditSession], settings: Settings, now: datetime,
-                      signals_by_uuid: dict[str, list[attendance.Signal]]) -> None:
-    """Recompute sessions whose instances' signals are all at hand (the rest are read from the database)."""
+                      signals_by_uuid: dict[str, list[attendance.Signal]],
+                      failures: list[tuple[int, str]] | None) -> None:
+    """Recompute sessions whose instances' signals are all at hand (the rest are read from the database): all
+    in shared statements, or, when the database refuses that for some row's data, one session at a time."""
     instances = instances_of(session, [s.id for s in credit_sessions])
     missing = [m.uuid for ms in instances.values() for m in ms if m.uuid not in signals_by_uuid]
     if missing:
         signals_by_uuid.update(signals_of(session, missing))
-    session_changed(session, credit_sessions, settings, now, reason="rebuilt from stored events",
-                    signals_by_uuid=signals_by_uuid)
+    reason = "rebuilt from stored events"
+    try:
+        with session.begin_nested():
+            session_changed(session, credit_sessions, settings, now, reason=reason, signals_by_uuid=signals_by_uuid)
+        return
+    except DataError:
+        pass
+    for credit_session in credit_sessions:
+        try:
+            with session.begin_nested():
+                session_changed(session, [credit_session], settings, now, reason=reason,
+                                signals_by_uuid=signals_by_uuid)
+        except DataError as exc:
+            log.error("rebuild: session id=%s left as it was: %s", credit_session.id, type(exc.orig).__name__)
+            if failures is not None:
+                failures.append((credit_session.id, type(exc.orig).__name__))
