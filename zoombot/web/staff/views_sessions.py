@@ -102,10 +102,13 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
     unbinds = {(m.source_key, m.target_key): m for m in s.scalars(select(ParticipantMerge).where(
         ParticipantMerge.session_id == held.id))}
     rows = []
+    zone = ZoneInfo(tz)
     for p in participants:
         intervals = _intervals(p["intervals"])
+        times = ", ".join(f"{a.astimezone(zone):%H:%M}–{b.astimezone(zone):%H:%M}" for a, b, _ in intervals)
         rows.append({"participant": p, "key": p["identity_key"], "member": members.get(p["member_id"]),
-                     "intervals": intervals, "line": lines.pop(p["identity_key"], None),
+                     "intervals": intervals, "times": times or "no time recorded",
+                     "line": lines.pop(p["identity_key"], None),
                      "flags": participant_flags(
                          matched=p["member_id"] is not None, attended_seconds=p["attended_seconds"],
                          devices=p["devices"], rejoins=p["rejoins"], is_host=p["is_host"],
@@ -133,6 +136,8 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
             "counts": counts, "live_start": live_start, "live_end": live_end, "live_windows": live_windows,
             "segments": segments, "categories": rt.settings.registry.categories, "policy": policy,
             "rules": rules, "binds": binds, "unbinds": unbinds, "names": names,
+            # one url_for for all lines' forms (hundreds of them on a big session): /staff/lines/<id>/<action>
+            "lines_url": url_for("staff.approve_line", line_id=0).removesuffix("0/approve"),
             "merges": [m for m in unbinds.values() if m.kind == "merge"]}
 
 
