@@ -5,7 +5,8 @@ from __future__ import annotations
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
-from zoombot.store.meetings import attendance_changed, ensure_meeting
+from zoombot.store.audit import audit
+from zoombot.store.meetings import attendance_changed, ensure_meeting, place
 
 router = Router()
 
@@ -69,6 +70,16 @@ def left_breakout_room(event: Event, ctx: Context) -> None:
     track(event, ctx)
 
 
-@router.register("meeting.participant_bind", store_only_while_open=True)
+@router.register("meeting.participant_bind")
 def participant_bind(event: Event, ctx: Context) -> None:
-    track(event, ctx)  # Zoom linked a phone caller to a computer participant: one person (zoombot.core.attendance)
+    """Zoom linked a phone caller to a computer participant: one person from now on (zoombot.core.attendance),
+    which staff see on the session page, with an undo, and in the audit trail."""
+    track(event, ctx)
+    meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object),
+                             settings=ctx.settings)
+    place(ctx.session, [meeting], ctx.settings)
+    caller = str(event.object["participant"].get("user_name") or "a phone caller")[:200]
+    audit(ctx.session, actor="zoom", entity="participant_merge", entity_id=None, action="bound",
+          meeting_id=meeting.id, session_id=meeting.session_id, from_value=caller,
+          to_value="the computer participant Zoom bound the call to",
+          reason="meeting.participant_bind (undo on the session page)", at=ctx.now)

@@ -150,6 +150,9 @@ def test_zoom_binding_a_phone_caller_is_one_person_staff_can_take_apart(runtime,
     assert {k: (line.attended_seconds, line.growth_hours) for k, line in lines(runtime).items()} == {
         "email:dana@example.org": (119 * 60, D("1.75"))}
     with runtime.db.begin() as s:
+        bound = s.scalars(select(AuditEntry).where(AuditEntry.action == "bound")).one()
+        assert (bound.actor, bound.from_value, bound.session_id) == ("zoom", "+1 617-555-0142",
+                                                                     s.scalar(select(CreditSession.id)))
         sid = s.scalar(select(CreditSession.id))
         review.unbind(s, sid, "name:+1 617-555-0142", "email:dana@example.org", actor="staff@example.org",
                       now=clock(), settings=runtime.settings)
