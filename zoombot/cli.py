@@ -16,6 +16,7 @@ from zoombot.commands.demo import demo
 from zoombot.commands.directory import community, members, staff
 from zoombot.commands.hours import hours
 from zoombot.commands.mail import mail
+from zoombot.commands.registry import registry_group
 from zoombot.commands.zoom import backfill, zoom
 
 
@@ -91,6 +92,7 @@ main.add_command(members)
 main.add_command(staff)
 main.add_command(hours)
 main.add_command(mail)
+main.add_command(registry_group)
 main.add_command(zoom)
 attendance.add_command(backfill)
 

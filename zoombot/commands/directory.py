@@ -169,7 +169,8 @@ def import_members(runtime, csv_file) -> None:
         with runtime.db.begin() as session:
             plan = directory.plan_import(text, communities=directory.community_lookup(session),
                                          registry_owners=directory.registry_owners(session),
-                                         roles=runtime.settings.community.role_names)
+                                         roles=runtime.settings.community.role_names,
+                                         registry_id_pattern=runtime.settings.registry.registry_id_pattern)
             result = directory.apply_import(session, plan)
     except directory.HeaderError as exc:
         raise click.ClickException(f"{csv_file.name}: {exc}; nothing loaded") from None
