@@ -157,3 +157,23 @@ def totals(rows: Iterable[MemberYear]) -> MemberYear:
                     out.months[index].of[status][kind] += month.of[status][kind]
                     out.total.of[status][kind] += month.of[status][kind]
     return out
+
+
+def replaced_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
+    """Lines an approved correction replaced: (id, session id, participant key, revision, status) in, the ids
+    of lines that a later approved revision of the same session and participant supersedes out."""
+    chains: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
+    for line_id, session_id, key, revision, status in lines:
+        chains.setdefault((session_id, key), []).append((revision, line_id, status))
+    out: set[int] = set()
+    for chain in chains.values():
+        chain.sort()
+        for index, (_, line_id, _) in enumerate(chain):
+            if any(status == "approved" for _, _, status in chain[index + 1:]):
+                out.add(line_id)
+    return out
+
+
+def year_label(year: int, start_month: int) -> str:
+    """'2026' for a calendar year, '2026–27' for one that starts in another month."""
+    return str(year) if start_month == 1 else f"{year}–{(year + 1) % 100:02d}"

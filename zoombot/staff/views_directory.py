@@ -8,16 +8,18 @@ network staff set the community's credit rules (the registry's).
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
-from zoombot import directory, roles
+from zoombot import directory, ledger, roles
 from zoombot.audit import audit as record_audit
 from zoombot.credit_lines import rules_for
 from zoombot.join_link import join_details
-from zoombot.models import AuditEntry, Closure, Community, CreditLine, CreditSession, Member, Membership, Occurrence
+from zoombot.models import (AuditEntry, Closure, Community, CreditLine, CreditSession, Member, Membership, Occurrence,
+                            Participant)
 from zoombot.plurals import plural
 from zoombot.staff import bp
 from zoombot.staff.auth import (community_filter, current_user, login_required, require_community, runtime,
@@ -159,31 +161,107 @@ def community_rules(community_id: int):
 @bp.get("/audit")
 @login_required
 def audit():
-    session_id = request.args.get("session", type=int)
-    line_id = request.args.get("line", type=int) or request.args.get("record", type=int)
-    before = request.args.get("before", type=int)
+    """The audit trail as a ledger: who did what to whose line in which session, in local time, with filters
+    by member, community, date range and action (and session or line, from their pages)."""
     rt = runtime()
+    args = request.args
+    session_id = args.get("session", type=int)
+    line_id = args.get("line", type=int) or args.get("record", type=int)
+    member_id, community_id = args.get("member", type=int), args.get("community", type=int)
+    action = args.get("action") or None
+    before = args.get("before", type=int)
+    home = rt.settings.schedule.timezone
+    try:
+        date_from = date.fromisoformat(args["from"]) if args.get("from") else None
+        date_to = date.fromisoformat(args["to"]) if args.get("to") else None
+    except ValueError:
+        flash("Dates must look like 2026-10-13.", "error")
+        date_from = date_to = None
     with rt.db.begin() as s:
         visible = visible_community_ids(s, current_user())
         query = select(AuditEntry).order_by(AuditEntry.id.desc())
-        held, tz = None, rt.settings.schedule.timezone
+        held = None
         if session_id is not None:
             held = s.get(CreditSession, session_id)
             if held is None:
                 abort(404)
-            group = require_community(s, held.community_id)
-            tz = group.timezone if group else tz
+            require_community(s, held.community_id)
             query = query.where(AuditEntry.session_id == session_id)
         if line_id is not None:
             query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id == line_id)
+        if member_id is not None:
+            query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id.in_(
+                select(CreditLine.id).where(CreditLine.member_id == member_id)))
+        if community_id is not None:
+            query = query.where(or_(AuditEntry.session_id.in_(select(CreditSession.id).where(
+                CreditSession.community_id == community_id)), (AuditEntry.entity == "community")
+                & (AuditEntry.entity_id == community_id)))
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if date_from is not None:
+            query = query.where(AuditEntry.at >= local_midnight(date_from, home))
+        if date_to is not None:
+            query = query.where(AuditEntry.at < local_midnight(date_to + timedelta(days=1), home))
         if visible is not None:
             query = query.where(AuditEntry.session_id.in_(
                 select(CreditSession.id).where(CreditSession.community_id.in_(visible))))
         if before is not None:
             query = query.where(AuditEntry.id < before)
         trail = s.scalars(query.limit(AUDIT_PAGE + 1)).all()
-    more = len(trail) > AUDIT_PAGE
-    trail = trail[:AUDIT_PAGE]
-    return render_template("staff/audit.html", trail=trail, more=more, held=held, line_id=line_id, tz=tz,
-                           older={"session": session_id, "line": line_id,
-                                  "before": trail[-1].id if trail else None})
+        more = len(trail) > AUDIT_PAGE
+        trail = trail[:AUDIT_PAGE]
+        entries = ledger_rows(s, trail, home)
+        communities = s.execute(select(Community.id, Community.name).where(community_filter(Community.id, visible))
+                                .order_by(Community.name)).all()
+        people_query = select(Member.id, Member.name).order_by(func.lower(Member.name), Member.id)
+        if visible is not None:
+            people_query = people_query.where(Member.id.in_(select(Membership.member_id).where(
+                Membership.community_id.in_(visible))))
+        people = s.execute(people_query).all()
+        actions = s.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    chosen = {"session": session_id, "line": line_id, "member": member_id, "community": community_id,
+              "action": action, "from": date_from.isoformat() if date_from else None,
+              "to": date_to.isoformat() if date_to else None}
+    return render_template("staff/audit.html", entries=entries, more=more, held=held, chosen=chosen,
+                           communities=communities, people=people, actions=actions, action_text=ledger.action_text,
+                           older={**{k: v for k, v in chosen.items() if v}, "before": trail[-1].id if trail else None})
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
+
+
+def ledger_rows(s, trail: list[AuditEntry], home: str) -> list[dict]:
+    """Each entry with what it is about in words (a member's or participant's name, the session's community
+    and local date) and its text in the session's local time, h:mm and hours (`zoombot.ledger`)."""
+    session_ids = {e.session_id for e in trail if e.session_id}
+    sessions = {held.id: (held, community) for held, community in s.execute(
+        select(CreditSession, Community).outerjoin(Community, Community.id == CreditSession.community_id)
+        .where(CreditSession.id.in_(session_ids)))} if session_ids else {}
+    line_ids = {e.entity_id for e in trail if e.entity == "credit_line" and e.entity_id}
+    lines = {row.id: row for row in s.execute(
+        select(CreditLine.id, CreditLine.participant_key, Member.name, Participant.name.label("shown"))
+        .outerjoin(Member, Member.id == CreditLine.member_id)
+        .outerjoin(Participant, (Participant.session_id == CreditLine.session_id)
+                   & (Participant.identity_key == CreditLine.participant_key))
+        .where(CreditLine.id.in_(line_ids)))} if line_ids else {}
+    community_ids = {e.entity_id for e in trail if e.entity == "community" and e.entity_id}
+    named = dict(s.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids)))) \
+        if community_ids else {}
+    out = []
+    for e in trail:
+        held, community = sessions.get(e.session_id, (None, None))
+        tz = community.timezone if community else home
+        who = None
+        if e.entity == "credit_line" and e.entity_id in lines:
+            row = lines[e.entity_id]
+            who = row.name or row.shown or row.participant_key.split(":", 1)[-1]
+        elif e.entity == "community":
+            who = named.get(e.entity_id)
+        where = None
+        if held is not None:
+            where = f"{community.name if community else held.topic or 'Session'} · {held.local_date:%a %b %-d, %Y}"
+        out.append({"entry": e, "tz": tz, "who": who, "where": where, "session": held,
+                    "from": ledger.humanize(e.from_value, tz), "to": ledger.humanize(e.to_value, tz),
+                    "why": ledger.humanize(e.reason, tz)})
+    return out
