@@ -526,6 +526,15 @@ def set_staff_user(session: Session, email: str, password: str, *, role: str | N
     return user, created
 
 
+def facilitated_communities(session: Session, email: str) -> list[str]:
+    """Names of the communities where the member with this e-mail facilitates (what a facilitator login sees)."""
+    from zoombot.roles import FACILITATING
+
+    return list(session.scalars(select(Community.name).join(Membership).join(Member)
+                                .where(Member.email == normalize_email(email), Membership.role.in_(FACILITATING))
+                                .order_by(Community.name)))
+
+
 # --- credit rules of a community ----------------------------------------------------------------------
 
 #: A community's own credit rules (None: the installation's `[hours]` default) and their bounds.

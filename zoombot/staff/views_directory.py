@@ -22,8 +22,8 @@ from zoombot.models import (AuditEntry, Closure, Community, CreditLine, CreditSe
                             Participant)
 from zoombot.plurals import plural
 from zoombot.staff import bp
-from zoombot.staff.auth import (community_filter, current_user, login_required, require_community, runtime,
-                                visible_community_ids)
+from zoombot.staff.auth import (community_filter, current_user, login_required, require, require_community,
+                                runtime, visible_community_ids)
 
 AUDIT_PAGE = 100
 #: How far back the community page lists meetings whose closure can be recorded.
@@ -75,7 +75,8 @@ def community(community_id: int):
     return render_template("staff/community.html", community=group, people=people, facilitators=facilitators,
                            upcoming=upcoming, recent=recent, sessions=held, tz=group.timezone, join=join,
                            role_names=rt.settings.community.role_names, facilitating=roles.FACILITATING,
-                           label=roles.label, now=rt.now(), policy=policy, rules=rules, defaults=rt.settings.hours)
+                           label=roles.label, now=rt.now(), policy=policy, rules=rules, defaults=rt.settings.hours,
+                           categories=rt.settings.registry.categories)
 
 
 @bp.post("/communities/<int:community_id>/join")
@@ -156,6 +157,36 @@ def community_rules(community_id: int):
         flash("Credit rules saved; they apply to sessions whose lines are computed from now on "
               "(`zoombot attendance rebuild` applies them to past ones)." if changed else "Nothing changed.", "ok")
     return redirect(url_for("staff.community", community_id=community_id) + "#rules")
+
+
+@bp.post("/communities/<int:community_id>/registry")
+@require("registry")
+def community_registry(community_id: int):
+    """How the registry knows this community's sessions: title, category, approval code (staff only)."""
+    rt = runtime()
+    form = request.form
+    title, category = " ".join(form.get("registry_title", "").split()), form.get("registry_category", "").strip()
+    code = form.get("approval_code", "").strip()
+    if category and category not in rt.settings.registry.categories:
+        flash("Choose a category from the list.", "error")
+    elif len(title) > 300 or len(code) > 100:
+        flash("The title (300) or the approval code (100 characters) is too long.", "error")
+    else:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            before = (group.registry_title, group.registry_category, group.approval_code)
+            after = (title or None, category or None, code or None)
+            if before != after:
+                group.registry_title, group.registry_category, group.approval_code = after
+                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                             action="registry details changed", from_value=_registry_text(*before),
+                             to_value=_registry_text(*after), at=rt.now())
+        flash("Registry details saved; they apply to lines submitted from now on.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#registry")
+
+
+def _registry_text(title: str | None, category: str | None, code: str | None) -> str:
+    return f"title {title or '(the name)'}, category {category or 'none'}, approval code {code or 'none'}"
 
 
 @bp.get("/audit")
