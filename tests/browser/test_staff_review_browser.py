@@ -135,7 +135,7 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     # 19:00-19:30 was elective training (the restart's gap 19:00-19:01 included): 29 minutes -> 0.25 h each
     form = page.locator("form", has=page.get_by_role("group", name="Add a training segment"))
     form.get_by_label("From").fill("19:00")
-    form.get_by_label("To").fill("19:30")
+    form.get_by_label("To", exact=True).fill("19:30")
     form.get_by_label("Title").fill("Safe sleep practices")
     form.get_by_label("Category").select_option("Health, Safety and Nutrition")
     form.get_by_label("Approval code").fill("NV-2026-114")
