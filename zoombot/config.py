@@ -124,7 +124,7 @@ DEFAULT_CATEGORIES = (
 SUBMISSION_COLUMNS = (
     "record_id", "corrects_record_id", "registry_id", "participant_name", "session_date", "start_local",
     "end_local", "title", "category", "approval_code", "kind", "hours", "trainer_name", "trainer_registry_id",
-    "sponsor", "delivery_format", "approver", "approval_date", "community", "session_id",
+    "sponsor", "delivery_format", "approver", "approval_date", "community", "session_id", "override_reason",
 )
 
 

@@ -118,7 +118,7 @@ def rows(line: LineFacts, profile: RegistrySettings) -> list[dict[str, str]]:
             "trainer_registry_id": trainer_id, "sponsor": line.extra.get("sponsor", ""),
             "delivery_format": line.extra.get("delivery_format", ""), "approver": line.approver or "",
             "approval_date": _local(line.approved_at, line.timezone)[:10], "community": line.community,
-            "session_id": str(line.session_id),
+            "session_id": str(line.session_id), "override_reason": line.override_reason or "",
         })
     return out
 

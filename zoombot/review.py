@@ -253,10 +253,10 @@ def propose(session: Session, line_id: int, *, proposal: str | None, note: str, 
     member = session.get(Member, line.member_id) if line.member_id else None
     if permissions.is_own(actor, member.email if member else None):
         raise ReviewError("nobody proposes about their own line")
-    before = " ".join(filter(None, [PROPOSALS.get(line.proposal or ""), line.note])) or None
+    before = ": ".join(filter(None, [PROPOSALS.get(line.proposal or ""), line.note])) or None
     line.proposal, line.note, line.proposed_by, line.proposed_at = proposal, note or None, actor, now
     audit(session, actor=actor, entity="credit_line", entity_id=line.id, action="noted", session_id=line.session_id,
-          from_value=before, to_value=" ".join(filter(None, [PROPOSALS.get(proposal or ""), note])), at=now)
+          from_value=before, to_value=": ".join(filter(None, [PROPOSALS.get(proposal or ""), note])), at=now)
 
 
 def _recompute(session: Session, session_id: int, settings: Settings, now: datetime, reason: str) -> None:

@@ -56,7 +56,8 @@ def seed(runtime, server: str) -> None:
             s.add(Membership(community_id=community.id, member_id=member.id, role=role))
         s.add_all([StaffUser(email="lead@example.org", password_hash=hash_password(PASSWORD), role="staff"),
                    StaffUser(email="fran@example.org", password_hash=hash_password(PASSWORD), role="facilitator")])
-    alice, bob = person("Alice Ames", "alice@example.org", "dev-alice"), person("Bob Brown", "bob@example.org", "dev-bob")
+    alice = person("Alice Ames", "alice@example.org", "dev-alice")
+    bob = person("Bob Brown", "bob@example.org", "dev-bob")
     phone, guest = person("+1 555 0100", "", "dev-phone"), person("Gina Guest", "", "dev-guest")
     events = [zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z", **COMMON),
               zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **COMMON),

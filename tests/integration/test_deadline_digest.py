@@ -71,7 +71,8 @@ def test_digest_goes_once_a_day_to_staff_while_lines_are_open_near_the_deadline(
     clock.set(datetime(2026, 10, 20, 13, 0, tzinfo=UTC))
     assert run(runtime) == {"planned": 0, "sent": 0, "failed": 0}
     with runtime.db.begin() as s:
-        assert sorted((d.digest_date.isoformat(), d.recipient, d.status) for d in s.scalars(select(DeadlineDigest))) == [
+        rows = s.scalars(select(DeadlineDigest))
+        assert sorted((d.digest_date.isoformat(), d.recipient, d.status) for d in rows) == [
             ("2026-10-16", "kim@example.org", "sent"), ("2026-10-16", "lead@example.org", "sent"),
             ("2026-10-19", "kim@example.org", "sent"), ("2026-10-19", "lead@example.org", "sent")]
 

@@ -98,6 +98,26 @@ def test_nobody_decides_their_own_line(runtime, held, clock):
     assert current(runtime, held)[BOB_KEY].status == "pending"
 
 
+def test_facilitators_propose_but_never_about_themselves(runtime, held, clock):
+    bob = current(runtime, held)[BOB_KEY].id
+    with pytest.raises(review.ReviewError, match="nobody proposes about their own line"):
+        with runtime.db.begin() as s:
+            review.propose(s, bob, proposal="confirmed", note="", actor="bob@example.org", now=clock())
+    with pytest.raises(review.ReviewError, match="say what is wrong"):
+        with runtime.db.begin() as s:
+            review.propose(s, bob, proposal="disputed", note=" ", actor="maria@example.org", now=clock())
+    with runtime.db.begin() as s:
+        review.propose(s, bob, proposal="confirmed", note="stayed for the parking lot", actor="maria@example.org",
+                       now=clock())
+    line = current(runtime, held)[BOB_KEY]
+    assert (line.proposal, line.note, line.proposed_by, line.status) == (
+        "confirmed", "stayed for the parking lot", "maria@example.org", "pending")  # a proposal, not a decision
+    with runtime.db.begin() as s:
+        entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "noted"))
+        assert (entry.actor, entry.entity_id, entry.from_value, entry.to_value) == (
+            "maria@example.org", bob, None, "confirmed attended: stayed for the parking lot")
+
+
 def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, held, clock, cli, tmp_path):
     first = current(runtime, held)
     alice, bob, phone = first[ALICE_KEY].id, first[BOB_KEY].id, first[PHONE_KEY].id
@@ -223,6 +243,7 @@ def test_hours_export_defaults_to_approved_and_mark_exported_points_to_submit(ru
     names = [r["participant_name"] for r in table(cli("hours", "export").stdout.encode())]
     assert names == ["Alice Ames"]
     everything = table(cli("hours", "export", "--status", "any").stdout.encode())
-    assert sorted(r["participant_name"] for r in everything) == ["'+1 555 0100", "Alice Ames", "Bob Brown", "Gina Guest"]
+    assert sorted(r["participant_name"] for r in everything) == [
+        "'+1 555 0100", "Alice Ames", "Bob Brown", "Gina Guest"]
     refused = cli("hours", "export", "--mark-exported")
     assert refused.exit_code == 1 and "replaced by `zoombot registry submit`" in refused.stderr

@@ -168,11 +168,17 @@ def test_a_line_is_a_growth_row_and_a_training_row():
                       "category": "Professionalism and Leadership", "approval_code": "CoP-77", "kind": "growth",
                       "hours": "1.50", "trainer_name": "Maria Lopez", "trainer_registry_id": "R-20017",
                       "sponsor": "State PD Network", "delivery_format": "Virtual", "approver": "lead@example.org",
-                      "approval_date": "2026-10-14", "community": "Infant-Toddler CoP", "session_id": "3"}
+                      "approval_date": "2026-10-14", "community": "Infant-Toddler CoP", "session_id": "3",
+                      "override_reason": ""}
     assert (training["kind"], training["hours"], training["title"], training["category"], training["approval_code"],
             training["trainer_registry_id"]) == ("training", "0.25", "Safe sleep", "Health, Safety and Nutrition",
                                                  "NV-114", "R-20017")
     assert registry_rows.problems(facts(), [growth, training], PROFILE) == []
+
+
+def test_hours_over_the_cap_carry_their_override_reason():
+    rows = registry_rows.rows(facts(growth=D("3.00"), override_reason="stayed for the whole workshop"), PROFILE)
+    assert {row["override_reason"] for row in rows} == {"stayed for the whole workshop"}
 
 
 def test_a_zero_kind_has_no_row_unless_a_correction_takes_it_back():

@@ -42,29 +42,28 @@ def registry_submit():
     return redirect(url_for("staff.registry_batch", batch_id=outcome.batch_id))
 
 
+def _batch(batch_id: int) -> SubmissionBatch:
+    with runtime().db.begin() as s:
+        batch = s.get(SubmissionBatch, batch_id)
+    if batch is None:
+        abort(404)
+    return batch
+
+
 @bp.get("/registry/batches/<int:batch_id>")
 @require("registry")
 def registry_batch(batch_id: int):
-    rt = runtime()
-    with rt.db.begin() as s:
-        batch = s.get(SubmissionBatch, batch_id)
-        if batch is None:
-            abort(404)
-        summary = registry.batch_summary(batch)
-        held = list(batch.held_back)
-        lines = list(batch.line_ids)
-    return render_template("staff/registry_batch.html", batch=summary, held=held, lines=lines,
-                           tz=rt.settings.schedule.timezone)
+    batch = _batch(batch_id)
+    return render_template("staff/registry_batch.html", batch=registry.batch_summary(batch),
+                           held=list(batch.held_back), lines=list(batch.line_ids),
+                           tz=runtime().settings.schedule.timezone)
 
 
 @bp.get("/registry/batches/<int:batch_id>/download")
 @require("registry")
 def registry_download(batch_id: int):
     """The batch's file, byte for byte as it was made."""
-    with runtime().db.begin() as s:
-        batch = s.get(SubmissionBatch, batch_id)
-        if batch is None:
-            abort(404)
-        content, fmt, name = batch.content, batch.format, batch.filename
+    batch = _batch(batch_id)
+    content, fmt, name = batch.content, batch.format, batch.filename
     return Response(content, content_type=registry.CONTENT_TYPES[fmt],
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
