@@ -101,7 +101,7 @@ def downgrade() -> None:
         batch_op.drop_constraint(batch_op.f('fk_credit_lines_batch_id_submission_batches'), type_='foreignkey')
         batch_op.drop_constraint(batch_op.f('fk_credit_lines_corrects_id_credit_lines'), type_='foreignkey')
         batch_op.drop_index(batch_op.f('ix_credit_lines_batch_id'))
-        batch_op.drop_constraint('ck_credit_lines_proposal', type_='check')
+        batch_op.drop_constraint(batch_op.f('ck_credit_lines_proposal'), type_='check')
         batch_op.drop_constraint('uq_credit_lines_session_key_revision', type_='unique')
         batch_op.create_unique_constraint(batch_op.f('uq_credit_lines_session_id'), ['session_id', 'participant_key'])
         for column in ('proposed_at', 'proposed_by', 'note', 'proposal', 'batch_id', 'submitted_at', 'corrects_id',
