@@ -6,6 +6,7 @@ scan of the database that reads the time only from `runtime.now()`.
 from __future__ import annotations
 
 from jobs.base import Job
+from jobs.deadline_digest import run as deadline_digest
 from jobs.finalize import finalize_meetings
 from jobs.planning import plan
 from jobs.reconcile import run as reconcile_reports
@@ -18,4 +19,5 @@ JOBS: list[Job] = [
     Job("send", send_due, every_ticks=1),
     Job("reconcile", reconcile_reports, every_ticks=5),
     Job("retention", strip_due, every_ticks=60),
+    Job("digest", deadline_digest, every_ticks=15),  # staff's daily registry-deadline digest (once a day)
 ]

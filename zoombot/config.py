@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import dataclasses
 import os
+import re
 import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -106,6 +107,9 @@ class HoursSettings:
     training_full_attendance: bool = False
     training_missed_minutes: int = 15
     training_minimum_minutes: int = 0
+    # The month a member's licensing year starts in (1 = January: the calendar year). The members grid
+    # and each member's page count hours per licensing year.
+    licensing_year_start_month: int = 1
 
 
 #: The state's core knowledge areas, as many registries name them; an installation lists its own.
@@ -116,9 +120,27 @@ DEFAULT_CATEGORIES = (
 )
 
 
+#: What a registry submission file can hold (`zoombot.core.registry_rows`), in the default order.
+SUBMISSION_COLUMNS = (
+    "record_id", "corrects_record_id", "registry_id", "participant_name", "session_date", "start_local",
+    "end_local", "title", "category", "approval_code", "kind", "hours", "trainer_name", "trainer_registry_id",
+    "sponsor", "delivery_format", "approver", "approval_date", "community", "session_id", "override_reason",
+)
+
+
 @dataclass(frozen=True)
 class RegistrySettings:
+    """The licensing registry's profile: what a submission holds, how soon it is due, what an id looks like."""
+
+    name: str = "Registry"
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    submission_days: int = 7
+    digest_days_before: int = 2
+    registry_id_pattern: str = ""
+    columns: tuple[str, ...] = SUBMISSION_COLUMNS
+    required_columns: tuple[str, ...] = ("registry_id", "session_date", "hours")
+    sponsor: str = ""
+    delivery_format: str = "Virtual instructor-led"
 
 
 @dataclass(frozen=True)
@@ -213,6 +235,9 @@ def _validate(settings: Settings) -> None:
             raise ConfigError(f"[hours] {key} must not be negative")
     if not 0 <= settings.hours.attendance_percent_minimum <= 100:
         raise ConfigError("[hours] attendance_percent_minimum must be between 0 and 100")
+    if not 1 <= settings.hours.licensing_year_start_month <= 12:
+        raise ConfigError("[hours] licensing_year_start_month must be a month number, 1 to 12")
+    _validate_registry(settings.registry)
     if settings.schedule.session_grace_minutes < 0:
         raise ConfigError("[schedule] session_grace_minutes must not be negative")
     try:
@@ -229,6 +254,25 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("[web] base_url must be an http(s) URL")
     if "@" not in settings.mail.from_address:
         raise ConfigError("[mail] from_address must be an email address")
+
+
+def _validate_registry(registry: RegistrySettings) -> None:
+    for key in ("submission_days", "digest_days_before"):
+        if getattr(registry, key) < 0:
+            raise ConfigError(f"[registry] {key} must not be negative")
+    try:
+        re.compile(registry.registry_id_pattern)
+    except re.error as exc:
+        raise ConfigError(f"[registry] registry_id_pattern is not a regular expression: {exc}") from None
+    for key in ("columns", "required_columns"):
+        unknown = [c for c in getattr(registry, key) if c not in SUBMISSION_COLUMNS]
+        if unknown:
+            raise ConfigError(f"[registry] {key}: unknown column {unknown[0]!r} "
+                              f"(known: {', '.join(SUBMISSION_COLUMNS)})")
+    if not registry.columns:
+        raise ConfigError("[registry] columns must name at least one column")
+    if len(set(registry.columns)) != len(registry.columns):
+        raise ConfigError("[registry] columns names a column twice")
 
 
 def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,

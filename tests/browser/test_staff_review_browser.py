@@ -1,7 +1,7 @@
 """The staff UI in real Chromium (Playwright) against a real werkzeug server on 127.0.0.1: sign in,
 review a session whose events arrived as signed webhooks (the host ended it by mistake and started it
 again: two Zoom instances, one session), mark a training segment, approve all, adjust one line with a
-reason, match one participant, and download the CSV export; every page under zoombot's
+reason, match one participant, download the CSV export and submit the lines to the registry; every page under zoombot's
 Content-Security-Policy with no violation reported in the console. If /usr/bin/chromium is missing these
 tests fail."""
 from __future__ import annotations
@@ -73,9 +73,9 @@ def seed(runtime, server: str) -> None:
                               first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120)
         s.add(community)
         s.flush()
-        for name, email in [("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org"),
-                            ("Gina Guest", "gina@example.org")]:
-            member = Member(name=name, email=email)
+        for name, email, rid in [("Alice Ames", "alice@example.org", "R-1"), ("Bob Brown", "bob@example.org", "R-2"),
+                                 ("Gina Guest", "gina@example.org", "R-3")]:
+            member = Member(name=name, email=email, registry_id=rid)
             s.add(member)
             s.flush()
             s.add(Membership(community_id=community.id, member_id=member.id))
@@ -137,7 +137,7 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     # 19:00-19:30 was elective training (the restart's gap 19:00-19:01 included): 29 minutes -> 0.25 h each
     form = page.locator("form", has=page.get_by_role("group", name="Add a training segment"))
     form.get_by_label("From").fill("19:00")
-    form.get_by_label("To").fill("19:30")
+    form.get_by_label("To", exact=True).fill("19:30")
     form.get_by_label("Title").fill("Safe sleep practices")
     form.get_by_label("Category").select_option("Health, Safety and Nutrition")
     form.get_by_label("Approval code").fill("NV-2026-114")
@@ -147,8 +147,9 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     assert alice.get_by_text("1.75 h", exact=True).is_visible()  # the total never changes
     assert alice.get_by_text("1.50 growth").is_visible() and alice.get_by_text("0.25 training").is_visible()
 
-    page.get_by_role("button", name="Approve all 3 pending").click()
-    assert page.get_by_role("status").get_by_text("Approved 3 pending line(s).").is_visible()
+    page.get_by_role("link", name="Approve all clean (3 of 3 pending)…").click()
+    page.get_by_role("button", name="Approve 3 lines").click()
+    assert page.get_by_role("status").get_by_text("Approved 3 clean lines.").is_visible()
 
     bob_row = page.locator("tr", has_text="Bob Brown")
     bob_row.get_by_text("Change…").click()
@@ -187,10 +188,11 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
                     "NV-2026-114")]
     assert {r["meeting_uuids"] for r in rows} == {"FirstInstance000000000== SecondInstance00000000=="}
 
-    page.get_by_role("button", name="Mark 3 approved lines as exported").click()
-    assert page.get_by_text("Marked 3 approved lines as exported.").is_visible()
+    page.get_by_role("link", name="Registry", exact=True).click()
+    page.get_by_role("button", name="Submit 3 lines to Registry").click()
+    assert page.get_by_role("status").get_by_text("Batch 1: 3 lines (6 rows) marked submitted.").is_visible()
     with runtime.db.begin() as s:
-        assert all(r.exported_at is not None for r in s.scalars(select(CreditLine)))
+        assert all(r.submitted_at is not None and r.exported_at is not None for r in s.scalars(select(CreditLine)))
     assert violations == []
 
 

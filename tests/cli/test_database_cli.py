@@ -266,7 +266,7 @@ def test_upgrade_carries_0001_records_into_one_session_and_rebuilds_it(database_
         assert "hours_record" not in {e.entity for e in trail}
 
         # the rebuild after the upgrade: the undecided line followed, the decided line whose credit changed was
-        # reopened, and the decided line whose credit stayed kept its decision (its new detail recorded)
+        # reopened, and the submitted line whose credit stayed is left as it was sent
         rebuilt = [(e.actor, e.entity, e.entity_id, e.action, e.session_id, e.from_value, e.to_value, e.reason)
                    for e in trail if e.id > last_0001_entry]
         assert sorted(rebuilt, key=lambda e: e[2]) == sorted([
@@ -275,10 +275,9 @@ def test_upgrade_carries_0001_records_into_one_session_and_rebuilds_it(database_
              "pending, 1:48 attended, 1.25 h growth + 0.50 h training", "rebuilt from stored events"),
             ("system", "credit_line", ids["bob_a"], "reopened", held.id, "approved, 0:41 attended, 0.00 h growth",
              "pending, 0:41 attended, 0.50 h growth", "rebuilt from stored events"),
-            ("system", "credit_line", ids["carol_a"], "recomputed", held.id,
-             "approved, 0:50 attended, 0.75 h growth", "approved, 0:50 attended, 0.75 h growth",
-             "rebuilt from stored events; credit unchanged, decision kept"),
+            # Carol's approved, exported line became submitted (0006): final, so even its detail stays as sent
         ], key=lambda e: e[2])
+        assert lines["email:carol@example.org"].submitted_at == utc("2026-10-20T12:00:00")
 
     again = zoombot_cli()("db", "upgrade")
     assert (again.exit_code, again.stdout) == (0, "the database was already up to date\n")

@@ -249,6 +249,9 @@ def test_staff_create_from_stdin_then_reset(cli, runtime):
     result = cli("staff", "create", "lee@example.org", "--password-stdin", "--role", "facilitator",
                  input="another passphrase\n")
     assert result.stdout == "lee@example.org already had a login: password reset (role facilitator)\n"
+    assert result.stderr == ("warning: lee@example.org facilitates no community, so this login sees nothing yet: "
+                             "make the member with this e-mail a facilitator or co-facilitator (members import, or "
+                             "the community page)\n")
     users = staff_users(runtime)
     assert len(users) == 1
     assert check_password(users["lee@example.org"].password_hash, "another passphrase")
@@ -257,6 +260,14 @@ def test_staff_create_from_stdin_then_reset(cli, runtime):
     # a reset without --role keeps the role
     cli("staff", "create", "lee@example.org", "--password-stdin", input="third passphrase\n")
     assert staff_users(runtime)["lee@example.org"].role == "facilitator"
+
+
+def test_a_facilitator_login_of_a_facilitator_gets_no_warning(cli, runtime):
+    assert cli("community", "add", "Infant-Toddler CoP", "--zoom-meeting-id", "81234567890", "--facilitator",
+               "Maria@example.org", "--start", "2026-09-08T18:30", "--duration", "120").exit_code == 0
+    result = cli("staff", "create", "maria@example.org", "--role", "facilitator", "--password-stdin",
+                 input="a long passphrase\n")
+    assert (result.exit_code, result.stdout, result.stderr) == (0, "created facilitator login maria@example.org\n", "")
 
 
 def test_staff_create_prompts_hidden_and_confirmed(cli, runtime):

@@ -1,13 +1,13 @@
 """Pure parts of review: participant flags, hours typed by reviewers, and yearly member totals."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 
 import pytest
 from hypothesis import given, strategies as st
 
-from zoombot.core.member_hours import yearly
+from zoombot.core import member_grid
 from zoombot.core.participant_flags import participant_flags
 from zoombot.store.review import ReviewError, parse_hours
 
@@ -58,29 +58,34 @@ def test_parse_hours_refuses(typed):
         parse_hours(typed)
 
 
+def _fact(year: int, kind: str, status: str, hours: Decimal) -> member_grid.Fact:
+    growth, training = (hours, Decimal(0)) if kind == "growth" else (Decimal(0), hours)
+    return member_grid.Fact(1, date(year, 3, 1), status, growth, training)
+
+
 def test_yearly_totals_keep_kinds_and_statuses_apart():
     rows = [(2026, "growth", "approved", Decimal("1.75")), (2026, "training", "approved", Decimal("0.50")),
             (2026, "growth", "pending", Decimal("1.25")), (2026, "growth", "rejected", Decimal("9")),
             (2025, "growth", "approved", Decimal("15.25"))]
-    first, second = yearly(rows, 15)
+    first, second = member_grid.member_years([_fact(*r) for r in rows], 1, 15)
     assert first.year == 2026 and second.year == 2025
-    assert first.approved == {"growth": Decimal("1.75"), "training": Decimal("0.50")}
-    assert first.pending == {"growth": Decimal("1.25"), "training": Decimal("0.00")}
-    assert (first.approved_total, first.remaining, first.percent) == (Decimal("2.25"), Decimal("12.75"), 15)
+    assert first.total.approved == {"growth": Decimal("1.75"), "training": Decimal("0.50")}
+    assert first.total.pending == {"growth": Decimal("1.25"), "training": Decimal("0.00")}
+    assert (first.total.approved_total, first.remaining, first.percent) == (Decimal("2.25"), Decimal("12.75"), 15)
     assert (second.remaining, second.percent) == (Decimal("0.00"), 100)
-    assert yearly([], 15) == []
+    assert member_grid.member_years([], 1, 15) == []
 
 
 @given(st.lists(st.tuples(st.sampled_from([2025, 2026]), st.sampled_from(["growth", "training"]),
                           st.sampled_from(["approved", "pending", "rejected"]),
                           st.decimals(min_value=0, max_value=24, places=2))))
 def test_yearly_totals_add_up(rows):
-    by_year = {y.year: y for y in yearly(rows, 15)}
+    by_year = {y.year: y for y in member_grid.member_years([_fact(*r) for r in rows], 1, 15)}
     for year in {r[0] for r in rows}:
         counted = [r for r in rows if r[0] == year and r[2] != "rejected"]
         if not counted:
             assert year not in by_year
             continue
         summary = by_year[year]
-        assert summary.approved_total + summary.pending_total == sum((r[3] for r in counted), Decimal(0))
+        assert summary.total.approved_total + summary.total.pending_total == sum((r[3] for r in counted), Decimal(0))
         assert 0 <= summary.percent <= 100

@@ -217,8 +217,10 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
     add_staff(runtime, "staff@example.org")
     assert login(client, "staff@example.org").status_code == 302
     sid = session_id(runtime)
+    with runtime.db.begin() as s:
+        alice = s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:alice@example.org"))
     for data in ({}, {"csrf_token": "forged"}):
-        response = client.post(f"/staff/sessions/{sid}/approve-all", data=data)
+        response = client.post(f"/staff/lines/{alice}/approve", data=data)
         assert response.status_code == 400
         assert "Nothing was changed" in response.get_data(as_text=True)
     with runtime.db.begin() as s:  # (the guest's 20 minutes are no credit, which needs no decision)
@@ -229,10 +231,10 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
     assert client.post("/staff/login", data={"email": "staff@example.org", "password": PASSWORD}).status_code == 400
     # and the real token works (signed in again: a redirect to the login page would be a 302 too)
     assert login(client, "staff@example.org").status_code == 302
-    ok = client.post(f"/staff/sessions/{sid}/approve-all", data={"csrf_token": csrf_of(client)})
-    assert ok.status_code == 302 and ok.headers["Location"].startswith(f"/staff/sessions/{sid}")
+    ok = client.post(f"/staff/lines/{alice}/approve", data={"csrf_token": csrf_of(client)})
+    assert ok.status_code == 302 and ok.headers["Location"] == f"/staff/sessions/{sid}#line-{alice}"
     with runtime.db.begin() as s:
-        assert sorted(s.scalars(select(CreditLine.status))) == ["approved", "approved", "approved", "no_credit"]
+        assert sorted(s.scalars(select(CreditLine.status))) == ["approved", "no_credit", "pending", "pending"]
 
 
 def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_event):
@@ -262,15 +264,19 @@ def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_eve
     assert "Infant-Toddler CoP" in lists and "Alice Ames" in lists
     assert "Preschool CoP" not in lists and "Olga Other" not in lists
     assert f"/staff/meetings/{other_meeting}" not in lists and f"/staff/sessions/{other_session}" not in lists
-    export = client.get("/staff/export/download?format=json").get_json()
-    assert {row["community"] for row in export} == {"Infant-Toddler CoP"}
+    # a facilitator never exports (separation of duties): a styled refusal, not a file
+    refused = client.get("/staff/export/download?format=json")
+    assert refused.status_code == 403 and "Facilitators cannot export hours" in refused.get_data(as_text=True)
 
     token = csrf_of(client)
     with runtime.db.begin() as s:
         other_line = s.scalar(select(CreditLine.id).where(CreditLine.session_id == other_session))
     for path in (f"/staff/lines/{other_line}/approve", f"/staff/records/{other_line}/approve",
-                 f"/staff/sessions/{other_session}/approve-all"):
-        assert client.post(path, data={"csrf_token": token}).status_code == 404, path
+                 f"/staff/sessions/{other_session}/approve-clean"):
+        assert client.post(path, data={"csrf_token": token}).status_code == 403, path  # no facilitator decides
+    # what a facilitator may do is still limited to their own communities
+    assert client.post(f"/staff/lines/{other_line}/note", data={"csrf_token": token, "proposal": "confirmed",
+                                                              "note": ""}).status_code == 404
     with runtime.db.begin() as s:
         assert sorted(s.scalars(select(CreditLine.status).where(CreditLine.session_id == other_session))) == [
             "no_credit", "pending", "pending", "pending"]

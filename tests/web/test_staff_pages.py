@@ -8,12 +8,12 @@ from datetime import datetime, timezone
 from decimal import Decimal
 
 import pytest
-from sqlalchemy import event, select
+from sqlalchemy import event, select, update
 
 from tests.helpers.staff import (
     add_community, add_staff, csrf_of, login, meeting_events, meeting_id, member_id, play, session_id)
 from zoombot.store.models import (
-    AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias, TrainingSegment)
+    AuditEntry, CreditLine, CreditSession, Meeting, Member, Participant, ParticipantAlias, TrainingSegment)
 
 ALICE_KEY, PHONE_KEY, GUEST_KEY = "email:alice@example.org", "name:+1 555 0100", "name:gina guest"
 BOB_KEY = "email:bob@example.org"
@@ -81,15 +81,20 @@ def test_review_actions_through_the_forms(signed_in, runtime):
     assert after[ALICE_KEY].status == "approved"
     assert (after[PHONE_KEY].growth_hours, after[PHONE_KEY].status) == (Decimal("1.50"), "pending")
     assert (after[GUEST_KEY].status, after[GUEST_KEY].member_id) == ("no_credit", member_id(runtime, "gina@example.org"))
-    page = signed_in.post(f"/staff/sessions/{sid}/approve-all", data={"csrf_token": token},
-                          follow_redirects=True).get_data(as_text=True)
-    assert "Approved 2 pending line(s)." in page
+    with runtime.db.begin() as s:
+        s.execute(update(Member).where(Member.email == "bob@example.org").values(registry_id="R-10443"))
+    confirm = signed_in.get(f"/staff/sessions/{sid}/approve-clean").get_data(as_text=True)
+    assert "1 line will be approved" in confirm and "1 line will be left pending" in confirm
+    assert "no matched member" in confirm  # the phone dial-in, left for a person
+    page = signed_in.post(f"/staff/sessions/{sid}/approve-clean", follow_redirects=True,
+                          data={"csrf_token": token, "line": str(before[BOB_KEY].id)}).get_data(as_text=True)
+    assert "Approved 1 clean line." in page
     assert {k: r.status for k, r in records(runtime).items()} == {
-        ALICE_KEY: "approved", BOB_KEY: "approved", PHONE_KEY: "approved", GUEST_KEY: "no_credit"}
+        ALICE_KEY: "approved", BOB_KEY: "approved", PHONE_KEY: "pending", GUEST_KEY: "no_credit"}
     with runtime.db.begin() as s:
         actions = [(e.actor, e.action) for e in s.scalars(select(AuditEntry).where(AuditEntry.actor != "system")
                                                            .order_by(AuditEntry.id))]
-    assert actions == [("staff@example.org", a) for a in ["approved", "adjusted", "matched", "approved", "approved"]]
+    assert actions == [("staff@example.org", a) for a in ["approved", "adjusted", "matched", "approved"]]
     assert "joined by phone, camera off" in page  # the trail is on the session page
 
 
@@ -152,7 +157,7 @@ def test_members_search(signed_in):
     assert "Bob Brown" in page and "Alice Ames" not in page
 
 
-def test_export_download_and_mark_exported(signed_in, runtime):
+def test_export_download_defaults_to_approved(signed_in, runtime):
     token = csrf_of(signed_in)
     alice = records(runtime)[ALICE_KEY]
     signed_in.post(f"/staff/records/{alice.id}/approve", data={"csrf_token": token})
@@ -163,14 +168,10 @@ def test_export_download_and_mark_exported(signed_in, runtime):
         ("alice@example.org", "1.75", "2026-10-13", "approved")]
     assert signed_in.get("/staff/export/download?format=csv&from=2026-10-14").get_data(as_text=True).count("\n") == 1
     page = signed_in.get("/staff/export?from=2026-10-13&to=2026-10-13").get_data(as_text=True)
-    assert "1 approved line in this choice has not been marked" in page
-    done = signed_in.post("/staff/export/mark", data={"csrf_token": token, "from": "2026-10-13", "to": "2026-10-13",
-                                                       "status": ""}, follow_redirects=True)
-    assert "Marked 1 approved line as exported." in done.get_data(as_text=True)
-    after = records(runtime)
-    assert after[ALICE_KEY].exported_at is not None and after[PHONE_KEY].exported_at is None
-    fresh = signed_in.get("/staff/export/download?format=json&new_only=1").get_json()
-    assert ALICE_KEY not in {r["participant_email"] for r in fresh} and len(fresh) == 3
+    assert "1 line chosen" in page  # approved by default
+    every = signed_in.get("/staff/export/download?format=json&status=").get_json()
+    assert len(every) == 4
+    assert signed_in.post("/staff/export/mark", data={"csrf_token": token}).status_code == 404  # gone: see registry
 
 
 def test_audit_page_filters_by_record(signed_in, runtime):

@@ -169,7 +169,8 @@ def import_members(runtime, csv_file) -> None:
         with runtime.db.begin() as session:
             plan = directory.plan_import(text, communities=directory.community_lookup(session),
                                          registry_owners=directory.registry_owners(session),
-                                         roles=runtime.settings.community.role_names)
+                                         roles=runtime.settings.community.role_names,
+                                         registry_id_pattern=runtime.settings.registry.registry_id_pattern)
             result = directory.apply_import(session, plan)
     except directory.HeaderError as exc:
         raise click.ClickException(f"{csv_file.name}: {exc}; nothing loaded") from None
@@ -204,9 +205,14 @@ def create_staff(runtime, email, role, password_stdin) -> None:
         with runtime.db.begin() as session:
             user, created = directory.set_staff_user(session, email, password, role=role)
             shown = (user.email, user.role)
+            facilitates = directory.facilitated_communities(session, user.email)
     except directory.DirectoryError as exc:
         raise click.ClickException(str(exc)) from None
     if created:
         click.echo(f"created {shown[1]} login {shown[0]}")
     else:
         click.echo(f"{shown[0]} already had a login: password reset (role {shown[1]})")
+    if shown[1] == "facilitator" and not facilitates:
+        click.echo(f"warning: {shown[0]} facilitates no community, so this login sees nothing yet: make the member "
+                   "with this e-mail a facilitator or co-facilitator (members import, or the community page)",
+                   err=True)

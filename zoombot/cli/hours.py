@@ -28,25 +28,26 @@ def hours() -> None:
 
 @hours.command("export")
 @click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv", show_default=True)
-@click.option("--status", type=click.Choice(export.STATUSES), default=None, help="Only records with this status.")
+@click.option("--status", type=click.Choice((*export.STATUSES, "any")), default="approved", show_default=True,
+              help="Only lines with this status (any: every line, pending ones included).")
 @click.option("--from", "date_from", type=DateParam(), default=None, help="First session date (inclusive).")
 @click.option("--to", "date_to", type=DateParam(), default=None, help="Last session date (inclusive).")
 @click.option("--output", type=click.Path(dir_okay=False, writable=True), default=None,
               help="Write to this file instead of standard output.")
-@click.option("--mark-exported", is_flag=True, help="Stamp the exported records' exported_at (audited).")
+@click.option("--mark-exported", is_flag=True, hidden=True)
 @pass_runtime
 def export_hours(runtime, fmt, status, date_from, date_to, output, mark_exported) -> None:
-    """Hours records, one per participant, meeting and kind (growth or training)."""
+    """Credit lines for an ad-hoc report, one row per line and kind (growth or training). What goes to the
+    registry goes through `zoombot registry submit`, which records it."""
+    if mark_exported:
+        raise click.ClickException("--mark-exported is replaced by `zoombot registry submit`, which writes the "
+                                   "registry's file, records the batch and marks exactly its lines submitted")
+    status = None if status == "any" else status
     if date_from and date_to and date_from > date_to:
         raise click.ClickException("--from is after --to")
     with runtime.db.begin() as session:
         rows = export.export_rows(session, status=status, date_from=date_from, date_to=date_to,
                                   settings=runtime.settings)
-    now = runtime.now()
-    if mark_exported:
-        stamp = now.isoformat().replace("+00:00", "Z")
-        for row in rows:
-            row["exported_at"] = stamp
     text = export.to_csv(rows) if fmt == "csv" else export.to_json(rows)
     if output is None:
         click.echo(text, nl=False)
@@ -56,8 +57,5 @@ def export_hours(runtime, fmt, status, date_from, date_to, output, mark_exported
                 handle.write(text)
         except OSError as exc:
             raise click.ClickException(f"cannot write {output}: {exc.strerror}") from None
-    if mark_exported:  # only once the file is written: a failed write leaves nothing marked
-        with runtime.db.begin() as session:
-            export.mark_exported(session, [r["record_id"] for r in rows], actor="cli", now=now)
     if output is not None:
         click.echo(f"exported {len(rows)} records to {output}", err=True)

@@ -68,7 +68,8 @@ def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None
 def attendance_of(session: Session, credit_session: CreditSession, member_id: int) -> messages.Attendance | None:
     """The member's credit line in the session, as the follow-up shows it (None: they did not attend)."""
     line = session.scalar(select(CreditLine).where(CreditLine.session_id == credit_session.id,
-                                                   CreditLine.member_id == member_id).order_by(CreditLine.id).limit(1))
+                                                   CreditLine.member_id == member_id)
+                          .order_by(CreditLine.revision.desc()).limit(1))  # a correction is the current line
     if line is None:
         return None
     status = "pending review" if line.status == "pending" else line.status

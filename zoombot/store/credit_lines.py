@@ -9,7 +9,13 @@ One line per person per session (`zoombot.core.credit` computes it). What a line
   change, it is reopened (pending, flagged) with the before and after in the flag and the audit trail;
   when only its time changes and its credit does not, the new time is recorded and audited;
 - a line whose person no longer exists on their own (merged into another) is removed if nobody ever
-  decided it, else reopened at zero for staff to settle. Nothing is ever created beside a decided line.
+  decided it, else reopened at zero for staff to settle. Nothing is ever created beside a decided line;
+- a line already submitted to the registry is final and never changes: when its credit or member would
+  change (or its person vanishes), a *correction* is created instead (the next revision of the same
+  participant, `corrects_id` naming the submitted line, pending and flagged with the before and after),
+  which then follows the attendance as any undecided line does and goes in the next batch. A submitted
+  line whose time changes but whose credit does not stays as it is. A correction nobody decided whose
+  credit and member come back to the submitted line's is removed again.
 Every change writes an audit entry (who, when, from, to, why).
 """
 from __future__ import annotations
@@ -106,8 +112,9 @@ def sync_lines(session: Session, items: Sequence[tuple[CreditSession, Attendance
     if not items:
         return
     existing: dict[int, dict[str, CreditLine]] = {s.id: {} for s, _, _ in items}
-    for line in session.scalars(select(CreditLine).where(CreditLine.session_id.in_(list(existing)))):
-        existing[line.session_id][line.participant_key] = line
+    for line in session.scalars(select(CreditLine).where(CreditLine.session_id.in_(list(existing)))
+                                .order_by(CreditLine.revision)):
+        existing[line.session_id][line.participant_key] = line  # the current (latest) revision wins
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
         lines = lines_of(session, credit_session, result, settings.hours)
@@ -166,6 +173,15 @@ def _proposal(line: CreditLine) -> tuple[Decimal, Decimal]:
 def _follow(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime,
             reason: str) -> None:
     """Bring an existing line in step with what the rules give now."""
+    if line.submitted_at is not None:
+        _correct_submitted(session, line, new, member_id, now, reason)
+        return
+    if line.corrects_id is not None and line.decided_at is None and _back_to_submitted(session, line, new, member_id):
+        audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="removed",
+              session_id=line.session_id, from_value=describe(line),
+              reason=f"{reason}; the credit is the submitted line's again: no correction needed", at=now)
+        session.delete(line)
+        return
     old_proposal = _proposal(line)
     new_proposal = (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]))
     time_changed = any(getattr(line, k) != v for k, v in new.items() if k not in (
@@ -186,7 +202,9 @@ def _follow(session: Session, line: CreditLine, new: dict[str, Any], member_id: 
                                     f"{split_text(*old_proposal)} -> {split_text(*new_proposal)}")
         else:
             line.growth_hours, line.training_hours = new_proposal
-            line.status = "no_credit" if sum(new_proposal) == 0 and new["no_credit_reason"] else "pending"
+            # a correction to zero still goes to the registry: it never settles as "no credit" by itself
+            zero = sum(new_proposal) == 0 and new["no_credit_reason"] and line.corrects_id is None
+            line.status = "no_credit" if zero else "pending"
         line.updated_at = now
         audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="recomputed",
               session_id=line.session_id, from_value=before, to_value=describe(line, proposed=True),
@@ -223,9 +241,41 @@ def _reopen(session: Session, line: CreditLine, new: dict[str, Any], member_id: 
           session_id=line.session_id, from_value=before, to_value=describe(line), reason=reason, at=now)
 
 
+def _correct_submitted(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None,
+                       now: datetime, reason: str) -> None:
+    """A submitted line is final: a change to its credit or member becomes a correction line instead."""
+    new_proposal = (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]))
+    if new_proposal == (Decimal(line.growth_hours), Decimal(line.training_hours)) and member_id == line.member_id:
+        return  # what was submitted still holds (the time behind it may differ): nothing to correct
+    status = "pending"
+    correction = CreditLine(session_id=line.session_id, participant_key=line.participant_key,
+                            revision=line.revision + 1, corrects_id=line.id, member_id=member_id, **new,
+                            growth_hours=new_proposal[0], training_hours=new_proposal[1], adjusted=False,
+                            status=status, flagged=True, created_at=now, updated_at=now)
+    change = f"submitted {describe(line)}; now {split_text(*new_proposal)} proposed"
+    if member_id != line.member_id:
+        change += "; the participant's member changed"
+    correction.flag_reason = f"correction of submitted line {line.id}: {change}"
+    session.add(correction)
+    session.flush()
+    audit(session, actor=SYSTEM, entity="credit_line", entity_id=correction.id, action="corrected",
+          session_id=line.session_id, from_value=f"line {line.id}: {describe(line)}", to_value=describe(correction),
+          reason=f"{reason}; line {line.id} was submitted to the registry and stays as sent", at=now)
+
+
+def _back_to_submitted(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None) -> bool:
+    """Whether an undecided correction's credit and member are again those of the line it corrects."""
+    original = session.get(CreditLine, line.corrects_id)
+    if original is None or line.adjusted:
+        return False
+    return ((Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]), member_id)
+            == (Decimal(original.growth_hours), Decimal(original.training_hours), original.member_id))
+
+
 def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) -> None:
     """The person no longer exists on their own (merged into another, or their events changed)."""
-    if line.status in SYSTEM_STATES and line.decided_at is None and line.exported_at is None:
+    if line.status in SYSTEM_STATES and line.decided_at is None and line.exported_at is None \
+            and line.corrects_id is None:  # a correction stays: it takes the submitted credit back
         audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="removed",
               session_id=line.session_id, from_value=describe(line), reason=reason, at=now)
         session.delete(line)
@@ -233,6 +283,9 @@ def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) ->
     gone = {"attended_seconds": 0, "training_attended_seconds": 0, "proposed_growth_hours": ZERO,
             "proposed_training_hours": ZERO, "no_credit_reason": "no attendance of its own any more (merged or removed)",
             "segments": []}
+    if line.submitted_at is not None:
+        _correct_submitted(session, line, gone, line.member_id, now, reason)
+        return
     if line.status in SYSTEM_STATES:
         if line.attended_seconds or sum(_proposal(line)):
             _follow(session, line, gone, line.member_id, now, reason)

@@ -22,6 +22,7 @@ from zoombot.store.audit import audit
 from zoombot.core.join_link import check_join_url, check_passcode
 from zoombot.store.models import Community, Member, Membership, StaffUser
 from zoombot.core.passwords import hash_password, validate_password
+from zoombot.core.registry_rows import registry_id_ok
 from zoombot.store.replanning import ReplanResult, announce_details, replan_community
 from zoombot.core.roles import DEFAULT_ROLES, FACILITATOR, MEMBER
 from zoombot.core.schedule import validate_rrule, zone
@@ -260,10 +261,12 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
 
 
 def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: Mapping[str, str],
-                roles: tuple[str, ...] = DEFAULT_ROLES) -> ImportPlan:
+                roles: tuple[str, ...] = DEFAULT_ROLES, registry_id_pattern: str = "") -> ImportPlan:
     """Check every row of a members CSV; good rows go to `rows`, bad ones to `errors` by line.
 
     `roles`: the configured CoP roles (`[community] roles`); a row without a role is a member.
+    `registry_id_pattern`: `[registry] registry_id_pattern` (empty: any id), so a mistyped id is caught
+    here rather than held back at submission.
 
     `communities`: `community_key(name)` -> id. `registry_owners`: registry id -> the e-mail of the member
     holding it now. Raises HeaderError when the file has no usable header (then nothing can be loaded).
@@ -301,6 +304,8 @@ def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: M
             error = "email is not a valid address"
         elif len(registry_id) > MAX_REGISTRY_ID:
             error = f"registry_id is longer than {MAX_REGISTRY_ID} characters"
+        elif registry_id and not registry_id_ok(registry_id_pattern, registry_id):
+            error = f"registry_id does not look like the registry's ({registry_id_pattern})"
         elif not community_name:
             error = "community is missing"
         elif community_id is None:
@@ -519,6 +524,15 @@ def set_staff_user(session: Session, email: str, password: str, *, role: str | N
             user.role = role
     session.flush()
     return user, created
+
+
+def facilitated_communities(session: Session, email: str) -> list[str]:
+    """Names of the communities where the member with this e-mail facilitates (what a facilitator login sees)."""
+    from zoombot.core.roles import FACILITATING
+
+    return list(session.scalars(select(Community.name).join(Membership).join(Member)
+                                .where(Member.email == normalize_email(email), Membership.role.in_(FACILITATING))
+                                .order_by(Community.name)))
 
 
 # --- credit rules of a community ----------------------------------------------------------------------

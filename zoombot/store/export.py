@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 from zoombot.store.audit import audit
 from zoombot.config import Settings
 from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
+from zoombot.core.spreadsheet import safe_cell
 
 #: The contract's columns, in this order, then the extras.
 COLUMNS = ("record_id", "community", "meeting_id", "meeting_uuid", "session_date", "participant_name",
@@ -30,8 +31,6 @@ EXTRA_COLUMNS = ("session_id", "community_region", "member_id", "proposed_hours"
                  "override_reason", "no_credit_reason")
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
 STATUSES = ("pending", "approved", "rejected", "no_credit")
-# A cell a spreadsheet would run as a formula (a participant can pick any display name in Zoom).
-_FORMULA_START = "=+-@\t\r"
 
 
 def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[str]]:
@@ -128,9 +127,7 @@ def _iso(value: datetime | None) -> str | None:
     return value.isoformat().replace("+00:00", "Z") if value else None
 
 
-def _text(value: str | None) -> str | None:
-    """Text a person typed (a Zoom display name, a community), made safe to open in a spreadsheet."""
-    return "'" + value if value and value[0] in _FORMULA_START else value
+_text = safe_cell  # text a person typed (a Zoom display name, a community), safe to open in a spreadsheet
 
 
 def to_csv(rows: Iterable[dict[str, Any]]) -> str:

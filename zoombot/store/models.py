@@ -13,7 +13,7 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import (JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        MetaData, Numeric, String, Text, TypeDecorator, UniqueConstraint)
+                        LargeBinary, MetaData, Numeric, String, Text, TypeDecorator, UniqueConstraint)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -228,6 +228,11 @@ class Community(Base):
     training_full_attendance: Mapped[bool | None]
     training_missed_minutes: Mapped[int | None]
     training_minimum_minutes: Mapped[int | None]
+    # How the registry knows this community's sessions (growth rows): a title (None: the name), a
+    # category of `[registry] categories` and the registry's approval code.
+    registry_title: Mapped[str | None] = mapped_column(String(300))
+    registry_category: Mapped[str | None] = mapped_column(String(200))
+    approval_code: Mapped[str | None] = mapped_column(String(100))
 
     meetings: Mapped[list[Meeting]] = relationship(back_populates="community")
     memberships: Mapped[list[Membership]] = relationship(back_populates="community", cascade="all, delete-orphan")
@@ -424,6 +429,8 @@ class TrainingSegment(Base):
     title: Mapped[str] = mapped_column(String(300), default="")
     category: Mapped[str] = mapped_column(String(200), default="")
     approval_code: Mapped[str] = mapped_column(String(100), default="")
+    # The trainer's registry id when someone else than the community's facilitator trains ("": the facilitator).
+    trainer_registry_id: Mapped[str] = mapped_column(String(64), default="", server_default="")
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -435,17 +442,25 @@ class CreditLine(Base):
 
     `proposed_*` follow the attendance; `growth_hours` / `training_hours` are what counts (the proposal,
     unless staff adjusted them). `status`: pending, approved, rejected, or no_credit (zero credit with a
-    plain reason, resolved by itself until staff override it)."""
+    plain reason, resolved by itself until staff override it).
+
+    A line sent to the registry (`submitted_at`, in batch `batch_id`) is final. A later change to that
+    person's credit creates a *correction*: a new line of the same session and participant with the next
+    `revision`, `corrects_id` naming the line it replaces, reviewed and submitted like any other. The
+    current line of a participant is the one with the highest revision."""
 
     __tablename__ = "credit_lines"
     __table_args__ = (
-        UniqueConstraint("session_id", "participant_key"),
+        UniqueConstraint("session_id", "participant_key", "revision", name="uq_credit_lines_session_key_revision"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'no_credit')", name="status"),
+        CheckConstraint("proposal IN ('confirmed', 'disputed')", name="proposal"),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
     participant_key: Mapped[str] = mapped_column(String(400))
+    revision: Mapped[int] = mapped_column(default=0, server_default="0")
+    corrects_id: Mapped[int | None] = mapped_column(BigId, ForeignKey("credit_lines.id", ondelete="SET NULL"))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     attended_seconds: Mapped[int] = mapped_column(default=0)
     training_attended_seconds: Mapped[int] = mapped_column(default=0)  # inside training segments
@@ -463,6 +478,13 @@ class CreditLine(Base):
     decided_by: Mapped[str | None] = mapped_column(String(320))
     decided_at: Mapped[datetime | None]
     exported_at: Mapped[datetime | None]
+    submitted_at: Mapped[datetime | None]
+    batch_id: Mapped[int | None] = mapped_column(ForeignKey("submission_batches.id", ondelete="RESTRICT"), index=True)
+    # A facilitator's proposal (never a decision): confirmed attended, or disputed, with a note.
+    proposal: Mapped[str | None] = mapped_column(String(16))
+    note: Mapped[str | None] = mapped_column(Text)
+    proposed_by: Mapped[str | None] = mapped_column(String(320))
+    proposed_at: Mapped[datetime | None]
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -476,6 +498,49 @@ class CreditLine(Base):
     @property
     def proposed_total_hours(self) -> Decimal:
         return Decimal(self.proposed_growth_hours) + Decimal(self.proposed_training_hours)
+
+    @property
+    def submitted(self) -> bool:
+        return self.submitted_at is not None
+
+
+class SubmissionBatch(Base):
+    """One file sent to the registry: who made it, when, exactly which lines, and the file itself (kept
+    byte for byte, so a download later is the very file that was sent)."""
+
+    __tablename__ = "submission_batches"
+    __table_args__ = (CheckConstraint("format IN ('csv', 'xlsx')", name="format"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    created_by: Mapped[str] = mapped_column(String(320))
+    registry_name: Mapped[str] = mapped_column(String(200), default="")
+    format: Mapped[str] = mapped_column(String(8))
+    filename: Mapped[str] = mapped_column(String(200))
+    line_ids: Mapped[list[Any]] = mapped_column(default=list)
+    row_count: Mapped[int] = mapped_column(default=0)
+    held_back: Mapped[list[Any]] = mapped_column(default=list)  # [{"line_id", "who", "reasons"}]
+    content: Mapped[bytes] = mapped_column(LargeBinary)
+
+
+class DeadlineDigest(Base):
+    """One day's deadline digest to one staff member: claimed before it is sent, like the outbox, so two
+    schedulers never send it twice and a run after a crash picks it up again."""
+
+    __tablename__ = "deadline_digests"
+    __table_args__ = (UniqueConstraint("digest_date", "recipient"),
+                      CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    digest_date: Mapped[date] = mapped_column(Date)
+    recipient: Mapped[str] = mapped_column(String(320))
+    status: Mapped[str] = mapped_column(String(16), default="pending")
+    attempts: Mapped[int] = mapped_column(default=0)
+    claimed_by: Mapped[str | None] = mapped_column(String(100))
+    claimed_until: Mapped[datetime | None]
+    sent_at: Mapped[datetime | None]
+    last_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
 
 class AuditEntry(Base):

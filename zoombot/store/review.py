@@ -10,6 +10,11 @@ Line states: pending -> approved | rejected (approve, reject); approved | reject
 no_credit (zero credit, resolved by itself) -> pending when staff adjust its hours, or rejected.
 One decision covers the whole line, its growth and training split included. Approving a flagged line
 clears the flag: the reviewer has now seen the before and after.
+
+Separation of duties lives here too, whoever calls: nobody decides (approves, adjusts, rejects, reopens) a
+line about themselves, nor matches a participant to themselves (`zoombot.core.permissions`); a line submitted to
+the registry is final (a change becomes a correction line, `zoombot.store.credit_lines`). Which *role* may take
+which action is checked by the one guard every staff page action passes (`zoombot.web.staff.auth.require`).
 """
 from __future__ import annotations
 
@@ -20,7 +25,7 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zoombot.core import credit, hours
+from zoombot.core import credit, hours, permissions
 from zoombot.store import meetings
 from zoombot.store.audit import audit
 from zoombot.config import Settings
@@ -28,6 +33,7 @@ from zoombot.store.credit_lines import describe, rules_for, segment_of, settle, 
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
     Community, CreditLine, CreditSession, Member, Participant, ParticipantAlias, ParticipantMerge, TrainingSegment)
+from zoombot.core.registry_rows import registry_id_ok
 
 MAX_HOURS = Decimal("24")
 
@@ -43,10 +49,20 @@ def _reason(reason: str | None) -> str:
     return reason
 
 
-def _line(session: Session, line_id: int) -> CreditLine:
+def _line(session: Session, line_id: int, actor: str | None = None) -> CreditLine:
+    """The line, locked for the change; with `actor`, refused when it is the actor's own or submitted."""
     line = session.get(CreditLine, line_id, with_for_update=True)
     if line is None:
         raise ReviewError(f"no credit line {line_id}")
+    if actor is not None:
+        member = session.get(Member, line.member_id) if line.member_id else None
+        try:
+            permissions.check_not_own(actor, member.email if member else None)
+        except permissions.NotAllowed as exc:
+            raise ReviewError(str(exc)) from None
+        if line.submitted_at is not None:
+            raise ReviewError(f"line {line.id} was submitted to the registry and is final: "
+                              "a change to the attendance makes a correction line")
     return line
 
 
@@ -80,7 +96,7 @@ def _decide(session: Session, line: CreditLine, status: str, *, actor: str, now:
 
 def approve(session: Session, line_ids: Iterable[int], *, actor: str, now: datetime, reason: str | None = None) -> int:
     """Approve pending lines (clearing their flags); any line not pending is refused."""
-    lines = [_line(session, line_id) for line_id in dict.fromkeys(line_ids)]
+    lines = [_line(session, line_id, actor) for line_id in dict.fromkeys(line_ids)]
     for line in lines:
         if line.status != "pending":
             raise ReviewError(f"line {line.id} is {line.status.replace('_', ' ')}, not pending")
@@ -94,8 +110,59 @@ def approve(session: Session, line_ids: Iterable[int], *, actor: str, now: datet
     return len(lines)
 
 
+def clean_split(session: Session, session_id: int, *, actor: str,
+                settings: Settings) -> tuple[list[CreditLine], list[tuple[CreditLine, str]]]:
+    """The session's pending lines "approve all clean" would approve (a matched member with a registry id
+    that looks like the registry's, no flag, not the actor's own), and the others with why they are left."""
+    found = _session(session, session_id)
+    if found.status != "ended":
+        raise ReviewError("the session has not ended yet")
+    clean: list[CreditLine] = []
+    left: list[tuple[CreditLine, str]] = []
+    pending = session.scalars(select(CreditLine).where(CreditLine.session_id == session_id,
+                                                       CreditLine.status == "pending").order_by(CreditLine.id))
+    for line in pending:
+        why = leave_reason(line, line.member, actor=actor, pattern=settings.registry.registry_id_pattern)
+        if why is None:
+            clean.append(line)
+        else:
+            left.append((line, why))
+    return clean, left
+
+
+def leave_reason(line: CreditLine, member: Member | None, *, actor: str, pattern: str) -> str | None:
+    """Why "approve all clean" leaves a pending line for a person to look at (None: it is clean)."""
+    if member is None:
+        return "no matched member"
+    if not member.registry_id:
+        return "the member has no registry id"
+    if not registry_id_ok(pattern, member.registry_id):
+        return f"registry id {member.registry_id} does not look like the registry's"
+    if line.flagged:
+        return f"flagged: {line.flag_reason}" if line.flag_reason else "flagged"
+    if permissions.is_own(actor, member.email):
+        return "your own line: another staff member decides it"
+    return None
+
+
+def approve_clean(session: Session, session_id: int, line_ids: Iterable[int], *, actor: str, now: datetime,
+                  settings: Settings) -> int:
+    """Approve exactly the lines the reviewer confirmed, each still clean now (a line that changed since the
+    confirmation page was shown is refused, and nothing is approved)."""
+    chosen = list(dict.fromkeys(line_ids))
+    if not chosen:
+        raise ReviewError("no clean line to approve")
+    clean, _ = clean_split(session, session_id, actor=actor, settings=settings)
+    still = {line.id for line in clean}
+    changed = [line_id for line_id in chosen if line_id not in still]
+    if changed:
+        raise ReviewError(f"line {changed[0]} is no longer clean or pending: look at the session again")
+    return approve(session, chosen, actor=actor, now=now, reason="approve all clean")
+
+
 def approve_session(session: Session, session_id: int, *, actor: str, now: datetime) -> int:
-    """Approve every pending line of an ended session; returns how many."""
+    """Approve every pending line of an ended session; returns how many (for scripts and tests: people use
+    `approve_clean`, which leaves lines that need a look)."""
     found = _session(session, session_id)
     if found.status != "ended":
         raise ReviewError("the session has not ended yet")
@@ -123,7 +190,7 @@ def adjust(session: Session, line_id: int, growth: Decimal, training: Decimal, *
     allows (its cap) needs an explicit override reason, which stays on the line and in exports."""
     reason = _reason(reason)
     growth, training = parse_hours(growth), parse_hours(training)
-    line = _line(session, line_id)
+    line = _line(session, line_id, actor)
     if line.status == "rejected":
         raise ReviewError("reopen a rejected line before changing its hours")
     if (Decimal(line.growth_hours), Decimal(line.training_hours)) == (growth, training):
@@ -148,7 +215,7 @@ def adjust(session: Session, line_id: int, growth: Decimal, training: Decimal, *
 def reject(session: Session, line_id: int, *, actor: str, now: datetime, reason: str) -> None:
     """Reject a line (reason required); clears its flag."""
     reason = _reason(reason)
-    line = _line(session, line_id)
+    line = _line(session, line_id, actor)
     if line.status == "rejected":
         raise ReviewError("the line is already rejected")
     _decide(session, line, "rejected", actor=actor, now=now, action="rejected", reason=reason)
@@ -160,11 +227,37 @@ def reopen(session: Session, line_id: int, *, actor: str, now: datetime, reason:
     """Back to pending (reason required); the line then follows the attendance again, so it is brought in
     step at once."""
     reason = _reason(reason)
-    line = _line(session, line_id)
+    line = _line(session, line_id, actor)
     if line.status in ("pending", "no_credit"):
         raise ReviewError("the line is not decided")
     _decide(session, line, "pending", actor=actor, now=now, action="reopened", reason=reason)
     _recompute(session, line.session_id, settings, now, "line reopened by staff")
+
+
+PROPOSALS = {"confirmed": "confirmed attended", "disputed": "disputed"}
+
+
+def propose(session: Session, line_id: int, *, proposal: str | None, note: str, actor: str, now: datetime) -> None:
+    """A facilitator's (or staff member's) word on a line, never a decision: "confirmed" (attended),
+    "disputed" (something is wrong: the note says what) or a note alone. Staff see it on the line and in the
+    needs-attention queue. Nobody proposes about their own line."""
+    note = " ".join((note or "").split())[:1000]
+    if proposal not in (None, *PROPOSALS):
+        raise ReviewError("choose confirm attended or dispute")
+    if proposal == "disputed" and not note:
+        raise ReviewError("say what is wrong in the note")
+    if proposal is None and not note:
+        raise ReviewError("write a note, or confirm or dispute the attendance")
+    line = session.get(CreditLine, line_id, with_for_update=True)
+    if line is None:
+        raise ReviewError(f"no credit line {line_id}")
+    member = session.get(Member, line.member_id) if line.member_id else None
+    if permissions.is_own(actor, member.email if member else None):
+        raise ReviewError("nobody proposes about their own line")
+    before = ": ".join(filter(None, [PROPOSALS.get(line.proposal or ""), line.note])) or None
+    line.proposal, line.note, line.proposed_by, line.proposed_at = proposal, note or None, actor, now
+    audit(session, actor=actor, entity="credit_line", entity_id=line.id, action="noted", session_id=line.session_id,
+          from_value=before, to_value=": ".join(filter(None, [PROPOSALS.get(proposal or ""), note])), at=now)
 
 
 def _recompute(session: Session, session_id: int, settings: Settings, now: datetime, reason: str) -> None:
@@ -195,8 +288,11 @@ def match(session: Session, session_id: int, identity_key: str, member_id: int, 
     member, a decided one is reopened for a second look.
     """
     participant = _participant(session, session_id, identity_key)
-    if session.get(Member, member_id) is None:
+    chosen = session.get(Member, member_id)
+    if chosen is None:
         raise ReviewError("no such member")
+    if permissions.is_own(actor, chosen.email):
+        raise ReviewError("nobody matches a participant to themselves: another staff member must")
     before = participant.member_id
     alias_id = insert_ignoring_conflict(session, ParticipantAlias, {
         "identity_key": identity_key, "member_id": member_id, "created_by": actor, "created_at": now},
@@ -288,16 +384,23 @@ def _segment_text(row: TrainingSegment) -> str:
         parts.append(row.category)
     if row.approval_code:
         parts.append(f"approval {row.approval_code}")
+    if row.trainer_registry_id:
+        parts.append(f"trainer {row.trainer_registry_id}")
     return ", ".join(parts)
 
 
 def save_segment(session: Session, session_id: int, *, start: datetime, end: datetime, title: str, category: str,
                  approval_code: str, actor: str, now: datetime, settings: Settings,
-                 segment_id: int | None = None) -> TrainingSegment:
+                 segment_id: int | None = None, trainer_registry_id: str = "") -> TrainingSegment:
     """Mark (or, with `segment_id`, change) an elective-training segment of a session. It must lie within
     the time the session was live and overlap no other segment; lines split again, totals stay."""
     found = _session(session, session_id)
     title, category, approval_code = title.strip()[:300], category.strip()[:200], approval_code.strip()[:100]
+    trainer_registry_id = (trainer_registry_id or "").strip()
+    if trainer_registry_id and not registry_id_ok(settings.registry.registry_id_pattern, trainer_registry_id):
+        raise ReviewError("the trainer's registry id does not look like the registry's")
+    if len(trainer_registry_id) > 64:
+        raise ReviewError("the trainer's registry id is longer than 64 characters")
     if not title:
         raise ReviewError("give the training a title (the registry needs one)")
     if category and category not in settings.registry.categories:
@@ -320,11 +423,13 @@ def save_segment(session: Session, session_id: int, *, start: datetime, end: dat
     before = _segment_text(row) if row is not None else None
     if row is None:
         row = TrainingSegment(session_id=session_id, start=start, end=end, title=title, category=category,
-                              approval_code=approval_code, created_by=actor, created_at=now)
+                              approval_code=approval_code, trainer_registry_id=trainer_registry_id,
+                              created_by=actor, created_at=now)
         session.add(row)
         found.segments.append(row)
     else:
         row.start, row.end, row.title, row.category, row.approval_code = start, end, title, category, approval_code
+        row.trainer_registry_id = trainer_registry_id
     session.flush()
     if before == _segment_text(row):
         raise ReviewError("the training segment is already set that way")

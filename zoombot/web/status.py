@@ -2,19 +2,17 @@
 failed, did the jobs run, and how this installation is set up. Read-only; see `zoombot.store.status`."""
 from __future__ import annotations
 
-from flask import Blueprint, abort, render_template
+from flask import Blueprint, render_template
 
 from zoombot.store import status
 from zoombot.web.staff import add_nav_link
-from zoombot.web.staff.auth import current_user, login_required, runtime
+from zoombot.web.staff.auth import require, runtime
 
 bp = Blueprint("staff_status", __name__, url_prefix="/staff")
-add_nav_link("Status", "staff_status.page")
+add_nav_link("Status", "staff_status.page", "status")
 
 
 @bp.get("/status")
-@login_required
+@require("status")  # facilitators see their own communities only; this page spans all
 def page():
-    if not current_user().is_staff:  # facilitators see their own communities only; this page spans all
-        abort(403)
     return render_template("staff/status.html", s=status.snapshot(runtime()))

@@ -10,19 +10,30 @@ from flask import Blueprint, Flask, redirect, render_template, url_for
 
 bp = Blueprint("staff", __name__, url_prefix="/staff")
 
-NAV: list[tuple[str, str]] = [
-    ("Review", "staff.dashboard"),
-    ("Communities", "staff.communities"),
-    ("Members", "staff.members"),
-    ("Export", "staff.export"),
-    ("Audit trail", "staff.audit"),
+#: The top bar: (label, endpoint, the permission it needs or None). A link someone cannot use is not shown.
+NAV: list[tuple[str, str, str | None]] = [
+    ("Review", "staff.dashboard", None),
+    ("Needs attention", "staff.attention_page", None),
+    ("Communities", "staff.communities", None),
+    ("Members", "staff.members", None),
+    ("Hours grid", "staff.grid", None),
+    ("Registry", "staff.registry_page", "registry"),
+    ("Export", "staff.export", "export"),
+    ("Audit trail", "staff.audit", None),
 ]
 
 
-def add_nav_link(label: str, endpoint: str) -> None:
-    """Show another blueprint's page in the top bar (call once, at import time)."""
-    if (label, endpoint) not in NAV:
-        NAV.append((label, endpoint))
+def add_nav_link(label: str, endpoint: str, action: str | None = None) -> None:
+    """Show another blueprint's page in the top bar (call once, at import time); `action`: the permission
+    (`zoombot.core.permissions`) it needs."""
+    if all(endpoint != known for _, known, _ in NAV):
+        NAV.append((label, endpoint, action))
+
+
+def nav_for_user() -> list[tuple[str, str]]:
+    from zoombot.web.staff.auth import may
+
+    return [(label, endpoint) for label, endpoint, action in NAV if action is None or may(action)]
 
 
 def init_app(app: Flask) -> None:
@@ -32,8 +43,11 @@ def init_app(app: Flask) -> None:
     csrf.init_app(app)
     formatting.init_app(app)
     app.add_template_global(auth.current_user, "current_staff_user")
-    app.add_template_global(lambda: NAV, "staff_nav")
+    app.add_template_global(nav_for_user, "staff_nav")
+    app.add_template_global(auth.may, "may")
     app.register_blueprint(bp)
+    app.register_error_handler(403, lambda _error: auth.refused(
+        "This page is for network staff: a facilitator login sees its own communities."))
     app.add_url_rule("/", "root", lambda: redirect(url_for("staff.dashboard")))
 
 
@@ -47,4 +61,5 @@ def not_found(_error):
     return render_template("staff/not_found.html"), 404
 
 
-from zoombot.web.staff import auth, views_directory, views_export, views_members, views_sessions  # noqa: E402,F401
+from zoombot.web.staff import (  # noqa: E402, F401
+    auth, views_directory, views_export, views_members, views_queue, views_registry, views_sessions)

@@ -31,6 +31,7 @@ from flask import abort, current_app, flash, g, redirect, render_template, reque
 from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import Session
 
+from zoombot.core import permissions
 from zoombot.store.models import Community, LoginAttempt, Member, Membership, StaffUser
 from zoombot.core.passwords import check_password, hash_password
 from zoombot.core.roles import FACILITATING
@@ -89,6 +90,37 @@ def login_required(view: Callable) -> Callable:
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
     return wrapped
+
+
+def may(action: str) -> bool:
+    """Whether the signed-in user may take `action` (templates show only links and buttons they can use)."""
+    user = current_user()
+    return user is not None and permissions.may(user.role, action)
+
+
+def refused(message: str):
+    """The styled page of a refused action (403), saying why."""
+    return render_template("staff/forbidden.html", message=message), 403
+
+
+def require(action: str) -> Callable[[Callable], Callable]:
+    """The one guard of every staff action and role-bound page: sign-in first, then the role's permission
+    (`zoombot.core.permissions`). A refusal changes nothing and gets the styled 403 page, whether or not the
+    page offered the button."""
+    def decorate(view: Callable) -> Callable:
+        @functools.wraps(view)
+        def wrapped(*args, **kwargs):
+            user = current_user()
+            if user is None:
+                return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
+            try:
+                permissions.check(user.role, action)
+            except permissions.NotAllowed as exc:
+                log.info("staff user %s refused: %s", user.id, action)
+                return refused(str(exc).capitalize() + ".")
+            return view(*args, **kwargs)
+        return wrapped
+    return decorate
 
 
 def visible_community_ids(session_: Session, user: StaffIdentity) -> set[int] | None:

@@ -8,22 +8,23 @@ network staff set the community's credit rules (the registry's).
 """
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import date, datetime, time, timedelta
+from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 
 from zoombot.store import directory
-from zoombot.core import roles
+from zoombot.core import ledger, roles
 from zoombot.store.audit import audit as record_audit
 from zoombot.store.credit_lines import rules_for
 from zoombot.core.join_link import join_details
 from zoombot.store.models import (
-    AuditEntry, Closure, Community, CreditLine, CreditSession, Member, Membership, Occurrence)
+    AuditEntry, Closure, Community, CreditLine, CreditSession, Member, Membership, Occurrence, Participant)
 from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import (
-    community_filter, current_user, login_required, require_community, runtime, visible_community_ids)
+    community_filter, current_user, login_required, require, require_community, runtime, visible_community_ids)
 
 AUDIT_PAGE = 100
 #: How far back the community page lists meetings whose closure can be recorded.
@@ -75,7 +76,8 @@ def community(community_id: int):
     return render_template("staff/community.html", community=group, people=people, facilitators=facilitators,
                            upcoming=upcoming, recent=recent, sessions=held, tz=group.timezone, join=join,
                            role_names=rt.settings.community.role_names, facilitating=roles.FACILITATING,
-                           label=roles.label, now=rt.now(), policy=policy, rules=rules, defaults=rt.settings.hours)
+                           label=roles.label, now=rt.now(), policy=policy, rules=rules, defaults=rt.settings.hours,
+                           categories=rt.settings.registry.categories)
 
 
 @bp.post("/communities/<int:community_id>/join")
@@ -158,34 +160,140 @@ def community_rules(community_id: int):
     return redirect(url_for("staff.community", community_id=community_id) + "#rules")
 
 
+@bp.post("/communities/<int:community_id>/registry")
+@require("registry")
+def community_registry(community_id: int):
+    """How the registry knows this community's sessions: title, category, approval code (staff only)."""
+    rt = runtime()
+    form = request.form
+    title, category = " ".join(form.get("registry_title", "").split()), form.get("registry_category", "").strip()
+    code = form.get("approval_code", "").strip()
+    if category and category not in rt.settings.registry.categories:
+        flash("Choose a category from the list.", "error")
+    elif len(title) > 300 or len(code) > 100:
+        flash("The title (300) or the approval code (100 characters) is too long.", "error")
+    else:
+        with rt.db.begin() as s:
+            group = require_community(s, community_id)
+            before = (group.registry_title, group.registry_category, group.approval_code)
+            after = (title or None, category or None, code or None)
+            if before != after:
+                group.registry_title, group.registry_category, group.approval_code = after
+                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                             action="registry details changed", from_value=_registry_text(*before),
+                             to_value=_registry_text(*after), at=rt.now())
+        flash("Registry details saved; they apply to lines submitted from now on.", "ok")
+    return redirect(url_for("staff.community", community_id=community_id) + "#registry")
+
+
+def _registry_text(title: str | None, category: str | None, code: str | None) -> str:
+    return f"title {title or '(the name)'}, category {category or 'none'}, approval code {code or 'none'}"
+
+
 @bp.get("/audit")
 @login_required
 def audit():
-    session_id = request.args.get("session", type=int)
-    line_id = request.args.get("line", type=int) or request.args.get("record", type=int)
-    before = request.args.get("before", type=int)
+    """The audit trail as a ledger: who did what to whose line in which session, in local time, with filters
+    by member, community, date range and action (and session or line, from their pages)."""
     rt = runtime()
+    args = request.args
+    session_id = args.get("session", type=int)
+    line_id = args.get("line", type=int) or args.get("record", type=int)
+    member_id, community_id = args.get("member", type=int), args.get("community", type=int)
+    action = args.get("action") or None
+    before = args.get("before", type=int)
+    home = rt.settings.schedule.timezone
+    try:
+        date_from = date.fromisoformat(args["from"]) if args.get("from") else None
+        date_to = date.fromisoformat(args["to"]) if args.get("to") else None
+    except ValueError:
+        flash("Dates must look like 2026-10-13.", "error")
+        date_from = date_to = None
     with rt.db.begin() as s:
         visible = visible_community_ids(s, current_user())
         query = select(AuditEntry).order_by(AuditEntry.id.desc())
-        held, tz = None, rt.settings.schedule.timezone
+        held = None
         if session_id is not None:
             held = s.get(CreditSession, session_id)
             if held is None:
                 abort(404)
-            group = require_community(s, held.community_id)
-            tz = group.timezone if group else tz
+            require_community(s, held.community_id)
             query = query.where(AuditEntry.session_id == session_id)
         if line_id is not None:
             query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id == line_id)
+        if member_id is not None:
+            query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id.in_(
+                select(CreditLine.id).where(CreditLine.member_id == member_id)))
+        if community_id is not None:
+            query = query.where(or_(AuditEntry.session_id.in_(select(CreditSession.id).where(
+                CreditSession.community_id == community_id)), (AuditEntry.entity == "community")
+                & (AuditEntry.entity_id == community_id)))
+        if action:
+            query = query.where(AuditEntry.action == action)
+        if date_from is not None:
+            query = query.where(AuditEntry.at >= local_midnight(date_from, home))
+        if date_to is not None:
+            query = query.where(AuditEntry.at < local_midnight(date_to + timedelta(days=1), home))
         if visible is not None:
             query = query.where(AuditEntry.session_id.in_(
                 select(CreditSession.id).where(CreditSession.community_id.in_(visible))))
         if before is not None:
             query = query.where(AuditEntry.id < before)
         trail = s.scalars(query.limit(AUDIT_PAGE + 1)).all()
-    more = len(trail) > AUDIT_PAGE
-    trail = trail[:AUDIT_PAGE]
-    return render_template("staff/audit.html", trail=trail, more=more, held=held, line_id=line_id, tz=tz,
-                           older={"session": session_id, "line": line_id,
-                                  "before": trail[-1].id if trail else None})
+        more = len(trail) > AUDIT_PAGE
+        trail = trail[:AUDIT_PAGE]
+        entries = ledger_rows(s, trail, home)
+        communities = s.execute(select(Community.id, Community.name).where(community_filter(Community.id, visible))
+                                .order_by(Community.name)).all()
+        people_query = select(Member.id, Member.name).order_by(func.lower(Member.name), Member.id)
+        if visible is not None:
+            people_query = people_query.where(Member.id.in_(select(Membership.member_id).where(
+                Membership.community_id.in_(visible))))
+        people = s.execute(people_query).all()
+        actions = s.scalars(select(AuditEntry.action).distinct().order_by(AuditEntry.action)).all()
+    chosen = {"session": session_id, "line": line_id, "member": member_id, "community": community_id,
+              "action": action, "from": date_from.isoformat() if date_from else None,
+              "to": date_to.isoformat() if date_to else None}
+    return render_template("staff/audit.html", entries=entries, more=more, held=held, chosen=chosen,
+                           communities=communities, people=people, actions=actions, action_text=ledger.action_text,
+                           older={**{k: v for k, v in chosen.items() if v}, "before": trail[-1].id if trail else None})
+
+
+def local_midnight(day: date, tz: str) -> datetime:
+    return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
+
+
+def ledger_rows(s, trail: list[AuditEntry], home: str) -> list[dict]:
+    """Each entry with what it is about in words (a member's or participant's name, the session's community
+    and local date) and its text in the session's local time, h:mm and hours (`zoombot.core.ledger`)."""
+    session_ids = {e.session_id for e in trail if e.session_id}
+    sessions = {held.id: (held, community) for held, community in s.execute(
+        select(CreditSession, Community).outerjoin(Community, Community.id == CreditSession.community_id)
+        .where(CreditSession.id.in_(session_ids)))} if session_ids else {}
+    line_ids = {e.entity_id for e in trail if e.entity == "credit_line" and e.entity_id}
+    lines = {row.id: row for row in s.execute(
+        select(CreditLine.id, CreditLine.participant_key, Member.name, Participant.name.label("shown"))
+        .outerjoin(Member, Member.id == CreditLine.member_id)
+        .outerjoin(Participant, (Participant.session_id == CreditLine.session_id)
+                   & (Participant.identity_key == CreditLine.participant_key))
+        .where(CreditLine.id.in_(line_ids)))} if line_ids else {}
+    community_ids = {e.entity_id for e in trail if e.entity == "community" and e.entity_id}
+    named = dict(s.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids)))) \
+        if community_ids else {}
+    out = []
+    for e in trail:
+        held, community = sessions.get(e.session_id, (None, None))
+        tz = community.timezone if community else home
+        who = None
+        if e.entity == "credit_line" and e.entity_id in lines:
+            row = lines[e.entity_id]
+            who = row.name or row.shown or row.participant_key.split(":", 1)[-1]
+        elif e.entity == "community":
+            who = named.get(e.entity_id)
+        where = None
+        if held is not None:
+            where = f"{community.name if community else held.topic or 'Session'} · {held.local_date:%a %b %-d, %Y}"
+        out.append({"entry": e, "tz": tz, "who": who, "where": where, "session": held,
+                    "from": ledger.humanize(e.from_value, tz), "to": ledger.humanize(e.to_value, tz),
+                    "why": ledger.humanize(e.reason, tz)})
+    return out

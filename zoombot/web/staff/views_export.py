@@ -1,5 +1,6 @@
-"""Export: choose dates and a status, download CSV or JSON (via `zoombot.store.export`), and mark the chosen
-approved credit lines as exported once the registry has them."""
+"""Export (network staff): choose dates and a status (approved by default), download CSV or JSON for an
+ad-hoc report (via `zoombot.store.export`). What goes to the registry goes through a submission batch
+(`zoombot.web.staff.views_registry`), which records exactly what was sent; "mark as exported" is gone."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -8,9 +9,8 @@ from datetime import date
 from flask import Response, flash, redirect, render_template, request, url_for
 
 from zoombot.store import export as exporting
-from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import current_user, login_required, runtime, visible_community_ids
+from zoombot.web.staff.auth import current_user, require, runtime, visible_community_ids
 
 # Full Content-Type values, passed as content_type: given as a mimetype, Flask would append its own
 # "; charset=utf-8" to a text/* type a second time.
@@ -21,7 +21,7 @@ FORMATS = {"csv": ("text/csv; charset=utf-8", exporting.to_csv), "json": ("appli
 class Filter:
     date_from: date | None = None
     date_to: date | None = None
-    status: str | None = None
+    status: str | None = "approved"
     new_only: bool = False
 
     @classmethod
@@ -32,7 +32,7 @@ class Filter:
             date_to = date.fromisoformat(args["to"]) if args.get("to") else None
         except ValueError:
             return cls(), "Dates must look like 2026-10-13."
-        status = args.get("status") or None
+        status = args.get("status", "approved") or None  # "" (any) shows every line
         if status is not None and status not in exporting.STATUSES:
             return cls(), "Unknown status."
         if date_from and date_to and date_to < date_from:
@@ -55,7 +55,7 @@ class Filter:
 
 
 @bp.get("/export")
-@login_required
+@require("export")
 def export():
     chosen, error = Filter.from_args(request.args)
     if error:
@@ -63,14 +63,13 @@ def export():
     with runtime().db.begin() as s:
         rows = chosen.rows(s)
     lines = {r["record_id"]: r for r in rows}  # a line has a row per kind: count lines
-    approved_new = sum(1 for r in lines.values() if r["status"] == "approved" and r["exported_at"] is None)
     summary = {status: sum(1 for r in lines.values() if r["status"] == status) for status in exporting.STATUSES}
     return render_template("staff/export.html", chosen=chosen, summary=summary, total=len(lines), rows=len(rows),
-                           approved_new=approved_new, statuses=exporting.STATUSES)
+                           statuses=exporting.STATUSES)
 
 
 @bp.get("/export/download")
-@login_required
+@require("export")
 def export_download():
     chosen, error = Filter.from_args(request.args)
     kind = request.args.get("format", "csv")
@@ -85,18 +84,3 @@ def export_download():
     return Response(render(rows), content_type=content_type,
                     headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"',
                              "Cache-Control": "no-store"})
-
-
-@bp.post("/export/mark")
-@login_required
-def export_mark():
-    chosen, error = Filter.from_args(request.form)
-    if error:
-        flash(error, "error")
-        return redirect(url_for("staff.export"))
-    rt = runtime()
-    with rt.db.begin() as s:
-        ids = [r["record_id"] for r in chosen.rows(s, status="approved") if r["exported_at"] is None]
-        count = exporting.mark_exported(s, ids, actor=current_user().email, now=rt.now())
-    flash(f"Marked {plural(count, 'approved line')} as exported.", "ok")
-    return redirect(url_for("staff.export", **chosen.query()))

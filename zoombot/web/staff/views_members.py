@@ -1,13 +1,16 @@
-"""Members: a searchable list, and one member's hours per year against the yearly requirement."""
+"""Members: a searchable list, one member's hours per licensing year, and the members grid (members x
+months of a licensing year, with a CSV download). The grid and the member pages read the same facts
+(`member_facts`) and sum them with the same rules (`zoombot.core.member_grid`), so their totals agree."""
 from __future__ import annotations
 
-from flask import abort, render_template, request
+from flask import Response, abort, render_template, request
 from sqlalchemy import exists, func, or_, select
 
-from zoombot.core.member_hours import line_facts, yearly
+from zoombot.core import member_grid, spreadsheet
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
+from zoombot.web.staff.views_sessions import _today
 
 PAGE = 200
 
@@ -39,10 +42,27 @@ def members():
     return render_template("staff/members.html", q=q, members=found[:PAGE], more=len(found) > PAGE, roles=roles)
 
 
+def member_facts(s, member_ids: list[int] | None, visible) -> list[member_grid.Fact]:
+    """Every credit line of these members (None: all) in the communities the user may see, as the grid and
+    the member pages count them (a line an approved correction replaced is marked `replaced`)."""
+    query = (select(CreditLine.id, CreditLine.session_id, CreditLine.participant_key, CreditLine.revision,
+                    CreditLine.status, CreditLine.member_id, CreditLine.growth_hours, CreditLine.training_hours,
+                    CreditSession.local_date)
+             .join(CreditSession, CreditSession.id == CreditLine.session_id)
+             .where(CreditLine.member_id.is_not(None), community_filter(CreditSession.community_id, visible)))
+    if member_ids is not None:
+        query = query.where(CreditLine.member_id.in_(member_ids))
+    found = s.execute(query).all()
+    replaced = member_grid.replaced_ids((r.id, r.session_id, r.participant_key, r.revision, r.status) for r in found)
+    return [member_grid.Fact(r.member_id, r.local_date, r.status, r.growth_hours, r.training_hours, r.id in replaced)
+            for r in found]
+
+
 @bp.get("/members/<int:member_id>")
 @login_required
 def member(member_id: int):
     rt = runtime()
+    hours = rt.settings.hours
     with rt.db.begin() as s:
         visible = visible_community_ids(s, current_user())
         person = s.get(Member, member_id)
@@ -59,10 +79,90 @@ def member(member_id: int):
                          .outerjoin(Community, Community.id == CreditSession.community_id)
                          .where(CreditLine.member_id == member_id,
                                 community_filter(CreditSession.community_id, visible))
-                         .order_by(CreditSession.local_date.desc(), CreditSession.id.desc())).all()
+                         .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(),
+                                   CreditLine.revision.desc())).all()
+        facts = member_facts(s, [member_id], visible)
     default_tz = rt.settings.schedule.timezone
     held = [{"line": line, "session": found, "community": community,
              "tz": community.timezone if community else default_tz} for line, found, community in rows]
-    facts = [fact for line, found, _ in rows for fact in line_facts(found.local_date.year, line)]
-    return render_template("staff/member.html", person=person, memberships=memberships,
-                           years=yearly(facts, rt.settings.hours.yearly_requirement_hours), sessions=held)
+    years = member_grid.member_years(facts, hours.licensing_year_start_month, hours.yearly_requirement_hours)
+    return render_template("staff/member.html", person=person, memberships=memberships, years=years, sessions=held,
+                           label=lambda y: member_grid.year_label(y, hours.licensing_year_start_month))
+
+
+def _grid(s, rt, args) -> dict:
+    """The grid's rows for the filters in `args` (year, community, region, below)."""
+    hours = rt.settings.hours
+    start = hours.licensing_year_start_month
+    visible = visible_community_ids(s, current_user())
+    today = _today(rt.settings.schedule.timezone, rt.now())
+    year = args.get("year", type=int) or member_grid.licensing_year(today, start)
+    community_id = args.get("community", type=int)
+    region = (args.get("region") or "").strip()
+    below = args.get("below") == "1"
+    query = select(Member).order_by(func.lower(Member.name), Member.id)
+    chosen = select(Membership.community_id).where(Membership.member_id == Member.id,
+                                                   community_filter(Membership.community_id, visible))
+    if community_id:
+        chosen = chosen.where(Membership.community_id == community_id)
+    if region:
+        chosen = chosen.where(Membership.community_id.in_(select(Community.id).where(Community.region == region)))
+    people = s.scalars(query.where(exists(chosen))).all()
+    facts = member_facts(s, [m.id for m in people], visible)
+    rows = member_grid.grid(facts, [m.id for m in people], year, start, hours.yearly_requirement_hours)
+    if below:
+        rows = [row for row in rows if row.below]
+    shown = {m.id: m for m in people}
+    communities = s.execute(select(Community.id, Community.name, Community.region)
+                            .where(community_filter(Community.id, visible)).order_by(Community.name)).all()
+    years = sorted({member_grid.licensing_year(f.local_date, start) for f in facts} | {year}, reverse=True)
+    return {"rows": rows, "people": shown, "totals": member_grid.totals(rows), "year": year, "years": years,
+            "months": member_grid.month_starts(year, start), "community_id": community_id, "region": region,
+            "below": below, "communities": communities,
+            "regions": sorted({c.region for c in communities if c.region}), "requirement": hours.yearly_requirement_hours,
+            "label": lambda y: member_grid.year_label(y, start), "first": member_grid.year_range(year, start)[0]}
+
+
+@bp.get("/members/grid")
+@login_required
+def grid():
+    rt = runtime()
+    with rt.db.begin() as s:
+        view = _grid(s, rt, request.args)
+    return render_template("staff/grid.html", **view)
+
+
+@bp.get("/members/grid.csv")
+@login_required
+def grid_csv():
+    """The grid as CSV: per member, each month's approved growth, approved training and pending hours, then
+    the year's totals and the progress to the requirement."""
+    rt = runtime()
+    with rt.db.begin() as s:
+        view = _grid(s, rt, request.args)
+    columns = ["name", "email", "registry_id"]
+    for month in view["months"]:
+        stamp = month.strftime("%Y-%m")
+        columns += [f"{stamp} growth approved", f"{stamp} training approved", f"{stamp} pending"]
+    columns += ["growth approved", "training approved", "growth pending", "training pending", "approved total",
+                "requirement", "remaining"]
+    table = []
+    for row in view["rows"]:
+        person = view["people"][row.member_id]
+        out = {"name": person.name, "email": person.email, "registry_id": person.registry_id or ""}
+        for month, cell in zip(view["months"], row.months):
+            stamp = month.strftime("%Y-%m")
+            out[f"{stamp} growth approved"] = f"{cell.approved['growth']:.2f}"
+            out[f"{stamp} training approved"] = f"{cell.approved['training']:.2f}"
+            out[f"{stamp} pending"] = f"{cell.pending_total:.2f}"
+        out.update({"growth approved": f"{row.total.approved['growth']:.2f}",
+                    "training approved": f"{row.total.approved['training']:.2f}",
+                    "growth pending": f"{row.total.pending['growth']:.2f}",
+                    "training pending": f"{row.total.pending['training']:.2f}",
+                    "approved total": f"{row.total.approved_total:.2f}", "requirement": f"{row.requirement:.2f}",
+                    "remaining": f"{row.remaining:.2f}"})
+        table.append(out)
+    name = f"members-hours-{view['label'](view['year'])}.csv"
+    return Response(spreadsheet.to_csv(columns, table, safe=("name", "email", "registry_id")),
+                    content_type="text/csv; charset=utf-8",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -13,17 +13,18 @@ from markupsafe import Markup
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from zoombot.core import deadlines, ledger, timeline
 from zoombot.store import meetings, review
-from zoombot.core import timeline
-from zoombot.core.times import parse_time
+from zoombot.core.attendance import parse_time
 from zoombot.store.credit_lines import rules_for
 from zoombot.store.models import (
     AuditEntry, Community, CreditLine, CreditSession, Meeting, Member, Membership, Occurrence, Participant,
     ParticipantMerge, ZoomEvent)
 from zoombot.core.participant_flags import participant_flags
+from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import (
-    community_filter, current_user, login_required, require_community, runtime, visible_community_ids)
+    community_filter, current_user, login_required, require, require_community, runtime, visible_community_ids)
 
 
 def zone_of(community: Community | None) -> str:
@@ -33,22 +34,25 @@ def zone_of(community: Community | None) -> str:
 @bp.get("/")
 @login_required
 def dashboard():
+    """Open sessions (lines pending, flagged, or approved and not yet submitted), the soonest due first."""
     rt = runtime()
     now = rt.now()
+    days = rt.settings.registry.submission_days
     with rt.db.begin() as s:
         visible = visible_community_ids(s, current_user())
         pending = func.sum(case((CreditLine.status == "pending", 1), else_=0))
         flagged = func.sum(case((CreditLine.flagged.is_(True), 1), else_=0))
+        unsent = func.sum(case(((CreditLine.status == "approved") & CreditLine.submitted_at.is_(None), 1), else_=0))
         counts = (select(CreditLine.session_id, func.count().label("total"), pending.label("pending"),
-                         flagged.label("flagged"))
+                         flagged.label("flagged"), unsent.label("unsent"))
                   .group_by(CreditLine.session_id).subquery())
-        base = (select(CreditSession, Community, counts.c.total, counts.c.pending, counts.c.flagged)
+        base = (select(CreditSession, Community, counts.c.total, counts.c.pending, counts.c.flagged, counts.c.unsent)
                 .outerjoin(Community, Community.id == CreditSession.community_id)
                 .join(counts, counts.c.session_id == CreditSession.id)
                 .where(CreditSession.status == "ended", community_filter(CreditSession.community_id, visible)))
-        awaiting = s.execute(base.where((counts.c.pending > 0) | (counts.c.flagged > 0))
-                             .order_by(CreditSession.started_at.desc())).all()
-        reviewed = s.execute(base.where(counts.c.pending == 0, counts.c.flagged == 0)
+        awaiting = s.execute(base.where((counts.c.pending > 0) | (counts.c.flagged > 0) | (counts.c.unsent > 0))
+                             .order_by(CreditSession.local_date, CreditSession.id)).all()
+        reviewed = s.execute(base.where(counts.c.pending == 0, counts.c.flagged == 0, counts.c.unsent == 0)
                              .order_by(CreditSession.started_at.desc()).limit(10)).all()
         live = s.execute(select(CreditSession, Community)
                          .outerjoin(Community, Community.id == CreditSession.community_id)
@@ -58,10 +62,14 @@ def dashboard():
                              .where(Occurrence.start >= now, Occurrence.status == "scheduled",
                                     community_filter(Occurrence.community_id, visible))
                              .order_by(Occurrence.start).limit(10)).all()
+    today = _today(rt.settings.schedule.timezone, now)
+    dues = {row[0].id: deadlines.due(row[0].local_date, days, today) for row in awaiting}
     return render_template("staff/dashboard.html", awaiting=awaiting, reviewed=reviewed, live=live,
-                           upcoming=upcoming, zone_of=zone_of,
+                           upcoming=upcoming, zone_of=zone_of, dues=dues,
                            totals={"sessions": len(awaiting), "pending": sum(r.pending for r in awaiting),
-                                   "flagged": sum(r.flagged for r in awaiting)})
+                                   "flagged": sum(r.flagged for r in awaiting),
+                                   "unsent": sum(r.unsent for r in awaiting),
+                                   "overdue": sum(1 for d in dues.values() if d and d.overdue)})
 
 
 def _intervals(raw: list[list[str]]) -> list[tuple[datetime, datetime, str]]:
@@ -87,10 +95,15 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
     else:
         participants = [_as_row(p) for p in s.scalars(select(Participant).where(Participant.session_id == held.id))]
     participants.sort(key=lambda p: ((p["name"] or "").casefold(), p["identity_key"]))
-    lines = {line.participant_key: line for line in s.scalars(select(CreditLine).where(
-        CreditLine.session_id == held.id))}
+    lines: dict[str, CreditLine] = {}
+    earlier: dict[str, list[CreditLine]] = {}  # lines a correction replaced, kept as they were submitted
+    for line in s.scalars(select(CreditLine).where(CreditLine.session_id == held.id).order_by(CreditLine.revision)):
+        if line.participant_key in lines:
+            earlier.setdefault(line.participant_key, []).append(lines[line.participant_key])
+        lines[line.participant_key] = line
     member_ids = {p["member_id"] for p in participants if p["member_id"]} | {
-        line.member_id for line in lines.values() if line.member_id}
+        line.member_id for line in lines.values() if line.member_id} | {
+        line.member_id for old in earlier.values() for line in old if line.member_id}
     members = {m.id: m for m in s.scalars(select(Member).where(Member.id.in_(member_ids)))} if member_ids else {}
     live_windows = result.live if result is not None else sorted(
         (m.started_at, m.ended_at or now) for m in instances if m.started_at)
@@ -132,13 +145,27 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
     counts["flagged"] = sum(1 for line in all_lines if line.flagged)
     names = {p["identity_key"]: p["name"] or p["identity_key"] for p in participants}
     return {"held": held, "community": community, "tz": tz, "rows": rows, "orphans": orphans,
-            "instances": instances, "svg": Markup(svg), "community_members": community_members, "trail": trail,
+            "instances": instances, "svg": Markup(svg), "community_members": community_members,
+            "entries": ledger_rows(s, list(trail), rt.settings.schedule.timezone), "action_text": ledger.action_text,
             "counts": counts, "live_start": live_start, "live_end": live_end, "live_windows": live_windows,
             "segments": segments, "categories": rt.settings.registry.categories, "policy": policy,
             "rules": rules, "binds": binds, "unbinds": unbinds, "names": names,
             # one url_for for all lines' forms (hundreds of them on a big session): /staff/lines/<id>/<action>
-            "lines_url": url_for("staff.approve_line", line_id=0).removesuffix("0/approve"),
-            "merges": [m for m in unbinds.values() if m.kind == "merge"]}
+            "lines_url": url_for("staff.note_line", line_id=0).removesuffix("0/note"),
+            "merges": [m for m in unbinds.values() if m.kind == "merge"], "earlier": earlier, "members": members,
+            "due": deadlines.due(held.local_date, rt.settings.registry.submission_days, _today(tz, now)),
+            "me": current_user().email.lower(), "clean_count": _clean_count(all_lines, members, rt.settings)}
+
+
+def _today(tz: str, now: datetime):
+    return now.astimezone(ZoneInfo(tz)).date()
+
+
+def _clean_count(lines: list[CreditLine], members: dict[int, Member], settings) -> int:
+    me = current_user().email
+    pattern = settings.registry.registry_id_pattern
+    return sum(1 for line in lines if line.status == "pending" and review.leave_reason(
+        line, members.get(line.member_id), actor=me, pattern=pattern) is None)
 
 
 def _as_row(p: Participant) -> dict[str, Any]:
@@ -146,6 +173,9 @@ def _as_row(p: Participant) -> dict[str, Any]:
                                        "zoom_user_id", "is_host", "devices", "rejoins", "incomplete",
                                        "attended_seconds", "intervals", "first_join", "last_leave", "member_id",
                                        "match_method")}
+
+
+from zoombot.web.staff.views_directory import ledger_rows  # noqa: E402  (the ledger's one home)
 
 
 @bp.get("/sessions/<int:session_id>")
@@ -214,17 +244,53 @@ def _actor() -> str:
     return current_user().email
 
 
-@bp.post("/sessions/<int:session_id>/approve-all")
-@login_required
-def approve_all(session_id: int):
+@bp.get("/sessions/<int:session_id>/approve-clean")
+@require("approve")
+def approve_clean_page(session_id: int):
+    """What "approve all clean" would approve and what it leaves, to confirm (nothing changes here)."""
     rt = runtime()
-    return _session_action(session_id, lambda s, h: review.approve_session(s, h.id, actor=_actor(), now=rt.now()),
-                           "Approved {result} pending line(s).")
+    with rt.db.begin() as s:
+        held = s.get(CreditSession, session_id)
+        if held is None:
+            abort(404)
+        community = require_community(s, held.community_id)
+        try:
+            clean, left = review.clean_split(s, held.id, actor=_actor(), settings=rt.settings)
+        except review.ReviewError as exc:
+            flash(str(exc), "error")
+            return _back(session_id)
+        names = {p.identity_key: p.name for p in s.scalars(select(Participant).where(Participant.session_id == held.id))}
+        shown = [{"line": line, "who": line.member.name if line.member else names.get(line.participant_key)
+                  or line.participant_key.split(":", 1)[-1], "why": why}
+                 for line, why in [(line, None) for line in clean] + left]
+        return render_template("staff/approve_clean.html", held=held, community=community,
+                               clean=[r for r in shown if r["why"] is None],
+                               left=[r for r in shown if r["why"] is not None])
+
+
+@bp.post("/sessions/<int:session_id>/approve-clean")
+@require("approve")
+def approve_clean(session_id: int):
+    rt = runtime()
+    ids = [int(v) for v in request.form.getlist("line") if v.isdigit()]
+    return _session_action(session_id, lambda s, h: plural(review.approve_clean(
+        s, h.id, ids, actor=_actor(), now=rt.now(), settings=rt.settings), "clean line"), "Approved {result}.")
+
+
+@bp.post("/lines/<int:line_id>/note")
+@require("note")
+def note_line(line_id: int):
+    """A facilitator's (or staff member's) note: confirm attended, dispute, or a note alone."""
+    rt = runtime()
+    proposal = request.form.get("proposal") or None
+    return _line_action(line_id, lambda s: review.propose(
+        s, line_id, proposal=proposal, note=request.form.get("note", ""), actor=_actor(), now=rt.now()),
+        "Note saved; staff will see it when they decide the line.")
 
 
 @bp.post("/lines/<int:line_id>/approve")
 @bp.post("/records/<int:line_id>/approve")
-@login_required
+@require("approve")
 def approve_line(line_id: int):
     rt = runtime()
     return _line_action(line_id, lambda s: review.approve(s, [line_id], actor=_actor(), now=rt.now()),
@@ -233,7 +299,7 @@ def approve_line(line_id: int):
 
 @bp.post("/lines/<int:line_id>/adjust")
 @bp.post("/records/<int:line_id>/adjust")
-@login_required
+@require("adjust")
 def adjust_line(line_id: int):
     rt = runtime()
     form = request.form
@@ -246,7 +312,7 @@ def adjust_line(line_id: int):
 
 @bp.post("/lines/<int:line_id>/reject")
 @bp.post("/records/<int:line_id>/reject")
-@login_required
+@require("reject")
 def reject_line(line_id: int):
     rt = runtime()
     return _line_action(line_id, lambda s: review.reject(
@@ -255,7 +321,7 @@ def reject_line(line_id: int):
 
 @bp.post("/lines/<int:line_id>/reopen")
 @bp.post("/records/<int:line_id>/reopen")
-@login_required
+@require("reopen")
 def reopen_line(line_id: int):
     rt = runtime()
     return _line_action(line_id, lambda s: review.reopen(
@@ -284,7 +350,7 @@ def find_member(s: Session, text: str) -> int:
 
 
 @bp.post("/sessions/<int:session_id>/match")
-@login_required
+@require("match")
 def match_participant(session_id: int):
     rt = runtime()
     form = request.form
@@ -294,7 +360,7 @@ def match_participant(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/unmatch")
-@login_required
+@require("match")
 def unmatch_participant(session_id: int):
     rt = runtime()
     return _session_action(session_id, lambda s, h: review.unmatch(
@@ -303,7 +369,7 @@ def unmatch_participant(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/merge")
-@login_required
+@require("merge")
 def merge_participants(session_id: int):
     rt = runtime()
     form = request.form
@@ -313,7 +379,7 @@ def merge_participants(session_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/merges/<int:merge_id>/undo")
-@login_required
+@require("merge")
 def undo_merge(session_id: int, merge_id: int):
     rt = runtime()
 
@@ -326,7 +392,7 @@ def undo_merge(session_id: int, merge_id: int):
 
 
 @bp.post("/sessions/<int:session_id>/unbind")
-@login_required
+@require("merge")
 def unbind(session_id: int):
     rt = runtime()
     form = request.form
@@ -360,25 +426,26 @@ def _segment_form(s: Session, held: CreditSession, segment_id: int | None):
     end = local_instant(held, tz, form.get("end", ""), not_before=start)
     return review.save_segment(s, held.id, start=start, end=end, title=form.get("title", ""),
                                category=form.get("category", ""), approval_code=form.get("approval_code", ""),
-                               actor=_actor(), now=rt.now(), settings=rt.settings, segment_id=segment_id)
+                               actor=_actor(), now=rt.now(), settings=rt.settings, segment_id=segment_id,
+                               trainer_registry_id=form.get("trainer_registry_id", ""))
 
 
 @bp.post("/sessions/<int:session_id>/segments")
-@login_required
+@require("segment")
 def add_segment(session_id: int):
     return _session_action(session_id, lambda s, h: _segment_form(s, h, None),
                            "Training segment saved; every line was split again (totals unchanged).")
 
 
 @bp.post("/sessions/<int:session_id>/segments/<int:segment_id>")
-@login_required
+@require("segment")
 def edit_segment(session_id: int, segment_id: int):
     return _session_action(session_id, lambda s, h: _segment_form(s, h, segment_id),
                            "Training segment saved; every line was split again (totals unchanged).")
 
 
 @bp.post("/sessions/<int:session_id>/segments/<int:segment_id>/delete")
-@login_required
+@require("segment")
 def delete_segment(session_id: int, segment_id: int):
     rt = runtime()
     return _session_action(session_id, lambda s, h: review.delete_segment(

@@ -1,0 +1,179 @@
+"""Members x months of the licensing year, pure: the members grid and each member's yearly summary.
+
+A licensing year starts in `[hours] licensing_year_start_month` (1: the calendar year) and is named by the
+year it starts in ("2026" is July 2026 to June 2027 with month 7). Every figure is computed here from the
+same facts (one per line: member, the session's local date, status, growth and training hours), so the
+grid's totals and a member's page can never disagree.
+
+What counts: approved lines as approved, pending lines as pending; rejected and no-credit lines count for
+nothing. A line a later correction has replaced (an approved correction of a submitted line) counts no
+more: the correction does (`Fact.replaced`).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+from typing import Iterable
+
+ZERO = Decimal("0.00")
+KINDS = ("growth", "training")
+COUNTED = ("approved", "pending")
+
+
+def licensing_year(day: date, start_month: int) -> int:
+    """The licensing year a local date falls in, named by the year it starts in."""
+    return day.year if day.month >= start_month else day.year - 1
+
+
+def month_index(day: date, start_month: int) -> int:
+    """0 for the licensing year's first month ... 11 for its last."""
+    return (day.month - start_month) % 12
+
+
+def month_starts(year: int, start_month: int) -> list[date]:
+    """The first day of each month of licensing year `year`, in order."""
+    return [date(year + (start_month - 1 + i) // 12, (start_month - 1 + i) % 12 + 1, 1) for i in range(12)]
+
+
+def year_range(year: int, start_month: int) -> tuple[date, date]:
+    """First and last local date of licensing year `year`."""
+    first = date(year, start_month, 1)
+    after = date(year + 1, start_month, 1)
+    return first, date.fromordinal(after.toordinal() - 1)
+
+
+@dataclass(frozen=True)
+class Fact:
+    member_id: int
+    local_date: date
+    status: str
+    growth: Decimal
+    training: Decimal
+    replaced: bool = False
+
+
+def _bucket() -> dict[str, dict[str, Decimal]]:
+    return {status: {kind: ZERO for kind in KINDS} for status in COUNTED}
+
+
+@dataclass
+class Hours:
+    """Hours by status and kind: `hours.of["approved"]["training"]`."""
+
+    of: dict[str, dict[str, Decimal]] = field(default_factory=_bucket)
+
+    def add(self, fact: Fact) -> None:
+        self.of[fact.status]["growth"] += Decimal(fact.growth)
+        self.of[fact.status]["training"] += Decimal(fact.training)
+
+    @property
+    def approved(self) -> dict[str, Decimal]:
+        return self.of["approved"]
+
+    @property
+    def pending(self) -> dict[str, Decimal]:
+        return self.of["pending"]
+
+    @property
+    def approved_total(self) -> Decimal:
+        return sum(self.approved.values(), ZERO)
+
+    @property
+    def pending_total(self) -> Decimal:
+        return sum(self.pending.values(), ZERO)
+
+    @property
+    def empty(self) -> bool:
+        return not (self.approved_total or self.pending_total)
+
+
+@dataclass
+class MemberYear:
+    """One member's licensing year: each month, the year's total and the progress to the requirement."""
+
+    member_id: int
+    year: int
+    requirement: Decimal
+    months: list[Hours] = field(default_factory=lambda: [Hours() for _ in range(12)])
+    total: Hours = field(default_factory=Hours)
+
+    @property
+    def remaining(self) -> Decimal:
+        """Approved hours still missing to meet the yearly requirement (never negative)."""
+        return max(self.requirement - self.total.approved_total, ZERO)
+
+    @property
+    def percent(self) -> int:
+        if self.requirement <= 0:
+            return 100
+        return min(100, int(self.total.approved_total * 100 / self.requirement))
+
+    @property
+    def below(self) -> bool:
+        return self.total.approved_total < self.requirement
+
+
+def counts(fact: Fact) -> bool:
+    return fact.status in COUNTED and not fact.replaced
+
+
+def years_of(facts: Iterable[Fact], start_month: int, requirement: int | Decimal) -> dict[tuple[int, int], MemberYear]:
+    """(member id, licensing year) -> MemberYear, for every member and year with a counted line."""
+    out: dict[tuple[int, int], MemberYear] = {}
+    for fact in facts:
+        if not counts(fact):
+            continue
+        year = licensing_year(fact.local_date, start_month)
+        summary = out.get((fact.member_id, year))
+        if summary is None:
+            summary = out[(fact.member_id, year)] = MemberYear(fact.member_id, year, Decimal(requirement))
+        summary.months[month_index(fact.local_date, start_month)].add(fact)
+        summary.total.add(fact)
+    return out
+
+
+def member_years(facts: Iterable[Fact], start_month: int, requirement: int | Decimal) -> list[MemberYear]:
+    """One member's years, newest first (the member page)."""
+    return sorted(years_of(facts, start_month, requirement).values(), key=lambda y: y.year, reverse=True)
+
+
+def grid(facts: Iterable[Fact], member_ids: Iterable[int], year: int, start_month: int,
+         requirement: int | Decimal) -> list[MemberYear]:
+    """One row per member of `member_ids` (in that order) for licensing year `year`, members without hours
+    included (they are the ones furthest below the requirement)."""
+    found = years_of(facts, start_month, requirement)
+    return [found.get((member_id, year)) or MemberYear(member_id, year, Decimal(requirement))
+            for member_id in member_ids]
+
+
+def totals(rows: Iterable[MemberYear]) -> MemberYear:
+    """The grid's bottom line: every month and the year summed over its rows."""
+    out = MemberYear(0, 0, ZERO)
+    for row in rows:
+        for index, month in enumerate(row.months):
+            for status in COUNTED:
+                for kind in KINDS:
+                    out.months[index].of[status][kind] += month.of[status][kind]
+                    out.total.of[status][kind] += month.of[status][kind]
+    return out
+
+
+def replaced_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
+    """Lines an approved correction replaced: (id, session id, participant key, revision, status) in, the ids
+    of lines that a later approved revision of the same session and participant supersedes out."""
+    chains: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
+    for line_id, session_id, key, revision, status in lines:
+        chains.setdefault((session_id, key), []).append((revision, line_id, status))
+    out: set[int] = set()
+    for chain in chains.values():
+        chain.sort()
+        for index, (_, line_id, _) in enumerate(chain):
+            if any(status == "approved" for _, _, status in chain[index + 1:]):
+                out.add(line_id)
+    return out
+
+
+def year_label(year: int, start_month: int) -> str:
+    """'2026' for a calendar year, '2026–27' for one that starts in another month."""
+    return str(year) if start_month == 1 else f"{year}–{(year + 1) % 100:02d}"

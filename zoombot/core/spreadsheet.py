@@ -1,0 +1,51 @@
+"""Files people open in a spreadsheet: CSV and XLSX, with text that could run as a formula defused.
+
+Anyone can pick their display name in Zoom, so a cell that starts like a formula (`=`, `+`, `-`, `@`, a
+tab or a carriage return) gets a leading apostrophe, in CSV and XLSX alike.
+"""
+from __future__ import annotations
+
+import csv
+import io
+from typing import Iterable, Sequence
+
+FORMULA_START = "=+-@\t\r"
+
+
+def safe_cell(value: str | None) -> str | None:
+    """Text a person typed, made safe to open in a spreadsheet."""
+    return "'" + value if value and value[0] in FORMULA_START else value
+
+
+def to_csv(columns: Sequence[str], rows: Iterable[dict[str, str]], *, safe: Sequence[str] = ()) -> bytes:
+    """UTF-8 CSV (CRLF lines, a header row); the `safe` columns pass through `safe_cell`."""
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\r\n")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([safe_cell(row.get(c)) if c in safe else row.get(c, "") for c in columns])
+    return out.getvalue().encode("utf-8")
+
+
+def to_xlsx(columns: Sequence[str], rows: Iterable[dict[str, str]], *, sheet: str = "Submission",
+            safe: Sequence[str] = ()) -> bytes:
+    """One worksheet: a bold header row, then one row per dict, every cell as text (ids and codes keep
+    their leading zeros), `safe` columns defused like CSV."""
+    from openpyxl import Workbook
+    from openpyxl.styles import Font
+
+    book = Workbook()
+    ws = book.active
+    ws.title = sheet[:31]
+    ws.append(list(columns))
+    for cell in ws[1]:
+        cell.font = Font(bold=True)
+    for row in rows:
+        ws.append([(safe_cell(row.get(c)) if c in safe else row.get(c, "")) or "" for c in columns])
+    for cell in ws.iter_rows(min_row=2):
+        for c in cell:
+            c.data_type = "s"
+    ws.freeze_panes = "A2"
+    buffer = io.BytesIO()
+    book.save(buffer)
+    return buffer.getvalue()
