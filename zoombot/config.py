@@ -59,6 +59,7 @@ class MailSettings:
     from_address: str = "zoombot@localhost"
     timeout_seconds: int = 30
     templates_dir: str = ""
+    certificate_ready_mail: bool = True  # "your certificate is ready" once a member's line is approved
 
 
 @dataclass(frozen=True)
@@ -68,6 +69,7 @@ class WebSettings:
     login_attempts_per_15_minutes: int = 5
     login_attempts_per_address_per_15_minutes: int = 20
     proxy_fix: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
+    member_link_days: int = 30  # how long a member's personal "my hours" link works
 
 
 @dataclass(frozen=True)
@@ -106,6 +108,7 @@ class HoursSettings:
     training_full_attendance: bool = False
     training_missed_minutes: int = 15
     training_minimum_minutes: int = 0
+    licensing_year_start_month: int = 1  # the month a licensing year starts (1: the calendar year)
 
 
 #: The state's core knowledge areas, as many registries name them; an installation lists its own.
@@ -119,6 +122,7 @@ DEFAULT_CATEGORIES = (
 @dataclass(frozen=True)
 class RegistrySettings:
     categories: tuple[str, ...] = DEFAULT_CATEGORIES
+    issuer_name: str = ""  # the organization certificates and transcripts name as their issuer
 
 
 @dataclass(frozen=True)
@@ -157,7 +161,7 @@ _POSITIVE = {
     ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
     ("schedule", "tick_seconds"), ("schedule", "horizon_days"), ("database", "pool_size"),
     ("web", "login_attempts_per_15_minutes"), ("web", "login_attempts_per_address_per_15_minutes"),
-    ("retention", "days"),
+    ("retention", "days"), ("web", "member_link_days"),
 }
 
 
@@ -211,6 +215,8 @@ def _validate(settings: Settings) -> None:
     for key in ("minimum_minutes", "training_missed_minutes", "training_minimum_minutes"):
         if getattr(settings.hours, key) < 0:
             raise ConfigError(f"[hours] {key} must not be negative")
+    if not 1 <= settings.hours.licensing_year_start_month <= 12:
+        raise ConfigError("[hours] licensing_year_start_month must be a month number, 1 to 12")
     if not 0 <= settings.hours.attendance_percent_minimum <= 100:
         raise ConfigError("[hours] attendance_percent_minimum must be between 0 and 100")
     if settings.schedule.session_grace_minutes < 0:
