@@ -74,14 +74,18 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(status_bp)
 
     from zoombot.closure_views import bp as closure_bp
+    from zoombot.member_page import bp as member_page_bp
     from zoombot.staff_agendas import bp as agendas_bp
     from zoombot.submissions import bp as submissions_bp
     from zoombot.unsubscribe import bp as unsubscribe_bp
+    from zoombot.verify_page import bp as verify_bp
 
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(closure_bp)
+    app.register_blueprint(member_page_bp)
+    app.register_blueprint(verify_bp)
     return app
 
 

@@ -16,6 +16,7 @@ from zoombot.commands.demo import demo
 from zoombot.commands.directory import community, members, staff
 from zoombot.commands.hours import hours
 from zoombot.commands.mail import mail
+from zoombot.commands.member_links import link as member_link
 from zoombot.commands.zoom import backfill, zoom
 
 
@@ -93,6 +94,7 @@ main.add_command(hours)
 main.add_command(mail)
 main.add_command(zoom)
 attendance.add_command(backfill)
+members.add_command(member_link)
 
 
 if __name__ == "__main__":  # pragma: no cover

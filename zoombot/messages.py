@@ -87,6 +87,7 @@ class MessageFacts:
     previous_start: datetime | None = None
     closure_url: str | None = None  # facilitator_closure: where to record it
     outcome: Outcome | None = None  # followup: how the meeting closed
+    member_page_url: str | None = None  # the member's personal "my hours" page (follow-up, certificate mail)
     extra: dict = field(default_factory=dict)
 
 
@@ -137,7 +138,7 @@ def _variables(facts: MessageFacts) -> dict:
         "agenda_url": facts.agenda_url, "unsubscribe_url": facts.unsubscribe_url,
         "resources_url": facts.resources_url, "attendance": facts.attendance,
         "previous_when": when(facts.previous_start, m.timezone) if facts.previous_start else None,
-        "closure_url": facts.closure_url, "outcome": facts.outcome,
+        "closure_url": facts.closure_url, "outcome": facts.outcome, "member_page_url": facts.member_page_url,
         "facilitator_mail": facts.kind in FACILITATOR_KINDS,
         **facts.extra,
     }
@@ -176,18 +177,8 @@ def sender_domain(mail: MailSettings) -> str:
 def build(facts: MessageFacts, mail: MailSettings, now: datetime) -> EmailMessage:
     """The complete message, headers included; `message["Message-ID"]` is what the outbox stores."""
     subject, text, html = render(facts, mail.templates_dir)
-    message = EmailMessage()
-    message["From"] = mail.from_address
-    message["To"] = facts.recipient_address
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(idstring=facts.kind.replace("_", "-"), domain=sender_domain(mail))
-    message["List-Unsubscribe"] = f"<{facts.unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Zoombot-Kind"] = facts.kind  # for the operator's and members' mail filters
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message = envelope(facts.kind, facts.recipient_address, subject, text, html, mail, now,
+                       unsubscribe_url=facts.unsubscribe_url)
     ics = calendar_file(facts, mail, now)
     if ics is not None:
         method = ICS_KINDS[facts.kind]
@@ -196,4 +187,24 @@ def build(facts: MessageFacts, mail: MailSettings, now: datetime) -> EmailMessag
                                 params={"method": method, "charset": "UTF-8"})
         message.add_attachment(ics, maintype="application", subtype="ics",
                                filename="cancel.ics" if method == "CANCEL" else "invite.ics")
+    return message
+
+
+def envelope(kind: str, to: str, subject: str, text: str, html: str, mail: MailSettings, now: datetime, *,
+             unsubscribe_url: str | None) -> EmailMessage:
+    """Headers and the text and HTML parts every zoombot message has. Mail a member asked for themselves
+    (a fresh link to their page) has no unsubscribe link: there is nothing to unsubscribe from."""
+    message = EmailMessage()
+    message["From"] = mail.from_address
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(idstring=kind.replace("_", "-"), domain=sender_domain(mail))
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Zoombot-Kind"] = kind  # for the operator's and members' mail filters
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message

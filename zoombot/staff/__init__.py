@@ -47,4 +47,5 @@ def not_found(_error):
     return render_template("staff/not_found.html"), 404
 
 
-from zoombot.staff import auth, views_directory, views_export, views_members, views_sessions  # noqa: E402,F401
+from zoombot.staff import (auth, views_claims, views_directory, views_export, views_members,  # noqa: E402,F401
+                           views_sessions)
