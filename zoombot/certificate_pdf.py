@@ -11,6 +11,7 @@ is decided (and tested) in the pure module. US Letter, since the registries are 
 """
 from __future__ import annotations
 
+import logging
 from datetime import datetime, time, timezone
 from pathlib import Path
 
@@ -19,6 +20,9 @@ from fpdf.fonts import FontFace
 
 from zoombot.certificates import Certificate, Transcript, hours_text
 from zoombot.plurals import plural
+
+# fontTools logs every glyph it keeps at INFO: the letters of a member's name, in the service's logs.
+logging.getLogger("fontTools").setLevel(logging.WARNING)
 
 FONTS = Path(__file__).with_name("fonts")
 FAMILY = "DejaVu"

@@ -48,7 +48,7 @@ def submit(s: Session, *, member_id: int, session_id: int, ref: str | None, desc
     held = s.get(CreditSession, session_id)
     if held is None or held.community_id is None or s.scalar(select(Membership.id).where(
             Membership.member_id == member_id, Membership.community_id == held.community_id)) is None:
-        raise ClaimError("That meeting is not one of your communities'.")
+        raise ClaimError("That meeting is not in one of your communities.")
     description = claims.clean_description(description) or None
     chosen = None
     if ref:
