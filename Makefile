@@ -34,7 +34,7 @@ browser:
 
 # The PDF tests read certificates with poppler's pdftotext and pdftoppm: installed here when missing, likewise.
 pdftools:
-	@sh tests/ensure-poppler.sh
+	@sh tests/ensure-debian-package.sh poppler-utils "the PDF tests need pdftotext and pdftoppm" pdftotext pdftoppm
 
 test: $(TEST_STAMP) browser pdftools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -10,8 +10,11 @@ Forms carry a CSRF token like every other page.
 """
 from __future__ import annotations
 
+import functools
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any
 
 from flask import Blueprint, Response, abort, current_app, flash, redirect, render_template, request, url_for
 from sqlalchemy import select
@@ -55,16 +58,20 @@ class Visitor:
     expires: datetime
 
 
-def _visitor(token: str) -> Visitor | Response:
-    """The member this genuine, unexpired link names; a forged link is not found, an expired one says so."""
-    rt = _runtime()
-    link = read_page_token(_secret(), token)
-    if link is None:
-        abort(404)
-    days = rt.settings.web.member_link_days
-    if not page_link_works(link, rt.now(), days):
-        return Response(render_template("public/member_expired.html"), status=410)
-    return Visitor(link=link, token=token, expires=page_link_expires(link.issued_at, days))
+def member_link(view: Callable[..., Any]) -> Callable[..., Any]:
+    """For `/me/<token>/...` views: call `view(visitor, ...)` for the member a genuine, unexpired link
+    names; a forged link is not found (404), an expired one says so and offers a fresh one (410)."""
+    @functools.wraps(view)
+    def wrapped(token: str, **kwargs: Any):
+        rt = _runtime()
+        link = read_page_token(_secret(), token)
+        if link is None:
+            abort(404)
+        days = rt.settings.web.member_link_days
+        if not page_link_works(link, rt.now(), days):
+            return render_template("public/member_expired.html"), 410
+        return view(Visitor(link=link, token=token, expires=page_link_expires(link.issued_at, days)), **kwargs)
+    return wrapped
 
 
 @bp.get("/me")
@@ -93,17 +100,15 @@ def request_link():
 
 
 @bp.get("/me/<token>")
-def page(token: str):
-    visitor = _visitor(token)
-    if isinstance(visitor, Response):
-        return visitor
+@member_link
+def page(visitor: Visitor):
     rt = _runtime()
     with rt.db.begin() as s:
         found = member_view.member_page(s, rt.settings, visitor.link.member_id, rt.now(), _secret())
         if found is None:
             abort(404)
-        return render_template("public/member_page.html", page=found, token=token, expires=visitor.expires,
-                               tz=rt.settings.schedule.timezone, issuer=rt.settings.registry.issuer_name)
+        return render_template("public/member_page.html", page=found, token=visitor.token,
+                               expires=visitor.expires, tz=rt.settings.schedule.timezone)
 
 
 def _member(s, visitor: Visitor) -> Member:
@@ -114,10 +119,8 @@ def _member(s, visitor: Visitor) -> Member:
 
 
 @bp.get("/me/<token>/certificates/<int:line_id>.pdf")
-def certificate(token: str, line_id: int):
-    visitor = _visitor(token)
-    if isinstance(visitor, Response):
-        return visitor
+@member_link
+def certificate(visitor: Visitor, line_id: int):
     rt = _runtime()
     with rt.db.begin() as s:
         member = _member(s, visitor)
@@ -137,10 +140,8 @@ def certificate(token: str, line_id: int):
 
 
 @bp.get("/me/<token>/transcripts/<int:start_year>.pdf")
-def transcript_download(token: str, start_year: int):
-    visitor = _visitor(token)
-    if isinstance(visitor, Response):
-        return visitor
+@member_link
+def transcript_download(visitor: Visitor, start_year: int):
     rt = _runtime()
     if not 1900 <= start_year <= 9998:
         abort(404)
@@ -170,10 +171,8 @@ def _pdf(data: bytes, filename: str) -> Response:
 
 
 @bp.post("/me/<token>/preferences")
-def preferences(token: str):
-    visitor = _visitor(token)
-    if isinstance(visitor, Response):
-        return visitor
+@member_link
+def preferences(visitor: Visitor):
     rt = _runtime()
     now = rt.now()
     changed = 0
@@ -198,14 +197,12 @@ def preferences(token: str):
                       to_value="subscribed" if receive else "unsubscribed", reason=which, at=now)
     flash("Your mail preferences are saved." if changed else "Nothing to change: your preferences are as they were.",
           "ok")
-    return redirect(url_for("member_page.page", token=token) + "#mail")
+    return redirect(url_for("member_page.page", token=visitor.token) + "#mail")
 
 
 @bp.post("/me/<token>/claims/<int:session_id>")
-def claim(token: str, session_id: int):
-    visitor = _visitor(token)
-    if isinstance(visitor, Response):
-        return visitor
+@member_link
+def claim(visitor: Visitor, session_id: int):
     rt = _runtime()
     withdrawing = request.form.get("action") == "withdraw"
     try:
@@ -222,4 +219,4 @@ def claim(token: str, session_id: int):
     else:
         flash("Your claim is withdrawn." if withdrawing else
               "Thank you: staff will look at it. Their answer will show here.", "ok")
-    return redirect(url_for("member_page.page", token=token) + f"#session-{session_id}")
+    return redirect(url_for("member_page.page", token=visitor.token) + f"#session-{session_id}")

@@ -1,6 +1,6 @@
 """Reading PDFs as a person would: poppler's pdftotext for the words, pdftoppm for a rendered page.
 
-`make test` installs poppler-utils when they are missing (tests/ensure-poppler.sh); without them these
+`make test` installs poppler-utils when they are missing (tests/ensure-debian-package.sh); without them these
 helpers fail the test with one clear line (never a skip).
 """
 from __future__ import annotations

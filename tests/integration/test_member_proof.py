@@ -79,7 +79,7 @@ def csrf(client, path: str) -> str:
 # --- the page and its link ----------------------------------------------------------------------------
 
 def test_members_link_prints_a_working_personal_link(runtime, held, client, zoombot_cli, clock):
-    invoke = zoombot_cli(f'[web]\nsecret_key = "test-secret-key"\nbase_url = "https://cop.example.org"\n')
+    invoke = zoombot_cli('[web]\nsecret_key = "test-secret-key"\nbase_url = "https://cop.example.org"\n')
     made = datetime.now(UTC)  # the command runs on the real clock
     result = invoke("members", "link", "ALICE@example.org")
     assert result.exit_code == 0, result.output
