@@ -164,12 +164,12 @@ def message_facts(session: Session, settings: Settings, secret: str | None, kind
         facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
         facts["outcome"] = closure_store.outcome(session, occurrence)
         facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
-        facts["extra"] = {"member_link_days": settings.web.member_link_days}
+        facts["member_link_days"] = settings.web.member_link_days
     elif kind == "certificate_ready":
         held = session_of(session, occurrence)
         facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
         facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
-        facts["extra"] = {"member_link_days": settings.web.member_link_days}
+        facts["member_link_days"] = settings.web.member_link_days
     elif kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
         facts["previous_start"] = occurrence.original_start
     return messages.MessageFacts(**facts)

@@ -88,6 +88,7 @@ class MessageFacts:
     closure_url: str | None = None  # facilitator_closure: where to record it
     outcome: Outcome | None = None  # followup: how the meeting closed
     member_page_url: str | None = None  # the member's personal "my hours" page (follow-up, certificate mail)
+    member_link_days: int | None = None  # how long that link works
     extra: dict = field(default_factory=dict)
 
 
@@ -139,6 +140,7 @@ def _variables(facts: MessageFacts) -> dict:
         "resources_url": facts.resources_url, "attendance": facts.attendance,
         "previous_when": when(facts.previous_start, m.timezone) if facts.previous_start else None,
         "closure_url": facts.closure_url, "outcome": facts.outcome, "member_page_url": facts.member_page_url,
+        "member_link_days": facts.member_link_days,
         "facilitator_mail": facts.kind in FACILITATOR_KINDS,
         **facts.extra,
     }

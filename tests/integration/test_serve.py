@@ -16,7 +16,7 @@ from zoombot.db import normalize_url
 from zoombot.models import JobStatus
 
 pytestmark = pytest.mark.slow
-JOB_NAMES = {"plan", "finalize", "send", "reconcile", "retention"}
+JOB_NAMES = {"plan", "finalize", "certificates", "send", "reconcile", "retention"}
 
 
 class Serve:
