@@ -157,8 +157,9 @@ def standing(issued: Credit, now: LineNow | None, corrections: Sequence[Correcti
 
 def initials(name: str) -> str:
     """'Ana María Ruiz-López' -> 'A. M. R.': all a verification page shows of who attended."""
-    letters = [part[0].upper() for part in name.replace("-", " ").split()[:3] if part[:1].isalpha()]
-    return " ".join(f"{letter}." for letter in letters) or "—"
+    letters = [part[0] for part in name.replace("-", " ").split()[:3] if part[:1].isalpha()]
+    # a letter whose capital is two letters ('ß' -> 'SS') stays as it is: one letter, one initial
+    return " ".join(f"{c.upper() if len(c.upper()) == 1 else c}." for c in letters) or "—"
 
 
 # --- what the papers say ----------------------------------------------------------------------------

@@ -165,7 +165,7 @@ def test_standing():
 
 
 @pytest.mark.parametrize("name,shown", [("Ana María Ruiz-López", "A. M. R."), ("ana", "A."), ("  ", "—"),
-                                        ("Émile Zola", "É. Z."), ("+1 555 0100", "—")])
+                                        ("Émile Zola", "É. Z."), ("+1 555 0100", "—"), ("ßara", "ß.")])
 def test_initials(name, shown):
     assert initials(name) == shown
 
