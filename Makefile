@@ -5,7 +5,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 TEST_STAMP := $(VENV)/.installed-test
 
-.PHONY: run test test-fast lint install install-test browser bench clean
+.PHONY: run test test-fast lint install install-test browser pdftools bench clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -32,7 +32,11 @@ run: $(STAMP)
 browser:
 	@sh tests/browser/ensure-chromium.sh
 
-test: $(TEST_STAMP) browser
+# The PDF tests read certificates with poppler's pdftotext and pdftoppm: installed here when missing, likewise.
+pdftools:
+	@sh tests/ensure-debian-package.sh poppler-utils "the PDF tests need pdftotext and pdftoppm" pdftotext pdftoppm
+
+test: $(TEST_STAMP) browser pdftools
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
 # The unit tier: every test that needs no database, server or browser (marked by tests/conftest.py).

@@ -7,6 +7,7 @@ from __future__ import annotations
 
 from jobs.base import Job
 from jobs.deadline_digest import run as deadline_digest
+from jobs.certificate_mail import plan_certificates
 from jobs.finalize import finalize_meetings
 from jobs.planning import plan
 from jobs.reconcile import run as reconcile_reports
@@ -16,6 +17,7 @@ from jobs.sending import send_due
 JOBS: list[Job] = [
     Job("plan", plan, every_ticks=5),
     Job("finalize", finalize_meetings, every_ticks=5),  # before sending: a finalized meeting's follow-up can go
+    Job("certificates", plan_certificates, every_ticks=5),  # before sending: "your certificate is ready"
     Job("send", send_due, every_ticks=1),
     Job("reconcile", reconcile_reports, every_ticks=5),
     Job("retention", strip_due, every_ticks=60),

@@ -66,3 +66,19 @@ def test_chromium_that_cannot_be_installed_stops_the_run_with_one_line(tmp_path)
     assert result.returncode == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith("make test: the browser tests need Chromium at ") and "apt-get install chromium" in line
+
+
+def test_make_test_makes_sure_of_poppler_before_running_the_suite(tmp_path):
+    plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60,
+                          env={**os.environ, "MAKEFLAGS": ""}).stdout.splitlines()
+    ensure_line = next(i for i, line in enumerate(plan)
+                       if line.startswith("sh tests/ensure-debian-package.sh poppler-utils "))
+    assert ensure_line < next(i for i, line in enumerate(plan) if "-m pytest" in line)
+    # without pdftotext and pdftoppm, and no way to install them: one line naming the package, status 1
+    result = subprocess.run(["/bin/sh", str(ROOT / "tests" / "ensure-debian-package.sh"), "poppler-utils",
+                             "the PDF tests need pdftotext and pdftoppm", "pdftotext", "pdftoppm"],
+                            env={"PATH": tools(tmp_path, "id")}, capture_output=True, text=True, timeout=60)
+    assert result.returncode == 1 and result.stdout == ""
+    [line] = result.stderr.splitlines()
+    assert line.startswith("make test: the PDF tests need pdftotext and pdftoppm and it could not be installed")
+    assert "apt-get install poppler-utils" in line

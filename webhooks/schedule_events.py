@@ -15,6 +15,7 @@ from webhooks.router import Router
 from zoombot.core.times import parse_time
 from zoombot.store import occurrences
 from zoombot.store.models import Community, Occurrence
+from zoombot.core.digits import is_digits
 
 router = Router()
 
@@ -46,7 +47,7 @@ def meeting_updated(event: Event, ctx: Context) -> None:
         pairs, _ = occurrences.pair(ctx.session, community, items)
         occurrences.apply(pairs, ctx.now)
         return
-    if str(obj.get("duration", "")).isdigit():
+    if is_digits(obj.get("duration", "")):
         community.duration_minutes = int(obj["duration"])
     if obj.get("timezone"):
         try:

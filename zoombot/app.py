@@ -74,15 +74,19 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(status_bp)
 
     from zoombot.web.closures import bp as closure_bp
+    from zoombot.web.member_page import bp as member_page_bp
     from zoombot.web.agendas import bp as agendas_bp
     from zoombot.web import outbox as _outbox_views  # noqa: F401 - its routes are on the agendas blueprint
     from zoombot.web.resources import bp as submissions_bp
     from zoombot.web.unsubscribe import bp as unsubscribe_bp
+    from zoombot.web.verify import bp as verify_bp
 
     app.register_blueprint(agendas_bp)
     app.register_blueprint(submissions_bp)
     app.register_blueprint(unsubscribe_bp)
     app.register_blueprint(closure_bp)
+    app.register_blueprint(member_page_bp)
+    app.register_blueprint(verify_bp)
     # POST /zoom/webhook without Flask (see there)
     app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime, propagate_exceptions=app.testing)
     return app

@@ -60,6 +60,7 @@ class MailSettings:
     from_address: str = "zoombot@localhost"
     timeout_seconds: int = 30
     templates_dir: str = ""
+    certificate_ready_mail: bool = True  # "your certificate is ready" once a member's line is approved
 
 
 @dataclass(frozen=True)
@@ -69,6 +70,7 @@ class WebSettings:
     login_attempts_per_15_minutes: int = 5
     login_attempts_per_address_per_15_minutes: int = 20
     proxy_fix: int = 0  # reverse proxies in front whose X-Forwarded-* headers are trusted (0: none)
+    member_link_days: int = 30  # how long a member's personal "my hours" link works
 
 
 @dataclass(frozen=True)
@@ -141,6 +143,7 @@ class RegistrySettings:
     required_columns: tuple[str, ...] = ("registry_id", "session_date", "hours")
     sponsor: str = ""
     delivery_format: str = "Virtual instructor-led"
+    issuer_name: str = ""  # the organization certificates and transcripts name as their issuer
 
 
 @dataclass(frozen=True)
@@ -179,7 +182,7 @@ _POSITIVE = {
     ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
     ("schedule", "tick_seconds"), ("schedule", "horizon_days"), ("database", "pool_size"),
     ("web", "login_attempts_per_15_minutes"), ("web", "login_attempts_per_address_per_15_minutes"),
-    ("retention", "days"),
+    ("retention", "days"), ("web", "member_link_days"),
 }
 
 
@@ -233,10 +236,10 @@ def _validate(settings: Settings) -> None:
     for key in ("minimum_minutes", "training_missed_minutes", "training_minimum_minutes"):
         if getattr(settings.hours, key) < 0:
             raise ConfigError(f"[hours] {key} must not be negative")
-    if not 0 <= settings.hours.attendance_percent_minimum <= 100:
-        raise ConfigError("[hours] attendance_percent_minimum must be between 0 and 100")
     if not 1 <= settings.hours.licensing_year_start_month <= 12:
         raise ConfigError("[hours] licensing_year_start_month must be a month number, 1 to 12")
+    if not 0 <= settings.hours.attendance_percent_minimum <= 100:
+        raise ConfigError("[hours] attendance_percent_minimum must be between 0 and 100")
     _validate_registry(settings.registry)
     if settings.schedule.session_grace_minutes < 0:
         raise ConfigError("[schedule] session_grace_minutes must not be negative")

@@ -16,7 +16,7 @@ from zoombot.store.db import normalize_url
 from zoombot.store.models import JobStatus
 
 pytestmark = pytest.mark.slow
-JOB_NAMES = {"plan", "finalize", "send", "reconcile", "retention", "digest"}
+JOB_NAMES = {"plan", "finalize", "certificates", "send", "reconcile", "retention", "digest"}
 
 
 class Serve:

@@ -9,6 +9,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.core import attention, deadlines, ledger, member_grid, permissions, registry_rows
 from zoombot.config import RegistrySettings
 
@@ -79,21 +80,21 @@ def test_days_left_plus_today_is_the_due_date(local, days, today):
 # --- licensing years and the grid -----------------------------------------------------------------------
 
 def test_licensing_year_from_july():
-    assert member_grid.licensing_year(date(2026, 7, 1), 7) == 2026
-    assert member_grid.licensing_year(date(2027, 6, 30), 7) == 2026
-    assert member_grid.month_index(date(2026, 7, 15), 7) == 0
-    assert member_grid.month_index(date(2027, 6, 15), 7) == 11
-    assert member_grid.month_starts(2026, 7)[5:7] == [date(2026, 12, 1), date(2027, 1, 1)]
-    assert member_grid.year_range(2026, 7) == (date(2026, 7, 1), date(2027, 6, 30))
-    assert member_grid.year_range(2026, 1) == (date(2026, 1, 1), date(2026, 12, 31))
+    assert year_of(date(2026, 7, 1), 7).start_year == 2026
+    assert year_of(date(2027, 6, 30), 7).start_year == 2026
+    july = LicensingYear(2026, 7)
+    assert july.month_index(date(2026, 7, 15)) == 0
+    assert july.month_index(date(2027, 6, 15)) == 11
+    assert july.months[5:7] == [date(2026, 12, 1), date(2027, 1, 1)]
+    assert (july.first_day, july.last_day) == (date(2026, 7, 1), date(2027, 6, 30))
+    assert (LicensingYear(2026, 1).first_day, LicensingYear(2026, 1).last_day) == (date(2026, 1, 1), date(2026, 12, 31))
 
 
 @given(st.dates(min_value=date(1990, 1, 1), max_value=date(2090, 12, 31)), st.integers(1, 12))
 def test_every_day_falls_in_its_year_and_month(day, start):
-    year = member_grid.licensing_year(day, start)
-    first, last = member_grid.year_range(year, start)
-    assert first <= day <= last
-    month = member_grid.month_starts(year, start)[member_grid.month_index(day, start)]
+    year = year_of(day, start)
+    assert year.first_day <= day <= year.last_day
+    month = year.months[year.month_index(day)]
     assert (month.year, month.month) == (day.year, day.month)
 
 

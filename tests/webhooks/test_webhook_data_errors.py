@@ -63,19 +63,30 @@ def test_an_identifier_too_long_for_its_column_does_not_cost_the_meeting_its_end
     assert post(zoom_event("meeting_ended")).json == {"status": "duplicate"}
 
 
-@pytest.mark.parametrize("duration", ["\u00b2", 10**30])
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_a_meeting_the_hot_path_cannot_create_goes_the_general_way_and_is_kept(backend, duration, runtime,
-                                                                                pg_runtime):
+def test_a_meeting_the_hot_path_cannot_create_goes_the_general_way_and_is_kept(backend, runtime, pg_runtime):
     """A participant event of a meeting not seen yet whose scheduled length zoombot cannot store (an
-    integer past the column's range) or read (a superscript digit): not a 5xx for its batch, but the
-    general path, which keeps the event as failed for review, as for any handler error."""
+    integer past the column's range): not a 5xx for its batch, but the general path, which keeps the event
+    as failed for review, as for any handler error."""
     rt = pg_runtime if backend == "postgresql" else runtime
     client = create_app(runtime=rt, test_config={"TESTING": True}).test_client()
-    data = json.dumps(zoom_event("participant_joined", meeting_duration=duration)).encode()
+    data = json.dumps(zoom_event("participant_joined", meeting_duration=10**30)).encode()
     response = client.post("/zoom/webhook", data=data, headers=signed_headers(data))
     assert response.status_code == 200 and response.json == {"status": "failed"}
     with rt.db.begin() as session:
         row = session.scalars(select(ZoomEvent)).one()
         assert row.status == "failed" and row.error
         assert session.scalar(select(func.count()).select_from(Meeting)) == 0
+
+
+@pytest.mark.parametrize("duration", ["\u00b2", "90 minutes", "-5"])
+def test_an_unreadable_scheduled_length_is_no_length_and_the_attendance_counts(duration, runtime):
+    """A scheduled length that is not plain digits (a superscript "²" passes `str.isdigit` but not `int`) is
+    read as unknown: the join is stored and the meeting has no scheduled length, instead of losing the join."""
+    client = create_app(runtime=runtime, test_config={"TESTING": True}).test_client()
+    data = json.dumps(zoom_event("participant_joined", meeting_duration=duration)).encode()
+    response = client.post("/zoom/webhook", data=data, headers=signed_headers(data))
+    assert response.status_code == 200 and response.json == {"status": "stored"}
+    with runtime.db.begin() as session:
+        assert session.scalars(select(ZoomEvent.status)).all() == ["processed"]
+        assert session.scalars(select(Meeting.scheduled_minutes)).all() == [None]

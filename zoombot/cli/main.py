@@ -16,6 +16,7 @@ from zoombot.cli.demo import demo
 from zoombot.cli.directory import community, members, staff
 from zoombot.cli.hours import hours
 from zoombot.cli.mail import mail
+from zoombot.cli.member_links import link as member_link
 from zoombot.cli.registry import registry_group
 from zoombot.cli.zoom import backfill, zoom
 
@@ -95,6 +96,7 @@ main.add_command(mail)
 main.add_command(registry_group)
 main.add_command(zoom)
 attendance.add_command(backfill)
+members.add_command(member_link)
 
 
 if __name__ == "__main__":  # pragma: no cover

@@ -18,6 +18,7 @@ from zoombot.zoom.reconcile import due_meetings, reconcile_instance
 from zoombot.runtime import Runtime
 from zoombot.zoom.client import ZoomClient, ZoomError, ZoomNotConfigured
 from zoombot.zoom.sync import sync_community
+from zoombot.core.digits import is_digits
 
 
 @contextlib.contextmanager
@@ -103,7 +104,7 @@ def reconcile(runtime: Runtime) -> None:
 def backfill(runtime: Runtime, meeting_id: str, date_from: date | None, date_to: date | None, force: bool) -> None:
     """Import past instances of a meeting from Zoom's reports (resumable: reconciled instances are skipped)."""
     meeting_id = meeting_id.strip().replace(" ", "")
-    if not meeting_id.isdigit():
+    if not is_digits(meeting_id):
         raise click.ClickException(f"--meeting-id must be a Zoom meeting number, got {meeting_id!r}")
     if date_from and date_to and date_from > date_to:
         raise click.ClickException("--from is after --to")

@@ -33,7 +33,7 @@ class LineFacts:
 
 @dataclass(frozen=True)
 class Reason:
-    kind: str  # unmatched, flagged, no_registry_id, overridden, disputed, correction (and any source's own)
+    kind: str  # one of KINDS: the line's own sources, and `claim` (a member's, `zoombot.store.claims`)
     text: str
 
 
@@ -78,7 +78,7 @@ def _correction(line: LineFacts, pattern: str) -> Reason | None:
 
 SOURCES: list[Callable[[LineFacts, str], Reason | None]] = [
     _unmatched, _flagged, _registry_id, _overridden, _disputed, _correction]
-KINDS = ("unmatched", "flagged", "no_registry_id", "overridden", "disputed", "correction")
+KINDS = ("unmatched", "flagged", "no_registry_id", "overridden", "disputed", "correction", "claim")
 
 
 def reasons(line: LineFacts, pattern: str = "") -> list[Reason]:

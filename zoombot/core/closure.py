@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from typing import Iterable, Sequence
 
 from zoombot.core.agenda import parse_lines, safe_url
+from zoombot.core.digits import is_digits
 
 MAX_SUMMARY = 5000
 
@@ -73,7 +74,7 @@ def parse_form(*, summary: str, next_steps: str, evaluation_url: str, resolved: 
         errors.append("The evaluation link must be a complete web address starting with https:// or http://.")
     ids = set()
     for value in resolved:
-        if not str(value).isdigit() or int(value) not in shown_ids:
+        if not is_digits(value) or int(value) not in shown_ids:
             errors.append("A parking-lot item was changed meanwhile: reload the page and try again.")
             break
         ids.add(int(value))

@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from urllib.parse import urlsplit
 
 from zoombot.core.agenda import safe_url
+from zoombot.core.digits import is_digits
 
 STANDARD_HOST = "https://zoom.us/j/"
 MAX_PASSCODE = 10
@@ -37,7 +38,7 @@ class JoinDetails:
 def grouped(meeting_id: str) -> str:
     """Zoom's way of showing a meeting number: 9 digits 3-3-3, 10 digits 3-3-4, 11 digits 3-4-4."""
     groups = {9: (3, 3, 3), 10: (3, 3, 4), 11: (3, 4, 4), 12: (4, 4, 4)}.get(len(meeting_id))
-    if groups is None or not meeting_id.isdigit():
+    if groups is None or not is_digits(meeting_id):
         return meeting_id
     parts, at = [], 0
     for size in groups:

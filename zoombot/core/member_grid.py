@@ -1,9 +1,8 @@
 """Members x months of the licensing year, pure: the members grid and each member's yearly summary.
 
-A licensing year starts in `[hours] licensing_year_start_month` (1: the calendar year) and is named by the
-year it starts in ("2026" is July 2026 to June 2027 with month 7). Every figure is computed here from the
-same facts (one per line: member, the session's local date, status, growth and training hours), so the
-grid's totals and a member's page can never disagree.
+Licensing years are `zoombot.core.licensing_year`'s. Every figure is computed here from the same facts
+(one per line: member, the session's local date, status, growth and training hours), so the grid's totals,
+the staff member page, the member's own page and their transcript can never disagree.
 
 What counts: approved lines as approved, pending lines as pending; rejected and no-credit lines count for
 nothing. A line a later correction has replaced (an approved correction of a submitted line) counts no
@@ -16,31 +15,11 @@ from datetime import date
 from decimal import Decimal
 from typing import Iterable
 
+from zoombot.core.licensing_year import year_of
+
 ZERO = Decimal("0.00")
 KINDS = ("growth", "training")
 COUNTED = ("approved", "pending")
-
-
-def licensing_year(day: date, start_month: int) -> int:
-    """The licensing year a local date falls in, named by the year it starts in."""
-    return day.year if day.month >= start_month else day.year - 1
-
-
-def month_index(day: date, start_month: int) -> int:
-    """0 for the licensing year's first month ... 11 for its last."""
-    return (day.month - start_month) % 12
-
-
-def month_starts(year: int, start_month: int) -> list[date]:
-    """The first day of each month of licensing year `year`, in order."""
-    return [date(year + (start_month - 1 + i) // 12, (start_month - 1 + i) % 12 + 1, 1) for i in range(12)]
-
-
-def year_range(year: int, start_month: int) -> tuple[date, date]:
-    """First and last local date of licensing year `year`."""
-    first = date(year, start_month, 1)
-    after = date(year + 1, start_month, 1)
-    return first, date.fromordinal(after.toordinal() - 1)
 
 
 @dataclass(frozen=True)
@@ -99,6 +78,22 @@ class MemberYear:
     total: Hours = field(default_factory=Hours)
 
     @property
+    def approved(self) -> dict[str, Decimal]:
+        return self.total.approved
+
+    @property
+    def pending(self) -> dict[str, Decimal]:
+        return self.total.pending
+
+    @property
+    def approved_total(self) -> Decimal:
+        return self.total.approved_total
+
+    @property
+    def pending_total(self) -> Decimal:
+        return self.total.pending_total
+
+    @property
     def remaining(self) -> Decimal:
         """Approved hours still missing to meet the yearly requirement (never negative)."""
         return max(self.requirement - self.total.approved_total, ZERO)
@@ -124,11 +119,12 @@ def years_of(facts: Iterable[Fact], start_month: int, requirement: int | Decimal
     for fact in facts:
         if not counts(fact):
             continue
-        year = licensing_year(fact.local_date, start_month)
-        summary = out.get((fact.member_id, year))
+        year = year_of(fact.local_date, start_month)
+        summary = out.get((fact.member_id, year.start_year))
         if summary is None:
-            summary = out[(fact.member_id, year)] = MemberYear(fact.member_id, year, Decimal(requirement))
-        summary.months[month_index(fact.local_date, start_month)].add(fact)
+            summary = out[(fact.member_id, year.start_year)] = MemberYear(fact.member_id, year.start_year,
+                                                                          Decimal(requirement))
+        summary.months[year.month_index(fact.local_date)].add(fact)
         summary.total.add(fact)
     return out
 
@@ -173,7 +169,3 @@ def replaced_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
                 out.add(line_id)
     return out
 
-
-def year_label(year: int, start_month: int) -> str:
-    """'2026' for a calendar year, '2026–27' for one that starts in another month."""
-    return str(year) if start_month == 1 else f"{year}–{(year + 1) % 100:02d}"

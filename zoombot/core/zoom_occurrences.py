@@ -13,6 +13,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 
 from zoombot.core.times import parse_time
+from zoombot.core.digits import is_digits
 
 #: Latest original start an occurrence id may name (year 9999): anything larger is not Zoom's.
 _LATEST_MS = 253_402_300_799_000
@@ -22,7 +23,7 @@ def original_start(item: Mapping[str, Any]) -> datetime | None:
     """The occurrence's original start from its `occurrence_id`; None for anything that is not one (not
     digits, negative, or past any real date)."""
     raw = str(item.get("occurrence_id") or "").strip()
-    if not raw.isdigit() or len(raw) > 16 or int(raw) > _LATEST_MS:
+    if not is_digits(raw) or len(raw) > 16 or int(raw) > _LATEST_MS:
         return None
     return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
 
@@ -50,7 +51,7 @@ def change(item: Mapping[str, Any], *, start: datetime, end: datetime, cancelled
     if new_start is None:
         return Change()
     minutes = item.get("duration")
-    length = timedelta(minutes=int(minutes)) if str(minutes).isdigit() and int(minutes) > 0 else end - start
+    length = timedelta(minutes=int(minutes)) if is_digits(minutes) and int(minutes) > 0 else end - start
     if (new_start, new_start + length) == (start, end):
         return Change()
     return Change(move=(new_start, new_start + length))

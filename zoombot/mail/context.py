@@ -19,7 +19,7 @@ from zoombot.mail import messages
 from zoombot.core import roles, schedule
 from zoombot.config import Settings
 from zoombot.core.join_link import join_details
-from zoombot.core.member_tokens import MemberLink, make_token
+from zoombot.core.member_tokens import MemberLink, make_page_token, make_token
 from zoombot.core.credit import KINDS
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership, Occurrence, OutboxMessage
 from zoombot.store.outbox import CALENDAR_KINDS, FACILITATOR_KINDS, RECORDS_WAIT, Defer, Skip
@@ -48,6 +48,11 @@ def unsubscribe_url(settings: Settings, secret: str | None, member_id: int, comm
 
 def resources_url(settings: Settings, secret: str | None, member_id: int, community_id: int) -> str:
     return _link(settings, secret, "resources", "/resources", MemberLink(member_id, community_id))
+
+
+def member_page_url(settings: Settings, secret: str | None, member_id: int, now: datetime) -> str:
+    """The member's personal "my hours" page, by a link that works `[web] member_link_days` from now."""
+    return public_url(settings, f"/me/{make_page_token(secret, member_id, now) if secret else PREVIEW_TOKEN}")
 
 
 def closure_url(settings: Settings, secret: str | None, member_id: int, occurrence: Occurrence) -> str:
@@ -82,6 +87,10 @@ def attendance_of(session: Session, credit_session: CreditSession, member_id: in
 
 def compose(session: Session, settings: Settings, secret: str, row: OutboxMessage,
             now: datetime) -> EmailMessage | Skip | Defer:
+    if row.occurrence_id is None:  # a member's own mail, about no meeting
+        from zoombot.mail.member import compose_member_mail
+
+        return compose_member_mail(session, settings, secret, row, now)
     occurrence = session.get(Occurrence, row.occurrence_id)
     community = session.get(Community, occurrence.community_id)
     member = session.get(Member, row.member_id) if row.member_id is not None else None
@@ -116,6 +125,12 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
         give_up = row.due_at + timedelta(hours=settings.schedule.closure_wait_hours)
         if now < give_up and closure_store.stored(session, occurrence.id) is None:
             return Defer(min(now + RECORDS_WAIT, give_up), "waiting for the meeting's closure")
+    if row.kind == "certificate_ready":
+        from zoombot.mail.member import certificate_readiness
+
+        waiting = certificate_readiness(session, session_of(session, occurrence), member.id, now)
+        if waiting is not None:
+            return waiting
     facts = message_facts(session, settings, secret, row.kind, occurrence, community, member, row.recipient, now)
     return messages.build(facts, settings.mail, now)
 
@@ -151,6 +166,13 @@ def message_facts(session: Session, settings: Settings, secret: str | None, kind
         facts["agenda"] = agenda_store.current(session, occurrence, now)
         facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
         facts["outcome"] = closure_store.outcome(session, occurrence)
+        facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
+        facts["member_link_days"] = settings.web.member_link_days
+    elif kind == "certificate_ready":
+        held = session_of(session, occurrence)
+        facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
+        facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
+        facts["member_link_days"] = settings.web.member_link_days
     elif kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
         facts["previous_start"] = occurrence.original_start
     return messages.MessageFacts(**facts)

@@ -19,7 +19,6 @@ from decimal import Decimal
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 from pathlib import Path
-from zoneinfo import ZoneInfo
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
@@ -31,6 +30,7 @@ from zoombot.core.join_link import JoinDetails
 from zoombot.core.plurals import plural
 from zoombot.core.roles import label as role_label
 from zoombot.core.schedule import FACILITATOR_KINDS
+from zoombot.core.times import clock_time, duration, when  # noqa: F401 - the templates' and senders' formats
 
 TEMPLATES = Path(__file__).with_name("templates")
 ICS_KINDS = {"invite": "REQUEST", "update": "REQUEST", "cancellation": "CANCEL"}
@@ -87,29 +87,9 @@ class MessageFacts:
     previous_start: datetime | None = None
     closure_url: str | None = None  # facilitator_closure: where to record it
     outcome: Outcome | None = None  # followup: how the meeting closed
+    member_page_url: str | None = None  # the member's personal "my hours" page (follow-up, certificate mail)
+    member_link_days: int | None = None  # how long that link works
     extra: dict = field(default_factory=dict)
-
-
-def _local(moment: datetime, tz: str) -> datetime:
-    return moment.astimezone(ZoneInfo(tz))
-
-
-def when(moment: datetime, tz: str) -> str:
-    """'Tuesday, October 13, 2026 at 6:30 PM EDT' in the community's zone."""
-    local = _local(moment, tz)
-    return (f"{local:%A, %B} {local.day}, {local.year} at {local.hour % 12 or 12}:{local:%M} "
-            f"{'AM' if local.hour < 12 else 'PM'} {local.tzname()}")
-
-
-def clock_time(moment: datetime, tz: str) -> str:
-    local = _local(moment, tz)
-    return f"{local.hour % 12 or 12}:{local:%M} {'AM' if local.hour < 12 else 'PM'} {local.tzname()}"
-
-
-def duration(seconds: int) -> str:
-    """3725 -> '1 h 02 min'; 900 -> '15 min'."""
-    minutes = int(seconds) // 60
-    return f"{minutes // 60} h {minutes % 60:02d} min" if minutes >= 60 else f"{minutes} min"
 
 
 @functools.lru_cache(maxsize=8)
@@ -137,7 +117,8 @@ def _variables(facts: MessageFacts) -> dict:
         "agenda_url": facts.agenda_url, "unsubscribe_url": facts.unsubscribe_url,
         "resources_url": facts.resources_url, "attendance": facts.attendance,
         "previous_when": when(facts.previous_start, m.timezone) if facts.previous_start else None,
-        "closure_url": facts.closure_url, "outcome": facts.outcome,
+        "closure_url": facts.closure_url, "outcome": facts.outcome, "member_page_url": facts.member_page_url,
+        "member_link_days": facts.member_link_days,
         "facilitator_mail": facts.kind in FACILITATOR_KINDS,
         **facts.extra,
     }
@@ -176,18 +157,8 @@ def sender_domain(mail: MailSettings) -> str:
 def build(facts: MessageFacts, mail: MailSettings, now: datetime) -> EmailMessage:
     """The complete message, headers included; `message["Message-ID"]` is what the outbox stores."""
     subject, text, html = render(facts, mail.templates_dir)
-    message = EmailMessage()
-    message["From"] = mail.from_address
-    message["To"] = facts.recipient_address
-    message["Subject"] = subject
-    message["Date"] = format_datetime(now)
-    message["Message-ID"] = make_msgid(idstring=facts.kind.replace("_", "-"), domain=sender_domain(mail))
-    message["List-Unsubscribe"] = f"<{facts.unsubscribe_url}>"
-    message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
-    message["Auto-Submitted"] = "auto-generated"
-    message["X-Zoombot-Kind"] = facts.kind  # for the operator's and members' mail filters
-    message.set_content(text)
-    message.add_alternative(html, subtype="html")
+    message = envelope(facts.kind, facts.recipient_address, subject, text, html, mail, now,
+                       unsubscribe_url=facts.unsubscribe_url)
     ics = calendar_file(facts, mail, now)
     if ics is not None:
         method = ICS_KINDS[facts.kind]
@@ -196,4 +167,24 @@ def build(facts: MessageFacts, mail: MailSettings, now: datetime) -> EmailMessag
                                 params={"method": method, "charset": "UTF-8"})
         message.add_attachment(ics, maintype="application", subtype="ics",
                                filename="cancel.ics" if method == "CANCEL" else "invite.ics")
+    return message
+
+
+def envelope(kind: str, to: str, subject: str, text: str, html: str, mail: MailSettings, now: datetime, *,
+             unsubscribe_url: str | None) -> EmailMessage:
+    """Headers and the text and HTML parts every zoombot message has. Mail a member asked for themselves
+    (a fresh link to their page) has no unsubscribe link: there is nothing to unsubscribe from."""
+    message = EmailMessage()
+    message["From"] = mail.from_address
+    message["To"] = to
+    message["Subject"] = subject
+    message["Date"] = format_datetime(now)
+    message["Message-ID"] = make_msgid(idstring=kind.replace("_", "-"), domain=sender_domain(mail))
+    if unsubscribe_url:
+        message["List-Unsubscribe"] = f"<{unsubscribe_url}>"
+        message["List-Unsubscribe-Post"] = "List-Unsubscribe=One-Click"
+    message["Auto-Submitted"] = "auto-generated"
+    message["X-Zoombot-Kind"] = kind  # for the operator's and members' mail filters
+    message.set_content(text)
+    message.add_alternative(html, subtype="html")
     return message

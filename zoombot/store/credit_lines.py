@@ -28,7 +28,7 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
-from zoombot.core import credit, hours
+from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
 from zoombot.store.audit import SYSTEM, audit, audit_row
 from zoombot.config import HoursSettings, Settings
@@ -51,6 +51,19 @@ def rules_for(settings: HoursSettings, community: Community | None) -> tuple[hou
                                  missed_minutes=pick("training_missed_minutes", settings.training_missed_minutes),
                                  minimum_minutes=pick("training_minimum_minutes", settings.training_minimum_minutes))
     return policy, rules
+
+
+def superseded(session: Session, session_ids: Sequence[int]) -> set[int]:
+    """Lines of these sessions that an approved later revision of the same participant replaces: a member's
+    hours count the correction, not the submitted line it corrects (`member_grid.replaced_ids`). The whole
+    chain is read, whoever each revision belongs to (a correction may move the credit to another member)."""
+    wanted = sorted(set(session_ids))
+    found: list[tuple[int, int, str, int, str]] = []
+    for at in range(0, len(wanted), 1000):  # bounded IN lists (SQLite's limit on bound parameters)
+        found += [tuple(row) for row in session.execute(
+            select(CreditLine.id, CreditLine.session_id, CreditLine.participant_key, CreditLine.revision,
+                   CreditLine.status).where(CreditLine.session_id.in_(wanted[at:at + 1000])))]
+    return member_grid.replaced_ids(found)
 
 
 def segment_of(row: TrainingSegment) -> credit.Segment:

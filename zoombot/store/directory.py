@@ -26,6 +26,7 @@ from zoombot.core.registry_rows import registry_id_ok
 from zoombot.store.replanning import ReplanResult, announce_details, replan_community
 from zoombot.core.roles import DEFAULT_ROLES, FACILITATOR, MEMBER
 from zoombot.core.schedule import validate_rrule, zone
+from zoombot.core.digits import is_digits
 
 STAFF_ROLES = ("staff", "facilitator")
 REQUIRED_COLUMNS = ("name", "email", "registry_id", "community")
@@ -550,7 +551,7 @@ def parse_credit_rules(form: Mapping[str, str]) -> dict[str, int | bool | None]:
         if not text:
             out[key] = None
             continue
-        if not text.isdigit() or not low <= int(text) <= high:
+        if not is_digits(text) or not low <= int(text) <= high:
             raise DirectoryError(f"{key.replace('_', ' ')} must be a whole number from {low} to {high}")
         out[key] = int(text)
     full = (form.get("training_full_attendance") or "").strip().lower()

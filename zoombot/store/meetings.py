@@ -25,6 +25,7 @@ from zoombot.store.db import dialect_insert
 from zoombot.core.matching import match_member
 from zoombot.store.models import (
     Community, CreditSession, Meeting, Member, Occurrence, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
+from zoombot.core.digits import is_digits
 
 log = logging.getLogger(__name__)
 
@@ -60,7 +61,7 @@ def _new_meeting(uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any], commun
     return {"uuid": uuid, "zoom_meeting_id": zoom_meeting_id, "community_id": community_id,
             "topic": str(obj.get("topic") or "")[:300], "status": "scheduled", "discrepancies": [],
             "scheduled_start": parse_time(obj.get("start_time")),
-            "scheduled_minutes": int(duration) if isinstance(duration, (int, float, str)) and str(duration).isdigit()
+            "scheduled_minutes": int(duration) if isinstance(duration, (int, float, str)) and is_digits(duration)
             else None,
             "is_demo": is_demo}
 

@@ -387,7 +387,9 @@ class Closure(Base):
 
 
 class OutboxMessage(Base):
-    """One message to one recipient; the unique key makes planning idempotent and sending claimable."""
+    """One message to one recipient; the unique key makes planning idempotent and sending claimable.
+    Messages about a meeting name its occurrence; a member's own mail (a fresh personal-page link they
+    asked for) names none, and each request is its own row."""
 
     __tablename__ = "outbox"
     __table_args__ = (
@@ -397,7 +399,7 @@ class OutboxMessage(Base):
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
-    occurrence_id: Mapped[int] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(320))
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
@@ -541,6 +543,54 @@ class DeadlineDigest(Base):
     sent_at: Mapped[datetime | None]
     last_error: Mapped[str | None] = mapped_column(Text)
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class CertificateRecord(Base):
+    """A certificate of attendance as issued: its verification code and exactly the credit it attests
+    (`zoombot.core.certificates.Credit`, as JSON). Issuing the same credit again gives the same code; a changed
+    line gets a new code on its next download, and the old code then reads as changed (`standing`)."""
+
+    __tablename__ = "certificates"
+    __table_args__ = (UniqueConstraint("line_id", "fingerprint"),)
+
+    id: Mapped[int] = mapped_column(BigId, primary_key=True)
+    code: Mapped[str] = mapped_column(String(12), unique=True)
+    line_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lines.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    credit: Mapped[dict[str, Any]]
+    member_initials: Mapped[str] = mapped_column(String(20), default="")
+    issued_at: Mapped[datetime] = mapped_column(default=utcnow)
+
+
+class MemberClaim(Base):
+    """A member says they attended a session but are not (fully) counted: they chose one of its unmatched
+    participants (`participant_ref`, an opaque keyed hash: `zoombot.core.claims`) and/or described how they
+    joined. Staff accept it (a match or merge through `zoombot.store.review`) or decline it with a reason the
+    member reads. One claim per member and session; a declined or withdrawn one may be made again."""
+
+    __tablename__ = "member_claims"
+    __table_args__ = (UniqueConstraint("member_id", "session_id"),
+                      CheckConstraint("status IN ('open', 'accepted', 'declined', 'withdrawn')", name="status"))
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"), index=True)
+    participant_ref: Mapped[str | None] = mapped_column(String(40))
+    chosen_first_join: Mapped[datetime | None]  # what the member saw when choosing, for staff
+    chosen_last_leave: Mapped[datetime | None]
+    description: Mapped[str | None] = mapped_column(Text)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow)
+    decided_by: Mapped[str | None] = mapped_column(String(320))
+    decided_at: Mapped[datetime | None]
+    decision_reason: Mapped[str | None] = mapped_column(Text)  # shown to the member when declined
+    resolution: Mapped[str | None] = mapped_column(String(16))  # match | merge | resolved
+
+    member: Mapped[Member] = relationship()
+    session: Mapped[CreditSession] = relationship()
 
 
 class AuditEntry(Base):

@@ -19,11 +19,11 @@ from zoombot.core import agenda, roles
 from zoombot.store import agenda_store
 from zoombot.mail import preview as mail_preview
 from zoombot.web.closures import closure_page
-from zoombot.store.models import (
-    Agenda as AgendaRow, Community, Member, Membership, Occurrence, ParkingLotItem)
+from zoombot.store.models import Agenda as AgendaRow, Community, Member, Membership, Occurrence, ParkingLotItem
 from zoombot.web.staff import add_nav_link
 from zoombot.web.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
 from zoombot.web.staff.csrf import protect
+from zoombot.core.digits import is_digits
 
 bp = Blueprint("agendas", __name__, url_prefix="/staff", template_folder="templates")
 protect(bp)
@@ -69,7 +69,7 @@ def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str],
         chosen = []
         for role in meeting_roles:
             value = form.get(f"role:{role}", "")
-            if value.isdigit() and int(value) in people:
+            if is_digits(value) and int(value) in people:
                 chosen.append(agenda.RoleAssignment(role=role, name=people[int(value)], member_id=int(value)))
         assigned = agenda.clean_roles(chosen)
     else:

@@ -17,6 +17,7 @@ from zoombot.core.member_tokens import read_token
 from zoombot.runtime import signing_secret
 from zoombot.store.models import Community, Member, Occurrence, OutboxMessage
 from zoombot.web.staff.csrf import protect
+from zoombot.core.digits import is_digits
 
 bp = Blueprint("closure", __name__, template_folder="templates")
 protect(bp)
@@ -48,7 +49,7 @@ def closure_page(session, occurrence: Occurrence, community: Community, *, actor
             "next_steps": request.form.get("next_steps", "\n".join(outcome.next_steps)),
             "evaluation_url": request.form.get("evaluation_url", outcome.evaluation_url or ""),
             "raised": request.form.get("raised", ""),
-            "resolved": ({int(v) for v in request.form.getlist("resolved") if v.isdigit()} if errors
+            "resolved": ({int(v) for v in request.form.getlist("resolved") if is_digits(v)} if errors
                          else {item.id for item in items if item.resolved_here})}
     page = render_template("closure/page.html", layout=layout, action=action, community=community.name,
                            timezone=community.timezone, start=occurrence.start,

@@ -20,17 +20,19 @@ def outbox_page():
                 "skipped": ("skipped",)}.get(show, ("failed",))
     with rt.db.begin() as session:
         visible = visible_community_ids(session, current_user())
+        # a member's own mail (a link they asked for) is about no meeting: staff see it, facilitators do not
         query = (select(OutboxMessage, Occurrence, Community)
-                 .join(Occurrence, Occurrence.id == OutboxMessage.occurrence_id)
-                 .join(Community, Community.id == Occurrence.community_id)
+                 .outerjoin(Occurrence, Occurrence.id == OutboxMessage.occurrence_id)
+                 .outerjoin(Community, Community.id == Occurrence.community_id)
                  .where(OutboxMessage.status.in_(statuses))
                  .order_by(OutboxMessage.due_at.desc(), OutboxMessage.id.desc()).limit(500))
         if visible is not None:
             query = query.where(Occurrence.community_id.in_(visible))
         rows = [{"id": m.id, "kind": m.kind, "recipient": m.recipient, "status": m.status, "due_at": m.due_at,
                  "expires_at": m.expires_at, "attempts": m.attempts, "next_attempt_at": m.next_attempt_at,
-                 "sent_at": m.sent_at, "last_error": m.last_error, "community": c.name, "timezone": c.timezone,
-                 "meeting": occ.start, "retryable": m.status in ("failed", "pending") and m.expires_at > rt.now()}
+                 "sent_at": m.sent_at, "last_error": m.last_error, "community": c.name if c else None,
+                 "timezone": c.timezone if c else rt.settings.schedule.timezone,
+                 "meeting": occ.start if occ else None, "retryable": m.status in ("failed", "pending") and m.expires_at > rt.now()}
                 for m, occ, c in session.execute(query)]
     return render_template("agendas/outbox.html", rows=rows, show=show)
 
@@ -43,7 +45,8 @@ def retry_message(message_id: int):
         message = session.get(OutboxMessage, message_id)
         if message is None:
             abort(404)
-        require_community(session, session.get(Occurrence, message.occurrence_id).community_id)
+        occurrence = session.get(Occurrence, message.occurrence_id) if message.occurrence_id else None
+        require_community(session, occurrence.community_id if occurrence else None)
         if outbox.retry(session, message_id, rt.now(), actor=current_user().email):
             flash("The message will be sent on the next run of the sender.")
         else:

@@ -22,6 +22,7 @@ from urllib.parse import quote
 import requests
 
 from zoombot.core.privacy import mask_emails, mask_values, one_line
+from zoombot.core.digits import is_digits
 
 
 __all__ = [
@@ -413,7 +414,7 @@ class ZoomClient:
             raw_code = data.get("code")
             if isinstance(raw_code, int) and not isinstance(raw_code, bool):
                 code = raw_code
-            elif isinstance(raw_code, str) and raw_code.lstrip("-").isdigit():
+            elif isinstance(raw_code, str) and is_digits(raw_code.lstrip("-")):
                 code = int(raw_code)
             # API errors: {"code", "message"}; OAuth errors: {"reason", "error"}
             message = str(data.get("message") or data.get("reason") or data.get("error") or "")

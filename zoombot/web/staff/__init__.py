@@ -62,4 +62,4 @@ def not_found(_error):
 
 
 from zoombot.web.staff import (  # noqa: E402, F401
-    auth, views_directory, views_export, views_members, views_queue, views_registry, views_sessions)
+    auth, views_claims, views_directory, views_export, views_members, views_queue, views_registry, views_sessions)

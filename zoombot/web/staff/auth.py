@@ -175,19 +175,25 @@ def client_address() -> str:
     return request.remote_addr or "unknown"
 
 
-def refusal(session_: Session, keys: dict[str, str], now: datetime, limits: dict[str, int]) -> str | None:
-    """Why this sign-in may not even be tried now (before the password is checked, so a throttled guess
-    learns nothing), or None. `keys` and `limits` are by kind: account, address."""
+def over_limit(session_: Session, keys: dict[str, str], now: datetime, limits: dict[str, int]) -> str | None:
+    """The first kind (in `keys`' order) whose key has `limits[kind]` entries in the last 15 minutes, or
+    None. Shared by the sign-in throttle and the members' link requests (`zoombot.web.member_page`)."""
     since = now - WINDOW
     counts = dict(session_.execute(
         select(LoginAttempt.key_hash, func.count()).where(LoginAttempt.key_hash.in_(list(keys.values())),
                                                           LoginAttempt.at > since)
         .group_by(LoginAttempt.key_hash)).all())
-    if counts.get(keys["account"], 0) >= limits["account"]:
-        return LOCKED
-    if counts.get(keys["address"], 0) >= limits["address"]:
-        return ADDRESS_LOCKED
-    return None
+    return next((kind for kind, key in keys.items() if counts.get(key, 0) >= limits[kind]), None)
+
+
+def forget_old_attempts(session_: Session, now: datetime) -> None:
+    session_.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - WINDOW))
+
+
+def refusal(session_: Session, keys: dict[str, str], now: datetime, limits: dict[str, int]) -> str | None:
+    """Why this sign-in may not even be tried now (before the password is checked, so a throttled guess
+    learns nothing), or None. `keys` and `limits` are by kind: account, address."""
+    return {"account": LOCKED, "address": ADDRESS_LOCKED}.get(over_limit(session_, keys, now, limits) or "")
 
 
 @functools.cache
@@ -203,7 +209,7 @@ def authenticate(email: str, password: str, now: datetime, address: str) -> tupl
     web = rt.settings.web
     limits = {"account": web.login_attempts_per_15_minutes, "address": web.login_attempts_per_address_per_15_minutes}
     with rt.db.begin() as s:
-        s.execute(delete(LoginAttempt).where(LoginAttempt.at <= now - WINDOW))
+        forget_old_attempts(s, now)
         message = refusal(s, keys, now, limits)
         if message:
             log.warning("sign-in refused: rate limit (%s)", "account" if message == LOCKED else "address")

@@ -7,6 +7,8 @@ from flask import Response, abort, render_template, request
 from sqlalchemy import exists, func, or_, select
 
 from zoombot.core import member_grid, spreadsheet
+from zoombot.core.licensing_year import LicensingYear, year_of
+from zoombot.store import credit_lines
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
@@ -53,7 +55,7 @@ def member_facts(s, member_ids: list[int] | None, visible) -> list[member_grid.F
     if member_ids is not None:
         query = query.where(CreditLine.member_id.in_(member_ids))
     found = s.execute(query).all()
-    replaced = member_grid.replaced_ids((r.id, r.session_id, r.participant_key, r.revision, r.status) for r in found)
+    replaced = credit_lines.superseded(s, [r.session_id for r in found])
     return [member_grid.Fact(r.member_id, r.local_date, r.status, r.growth_hours, r.training_hours, r.id in replaced)
             for r in found]
 
@@ -87,7 +89,7 @@ def member(member_id: int):
              "tz": community.timezone if community else default_tz} for line, found, community in rows]
     years = member_grid.member_years(facts, hours.licensing_year_start_month, hours.yearly_requirement_hours)
     return render_template("staff/member.html", person=person, memberships=memberships, years=years, sessions=held,
-                           label=lambda y: member_grid.year_label(y, hours.licensing_year_start_month))
+                           label=lambda y: LicensingYear(y, hours.licensing_year_start_month).label)
 
 
 def _grid(s, rt, args) -> dict:
@@ -96,7 +98,7 @@ def _grid(s, rt, args) -> dict:
     start = hours.licensing_year_start_month
     visible = visible_community_ids(s, current_user())
     today = _today(rt.settings.schedule.timezone, rt.now())
-    year = args.get("year", type=int) or member_grid.licensing_year(today, start)
+    year = args.get("year", type=int) or year_of(today, start).start_year
     community_id = args.get("community", type=int)
     region = (args.get("region") or "").strip()
     below = args.get("below") == "1"
@@ -115,12 +117,12 @@ def _grid(s, rt, args) -> dict:
     shown = {m.id: m for m in people}
     communities = s.execute(select(Community.id, Community.name, Community.region)
                             .where(community_filter(Community.id, visible)).order_by(Community.name)).all()
-    years = sorted({member_grid.licensing_year(f.local_date, start) for f in facts} | {year}, reverse=True)
+    years = sorted({year_of(f.local_date, start).start_year for f in facts} | {year}, reverse=True)
     return {"rows": rows, "people": shown, "totals": member_grid.totals(rows), "year": year, "years": years,
-            "months": member_grid.month_starts(year, start), "community_id": community_id, "region": region,
+            "months": LicensingYear(year, start).months, "community_id": community_id, "region": region,
             "below": below, "communities": communities,
             "regions": sorted({c.region for c in communities if c.region}), "requirement": hours.yearly_requirement_hours,
-            "label": lambda y: member_grid.year_label(y, start), "first": member_grid.year_range(year, start)[0]}
+            "label": lambda y: LicensingYear(y, start).label, "first": LicensingYear(year, start).first_day}
 
 
 @bp.get("/members/grid")

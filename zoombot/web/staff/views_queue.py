@@ -2,7 +2,7 @@
 
 The reasons come from `zoombot.core.attention` (pure); this view reads the open lines of the sessions the user
 may see and hands them over. Another source of reasons (members' claims, say) joins by passing its
-reasons by line id to `attention.gather(..., more=...)` here.
+reasons by line id to `attention.gather(..., more=...)` here, as members' open claims do.
 """
 from __future__ import annotations
 
@@ -10,6 +10,8 @@ from flask import render_template, request
 from sqlalchemy import select
 
 from zoombot.core import attention
+from zoombot.runtime import signing_secret
+from zoombot.store import claims as claim_store
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Participant
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
@@ -35,13 +37,16 @@ def attention_page():
     rt = runtime()
     kind = request.args.get("reason") or None
     with rt.db.begin() as s:
-        found = open_lines(s, visible_community_ids(s, current_user()))
+        visible = visible_community_ids(s, current_user())
+        found = open_lines(s, visible)
+        claimed = claim_store.attention_reasons(s, [row[4].id for row in found], signing_secret(rt))
+        open_claims = claim_store.open_count(s, visible)
     facts = [attention.LineFacts(
         line_id=line.id, session_id=line.session_id, status=line.status, submitted=False, member_id=line.member_id,
         registry_id=registry_id, flagged=line.flagged, flag_reason=line.flag_reason,
         override_reason=line.override_reason, proposal=line.proposal, note=line.note, corrects_id=line.corrects_id)
         for line, registry_id, *_ in found]
-    reasons = attention.gather(facts, pattern=rt.settings.registry.registry_id_pattern)
+    reasons = attention.gather(facts, pattern=rt.settings.registry.registry_id_pattern, more=claimed)
     if kind:
         reasons = {k: v for k, v in reasons.items() if any(r.kind == kind for r in v)}
     by_line = {row[0].id: row for row in found}
@@ -51,4 +56,4 @@ def attention_page():
                             today=_today(rt.settings.schedule.timezone, rt.now()))
     held = {row[4].id: (row[4], row[5]) for row in found}
     return render_template("staff/attention.html", items=items, by_line=by_line, held=held, kind=kind,
-                           kinds=attention.KINDS, count=len(reasons))
+                           kinds=attention.KINDS, count=len(reasons), open_claims=open_claims)

@@ -13,6 +13,7 @@ from markupsafe import Markup
 from sqlalchemy import case, exists, func, select
 from sqlalchemy.orm import Session
 
+from zoombot.core.digits import is_digits
 from zoombot.core import deadlines, ledger, timeline
 from zoombot.store import meetings, review
 from zoombot.core.attendance import parse_time
@@ -272,7 +273,7 @@ def approve_clean_page(session_id: int):
 @require("approve")
 def approve_clean(session_id: int):
     rt = runtime()
-    ids = [int(v) for v in request.form.getlist("line") if v.isdigit()]
+    ids = [int(v) for v in request.form.getlist("line") if is_digits(v)]
     return _session_action(session_id, lambda s, h: plural(review.approve_clean(
         s, h.id, ids, actor=_actor(), now=rt.now(), settings=rt.settings), "clean line"), "Approved {result}.")
 
