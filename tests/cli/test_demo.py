@@ -14,8 +14,9 @@ from zoombot.core.passwords import check_password
 
 
 @pytest.fixture
-def cli(zoombot_cli):
-    return zoombot_cli('[web]\nbase_url = "http://127.0.0.1:8000"\n')
+def cli(zoombot_cli, runtime):
+    """The command with the test app's signing key, so a member link it prints opens in the test app."""
+    return zoombot_cli(f'[web]\nbase_url = "http://127.0.0.1:8000"\nsecret_key = "{runtime.settings.web.secret_key}"\n')
 
 
 def passwords(output):
@@ -45,13 +46,23 @@ EXPECTED = {
 }
 
 
-def test_demo_plays_the_meeting_through_the_webhook(cli, runtime):
+def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
     result = cli("demo")
     assert result.exit_code == 0, result.output
     out = result.stdout
     assert "DEMO DATA seeded: community 'Infant-Toddler CoP (demo)'" in out
     assert "7 credit lines are ready for review, 1 with no credit (below the minimum)" in out
     assert "Staff UI: http://127.0.0.1:8000/staff/\n" in out
+    # a demo member's own page, by a working signed link (its page lists her pending 2.00 h)
+    link = re.search(r"A member's own page \(Alice Nguyen, no password: the link is the key\): "
+                     r"http://127\.0\.0\.1:8000(/me/\S+)\n", out)
+    assert link is not None, out
+    from zoombot.app import create_app
+
+    clock.set(datetime.now(timezone.utc) + timedelta(minutes=1))  # the command made the link on the real clock
+    page = create_app(runtime=runtime, test_config={"TESTING": True}).test_client().get(link.group(1))
+    assert page.status_code == 200
+    assert "Alice Nguyen · Registry ID DEMO-1001" in page.get_data(as_text=True)
     logins = passwords(out)
     assert set(logins) == {"demo@zoombot.example", "maria.lopez@example.org"}
     with runtime.db.begin() as s:

@@ -3,9 +3,14 @@ from __future__ import annotations
 
 import click
 
+from sqlalchemy import select
+
 from zoombot import demo as demo_data
 from zoombot.cli import pass_runtime
 from zoombot.core.schedule import zone
+from zoombot.mail.context import member_page_url
+from zoombot.runtime import Runtime, signing_secret
+from zoombot.store.models import Member
 
 
 @click.command("demo")
@@ -29,6 +34,7 @@ def demo(runtime, if_empty: bool) -> None:
         logins = demo_data.reset_logins(runtime)
         click.echo("the demo is already in this database; its logins got new passwords:")
         _print_logins(logins)
+        _print_member_page(runtime)
         return
     try:
         seeded = demo_data.seed(runtime)
@@ -41,6 +47,7 @@ def demo(runtime, if_empty: bool) -> None:
                f"{seeded.lines} credit lines are ready for review, {seeded.no_credit} with no credit "
                "(below the minimum).")
     _print_logins(seeded.logins)
+    _print_member_page(runtime)
 
 
 def _print_logins(logins: demo_data.DemoLogins) -> None:
@@ -48,3 +55,13 @@ def _print_logins(logins: demo_data.DemoLogins) -> None:
     click.echo(f"  staff login:       {logins.staff_email}  password: {logins.staff_password}")
     click.echo(f"  facilitator login: {logins.facilitator_email}  password: {logins.facilitator_password}")
     click.echo("These are demo logins for demo data: do not use this database for real records.")
+
+
+def _print_member_page(runtime: Runtime) -> None:
+    """A demo member's own page (hours, certificates once staff approve, claims), as `zoombot members link`."""
+    name, email, _ = demo_data.MEMBERS[0]
+    with runtime.db.begin() as session:
+        member_id = session.scalar(select(Member.id).where(Member.email == email))
+    if member_id is not None:
+        url = member_page_url(runtime.settings, signing_secret(runtime), member_id, runtime.now())
+        click.echo(f"A member's own page ({name}, no password: the link is the key): {url}")
