@@ -55,7 +55,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
         from werkzeug.middleware.proxy_fix import ProxyFix
 
         hops = settings.web.proxy_fix
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+        app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
     app.extensions["zoombot"] = runtime
     app.session_interface = CookieSessionsForPeople()
     security_headers.init_app(app)
@@ -88,7 +89,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(member_page_bp)
     app.register_blueprint(verify_bp)
     # POST /zoom/webhook without Flask (see there)
-    app.wsgi_app = WebhookEndpoint(app.wsgi_app, runtime, propagate_exceptions=app.testing)
+    app.wsgi_app = WebhookEndpoint(  # type: ignore[method-assign]  # as ProxyFix above
+        app.wsgi_app, runtime, propagate_exceptions=app.testing)
     return app
 
 

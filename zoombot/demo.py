@@ -212,7 +212,7 @@ def seed(runtime: Runtime) -> DemoSeeded:
             audience="Infant and toddler teachers (demo)", region="Demo region", default_timezone=TIMEZONE)
         community = directory.add_community(session, spec, is_demo=True, join_url=JOIN_URL)
         for _, email, _ in MEMBERS:
-            member_id = session.scalar(select(Member.id).where(Member.email == email))
+            member_id = session.scalars(select(Member.id).where(Member.email == email)).one()  # added just above
             directory.set_membership(session, community.id, member_id, "member")
         logins = _logins(session, runtime)
         cadence = Cadence(community.first_start_local, community.timezone, community.duration_minutes,

@@ -38,7 +38,9 @@ class Runtime:
             with self.db.begin() as session:
                 insert_ignoring_conflict(session, InstanceSecret, {"name": name, "value": secrets.token_hex(32)},
                                          ["name"])
-                self._secrets[name] = session.scalar(select(InstanceSecret.value).where(InstanceSecret.name == name))
+                # there now: inserted just above, or first by another worker (whose insert won the race)
+                self._secrets[name] = session.scalars(select(InstanceSecret.value)
+                                                      .where(InstanceSecret.name == name)).one()
         return self._secrets[name]
 
     @property

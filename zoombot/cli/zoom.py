@@ -55,6 +55,7 @@ def sync(runtime: Runtime, community_name: str | None) -> None:
         if community_name is not None and not targets:
             raise click.ClickException(f"no community named {community_name!r} with a Zoom meeting")
         for community_id, name, meeting_id in targets:
+            assert meeting_id is not None  # the query keeps only communities with a Zoom meeting
             try:
                 meeting = client.get_meeting(meeting_id)
             except ZoomError as exc:
@@ -64,7 +65,9 @@ def sync(runtime: Runtime, community_name: str | None) -> None:
                 failed += 1
                 continue
             with runtime.db.begin() as session:
-                result = sync_community(session, session.get(Community, community_id), meeting, runtime.now())
+                community = session.get(Community, community_id)
+                assert community is not None  # listed above, and nothing deletes a community
+                result = sync_community(session, community, meeting, runtime.now())
             changes = [f"{n} {what}" for n, what in ((result.moved, "moved"), (result.cancelled, "cancelled"),
                                                    (result.linked, "linked")) if n]
             if result.join_url_changed:

@@ -8,6 +8,7 @@ says; the mail preview (`zoombot.mail.preview`) uses it too, without the checks.
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from datetime import datetime, timedelta
 from email.message import EmailMessage
 
@@ -65,7 +66,7 @@ def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None
     linked = session.scalar(select(CreditSession).where(CreditSession.occurrence_id == occurrence.id).limit(1))
     if linked is not None:
         return linked
-    community = session.get(Community, occurrence.community_id)
+    community = occurrence.community
     day = occurrence.start.astimezone(zone(community.timezone)).date()
     return session.scalar(select(CreditSession).where(CreditSession.key == f"c{community.id}:{day.isoformat()}"))
 
@@ -92,7 +93,9 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
 
         return compose_member_mail(session, settings, secret, row, now)
     occurrence = session.get(Occurrence, row.occurrence_id)
-    community = session.get(Community, occurrence.community_id)
+    # a meeting is cancelled, never deleted (and its outbox rows would go with it: ON DELETE CASCADE)
+    assert occurrence is not None
+    community = occurrence.community
     member = session.get(Member, row.member_id) if row.member_id is not None else None
     membership = session.scalar(select(Membership).where(Membership.community_id == community.id,
                                                          Membership.member_id == row.member_id)) if member else None
@@ -148,31 +151,31 @@ def message_facts(session: Session, settings: Settings, secret: str | None, kind
                   community: Community, member: Member, address: str, now: datetime) -> messages.MessageFacts:
     """What one message of `kind` about `occurrence` says to `member` (no checks; `secret` None makes
     placeholder personal links, for a staff preview)."""
-    facts = dict(kind=kind, recipient_name=member.name, recipient_address=address,
-                 meeting=meeting_facts(community, occurrence),
-                 unsubscribe_url=unsubscribe_url(settings, secret, member.id, community.id,
-                                                 facilitator_mail=kind in FACILITATOR_KINDS),
-                 resources_url=resources_url(settings, secret, member.id, community.id))
+    facts = messages.MessageFacts(
+        kind=kind, recipient_name=member.name, recipient_address=address, meeting=meeting_facts(community, occurrence),
+        unsubscribe_url=unsubscribe_url(settings, secret, member.id, community.id,
+                                        facilitator_mail=kind in FACILITATOR_KINDS),
+        resources_url=resources_url(settings, secret, member.id, community.id))
     if kind in ("facilitator_prep", "agenda"):
-        facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["agenda_url"] = public_url(settings, f"/staff/agendas/{occurrence.id}")
-        facts["extra"] = {"agenda_days": settings.schedule.agenda_days}
-    elif kind == "facilitator_closure":
-        facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["closure_url"] = closure_url(settings, secret, member.id, occurrence)
-        facts["extra"] = {"closure_wait_hours": settings.schedule.closure_wait_hours}
-    elif kind == "followup":
+        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
+                       agenda_url=public_url(settings, f"/staff/agendas/{occurrence.id}"),
+                       extra={"agenda_days": settings.schedule.agenda_days})
+    if kind == "facilitator_closure":
+        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
+                       closure_url=closure_url(settings, secret, member.id, occurrence),
+                       extra={"closure_wait_hours": settings.schedule.closure_wait_hours})
+    if kind == "followup":
         held = session_of(session, occurrence)
-        facts["agenda"] = agenda_store.current(session, occurrence, now)
-        facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
-        facts["outcome"] = closure_store.outcome(session, occurrence)
-        facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
-        facts["member_link_days"] = settings.web.member_link_days
-    elif kind == "certificate_ready":
+        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
+                       attendance=attendance_of(session, held, member.id) if held is not None else None,
+                       outcome=closure_store.outcome(session, occurrence),
+                       member_page_url=member_page_url(settings, secret, member.id, now),
+                       member_link_days=settings.web.member_link_days)
+    if kind == "certificate_ready":
         held = session_of(session, occurrence)
-        facts["attendance"] = attendance_of(session, held, member.id) if held is not None else None
-        facts["member_page_url"] = member_page_url(settings, secret, member.id, now)
-        facts["member_link_days"] = settings.web.member_link_days
-    elif kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
-        facts["previous_start"] = occurrence.original_start
-    return messages.MessageFacts(**facts)
+        return replace(facts, attendance=attendance_of(session, held, member.id) if held is not None else None,
+                       member_page_url=member_page_url(settings, secret, member.id, now),
+                       member_link_days=settings.web.member_link_days)
+    if kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
+        return replace(facts, previous_start=occurrence.original_start)
+    return facts

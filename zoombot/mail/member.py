@@ -91,6 +91,7 @@ def plan_certificate_mail(session: Session, settings: Settings, now: datetime) -
         .group_by(CreditLine.member_id, Member.email, CreditSession.occurrence_id)).all()
     created = 0
     for member_id, email, occurrence_id, decided_at in rows:
+        assert decided_at is not None  # the earliest decision of lines the query kept for being decided lately
         created += insert_ignoring_conflict(session, OutboxMessage, {
             "occurrence_id": occurrence_id, "kind": CERTIFICATE_KIND, "recipient": email.lower(),
             "member_id": member_id, "revision": 0, "status": "pending", "due_at": decided_at + GRACE,

@@ -13,11 +13,12 @@ from __future__ import annotations
 
 import contextlib
 import re
+from collections.abc import Iterator
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
 from email.message import EmailMessage
 from pathlib import Path
-from typing import Iterator
+from typing import cast
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -53,15 +54,20 @@ class Preview:
     def subject(self) -> str:
         return str(self.message["Subject"])
 
-    def part(self, content_type: str) -> str | bytes | None:
-        found = next((p for p in self.message.walk() if p.get_content_type() == content_type), None)
-        if found is None:
-            return None
-        return found.get_payload(decode=True) if content_type == "text/calendar" else found.get_content()
+    def _find(self, content_type: str) -> EmailMessage | None:
+        return next((p for p in self.message.walk() if p.get_content_type() == content_type), None)
+
+    def part(self, content_type: str) -> str | None:
+        """A text part's content (`text/plain`, `text/html`) as the reader sees it; None when there is none."""
+        found = self._find(content_type)
+        return None if found is None else found.get_content()
 
     @property
     def ics(self) -> bytes | None:
-        return self.part("text/calendar")
+        """The calendar file's bytes, as attached (not re-encoded through a str)."""
+        found = self._find("text/calendar")
+        # a calendar part is a leaf, whose payload decodes to bytes (a multipart's would be a list of parts)
+        return None if found is None else cast(bytes, found.get_payload(decode=True))
 
 
 @contextlib.contextmanager
@@ -112,7 +118,7 @@ def occurrence_on(session: Session, community: Community, day: date | None, now:
 def previews(session: Session, settings: Settings, secret: str | None, occurrence: Occurrence, now: datetime,
              *, kinds: tuple[str, ...] = KINDS) -> list[Preview]:
     """Each kind's message to each of its recipients, in sending order (`secret` None: placeholder links)."""
-    community = session.get(Community, occurrence.community_id)
+    community = occurrence.community
     due = {p.kind: p.due_at for p in schedule.plan_messages(
         schedule.Occurrence(original_start=occurrence.original_start, start=occurrence.start, end=occurrence.end,
                             local_start=occurrence.start), outbox.offsets(settings.schedule))}
@@ -120,6 +126,7 @@ def previews(session: Session, settings: Settings, secret: str | None, occurrenc
     for kind in kinds:
         for member_id, address in outbox.recipients(session, occurrence, kind):
             member = session.get(Member, member_id)
+            assert member is not None  # a recipient is a member row this session just read
             facts = message_facts(session, settings, secret, kind, occurrence, community, member, address, now)
             message = messages.build(facts, settings.mail, due.get(kind) or now)
             found.append(Preview(kind=kind, member_id=member_id, recipient=address, due_at=due.get(kind),

@@ -21,7 +21,7 @@ from zoombot.mail import preview as mail_preview
 from zoombot.web.closures import closure_page
 from zoombot.store.models import Agenda as AgendaRow, Community, Member, Membership, Occurrence, ParkingLotItem
 from zoombot.web.staff import add_nav_link
-from zoombot.web.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
+from zoombot.web.staff.auth import login_required, require_community, runtime, signed_in_user, visible_community_ids
 from zoombot.web.staff.csrf import protect
 from zoombot.core.digits import is_digits
 
@@ -46,7 +46,7 @@ def _occurrence(session, occurrence_id: int) -> tuple[Occurrence, Community]:
 def index():
     now = runtime().now()
     with runtime().db.begin() as session:
-        visible = visible_community_ids(session, current_user())
+        visible = visible_community_ids(session, signed_in_user())
         query = (select(Occurrence, Community).join(Community, Community.id == Occurrence.community_id)
                  .where(Occurrence.start > now - PAST, Occurrence.start < now + AHEAD)
                  .order_by(Occurrence.start, Community.name))
@@ -101,7 +101,7 @@ def resource_lines(resources) -> str:
 def edit(occurrence_id: int):
     rt = runtime()
     now = rt.now()
-    user = current_user()
+    user = signed_in_user()
     with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
         row = agenda_store.ensure_draft(session, occurrence, now)
@@ -134,7 +134,7 @@ def closure(occurrence_id: int):
     rt = runtime()
     with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
-        return closure_page(session, occurrence, community, actor=current_user().email, layout="staff/base.html",
+        return closure_page(session, occurrence, community, actor=signed_in_user().email, layout="staff/base.html",
                             action=url_for("agendas.closure", occurrence_id=occurrence_id), now=rt.now())
 
 
@@ -172,7 +172,7 @@ def add_parking_lot_item(occurrence_id: int):
     text = request.form.get("text", "")
     with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
-        if agenda_store.park(session, community.id, occurrence.id, text, actor=current_user().email, now=rt.now()):
+        if agenda_store.park(session, community.id, occurrence.id, text, actor=signed_in_user().email, now=rt.now()):
             flash("Added to the parking lot.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")
 
@@ -187,6 +187,6 @@ def close_parking_lot_item(occurrence_id: int, item_id: int):
         if item is None:
             abort(404)
         require_community(session, item.community_id)
-        if agenda_store.unpark(session, item, actor=current_user().email, now=rt.now()):
+        if agenda_store.unpark(session, item, actor=signed_in_user().email, now=rt.now()):
             flash("Parking-lot item closed.")
     return redirect(url_for("agendas.edit", occurrence_id=occurrence_id) + "#parking-lot")

@@ -158,10 +158,10 @@ def transcript_download(visitor: Visitor, start_year: int):
                                  CreditSession.local_date >= year.first_day, CreditSession.local_date <= year.last_day)
                           .order_by(CreditSession.local_date, CreditLine.id)).all()
         replaced = credit_lines.superseded(s, [held.id for _, held in found])
-        found = [(line, held) for line, held in found if line.id not in replaced]
-        codes = certificate_store.issue_all(s, [line for line, _ in found], member, now)
+        kept = [(line, held) for line, held in found if line.id not in replaced]
+        codes = certificate_store.issue_all(s, [line for line, _ in kept], member, now)
         lines = [(certificate_store.session_facts(s, held, rt.settings), line.status, credit_of(line),
-                  codes.get(line.id)) for line, held in found]
+                  codes.get(line.id)) for line, held in kept]
         paper = transcript(issuer=rt.settings.registry.issuer_name, member_name=member.name,
                            registry_id=member.registry_id, year=year, lines=lines,
                            requirement=rt.settings.hours.yearly_requirement_hours,

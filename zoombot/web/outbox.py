@@ -8,7 +8,7 @@ from sqlalchemy import select
 from zoombot.store import outbox
 from zoombot.store.models import Community, Occurrence, OutboxMessage
 from zoombot.web.agendas import bp
-from zoombot.web.staff.auth import current_user, login_required, require_community, runtime, visible_community_ids
+from zoombot.web.staff.auth import login_required, require_community, runtime, signed_in_user, visible_community_ids
 
 
 @bp.get("/outbox")
@@ -19,7 +19,7 @@ def outbox_page():
     statuses = {"problems": ("failed",), "pending": ("pending", "sending"), "sent": ("sent",),
                 "skipped": ("skipped",)}.get(show, ("failed",))
     with rt.db.begin() as session:
-        visible = visible_community_ids(session, current_user())
+        visible = visible_community_ids(session, signed_in_user())
         # a member's own mail (a link they asked for) is about no meeting: staff see it, facilitators do not
         query = (select(OutboxMessage, Occurrence, Community)
                  .outerjoin(Occurrence, Occurrence.id == OutboxMessage.occurrence_id)
@@ -47,7 +47,7 @@ def retry_message(message_id: int):
             abort(404)
         occurrence = session.get(Occurrence, message.occurrence_id) if message.occurrence_id else None
         require_community(session, occurrence.community_id if occurrence else None)
-        if outbox.retry(session, message_id, rt.now(), actor=current_user().email):
+        if outbox.retry(session, message_id, rt.now(), actor=signed_in_user().email):
             flash("The message will be sent on the next run of the sender.")
         else:
             flash("This message can no longer be sent (already sent, or its meeting has started).", "error")

@@ -1,7 +1,7 @@
 """The staff and facilitator web UI: server-rendered pages behind sign-in, every form CSRF-protected.
 
-Other blueprints reuse the pieces: `zoombot.web.staff.auth.login_required`, `current_user`,
-`visible_community_ids`, `require_community`; `zoombot.web.staff.csrf.protect(bp)`; the base template
+Other blueprints reuse the pieces: `zoombot.web.staff.auth.login_required`, `current_user` (`signed_in_user`
+behind the guard), `visible_community_ids`, `require_community`; `zoombot.web.staff.csrf.protect(bp)`; the base template
 `staff/base.html` (blocks `title` and `content`); `add_nav_link(label, endpoint)` for the top bar.
 """
 from __future__ import annotations

@@ -22,9 +22,10 @@ import functools
 import hashlib
 import hmac
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Callable
+from typing import overload
 from urllib.parse import urlsplit
 
 from flask import abort, current_app, flash, g, redirect, render_template, request, session, url_for
@@ -80,6 +81,15 @@ def current_user() -> StaffIdentity | None:
                     user = StaffIdentity(id=row.id, email=row.email, role=row.role, session_generation=generation)
         g.staff_user = user
     return g.staff_user
+
+
+def signed_in_user() -> StaffIdentity:
+    """The signed-in user, for views behind `login_required` or `require` (and the helpers they call): those
+    guards sent everyone else to the sign-in page before the view ran, so None here is a missing guard."""
+    user = current_user()
+    if user is None:
+        raise RuntimeError("no staff user is signed in: this belongs behind login_required or require")
+    return user
 
 
 def login_required(view: Callable) -> Callable:
@@ -138,8 +148,14 @@ def community_filter(column, visible: set[int] | None):
 
 
 def can_see(session_: Session, community_id: int | None) -> bool:
-    visible = visible_community_ids(session_, current_user())
+    visible = visible_community_ids(session_, signed_in_user())
     return visible is None or (community_id is not None and community_id in visible)
+
+
+@overload
+def require_community(session_: Session, community_id: int) -> Community: ...
+@overload
+def require_community(session_: Session, community_id: int | None) -> Community | None: ...
 
 
 def require_community(session_: Session, community_id: int | None) -> Community | None:

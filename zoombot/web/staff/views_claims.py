@@ -15,7 +15,7 @@ from zoombot.core.claims import ClaimError
 from zoombot.runtime import signing_secret
 from zoombot.store.models import Community, CreditSession, MemberClaim
 from zoombot.web.staff import add_nav_link, bp
-from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
+from zoombot.web.staff.auth import community_filter, login_required, runtime, signed_in_user, visible_community_ids
 
 DECIDED_SHOWN = 50
 
@@ -25,7 +25,7 @@ DECIDED_SHOWN = 50
 def claims():
     rt = runtime()
     with rt.db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         query = (select(MemberClaim, Community).join(CreditSession, CreditSession.id == MemberClaim.session_id)
                  .join(Community, Community.id == CreditSession.community_id)
                  .where(community_filter(CreditSession.community_id, visible)))
@@ -37,12 +37,12 @@ def claims():
         items = [(claim_store.staff_view(s, claim, secret), community) for claim, community in waiting]
         done = [(claim_store.staff_view(s, claim, secret), community) for claim, community in decided]
         return render_template("staff/claims.html", waiting=items, done=done,
-                               may_decide=current_user().is_staff)
+                               may_decide=signed_in_user().is_staff)
 
 
 def _decide(claim_id: int, action) -> object:
     rt = runtime()
-    if not current_user().is_staff:
+    if not signed_in_user().is_staff:
         abort(403)
     try:
         with rt.db.begin() as s:
@@ -63,7 +63,7 @@ def accept_claim(claim_id: int):
     rt = runtime()
     form = request.form
     return _decide(claim_id, lambda s, claim: claim_store.accept(
-        s, claim.id, identity_key=form.get("identity_key") or None, actor=current_user().email, now=rt.now(),
+        s, claim.id, identity_key=form.get("identity_key") or None, actor=signed_in_user().email, now=rt.now(),
         settings=rt.settings, secret=signing_secret(rt), note=form.get("note")))
 
 
@@ -72,7 +72,7 @@ def accept_claim(claim_id: int):
 def decline_claim(claim_id: int):
     rt = runtime()
     return _decide(claim_id, lambda s, claim: claim_store.decline(
-        s, claim.id, reason=request.form.get("reason", ""), actor=current_user().email, now=rt.now()))
+        s, claim.id, reason=request.form.get("reason", ""), actor=signed_in_user().email, now=rt.now()))
 
 
 add_nav_link("Claims", "staff.claims")

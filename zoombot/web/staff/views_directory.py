@@ -8,6 +8,7 @@ network staff set the community's credit rules (the registry's).
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import date, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
@@ -24,7 +25,7 @@ from zoombot.store.models import (
 from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import (
-    community_filter, current_user, login_required, require, require_community, runtime, visible_community_ids)
+    community_filter, login_required, require, require_community, runtime, signed_in_user, visible_community_ids)
 
 AUDIT_PAGE = 100
 #: How far back the community page lists meetings whose closure can be recorded.
@@ -35,7 +36,7 @@ RECENT = timedelta(days=62)
 @login_required
 def communities():
     with runtime().db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         counts = (select(Membership.community_id, func.count().label("members"))
                   .group_by(Membership.community_id).subquery())
         rows = s.execute(select(Community, func.coalesce(counts.c.members, 0))
@@ -53,11 +54,11 @@ def community(community_id: int):
     rt = runtime()
     with rt.db.begin() as s:
         group = require_community(s, community_id)
-        people = s.execute(select(Member, Membership).join(Membership)
-                           .where(Membership.community_id == community_id)
-                           .order_by(func.lower(Member.name), Member.id)).all()
         order = {role: index for index, role in enumerate(rt.settings.community.role_names)}
-        people.sort(key=lambda pair: order.get(pair[1].role, len(order)))  # facilitators first, members last
+        people = sorted(s.execute(select(Member, Membership).join(Membership)
+                                  .where(Membership.community_id == community_id)
+                                  .order_by(func.lower(Member.name), Member.id)).all(),
+                        key=lambda pair: order.get(pair[1].role, len(order)))  # facilitators first, members last
         upcoming = s.scalars(select(Occurrence).where(Occurrence.community_id == community_id,
                                                       Occurrence.start >= rt.now())
                              .order_by(Occurrence.start).limit(12)).all()
@@ -95,7 +96,7 @@ def community_join(community_id: int):
                 s, group, changes, default_timezone=rt.settings.schedule.timezone, now=now,
                 horizon=now + timedelta(days=rt.settings.schedule.horizon_days))
             if outcome.changed:
-                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                record_audit(s, actor=signed_in_user().email, entity="community", entity_id=group.id,
                              action="join link changed", from_value=_shown(*before),
                              to_value=_shown(group.join_url, group.passcode), at=now)
     except (ValueError, directory.DirectoryError) as exc:
@@ -128,12 +129,12 @@ def member_role(community_id: int, member_id: int):
         error = None
         if role not in rt.settings.community.role_names:
             error = f"Choose one of the roles: {', '.join(rt.settings.community.role_names)}."
-        elif (roles.facilitates(role) or roles.facilitates(membership.role)) and not current_user().is_staff:
+        elif (roles.facilitates(role) or roles.facilitates(membership.role)) and not signed_in_user().is_staff:
             error = "Only network staff give or take the facilitator and co-facilitator roles."
         if error:
             flash(error, "error")
         elif role != membership.role:
-            record_audit(s, actor=current_user().email, entity="membership", entity_id=membership.id,
+            record_audit(s, actor=signed_in_user().email, entity="membership", entity_id=membership.id,
                          action="role changed", from_value=membership.role, to_value=role, at=rt.now())
             membership.role = role
             flash(f"Role changed to {role}.", "ok")
@@ -145,7 +146,7 @@ def member_role(community_id: int, member_id: int):
 def community_rules(community_id: int):
     """The registry's credit rules for one community (blank: the installation's default). Staff only."""
     rt = runtime()
-    user = current_user()
+    user = signed_in_user()
     if not user.is_staff:
         abort(403)
     try:
@@ -179,7 +180,7 @@ def community_registry(community_id: int):
             after = (title or None, category or None, code or None)
             if before != after:
                 group.registry_title, group.registry_category, group.approval_code = after
-                record_audit(s, actor=current_user().email, entity="community", entity_id=group.id,
+                record_audit(s, actor=signed_in_user().email, entity="community", entity_id=group.id,
                              action="registry details changed", from_value=_registry_text(*before),
                              to_value=_registry_text(*after), at=rt.now())
         flash("Registry details saved; they apply to lines submitted from now on.", "ok")
@@ -210,7 +211,7 @@ def audit():
         flash("Dates must look like 2026-10-13.", "error")
         date_from = date_to = None
     with rt.db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         query = select(AuditEntry).order_by(AuditEntry.id.desc())
         held = None
         if session_id is not None:
@@ -263,7 +264,7 @@ def local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
-def ledger_rows(s, trail: list[AuditEntry], home: str) -> list[dict]:
+def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
     """Each entry with what it is about in words (a member's or participant's name, the session's community
     and local date) and its text in the session's local time, h:mm and hours (`zoombot.core.ledger`)."""
     session_ids = {e.session_id for e in trail if e.session_id}

@@ -10,7 +10,7 @@ from flask import Response, flash, redirect, render_template, request, url_for
 
 from zoombot.store import export as exporting
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import current_user, require, runtime, visible_community_ids
+from zoombot.web.staff.auth import require, runtime, signed_in_user, visible_community_ids
 
 # Full Content-Type values, passed as content_type: given as a mimetype, Flask would append its own
 # "; charset=utf-8" to a text/* type a second time.
@@ -47,7 +47,7 @@ class Filter:
         return {**out, **extra}
 
     def rows(self, session, *, status: str | None = None) -> list[dict]:
-        visible = visible_community_ids(session, current_user())
+        visible = visible_community_ids(session, signed_in_user())
         rows = exporting.export_rows(session, status=status or self.status, date_from=self.date_from,
                                      date_to=self.date_to, settings=runtime().settings,
                                      community_ids=None if visible is None else sorted(visible))

@@ -11,7 +11,7 @@ from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.store import credit_lines
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
+from zoombot.web.staff.auth import community_filter, login_required, runtime, signed_in_user, visible_community_ids
 from zoombot.web.staff.views_sessions import _today
 
 PAGE = 200
@@ -23,7 +23,7 @@ def members():
     """The search is POSTed so names and addresses never appear in URLs (and so in access logs)."""
     q = request.form.get("q", "").strip() if request.method == "POST" else ""
     with runtime().db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         query = select(Member).order_by(func.lower(Member.name), Member.id)
         if visible is not None:
             query = query.where(exists().where(Membership.member_id == Member.id,
@@ -34,7 +34,7 @@ def members():
                                     func.lower(Member.registry_id).like(like)))
         found = s.scalars(query.limit(PAGE + 1)).all()
         communities = dict(s.execute(select(Community.id, Community.name)).all())
-        roles = {}
+        roles: dict[int, list[tuple[str, str]]] = {}  # member id -> (community name, CoP role)
         if found:
             for membership in s.scalars(select(Membership).where(
                     Membership.member_id.in_([m.id for m in found]),
@@ -66,7 +66,7 @@ def member(member_id: int):
     rt = runtime()
     hours = rt.settings.hours
     with rt.db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         person = s.get(Member, member_id)
         if person is None:
             abort(404)
@@ -96,7 +96,7 @@ def _grid(s, rt, args) -> dict:
     """The grid's rows for the filters in `args` (year, community, region, below)."""
     hours = rt.settings.hours
     start = hours.licensing_year_start_month
-    visible = visible_community_ids(s, current_user())
+    visible = visible_community_ids(s, signed_in_user())
     today = _today(rt.settings.schedule.timezone, rt.now())
     year = args.get("year", type=int) or year_of(today, start).start_year
     community_id = args.get("community", type=int)

@@ -14,7 +14,7 @@ from zoombot.runtime import signing_secret
 from zoombot.store import claims as claim_store
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Participant
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import community_filter, current_user, login_required, runtime, visible_community_ids
+from zoombot.web.staff.auth import community_filter, login_required, runtime, signed_in_user, visible_community_ids
 from zoombot.web.staff.views_sessions import _today
 
 
@@ -37,7 +37,7 @@ def attention_page():
     rt = runtime()
     kind = request.args.get("reason") or None
     with rt.db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         found = open_lines(s, visible)
         claimed = claim_store.attention_reasons(s, [row[4].id for row in found], signing_secret(rt))
         open_claims = claim_store.open_count(s, visible)

@@ -8,7 +8,7 @@ from zoombot.store import registry
 from zoombot.store.models import SubmissionBatch
 from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import current_user, require, runtime
+from zoombot.web.staff.auth import require, runtime, signed_in_user
 
 
 @bp.get("/registry")
@@ -29,7 +29,7 @@ def registry_submit():
     fmt = request.form.get("format", "csv")
     try:
         with rt.db.begin() as s:
-            outcome = registry.submit(s, rt.settings, actor=current_user().email, now=rt.now(), fmt=fmt)
+            outcome = registry.submit(s, rt.settings, actor=signed_in_user().email, now=rt.now(), fmt=fmt)
     except registry.SubmissionError as exc:
         flash(str(exc), "error")
         return redirect(url_for("staff.registry_page"))

@@ -3,20 +3,20 @@ timeline, and the review actions (each a POST that calls `zoombot.store.review` 
 from __future__ import annotations
 
 import re
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
 from flask import abort, flash, redirect, render_template, request, url_for
 from markupsafe import Markup
-from sqlalchemy import case, exists, func, select
+from sqlalchemy import Row, case, exists, func, select
 from sqlalchemy.orm import Session
 
 from zoombot.core.digits import is_digits
 from zoombot.core import deadlines, ledger, timeline
 from zoombot.store import meetings, review
-from zoombot.core.attendance import parse_time
+from zoombot.core.times import parse_time
 from zoombot.store.credit_lines import rules_for
 from zoombot.store.models import (
     AuditEntry, Community, CreditLine, CreditSession, Meeting, Member, Membership, Occurrence, Participant,
@@ -25,7 +25,7 @@ from zoombot.core.participant_flags import participant_flags
 from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import (
-    community_filter, current_user, login_required, require, require_community, runtime, visible_community_ids)
+    community_filter, login_required, require, require_community, runtime, signed_in_user, visible_community_ids)
 
 
 def zone_of(community: Community | None) -> str:
@@ -40,7 +40,7 @@ def dashboard():
     now = rt.now()
     days = rt.settings.registry.submission_days
     with rt.db.begin() as s:
-        visible = visible_community_ids(s, current_user())
+        visible = visible_community_ids(s, signed_in_user())
         pending = func.sum(case((CreditLine.status == "pending", 1), else_=0))
         flagged = func.sum(case((CreditLine.flagged.is_(True), 1), else_=0))
         unsent = func.sum(case(((CreditLine.status == "approved") & CreditLine.submitted_at.is_(None), 1), else_=0))
@@ -128,12 +128,12 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
                          devices=p["devices"], rejoins=p["rejoins"], is_host=p["is_host"],
                          incomplete=p["incomplete"], intervals=intervals, live_start=live_start, live_end=live_end,
                          minimum_seconds=policy.minimum_minutes * 60, bound_by_zoom=p["identity_key"] in bound)})
-    orphans = [{"key": key, "line": line, "member": members.get(line.member_id)} for key, line in lines.items()]
+    orphans = [{"key": key, "line": line, "member": _member_of(members, line.member_id)} for key, line in lines.items()]
     segments = list(held.segments)
     svg = timeline.render([timeline.Row(r["participant"]["name"] or r["key"], r["intervals"]) for r in rows],
                           live=live_windows, tz=tz, training=[(seg.start, seg.end) for seg in segments],
                           title=f"Attendance timeline of {held.topic or 'the session'}")
-    community_members = []
+    community_members: Sequence[Row[str, str]] = []
     if community is not None:
         community_members = s.execute(select(Member.name, Member.email).join(Membership)
                                       .where(Membership.community_id == community.id)
@@ -155,7 +155,7 @@ def session_view(s: Session, session_id: int) -> dict[str, Any]:
             "lines_url": url_for("staff.note_line", line_id=0).removesuffix("0/note"),
             "merges": [m for m in unbinds.values() if m.kind == "merge"], "earlier": earlier, "members": members,
             "due": deadlines.due(held.local_date, rt.settings.registry.submission_days, _today(tz, now)),
-            "me": current_user().email.lower(), "clean_count": _clean_count(all_lines, members, rt.settings)}
+            "me": signed_in_user().email.lower(), "clean_count": _clean_count(all_lines, members, rt.settings)}
 
 
 def _today(tz: str, now: datetime):
@@ -163,10 +163,15 @@ def _today(tz: str, now: datetime):
 
 
 def _clean_count(lines: list[CreditLine], members: dict[int, Member], settings) -> int:
-    me = current_user().email
+    me = signed_in_user().email
     pattern = settings.registry.registry_id_pattern
     return sum(1 for line in lines if line.status == "pending" and review.leave_reason(
-        line, members.get(line.member_id), actor=me, pattern=pattern) is None)
+        line, _member_of(members, line.member_id), actor=me, pattern=pattern) is None)
+
+
+def _member_of(members: dict[int, Member], member_id: int | None) -> Member | None:
+    """A line's member among those the page read (None: the line is of nobody matched)."""
+    return members.get(member_id) if member_id is not None else None
 
 
 def _as_row(p: Participant) -> dict[str, Any]:
@@ -228,9 +233,8 @@ def _line_action(line_id: int, action: Callable[[Session], Any], done: str):
         line = s.get(CreditLine, line_id)
         if line is None:
             abort(404)
-        held = s.get(CreditSession, line.session_id)
-        require_community(s, held.community_id)
-        session_id = held.id
+        require_community(s, line.session.community_id)
+        session_id = line.session_id
     try:
         with rt.db.begin() as s:
             action(s)
@@ -242,7 +246,7 @@ def _line_action(line_id: int, action: Callable[[Session], Any], done: str):
 
 
 def _actor() -> str:
-    return current_user().email
+    return signed_in_user().email
 
 
 @bp.get("/sessions/<int:session_id>/approve-clean")
@@ -340,7 +344,7 @@ def find_member(s: Session, text: str) -> int:
     if not found:
         raise review.ReviewError("choose a member from the list or type their email address")
     email = (found.group(1) or found.group(2)).lower()
-    visible = visible_community_ids(s, current_user())
+    visible = visible_community_ids(s, signed_in_user())
     query = select(Member.id).where(Member.email == email)
     if visible is not None:
         query = query.join(Membership).where(Membership.community_id.in_(visible))
