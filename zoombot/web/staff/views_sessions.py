@@ -74,7 +74,14 @@ def dashboard():
 
 
 def _intervals(raw: list[list[str]]) -> list[tuple[datetime, datetime, str]]:
-    return [(parse_time(a), parse_time(b), src) for a, b, src in raw]  # type: ignore[misc]
+    """A participant's stored intervals (written by zoombot itself, so always readable times)."""
+    out = []
+    for a, b, src in raw:
+        start, end = parse_time(a), parse_time(b)
+        if start is None or end is None:
+            raise ValueError(f"unreadable stored interval {a!r} - {b!r}")
+        out.append((start, end, src))
+    return out
 
 
 def session_view(s: Session, session_id: int) -> dict[str, Any]:
@@ -406,19 +413,19 @@ def unbind(session_id: int):
         "Zoom's bind undone: they count as two participants.")
 
 
-def local_instant(held: CreditSession, tz: str, value: str, *, not_before: datetime) -> datetime:
-    """'19:05' on the session's local day -> UTC; the next day when that would lie more than 12 hours
-    before `not_before` (a session running past local midnight)."""
+def local_instant(started: datetime, tz: str, value: str, *, not_before: datetime) -> datetime:
+    """'19:05' on the local day the session started -> UTC; the next day when that would lie more than 12
+    hours before `not_before` (a session running past local midnight)."""
     try:
         clock = time.fromisoformat(value.strip())
     except ValueError:
         raise review.ReviewError("times must look like 19:05") from None
     zone = ZoneInfo(tz)
-    day = held.started_at.astimezone(zone).date()  # type: ignore[union-attr]
+    day = started.astimezone(zone).date()
     when = datetime.combine(day, clock, tzinfo=zone)
     if when < not_before - timedelta(hours=12):
         when = datetime.combine(day + timedelta(days=1), clock, tzinfo=zone)
-    return when.astimezone(held.started_at.tzinfo)  # type: ignore[union-attr]
+    return when.astimezone(started.tzinfo)
 
 
 def _segment_form(s: Session, held: CreditSession, segment_id: int | None):
@@ -427,8 +434,8 @@ def _segment_form(s: Session, held: CreditSession, segment_id: int | None):
     if held.started_at is None:
         raise review.ReviewError("the session has not started")
     tz = zone_of(s.get(Community, held.community_id) if held.community_id else None)
-    start = local_instant(held, tz, form.get("start", ""), not_before=held.started_at)
-    end = local_instant(held, tz, form.get("end", ""), not_before=start)
+    start = local_instant(held.started_at, tz, form.get("start", ""), not_before=held.started_at)
+    end = local_instant(held.started_at, tz, form.get("end", ""), not_before=start)
     return review.save_segment(s, held.id, start=start, end=end, title=form.get("title", ""),
                                category=form.get("category", ""), approval_code=form.get("approval_code", ""),
                                actor=_actor(), now=rt.now(), settings=rt.settings, segment_id=segment_id,
