@@ -2,6 +2,7 @@
 
 It reads the body (as any receiver must) and does nothing else: no signature, no database.
 """
+
 from __future__ import annotations
 
 from flask import Flask, jsonify, request

@@ -9,11 +9,12 @@ Seeds communities, members, sessions with one meeting each, derived participants
 times each stage
 (best of --repeat) and prints the figures and the ratio to the ceiling.
 """
+
 from __future__ import annotations
 
 import argparse
 import time
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import insert
@@ -29,38 +30,105 @@ CEILING_SECONDS = 1.0
 
 def seed(db: Database, records: int, per_meeting: int) -> None:
     meetings = max(1, records // per_meeting)
-    start = datetime(2025, 1, 14, 23, 30, tzinfo=timezone.utc)
+    start = datetime(2025, 1, 14, 23, 30, tzinfo=UTC)
     with db.begin() as s:
-        s.execute(insert(Community), [{"name": f"CoP {i}", "region": f"Region {i % 4}", "zoom_meeting_id": f"8{i:010d}",
-                                       "first_start_local": datetime(2025, 1, 14, 18, 30), "timezone": "America/New_York",
-                                       "duration_minutes": 120, "rrule": "FREQ=MONTHLY;BYDAY=2TU", "is_demo": False}
-                                      for i in range(10)])
-        s.execute(insert(Member), [{"name": f"Member {i}", "email": f"m{i}@example.org", "registry_id": f"R-{i}",
-                                    "is_demo": False} for i in range(per_meeting)])
-        s.execute(insert(CreditSession), [{
-            "key": f"c{m % 10 + 1}:{(start + timedelta(days=7 * m)).date().isoformat()}", "community_id": m % 10 + 1,
-            "zoom_meeting_id": f"8{m % 10:010d}", "local_date": (start + timedelta(days=7 * m)).date(), "topic": "",
-            "status": "ended", "started_at": start + timedelta(days=7 * m), "scheduled_minutes": 120,
-            "scheduled_start": start + timedelta(days=7 * m), "ended_at": start + timedelta(days=7 * m, hours=2),
-            "needs_review": False, "is_demo": False} for m in range(meetings)])
-        s.execute(insert(Meeting), [{"uuid": f"bench-{m}==", "zoom_meeting_id": f"8{m % 10:010d}", "community_id": m % 10 + 1,
-                                     "session_id": m + 1, "status": "ended", "started_at": start + timedelta(days=7 * m),
-                                     "scheduled_start": start + timedelta(days=7 * m), "scheduled_minutes": 120,
-                                     "ended_at": start + timedelta(days=7 * m, hours=2), "discrepancies": [],
-                                     "is_demo": False} for m in range(meetings)])
+        s.execute(
+            insert(Community),
+            [
+                {
+                    "name": f"CoP {i}",
+                    "region": f"Region {i % 4}",
+                    "zoom_meeting_id": f"8{i:010d}",
+                    "first_start_local": datetime(2025, 1, 14, 18, 30),
+                    "timezone": "America/New_York",
+                    "duration_minutes": 120,
+                    "rrule": "FREQ=MONTHLY;BYDAY=2TU",
+                    "is_demo": False,
+                }
+                for i in range(10)
+            ],
+        )
+        s.execute(
+            insert(Member),
+            [
+                {"name": f"Member {i}", "email": f"m{i}@example.org", "registry_id": f"R-{i}", "is_demo": False}
+                for i in range(per_meeting)
+            ],
+        )
+        s.execute(
+            insert(CreditSession),
+            [
+                {
+                    "key": f"c{m % 10 + 1}:{(start + timedelta(days=7 * m)).date().isoformat()}",
+                    "community_id": m % 10 + 1,
+                    "zoom_meeting_id": f"8{m % 10:010d}",
+                    "local_date": (start + timedelta(days=7 * m)).date(),
+                    "topic": "",
+                    "status": "ended",
+                    "started_at": start + timedelta(days=7 * m),
+                    "scheduled_minutes": 120,
+                    "scheduled_start": start + timedelta(days=7 * m),
+                    "ended_at": start + timedelta(days=7 * m, hours=2),
+                    "needs_review": False,
+                    "is_demo": False,
+                }
+                for m in range(meetings)
+            ],
+        )
+        s.execute(
+            insert(Meeting),
+            [
+                {
+                    "uuid": f"bench-{m}==",
+                    "zoom_meeting_id": f"8{m % 10:010d}",
+                    "community_id": m % 10 + 1,
+                    "session_id": m + 1,
+                    "status": "ended",
+                    "started_at": start + timedelta(days=7 * m),
+                    "scheduled_start": start + timedelta(days=7 * m),
+                    "scheduled_minutes": 120,
+                    "ended_at": start + timedelta(days=7 * m, hours=2),
+                    "discrepancies": [],
+                    "is_demo": False,
+                }
+                for m in range(meetings)
+            ],
+        )
         participants, lines = [], []
         for m in range(meetings):
             for p in range(per_meeting):
                 key = f"email:p{p}@example.org"
-                participants.append({"session_id": m + 1, "identity_key": key, "name": f"Participant {p}",
-                                     "email": f"p{p}@example.org", "intervals": [], "attended_seconds": 5400,
-                                     "member_id": p + 1 if p % 2 else None, "is_host": False, "devices": 1,
-                                     "rejoins": 0})
-                lines.append({"session_id": m + 1, "participant_key": key, "member_id": p + 1 if p % 2 else None,
-                              "attended_seconds": 5400, "training_attended_seconds": 0,
-                              "proposed_growth_hours": Decimal("1.50"), "proposed_training_hours": Decimal("0"),
-                              "growth_hours": Decimal("1.50"), "training_hours": Decimal("0"), "adjusted": False,
-                              "segments": [], "status": ("pending", "approved")[p % 2], "flagged": False})
+                participants.append(
+                    {
+                        "session_id": m + 1,
+                        "identity_key": key,
+                        "name": f"Participant {p}",
+                        "email": f"p{p}@example.org",
+                        "intervals": [],
+                        "attended_seconds": 5400,
+                        "member_id": p + 1 if p % 2 else None,
+                        "is_host": False,
+                        "devices": 1,
+                        "rejoins": 0,
+                    }
+                )
+                lines.append(
+                    {
+                        "session_id": m + 1,
+                        "participant_key": key,
+                        "member_id": p + 1 if p % 2 else None,
+                        "attended_seconds": 5400,
+                        "training_attended_seconds": 0,
+                        "proposed_growth_hours": Decimal("1.50"),
+                        "proposed_training_hours": Decimal("0"),
+                        "growth_hours": Decimal("1.50"),
+                        "training_hours": Decimal("0"),
+                        "adjusted": False,
+                        "segments": [],
+                        "status": ("pending", "approved")[p % 2],
+                        "flagged": False,
+                    }
+                )
         s.execute(insert(Participant), participants)
         s.execute(insert(CreditLine), lines)
 
@@ -89,20 +157,31 @@ def main() -> None:
         settings = load_settings(path=None, environ={}, overrides={"database": {"url": url}})
         with db.begin() as s:
             rows_s, rows = timed(args.repeat, lambda: export_rows(s, settings=settings))
-            filtered_s, filtered = timed(args.repeat, lambda: export_rows(
-                s, settings=settings, status="approved", date_from=rows[0]["session_date"] and
-                datetime.fromisoformat(rows[len(rows) // 2]["session_date"]).date()))
+            filtered_s, filtered = timed(
+                args.repeat,
+                lambda: export_rows(
+                    s,
+                    settings=settings,
+                    status="approved",
+                    date_from=rows[0]["session_date"]
+                    and datetime.fromisoformat(rows[len(rows) // 2]["session_date"]).date(),
+                ),
+            )
         csv_s, csv_text = timed(args.repeat, lambda: to_csv(rows))
         json_s, _ = timed(args.repeat, lambda: to_json(rows))
         total = rows_s + csv_s
-        print(f"hours export bench: {db.engine.dialect.name}, {len(rows)} rows "
-              f"({args.participants} per meeting), best of {args.repeat}")
+        print(
+            f"hours export bench: {db.engine.dialect.name}, {len(rows)} rows "
+            f"({args.participants} per meeting), best of {args.repeat}"
+        )
         print(f"  export_rows          {rows_s * 1000:8.1f} ms")
         print(f"  filtered rows        {filtered_s * 1000:8.1f} ms  ({len(filtered)} rows)")
         print(f"  to_csv               {csv_s * 1000:8.1f} ms  ({len(csv_text) / 1e6:.1f} MB)")
         print(f"  to_json              {json_s * 1000:8.1f} ms")
-        print(f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"
-              f" ({'met' if total < CEILING_SECONDS else 'NOT met'})")
+        print(
+            f"rows + CSV {total:.3f} s; ceiling {CEILING_SECONDS:.1f} s; ratio to ceiling {total / CEILING_SECONDS:.2f}"
+            f" ({'met' if total < CEILING_SECONDS else 'NOT met'})"
+        )
     finally:
         db.dispose()
         scratch.drop()

@@ -1,6 +1,7 @@
 """A Python load driver (threads with http.client) for benchmarks that send a fixed, ordered list of
 events and check every answer (bench/load.py). Throughput figures against a ceiling come from wrk
 instead (bench/webhooks.py): these threads take much of a small machine's CPU themselves."""
+
 from __future__ import annotations
 
 import http.client
@@ -54,8 +55,11 @@ def drive(port: int, bodies: list[bytes], connections: int, max_seconds: float, 
                 break
             body = bodies[index]
             ts = str(int(time.time()))
-            headers = {"content-type": "application/json", "x-zm-request-timestamp": ts,
-                       "x-zm-signature": sign(SECRET, ts, body)}
+            headers = {
+                "content-type": "application/json",
+                "x-zm-request-timestamp": ts,
+                "x-zm-signature": sign(SECRET, ts, body),
+            }
             began = time.perf_counter()
             try:
                 conn.request("POST", "/zoom/webhook", body=body, headers=headers)
@@ -92,5 +96,7 @@ def drive(port: int, bodies: list[bytes], connections: int, max_seconds: float, 
 
 
 def report(result: Result) -> str:
-    return (f"{result.label:<12} {result.rate:>9.1f} {result.percentile(50):>8.1f} {result.percentile(99):>8.1f} "
-            f"{result.errors:>7} {result.done:>8}")
+    return (
+        f"{result.label:<12} {result.rate:>9.1f} {result.percentile(50):>8.1f} {result.percentile(99):>8.1f} "
+        f"{result.errors:>7} {result.done:>8}"
+    )

@@ -13,6 +13,7 @@
 While zoombot is under load, the resident memory of its gunicorn master and workers is sampled from
 /proc; the peak is reported. Errors (anything but 200) must be zero. Loopback only; bounded in time.
 """
+
 from __future__ import annotations
 
 import argparse
@@ -21,13 +22,13 @@ import os
 import random
 import threading
 import uuid as uuid_module
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from bench.scratch import DEFAULT_SERVER, BenchDatabase
 from bench.httpdriver import drive, report
+from bench.scratch import DEFAULT_SERVER, BenchDatabase
 from bench.webhooks import server_pair, zoom_uuid
 
-START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)
 
 
 def _iso(moment: datetime) -> str:
@@ -38,20 +39,38 @@ def _event(name: str, meeting: dict, participant: dict | None, ts: datetime) -> 
     obj = dict(meeting)
     if participant is not None:
         obj["participant"] = participant
-    return json.dumps({"event": name, "event_ts": int(ts.timestamp() * 1000) + random.randrange(1000),
-                       "payload": {"account_id": "BenchAcct01", "object": obj}}).encode()
+    return json.dumps(
+        {
+            "event": name,
+            "event_ts": int(ts.timestamp() * 1000) + random.randrange(1000),
+            "payload": {"account_id": "BenchAcct01", "object": obj},
+        }
+    ).encode()
 
 
 def _meeting(tag: str, n: int) -> dict:
-    return {"id": str(87000000000 + n), "uuid": zoom_uuid(f"{tag}-{n}"), "host_id": "benchHost0000000000001",
-            "topic": f"CoP {n}", "type": 8, "start_time": _iso(START), "timezone": "America/New_York",
-            "duration": 120}
+    return {
+        "id": str(87000000000 + n),
+        "uuid": zoom_uuid(f"{tag}-{n}"),
+        "host_id": "benchHost0000000000001",
+        "topic": f"CoP {n}",
+        "type": 8,
+        "start_time": _iso(START),
+        "timezone": "America/New_York",
+        "duration": 120,
+    }
 
 
 def _person(tag: str, n: int, i: int) -> dict:
-    return {"user_id": str(16_000_000 + i), "user_name": f"Practitioner {n}-{i}", "id": "",
-            "participant_uuid": zoom_uuid(f"{tag}-dev-{n}-{i}"), "email": f"p{n}x{i}@example.org",
-            "registrant_id": "", "participant_user_id": ""}
+    return {
+        "user_id": str(16_000_000 + i),
+        "user_name": f"Practitioner {n}-{i}",
+        "id": "",
+        "participant_uuid": zoom_uuid(f"{tag}-dev-{n}-{i}"),
+        "email": f"p{n}x{i}@example.org",
+        "registrant_id": "",
+        "participant_user_id": "",
+    }
 
 
 def start_burst(tag: str, people: int = 300) -> list[bytes]:
@@ -61,8 +80,9 @@ def start_burst(tag: str, people: int = 300) -> list[bytes]:
         person = _person(tag, 0, i)
         at = START + timedelta(seconds=random.uniform(0, 180))
         if i % 3 == 0:
-            bodies.append(_event("meeting.participant_joined_waiting_room", meeting,
-                                 dict(person, date_time=_iso(at)), at))
+            bodies.append(
+                _event("meeting.participant_joined_waiting_room", meeting, dict(person, date_time=_iso(at)), at)
+            )
             at += timedelta(seconds=20)
             bodies.append(_event("meeting.participant_admitted", meeting, dict(person, date_time=_iso(at)), at))
         bodies.append(_event("meeting.participant_joined", meeting, dict(person, join_time=_iso(at)), at))
@@ -158,9 +178,11 @@ def main(argv: list[str] | None = None) -> int:
         ours.start()
         bare.start()
         idle = rss_bytes(ours.pid)
-        print(f"zoombot load bench: {database.label}; gunicorn {args.workers} workers, {args.worker_class} "
-              f"x{args.threads} threads (both sides); {os.cpu_count()} CPUs shared with the load generator",
-              flush=True)
+        print(
+            f"zoombot load bench: {database.label}; gunicorn {args.workers} workers, {args.worker_class} "
+            f"x{args.threads} threads (both sides); {os.cpu_count()} CPUs shared with the load generator",
+            flush=True,
+        )
         drive(ours.port, mixed_stream("warm" + tag, 300), 8, args.max_seconds, "warm-up")
         drive(bare.port, mixed_stream("warm" + tag, 300), 8, args.max_seconds, "warm-up")
         burst = start_burst(tag, args.burst_people)
@@ -178,8 +200,10 @@ def main(argv: list[str] | None = None) -> int:
         print(report(bare_result), "  (same stream, bare Flask endpoint: the ceiling)")
         ratio = stream_result.rate / bare_result.rate if bare_result.rate else 0.0
         print(f"mixed stream ratio zoombot/bare = {ratio:.2f}")
-        print(f"resident memory (gunicorn master + {args.workers} workers): idle {idle / 2**20:.0f} MiB, "
-              f"peak under load {memory.peak / 2**20:.0f} MiB")
+        print(
+            f"resident memory (gunicorn master + {args.workers} workers): idle {idle / 2**20:.0f} MiB, "
+            f"peak under load {memory.peak / 2**20:.0f} MiB"
+        )
         stored = database.count_events()
         errors = burst_result.errors + stream_result.errors
         print(f"events stored: {stored}; errors: {errors}")

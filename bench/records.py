@@ -10,19 +10,20 @@ ceiling: the pure core (events -> session attendance -> credit lines, no I/O), a
 rebuild` over the same events stored in a real database (load events, place instances in sessions,
 compute, write participants and lines, audit entries included).
 """
+
 from __future__ import annotations
 
 import argparse
 import random
 import time
 import uuid as uuid_module
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, insert, select
 
 from bench.scratch import BenchDatabase
-from zoombot.core import attendance, credit, hours
 from zoombot.config import load_settings
+from zoombot.core import attendance, credit, hours
 from zoombot.store.db import Database
 from zoombot.store.models import CreditLine, ZoomEvent
 
@@ -38,55 +39,146 @@ def year_of_events(seed: int = 7) -> list[dict]:
     """Realistic webhook bodies for every meeting of the year (deterministic for a seed)."""
     rng = random.Random(seed)
     bodies: list[dict] = []
-    first = datetime(2026, 1, 13, 23, 30, tzinfo=timezone.utc)
+    first = datetime(2026, 1, 13, 23, 30, tzinfo=UTC)
     for c in range(COMMUNITIES):
         meeting_id = f"8{c:010d}"
         for m in range(MEETINGS):
             start = first + timedelta(days=28 * m, minutes=15 * (c % 8))
             end = start + timedelta(minutes=120 + rng.randint(-5, 10))
-            obj = {"id": meeting_id, "uuid": f"bench{c:03d}{m:02d}==", "host_id": "host", "topic": f"CoP {c}",
-                   "type": 8, "start_time": _iso(start), "timezone": "America/New_York", "duration": 120}
+            obj = {
+                "id": meeting_id,
+                "uuid": f"bench{c:03d}{m:02d}==",
+                "host_id": "host",
+                "topic": f"CoP {c}",
+                "type": 8,
+                "start_time": _iso(start),
+                "timezone": "America/New_York",
+                "duration": 120,
+            }
 
             def add(name: str, when: datetime, extra: dict) -> None:
-                bodies.append({"event": name, "event_ts": int(when.timestamp() * 1000) + len(bodies) % 1000,
-                               "payload": {"account_id": "acct", "object": {**obj, **extra}}})
+                bodies.append(
+                    {
+                        "event": name,
+                        "event_ts": int(when.timestamp() * 1000) + len(bodies) % 1000,
+                        "payload": {"account_id": "acct", "object": {**obj, **extra}},
+                    }
+                )
 
             add("meeting.started", start, {})
             for p in range(PARTICIPANTS):
-                who = {"user_name": f"Participant {c}-{p}", "email": f"p{c}-{p}@example.org", "id": "",
-                       "registrant_id": "", "participant_user_id": ""}
+                who = {
+                    "user_name": f"Participant {c}-{p}",
+                    "email": f"p{c}-{p}@example.org",
+                    "id": "",
+                    "registrant_id": "",
+                    "participant_user_id": "",
+                }
                 join = start + timedelta(seconds=rng.randint(0, 900))
                 leave = end - timedelta(seconds=rng.randint(0, 1200))
                 kind = p % 5
                 if kind == 0:  # waiting room first, then admitted
                     device = {**who, "user_id": f"{p}w", "participant_uuid": f"d{c}-{p}"}
-                    add("meeting.participant_joined_waiting_room", join - timedelta(minutes=2),
-                        {"participant": {**device, "date_time": _iso(join - timedelta(minutes=2))}})
-                    add("meeting.participant_left_waiting_room", join, {"participant": {**device, "date_time": _iso(join)}})
+                    add(
+                        "meeting.participant_joined_waiting_room",
+                        join - timedelta(minutes=2),
+                        {"participant": {**device, "date_time": _iso(join - timedelta(minutes=2))}},
+                    )
+                    add(
+                        "meeting.participant_left_waiting_room",
+                        join,
+                        {"participant": {**device, "date_time": _iso(join)}},
+                    )
                     add("meeting.participant_admitted", join, {"participant": {**device, "date_time": _iso(join)}})
                 if kind == 3:  # a breakout room in the middle
                     device = {**who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}"}
                     room_in, room_out = start + timedelta(minutes=50), start + timedelta(minutes=75)
-                    add("meeting.participant_joined_breakout_room", room_in, {"participant": {**device, "join_time": _iso(room_in)}})
-                    add("meeting.participant_left_breakout_room", room_out, {"participant": {**device, "leave_time": _iso(room_out)}})
+                    add(
+                        "meeting.participant_joined_breakout_room",
+                        room_in,
+                        {"participant": {**device, "join_time": _iso(room_in)}},
+                    )
+                    add(
+                        "meeting.participant_left_breakout_room",
+                        room_out,
+                        {"participant": {**device, "leave_time": _iso(room_out)}},
+                    )
                 if kind == 1:  # a rejoin
                     gap = join + timedelta(minutes=40)
-                    add("meeting.participant_joined", join, {"participant": {
-                        **who, "user_id": f"{p}a", "participant_uuid": f"d{c}-{p}", "join_time": _iso(join)}})
-                    add("meeting.participant_left", gap, {"participant": {
-                        **who, "user_id": f"{p}a", "participant_uuid": f"d{c}-{p}", "leave_time": _iso(gap)}})
+                    add(
+                        "meeting.participant_joined",
+                        join,
+                        {
+                            "participant": {
+                                **who,
+                                "user_id": f"{p}a",
+                                "participant_uuid": f"d{c}-{p}",
+                                "join_time": _iso(join),
+                            }
+                        },
+                    )
+                    add(
+                        "meeting.participant_left",
+                        gap,
+                        {
+                            "participant": {
+                                **who,
+                                "user_id": f"{p}a",
+                                "participant_uuid": f"d{c}-{p}",
+                                "leave_time": _iso(gap),
+                            }
+                        },
+                    )
                     join = gap + timedelta(minutes=3)
                 if kind == 2:  # a second device, overlapping
-                    add("meeting.participant_joined", join + timedelta(minutes=5), {"participant": {
-                        **who, "user_id": f"{p}p", "participant_uuid": f"phone{c}-{p}",
-                        "join_time": _iso(join + timedelta(minutes=5))}})
-                    add("meeting.participant_left", leave - timedelta(minutes=20), {"participant": {
-                        **who, "user_id": f"{p}p", "participant_uuid": f"phone{c}-{p}",
-                        "leave_time": _iso(leave - timedelta(minutes=20))}})
-                add("meeting.participant_joined", join, {"participant": {
-                    **who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}", "join_time": _iso(join)}})
-                add("meeting.participant_left", leave, {"participant": {
-                    **who, "user_id": f"{p}", "participant_uuid": f"d{c}-{p}", "leave_time": _iso(leave)}})
+                    add(
+                        "meeting.participant_joined",
+                        join + timedelta(minutes=5),
+                        {
+                            "participant": {
+                                **who,
+                                "user_id": f"{p}p",
+                                "participant_uuid": f"phone{c}-{p}",
+                                "join_time": _iso(join + timedelta(minutes=5)),
+                            }
+                        },
+                    )
+                    add(
+                        "meeting.participant_left",
+                        leave - timedelta(minutes=20),
+                        {
+                            "participant": {
+                                **who,
+                                "user_id": f"{p}p",
+                                "participant_uuid": f"phone{c}-{p}",
+                                "leave_time": _iso(leave - timedelta(minutes=20)),
+                            }
+                        },
+                    )
+                add(
+                    "meeting.participant_joined",
+                    join,
+                    {
+                        "participant": {
+                            **who,
+                            "user_id": f"{p}",
+                            "participant_uuid": f"d{c}-{p}",
+                            "join_time": _iso(join),
+                        }
+                    },
+                )
+                add(
+                    "meeting.participant_left",
+                    leave,
+                    {
+                        "participant": {
+                            **who,
+                            "user_id": f"{p}",
+                            "participant_uuid": f"d{c}-{p}",
+                            "leave_time": _iso(leave),
+                        }
+                    },
+                )
             add("meeting.ended", end, {"end_time": _iso(end)})
     return bodies
 
@@ -109,13 +201,24 @@ def pure_build(bodies: list[dict]) -> int:
 
 
 def store(db: Database, bodies: list[dict]) -> None:
-    rows = [{"dedupe_key": uuid_module.uuid4().hex + uuid_module.uuid4().hex, "event": b["event"],
-             "event_ts": b["event_ts"], "source": "webhook", "received_at": datetime.now(timezone.utc),
-             "account_id": "acct", "meeting_id": b["payload"]["object"]["id"],
-             "meeting_uuid": b["payload"]["object"]["uuid"], "body": b, "status": "processed"} for b in bodies]
+    rows = [
+        {
+            "dedupe_key": uuid_module.uuid4().hex + uuid_module.uuid4().hex,
+            "event": b["event"],
+            "event_ts": b["event_ts"],
+            "source": "webhook",
+            "received_at": datetime.now(UTC),
+            "account_id": "acct",
+            "meeting_id": b["payload"]["object"]["id"],
+            "meeting_uuid": b["payload"]["object"]["uuid"],
+            "body": b,
+            "status": "processed",
+        }
+        for b in bodies
+    ]
     for i in range(0, len(rows), 5000):
         with db.begin() as session:
-            session.execute(insert(ZoomEvent), rows[i:i + 5000])
+            session.execute(insert(ZoomEvent), rows[i : i + 5000])
 
 
 def main() -> None:
@@ -128,7 +231,9 @@ def main() -> None:
     started = time.perf_counter()
     lines = pure_build(bodies)
     pure = time.perf_counter() - started
-    print(f"pure core: {lines} lines in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})")
+    print(
+        f"pure core: {lines} lines in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})"
+    )
     if args.pure_only:
         return
     scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
@@ -139,12 +244,14 @@ def main() -> None:
 
         started = time.perf_counter()
         with db.begin() as session:
-            count = meetings.rebuild(session, load_settings(environ={}), datetime.now(timezone.utc))
+            count = meetings.rebuild(session, load_settings(environ={}), datetime.now(UTC))
         full = time.perf_counter() - started
         with db.begin() as session:
             records = session.scalar(select(func.count(CreditLine.id)))
-        print(f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} lines in {full:.2f} s "
-              f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})")
+        print(
+            f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} lines in {full:.2f} s "
+            f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})"
+        )
     finally:
         db.dispose()
         scratch.drop()

@@ -1,5 +1,6 @@
 """A fresh, migrated database for one benchmark run: a PostgreSQL database created on a server and
 dropped afterwards, or a SQLite file in a temporary folder."""
+
 from __future__ import annotations
 
 import os

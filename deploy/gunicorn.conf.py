@@ -6,6 +6,7 @@ pool_size + max_overflow), and each worker keeps one more for webhook deliveries
 on the database share (one INSERT and one commit for all that arrive together). Eight threads measured
 better than four for that reason (bench/webhooks.py).
 """
+
 import multiprocessing
 import os
 
@@ -13,12 +14,12 @@ bind = os.environ.get("ZOOMBOT_BIND", "127.0.0.1:8000")
 workers = int(os.environ.get("ZOOMBOT_WORKERS", max(2, multiprocessing.cpu_count())))
 worker_class = "gthread"
 threads = int(os.environ.get("ZOOMBOT_THREADS", 8))
-timeout = 30            # Zoom gives up after 3 s anyway; a stuck worker is replaced
+timeout = 30  # Zoom gives up after 3 s anyway; a stuck worker is replaced
 graceful_timeout = 20
 keepalive = 5
-max_requests = 10000    # recycle workers now and then
+max_requests = 10000  # recycle workers now and then
 max_requests_jitter = 1000
-accesslog = None        # access logs would hold client IP addresses; the proxy decides what to keep
+accesslog = None  # access logs would hold client IP addresses; the proxy decides what to keep
 errorlog = "-"
 loglevel = "warning"
 forwarded_allow_ips = "127.0.0.1"

@@ -4,20 +4,22 @@
 metrics, then returns the job's result or re-raises its error. The stored and logged error is the
 exception's type and a redacted first line, never SQL parameters or addresses.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any
 
 from sqlalchemy import update
 from sqlalchemy.exc import SQLAlchemyError
 
 from zoombot import metrics
-from zoombot.store.db import insert_ignoring_conflict
 from zoombot.mail.sending import redact
-from zoombot.store.models import JobStatus
 from zoombot.runtime import Runtime
+from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.models import JobStatus
 
 log = logging.getLogger("zoombot.jobs")
 
@@ -51,8 +53,12 @@ def _record_start(runtime: Runtime, name: str) -> None:
 
 
 def _record_end(runtime: Runtime, name: str, error: str | None) -> None:
-    values: dict[str, Any] = {"last_finished_at": runtime.now(), "last_ok": error is None, "last_error": error,
-                              "runs": JobStatus.runs + 1}
+    values: dict[str, Any] = {
+        "last_finished_at": runtime.now(),
+        "last_ok": error is None,
+        "last_error": error,
+        "runs": JobStatus.runs + 1,
+    }
     if error is not None:
         values["failures"] = JobStatus.failures + 1
     with runtime.db.begin() as session:

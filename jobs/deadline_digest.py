@@ -5,6 +5,7 @@ conflicts, and each row is claimed with a compare-and-set and a lease before SMT
 outbox does, so nobody gets a day's digest twice; a sender that died leaves its claim to expire and be
 taken again. The digest's content is read at sending time. Off when `[registry] submission_days` is 0.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,11 +17,11 @@ from sqlalchemy import and_, case, func, select, update
 from jobs.sending import worker_name
 from zoombot.core import deadlines
 from zoombot.mail import digest
-from zoombot.store.db import insert_ignoring_conflict
-from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure
 from zoombot.mail.messages import environment
-from zoombot.store.models import Community, CreditLine, CreditSession, DeadlineDigest, StaffUser
+from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure
 from zoombot.runtime import Runtime
+from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.models import Community, CreditLine, CreditSession, DeadlineDigest, StaffUser
 
 log = logging.getLogger("zoombot.jobs.digest")
 LEASE = timedelta(minutes=10)
@@ -38,12 +39,22 @@ def due_items(session, runtime: Runtime, today) -> list[digest.Item]:
         .join(CreditLine, CreditLine.session_id == CreditSession.id)
         .outerjoin(Community, Community.id == CreditSession.community_id)
         .where(CreditSession.status == "ended", CreditSession.local_date >= today - timedelta(days=days + 365))
-        .group_by(CreditSession.id, CreditSession.local_date, CreditSession.topic, Community.name)).all()
+        .group_by(CreditSession.id, CreditSession.local_date, CreditSession.topic, Community.name)
+    ).all()
     base = settings.web.base_url.rstrip("/")
-    return [digest.Item(sid, name or topic or "Session", day, deadlines.due(day, days, today), waiting or 0,
-                        ready or 0, f"{base}/staff/sessions/{sid}")
-            for sid, day, topic, name, waiting, ready in rows
-            if (waiting or ready) and deadlines.near(day, days, today, before)]
+    return [
+        digest.Item(
+            sid,
+            name or topic or "Session",
+            day,
+            deadlines.due(day, days, today),
+            waiting or 0,
+            ready or 0,
+            f"{base}/staff/sessions/{sid}",
+        )
+        for sid, day, topic, name, waiting, ready in rows
+        if (waiting or ready) and deadlines.near(day, days, today, before)
+    ]
 
 
 def run(runtime: Runtime) -> dict[str, int]:
@@ -57,15 +68,31 @@ def run(runtime: Runtime) -> dict[str, int]:
         items = due_items(session, runtime, today)
         if items:
             for email in session.scalars(select(StaffUser.email).where(StaffUser.role == "staff")):
-                counts["planned"] += insert_ignoring_conflict(session, DeadlineDigest, {
-                    "digest_date": today, "recipient": email, "status": "pending", "attempts": 0,
-                    "created_at": now}, ["digest_date", "recipient"]) is not None
-        session.execute(update(DeadlineDigest).where(DeadlineDigest.status == "sending",
-                                                     DeadlineDigest.claimed_until <= now)
-                        .values(status="pending", claimed_by=None, claimed_until=None))
-        session.execute(update(DeadlineDigest).where(DeadlineDigest.status == "pending",
-                                                     DeadlineDigest.digest_date < today)
-                        .values(status="failed", last_error="not sent on its day; a newer digest follows"))
+                counts["planned"] += (
+                    insert_ignoring_conflict(
+                        session,
+                        DeadlineDigest,
+                        {
+                            "digest_date": today,
+                            "recipient": email,
+                            "status": "pending",
+                            "attempts": 0,
+                            "created_at": now,
+                        },
+                        ["digest_date", "recipient"],
+                    )
+                    is not None
+                )
+        session.execute(
+            update(DeadlineDigest)
+            .where(DeadlineDigest.status == "sending", DeadlineDigest.claimed_until <= now)
+            .values(status="pending", claimed_by=None, claimed_until=None)
+        )
+        session.execute(
+            update(DeadlineDigest)
+            .where(DeadlineDigest.status == "pending", DeadlineDigest.digest_date < today)
+            .values(status="failed", last_error="not sent on its day; a newer digest follows")
+        )
     if not items:
         return counts
     environment(settings.mail.templates_dir)  # template errors show before anything is claimed
@@ -73,37 +100,65 @@ def run(runtime: Runtime) -> dict[str, int]:
     with Mailer(settings.mail) as mailer:
         while True:
             with runtime.db.begin() as session:
-                row = session.scalar(select(DeadlineDigest).where(DeadlineDigest.digest_date == today,
-                                                                  DeadlineDigest.status == "pending")
-                                     .order_by(DeadlineDigest.id).limit(1))
+                row = session.scalar(
+                    select(DeadlineDigest)
+                    .where(DeadlineDigest.digest_date == today, DeadlineDigest.status == "pending")
+                    .order_by(DeadlineDigest.id)
+                    .limit(1)
+                )
                 if row is None:
                     break
-                won = session.execute(update(DeadlineDigest).where(
-                    DeadlineDigest.id == row.id, DeadlineDigest.status == "pending").values(
-                    status="sending", claimed_by=worker, claimed_until=now + LEASE)).rowcount
+                won = session.execute(
+                    update(DeadlineDigest)
+                    .where(DeadlineDigest.id == row.id, DeadlineDigest.status == "pending")
+                    .values(status="sending", claimed_by=worker, claimed_until=now + LEASE)
+                ).rowcount
                 row_id, recipient, attempts = row.id, row.recipient, row.attempts
             if not won:
                 continue
-            message = digest.build(items, recipient=recipient, registry=settings.registry.name,
-                                   queue_url=f"{settings.web.base_url.rstrip('/')}/staff/attention", today=today,
-                                   mail=settings.mail, now=now)
+            message = digest.build(
+                items,
+                recipient=recipient,
+                registry=settings.registry.name,
+                queue_url=f"{settings.web.base_url.rstrip('/')}/staff/attention",
+                today=today,
+                mail=settings.mail,
+                now=now,
+            )
             mine = and_(DeadlineDigest.id == row_id, DeadlineDigest.claimed_by == worker)
             try:
                 mailer.send(message)
             except MailFailure as exc:
                 give_up = isinstance(exc, PermanentFailure) or attempts + 1 >= MAX_ATTEMPTS
                 with runtime.db.begin() as session:
-                    session.execute(update(DeadlineDigest).where(mine).values(
-                        status="failed" if give_up else "pending", attempts=attempts + 1, claimed_by=None,
-                        claimed_until=None, last_error=str(exc)[:1000]))
+                    session.execute(
+                        update(DeadlineDigest)
+                        .where(mine)
+                        .values(
+                            status="failed" if give_up else "pending",
+                            attempts=attempts + 1,
+                            claimed_by=None,
+                            claimed_until=None,
+                            last_error=str(exc)[:1000],
+                        )
+                    )
                 counts["failed"] += 1
                 log.warning("deadline digest %s not sent: %s", row_id, exc)
                 if not give_up:
                     break  # the next run tries again
                 continue
             with runtime.db.begin() as session:
-                session.execute(update(DeadlineDigest).where(mine).values(
-                    status="sent", sent_at=runtime.now(), attempts=attempts + 1, claimed_by=None,
-                    claimed_until=None, last_error=None))
+                session.execute(
+                    update(DeadlineDigest)
+                    .where(mine)
+                    .values(
+                        status="sent",
+                        sent_at=runtime.now(),
+                        attempts=attempts + 1,
+                        claimed_by=None,
+                        claimed_until=None,
+                        last_error=None,
+                    )
+                )
             counts["sent"] += 1
     return counts

@@ -4,25 +4,25 @@ A meeting is stale when nothing was heard of it for `[zoom] finalize_after_hours
 end. It ends at the last sign of presence (its last stored event) or its scheduled end, whichever is
 later, and never after now.
 """
+
 from __future__ import annotations
 
 import logging
-
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
 
+from zoombot.runtime import Runtime
 from zoombot.store import meetings
 from zoombot.store.models import Meeting, ZoomEvent
-from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.finalize")
 
 
 def end_of(session, meeting: Meeting, now: datetime) -> datetime:
     last_ts = session.scalar(select(func.max(ZoomEvent.event_ts)).where(ZoomEvent.meeting_uuid == meeting.uuid))
-    last_event = datetime.fromtimestamp(last_ts / 1000, tz=timezone.utc) if last_ts else None
+    last_event = datetime.fromtimestamp(last_ts / 1000, tz=UTC) if last_ts else None
     start = meeting.started_at or meeting.scheduled_start
     scheduled_end = start + timedelta(minutes=meeting.scheduled_minutes or 0)
     return min(max(scheduled_end, last_event or scheduled_end), now)
@@ -37,8 +37,9 @@ def finalize_meetings(runtime: Runtime) -> int:
             try:
                 with session.begin_nested():  # a meeting the database refuses stops only itself
                     meetings.mark_ended(meeting, None, end_of(session, meeting, now), by="finalizer")
-                    meetings.attendance_changed(session, meeting, runtime.settings, now,
-                                                reason="finalized: no meeting.ended received")
+                    meetings.attendance_changed(
+                        session, meeting, runtime.settings, now, reason="finalized: no meeting.ended received"
+                    )
             except DataError as exc:
                 log.error("finalize: meeting id=%s left open: %s", meeting.id, type(exc.orig).__name__)
                 continue

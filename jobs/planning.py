@@ -6,6 +6,7 @@ harmless; moved ones keep their identity and get a higher SEQUENCE; dropped ones
 Occurrences moved in Zoom keep their original start as identity; the webhook handler moves them.
 `plan_outbox` then plans rows.
 """
+
 from __future__ import annotations
 
 import logging
@@ -13,10 +14,10 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
+from zoombot.runtime import Runtime
 from zoombot.store import outbox
 from zoombot.store.models import Community
 from zoombot.store.replanning import replan_community
-from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.planning")
 

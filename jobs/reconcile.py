@@ -5,6 +5,7 @@ log; everything else keeps working. Any number of schedulers may run: a lease ro
 call Zoom (storage would be idempotent anyway, but Zoom's report endpoints are rate-limited). A batch is
 bounded, and a Zoom rate limit ends it: the rest waits for the next run.
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,11 +16,11 @@ from datetime import timedelta
 
 from sqlalchemy import delete, update
 
+from zoombot.runtime import Runtime
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import Lease
-from zoombot.zoom.reconcile import due_meetings, reconcile_instance
-from zoombot.runtime import Runtime
 from zoombot.zoom.client import ZoomClient, ZoomNotConfigured
+from zoombot.zoom.reconcile import due_meetings, reconcile_instance
 
 log = logging.getLogger(__name__)
 
@@ -45,8 +46,10 @@ def run(runtime: Runtime) -> int:
         return 0
     try:
         with runtime.db.begin() as session:
-            due = [(m.uuid, m.zoom_meeting_id) for m in
-                   due_meetings(session, runtime.now(), timedelta(minutes=settings.report_delay_minutes))][:BATCH]
+            due = [
+                (m.uuid, m.zoom_meeting_id)
+                for m in due_meetings(session, runtime.now(), timedelta(minutes=settings.report_delay_minutes))
+            ][:BATCH]
         if not due or not _acquire(runtime):
             return 0
         try:
@@ -67,11 +70,18 @@ def run(runtime: Runtime) -> int:
 def _acquire(runtime: Runtime) -> bool:
     now = runtime.now()
     with runtime.db.begin() as session:
-        if insert_ignoring_conflict(session, Lease, {"name": NAME, "holder": _HOLDER, "expires_at": now + LEASE},
-                                    ["name"]) is not None:
+        if (
+            insert_ignoring_conflict(
+                session, Lease, {"name": NAME, "holder": _HOLDER, "expires_at": now + LEASE}, ["name"]
+            )
+            is not None
+        ):
             return True
-        taken = session.execute(update(Lease).where(Lease.name == NAME, Lease.expires_at <= now)
-                                .values(holder=_HOLDER, expires_at=now + LEASE))
+        taken = session.execute(
+            update(Lease)
+            .where(Lease.name == NAME, Lease.expires_at <= now)
+            .values(holder=_HOLDER, expires_at=now + LEASE)
+        )
         return taken.rowcount == 1
 
 

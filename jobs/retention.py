@@ -5,6 +5,7 @@ applies the plan, re-derives the participants from the stripped events and check
 exactly the attendance (and member) they had, under their new pseudonym, before committing. A session that
 would change is rolled back and reported, never half-stripped. Running it again changes nothing.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,13 +15,21 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from zoombot.store import meetings
 from zoombot.core import retention
+from zoombot.runtime import Runtime
+from zoombot.store import meetings
+from zoombot.store.audit import SYSTEM, audit
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
-    AuditEntry, CreditLine, CreditSession, Meeting, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
-from zoombot.store.audit import SYSTEM, audit
-from zoombot.runtime import Runtime
+    AuditEntry,
+    CreditLine,
+    CreditSession,
+    Meeting,
+    Participant,
+    ParticipantAlias,
+    ParticipantMerge,
+    ZoomEvent,
+)
 
 log = logging.getLogger("zoombot.jobs.retention")
 SECRET_NAME = "retention_pseudonym_key"
@@ -49,14 +58,30 @@ def strip_due(runtime: Runtime) -> Summary:
     cutoff = now - timedelta(days=settings.days)
     secret = runtime.instance_secret(SECRET_NAME)
     with runtime.db.begin() as session:
-        candidates = list(session.scalars(select(CreditSession.id).where(
-            CreditSession.status == "ended", CreditSession.ended_at.is_not(None), CreditSession.ended_at <= cutoff,
-            exists().where(Meeting.session_id == CreditSession.id, ZoomEvent.meeting_uuid == Meeting.uuid,
-                           ZoomEvent.redacted_at.is_(None)),
-            ~exists().where(CreditLine.session_id == CreditSession.id, or_(
-                CreditLine.status == "pending",
-                and_(CreditLine.status == "approved", CreditLine.exported_at.is_(None)))),
-        ).order_by(CreditSession.ended_at).limit(BATCH)))
+        candidates = list(
+            session.scalars(
+                select(CreditSession.id)
+                .where(
+                    CreditSession.status == "ended",
+                    CreditSession.ended_at.is_not(None),
+                    CreditSession.ended_at <= cutoff,
+                    exists().where(
+                        Meeting.session_id == CreditSession.id,
+                        ZoomEvent.meeting_uuid == Meeting.uuid,
+                        ZoomEvent.redacted_at.is_(None),
+                    ),
+                    ~exists().where(
+                        CreditLine.session_id == CreditSession.id,
+                        or_(
+                            CreditLine.status == "pending",
+                            and_(CreditLine.status == "approved", CreditLine.exported_at.is_(None)),
+                        ),
+                    ),
+                )
+                .order_by(CreditSession.ended_at)
+                .limit(BATCH)
+            )
+        )
     for session_id in candidates:
         try:
             with runtime.db.begin() as session:
@@ -68,8 +93,12 @@ def strip_due(runtime: Runtime) -> Summary:
     with runtime.db.begin() as session:
         summary.orphan_events = strip_orphan_events(session, now=now, cutoff=cutoff, secret=secret)
     if summary.sessions or summary.orphan_events:
-        log.info("retention: stripped %d sessions (%d events) and %d other events", summary.sessions,
-                 summary.events, summary.orphan_events)
+        log.info(
+            "retention: stripped %d sessions (%d events) and %d other events",
+            summary.sessions,
+            summary.events,
+            summary.orphan_events,
+        )
     if summary.failed:
         raise RetentionMismatch(f"{len(summary.failed)} sessions left unchanged (ids {summary.failed})")
     return summary
@@ -83,18 +112,29 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
     if not retention.is_due(held.ended_at, states, now=now, days=days):
         return 0
     instances = list(held.meetings)
-    rows = session.execute(select(ZoomEvent.id, ZoomEvent.event, ZoomEvent.body, ZoomEvent.redacted_at)
-                           .where(ZoomEvent.meeting_uuid.in_([m.uuid for m in instances]))
-                           .order_by(ZoomEvent.id)).all()
+    rows = session.execute(
+        select(ZoomEvent.id, ZoomEvent.event, ZoomEvent.body, ZoomEvent.redacted_at)
+        .where(ZoomEvent.meeting_uuid.in_([m.uuid for m in instances]))
+        .order_by(ZoomEvent.id)
+    ).all()
     decision_rows = list(session.scalars(select(ParticipantMerge).where(ParticipantMerge.session_id == held.id)))
     merged = [(m.source_key, m.target_key) for m in decision_rows if m.kind == "merge"]
     unbinds = [frozenset((m.source_key, m.target_key)) for m in decision_rows if m.kind == "unbind"]
     people = list(session.scalars(select(Participant).where(Participant.session_id == held.id)))
     before = meetings.compute(session, held, now)
-    keys = {p.identity_key for p in people} | {line.participant_key for line in lines} | set(before.people) | {
-        key for pair in unbinds for key in pair}
-    plan = retention.plan_meeting([(r.id, r.event, r.body, r.redacted_at is not None) for r in rows],
-                                  dict(merged), keys, secret=secret, unbinds=unbinds)
+    keys = (
+        {p.identity_key for p in people}
+        | {line.participant_key for line in lines}
+        | set(before.people)
+        | {key for pair in unbinds for key in pair}
+    )
+    plan = retention.plan_meeting(
+        [(r.id, r.event, r.body, r.redacted_at is not None) for r in rows],
+        dict(merged),
+        keys,
+        secret=secret,
+        unbinds=unbinds,
+    )
     if not plan.bodies:
         return 0
     members = {p.identity_key: p.member_id for p in people}
@@ -106,9 +146,17 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
         row.source_key, row.target_key = rename(row.source_key), rename(row.target_key)
     for key, member_id in members.items():
         if member_id is not None:  # the match survives a rebuild from the stripped events
-            insert_ignoring_conflict(session, ParticipantAlias, {
-                "identity_key": plan.key(key), "member_id": member_id, "created_by": SYSTEM, "created_at": now,
-            }, ["identity_key"])
+            insert_ignoring_conflict(
+                session,
+                ParticipantAlias,
+                {
+                    "identity_key": plan.key(key),
+                    "member_id": member_id,
+                    "created_by": SYSTEM,
+                    "created_at": now,
+                },
+                ["identity_key"],
+            )
     session.flush()
     after = meetings.refresh(session, [held], now)[held.id].result
     _check_unchanged(before, after, plan, members, session, held)
@@ -124,12 +172,20 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
                 setattr(entry, column, _rename(value, renames, plan.known))
     for meeting in instances:
         if meeting.discrepancies:
-            meeting.discrepancies = retention.strip_event({"entries": meeting.discrepancies},
-                                                          person_of=lambda p: "", secret=secret,
-                                                          known=plan.known)["entries"]
-    audit(session, actor=SYSTEM, entity="session", entity_id=held.id, action="redacted", session_id=held.id,
-          to_value=f"{len(plan.bodies)} events", reason=f"retention: personal data stripped {days} days after the "
-                                                        "session, lines settled and exported", at=now)
+            meeting.discrepancies = retention.strip_event(
+                {"entries": meeting.discrepancies}, person_of=lambda p: "", secret=secret, known=plan.known
+            )["entries"]
+    audit(
+        session,
+        actor=SYSTEM,
+        entity="session",
+        entity_id=held.id,
+        action="redacted",
+        session_id=held.id,
+        to_value=f"{len(plan.bodies)} events",
+        reason=f"retention: personal data stripped {days} days after the session, lines settled and exported",
+        at=now,
+    )
     return len(plan.bodies)
 
 
@@ -140,14 +196,18 @@ def _rename(text: str, renames: dict[str, str], known) -> str:
     return retention.mask_text(text, known)
 
 
-def _check_unchanged(before, after, plan: retention.MeetingPlan, members, session: Session,
-                     held: CreditSession) -> None:
+def _check_unchanged(
+    before, after, plan: retention.MeetingPlan, members, session: Session, held: CreditSession
+) -> None:
     expected = {plan.key(k): (p.attended_seconds, p.spans()) for k, p in before.people.items()}
     got = {k: (p.attended_seconds, p.spans()) for k, p in after.people.items()}
     if expected != got:
         raise RetentionMismatch(f"session id={held.id}: attendance would change")
-    matched = dict(session.execute(select(Participant.identity_key, Participant.member_id)
-                                   .where(Participant.session_id == held.id)).all())
+    matched = dict(
+        session.execute(
+            select(Participant.identity_key, Participant.member_id).where(Participant.session_id == held.id)
+        ).all()
+    )
     if any(matched.get(plan.key(k)) != member for k, member in members.items() if plan.key(k) in matched):
         raise RetentionMismatch(f"session id={held.id}: a member match would be lost")
 
@@ -155,11 +215,19 @@ def _check_unchanged(before, after, plan: retention.MeetingPlan, members, sessio
 def strip_orphan_events(session: Session, *, now: datetime, cutoff: datetime, secret: str, limit: int = 500) -> int:
     """Old events of no meeting instance (schedule changes, registrations, unknown types): nothing derives
     from them any more, so they are stripped once they are older than the retention period."""
-    rows = session.execute(select(ZoomEvent.id, ZoomEvent.event, ZoomEvent.body).where(
-        ZoomEvent.redacted_at.is_(None), ZoomEvent.received_at <= cutoff,
-        ~exists().where(Meeting.uuid == ZoomEvent.meeting_uuid)).order_by(ZoomEvent.id).limit(limit)).all()
+    rows = session.execute(
+        select(ZoomEvent.id, ZoomEvent.event, ZoomEvent.body)
+        .where(
+            ZoomEvent.redacted_at.is_(None),
+            ZoomEvent.received_at <= cutoff,
+            ~exists().where(Meeting.uuid == ZoomEvent.meeting_uuid),
+        )
+        .order_by(ZoomEvent.id)
+        .limit(limit)
+    ).all()
     for row in rows:
         plan = retention.plan_meeting([(row.id, row.event, row.body, False)], {}, [], secret=secret)
-        session.execute(update(ZoomEvent).where(ZoomEvent.id == row.id)
-                        .values(body=plan.bodies[row.id], redacted_at=now))
+        session.execute(
+            update(ZoomEvent).where(ZoomEvent.id == row.id).values(body=plan.bodies[row.id], redacted_at=now)
+        )
     return len(rows)

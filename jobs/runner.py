@@ -3,11 +3,12 @@
 Each job runs at most once at a time per process (`max_instances=1`, missed runs coalesced); across
 processes the database decides (unique keys, claims), so any number of schedulers may run at once.
 """
+
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timedelta, timezone
-from typing import Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime, timedelta
 
 from apscheduler.schedulers.background import BackgroundScheduler
 from apscheduler.schedulers.base import BaseScheduler
@@ -34,13 +35,21 @@ def _scheduled(runtime: Runtime, job: Job) -> None:
 
 
 def configure(scheduler: BaseScheduler, runtime: Runtime, jobs: Iterable[Job] = JOBS) -> BaseScheduler:
-    first = datetime.now(timezone.utc)  # the scheduler runs on real time; jobs read runtime.now()
+    first = datetime.now(UTC)  # the scheduler runs on real time; jobs read runtime.now()
     for index, job in enumerate(jobs):
-        scheduler.add_job(_scheduled, "interval", args=(runtime, job), id=job.name, name=job.name,
-                          seconds=job.interval(runtime), max_instances=1, coalesce=True,
-                          misfire_grace_time=job.interval(runtime),
-                          # a first pass right away, in table order (planning before sending)
-                          next_run_time=first + timedelta(milliseconds=100 * index))
+        scheduler.add_job(
+            _scheduled,
+            "interval",
+            args=(runtime, job),
+            id=job.name,
+            name=job.name,
+            seconds=job.interval(runtime),
+            max_instances=1,
+            coalesce=True,
+            misfire_grace_time=job.interval(runtime),
+            # a first pass right away, in table order (planning before sending)
+            next_run_time=first + timedelta(milliseconds=100 * index),
+        )
     return scheduler
 
 

@@ -3,6 +3,7 @@
 One message at a time, each in its own short transactions, so a claim never waits on SMTP while holding
 a lock, and two scheduler processes (or threads) never send the same row (see `zoombot.store.outbox`).
 """
+
 from __future__ import annotations
 
 import logging
@@ -15,12 +16,11 @@ from jinja2 import TemplateError
 
 from jobs.base import safe_error
 from zoombot import metrics
-from zoombot.store import outbox
-from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure, TemporaryFailure
-from zoombot.runtime import signing_secret
 from zoombot.mail.context import compose
+from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure, TemporaryFailure
+from zoombot.runtime import Runtime, signing_secret
+from zoombot.store import outbox
 from zoombot.store.models import OutboxMessage
-from zoombot.runtime import Runtime
 
 log = logging.getLogger("zoombot.jobs.sending")
 
@@ -59,8 +59,11 @@ def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH)
             except (ValueError, TemplateError) as exc:
                 # Bad data (an address a calendar file cannot carry) never improves; a broken override
                 # template does once the operator fixes it.
-                built = PermanentFailure(f"cannot build the message: {safe_error(exc)}") \
-                    if isinstance(exc, ValueError) else TemporaryFailure(f"template error: {safe_error(exc)}")
+                built = (
+                    PermanentFailure(f"cannot build the message: {safe_error(exc)}")
+                    if isinstance(exc, ValueError)
+                    else TemporaryFailure(f"template error: {safe_error(exc)}")
+                )
             if isinstance(built, outbox.Skip):
                 with runtime.db.begin() as session:
                     outbox.mark_skipped(session, row_id, worker, built.reason)
@@ -78,8 +81,9 @@ def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH)
             except MailFailure as exc:
                 with runtime.db.begin() as session:
                     row = session.get(OutboxMessage, row_id)
-                    status = outbox.mark_failed_attempt(session, row, worker, runtime.now(), str(exc),
-                                                        permanent=isinstance(exc, PermanentFailure))
+                    status = outbox.mark_failed_attempt(
+                        session, row, worker, runtime.now(), str(exc), permanent=isinstance(exc, PermanentFailure)
+                    )
                 if status == "failed":
                     metrics.outbox_failed.labels(kind=kind).inc()
                     counts["failed"] += 1

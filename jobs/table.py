@@ -3,11 +3,12 @@
 Add a job by appending a `Job(name, func, every_ticks)`; `func(runtime)` must be a short, idempotent
 scan of the database that reads the time only from `runtime.now()`.
 """
+
 from __future__ import annotations
 
 from jobs.base import Job
-from jobs.deadline_digest import run as deadline_digest
 from jobs.certificate_mail import plan_certificates
+from jobs.deadline_digest import run as deadline_digest
 from jobs.finalize import finalize_meetings
 from jobs.planning import plan
 from jobs.reconcile import run as reconcile_reports

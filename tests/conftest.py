@@ -4,14 +4,16 @@ names one), the Flask app and client, signed Zoom deliveries from recorded fixtu
 PostgreSQL runs get a database of their own (created and dropped here), so two suites can run at once
 against one server without touching each other.
 """
+
 from __future__ import annotations
 
 import json
 import os
 import shutil
-from datetime import datetime, timezone
+from collections.abc import Callable
+from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
 
 import pytest
 
@@ -22,6 +24,7 @@ from zoombot.config import load_settings
 from zoombot.runtime import Runtime
 from zoombot.store.db import Database
 from zoombot.store.migrate import upgrade
+
 
 @pytest.fixture(scope="session")
 def database_template(tmp_path_factory) -> str:
@@ -74,12 +77,13 @@ def make_settings(database_url: str) -> Callable[..., Any]:
         for section, values in sections.items():
             overrides.setdefault(section, {}).update(values)
         return load_settings(path=None, environ={}, overrides=overrides)
+
     return factory
 
 
 @pytest.fixture
 def clock() -> Clock:
-    return Clock(datetime(2026, 10, 14, 2, 0, tzinfo=timezone.utc))
+    return Clock(datetime(2026, 10, 14, 2, 0, tzinfo=UTC))
 
 
 @pytest.fixture
@@ -101,6 +105,7 @@ def make_runtime(make_settings, clock):
         rt.clock = clock
         made.append(rt)
         return rt
+
     yield factory
     for rt in made:
         rt.db.dispose()
@@ -130,9 +135,11 @@ def client(app):
 @pytest.fixture
 def post_event(client):
     """Sign and POST a Zoom event (dict or raw bytes) to the real endpoint."""
+
     def post(body: dict[str, Any] | bytes, **kwargs: Any):
         raw = body if isinstance(body, bytes) else json.dumps(body).encode()
         return client.post("/zoom/webhook", data=raw, headers=signed_headers(raw, **kwargs))
+
     return post
 
 
@@ -155,11 +162,11 @@ def zoombot_cli(runtime, tmp_path, monkeypatch):
 
         def invoke(*args: str, input: str | None = None):
             return runner.invoke(main, ["--config", str(path), *args], input=input, catch_exceptions=False)
+
         invoke.config = path
         return invoke
+
     return make
-
-
 
 
 #: Fixtures that reach a database, a server or a browser: a test using none of them is in the unit tier.

@@ -1,4 +1,5 @@
 """Configuration: TOML file, environment override (the environment wins), one-line errors, secrets hidden."""
+
 from __future__ import annotations
 
 from pathlib import Path
@@ -19,7 +20,9 @@ def write(tmp_path: Path, text: str) -> Path:
 
 
 def test_file_values_are_read(tmp_path):
-    path = write(tmp_path, f"""
+    path = write(
+        tmp_path,
+        f"""
 [database]
 url = "postgresql://zoombot@127.0.0.1:5432/zoombot"
 [zoom]
@@ -30,7 +33,8 @@ rounding = "nearest"
 minimum_minutes = 45
 [mail]
 starttls = true
-""")
+""",
+    )
     settings = load_settings(path, environ={})
     assert settings.database.url == "postgresql://zoombot@127.0.0.1:5432/zoombot"
     assert settings.zoom.webhook_secret_token == SECRET
@@ -42,9 +46,15 @@ starttls = true
 
 def test_environment_overrides_the_file(tmp_path):
     path = write(tmp_path, '[hours]\nminimum_minutes = 45\n[zoom]\nwebhook_secret_token = "from-file"\n')
-    settings = load_settings(path, environ={
-        "ZOOMBOT_HOURS_MINIMUM_MINUTES": "20", "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": "from-env",
-        "ZOOMBOT_MAIL_STARTTLS": "yes", "ZOOMBOT_DATABASE_URL": "sqlite:///elsewhere.db"})
+    settings = load_settings(
+        path,
+        environ={
+            "ZOOMBOT_HOURS_MINIMUM_MINUTES": "20",
+            "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": "from-env",
+            "ZOOMBOT_MAIL_STARTTLS": "yes",
+            "ZOOMBOT_DATABASE_URL": "sqlite:///elsewhere.db",
+        },
+    )
     assert settings.hours.minimum_minutes == 20
     assert settings.zoom.webhook_secret_token == "from-env"
     assert settings.mail.starttls is True
@@ -52,21 +62,24 @@ def test_environment_overrides_the_file(tmp_path):
 
 
 def test_config_file_named_by_environment(tmp_path):
-    path = write(tmp_path, "[schedule]\ntimezone = \"Europe/Paris\"\n")
+    path = write(tmp_path, '[schedule]\ntimezone = "Europe/Paris"\n')
     assert load_settings(environ={"ZOOMBOT_CONFIG": str(path)}).schedule.timezone == "Europe/Paris"
 
 
-@pytest.mark.parametrize("environ, key", [
-    ({"ZOOMBOT_HOURS_MINIMUM_MINUTES": "half an hour"}, "[hours] minimum_minutes"),
-    ({"ZOOMBOT_HOURS_ROUNDING": "up"}, "[hours] rounding"),
-    ({"ZOOMBOT_HOURS_CAP": "sometimes"}, "[hours] cap"),
-    ({"ZOOMBOT_ZOOM_TIMESTAMP_TOLERANCE_SECONDS": "0"}, "[zoom] timestamp_tolerance_seconds"),
-    ({"ZOOMBOT_MAIL_STARTTLS": "perhaps"}, "[mail] starttls"),
-    ({"ZOOMBOT_SCHEDULE_TIMEZONE": "Mars/Olympus"}, "[schedule] timezone"),
-    ({"ZOOMBOT_DATABASE_URL": "mysql://root:hunter2@db/zoombot"}, "[database] url"),
-    ({"ZOOMBOT_ZOOM_API_BASE_URL": "ftp://api.zoom.us"}, "[zoom] api_base_url"),
-    ({"ZOOMBOT_MAIL_FROM_ADDRESS": "nobody"}, "[mail] from_address"),
-])
+@pytest.mark.parametrize(
+    "environ, key",
+    [
+        ({"ZOOMBOT_HOURS_MINIMUM_MINUTES": "half an hour"}, "[hours] minimum_minutes"),
+        ({"ZOOMBOT_HOURS_ROUNDING": "up"}, "[hours] rounding"),
+        ({"ZOOMBOT_HOURS_CAP": "sometimes"}, "[hours] cap"),
+        ({"ZOOMBOT_ZOOM_TIMESTAMP_TOLERANCE_SECONDS": "0"}, "[zoom] timestamp_tolerance_seconds"),
+        ({"ZOOMBOT_MAIL_STARTTLS": "perhaps"}, "[mail] starttls"),
+        ({"ZOOMBOT_SCHEDULE_TIMEZONE": "Mars/Olympus"}, "[schedule] timezone"),
+        ({"ZOOMBOT_DATABASE_URL": "mysql://root:hunter2@db/zoombot"}, "[database] url"),
+        ({"ZOOMBOT_ZOOM_API_BASE_URL": "ftp://api.zoom.us"}, "[zoom] api_base_url"),
+        ({"ZOOMBOT_MAIL_FROM_ADDRESS": "nobody"}, "[mail] from_address"),
+    ],
+)
 def test_bad_values_give_one_line_naming_the_key(environ, key):
     with pytest.raises(ConfigError) as info:
         load_settings(path=None, environ=environ)
@@ -75,14 +88,17 @@ def test_bad_values_give_one_line_naming_the_key(environ, key):
     assert "hunter2" not in message
 
 
-@pytest.mark.parametrize("text, key", [
-    ("[hours]\nincrement_minutes = \"fifteen\"\n", "[hours] increment_minutes"),
-    ("[hours]\nminimum_minutes = true\n", "[hours] minimum_minutes"),
-    ("[zoom]\nwebhook_secret_token = {a = 1}\n", "[zoom] webhook_secret_token"),
-    ("[zoom]\nno_such_key = 1\n", "[zoom] no_such_key"),
-    ("[nonsense]\nkey = 1\n", "[nonsense]"),
-    ("hours = 3\n", "[hours]"),
-])
+@pytest.mark.parametrize(
+    "text, key",
+    [
+        ('[hours]\nincrement_minutes = "fifteen"\n', "[hours] increment_minutes"),
+        ("[hours]\nminimum_minutes = true\n", "[hours] minimum_minutes"),
+        ("[zoom]\nwebhook_secret_token = {a = 1}\n", "[zoom] webhook_secret_token"),
+        ("[zoom]\nno_such_key = 1\n", "[zoom] no_such_key"),
+        ("[nonsense]\nkey = 1\n", "[nonsense]"),
+        ("hours = 3\n", "[hours]"),
+    ],
+)
 def test_bad_file_values_name_the_key(tmp_path, text, key):
     with pytest.raises(ConfigError) as info:
         load_settings(write(tmp_path, text), environ={})
@@ -98,9 +114,13 @@ def test_missing_or_broken_file_is_one_line(tmp_path):
 
 
 def test_secrets_never_appear_in_errors_or_reprs(tmp_path):
-    secrets = {"ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": SECRET, "ZOOMBOT_ZOOM_CLIENT_SECRET": SECRET + "-client",
-               "ZOOMBOT_MAIL_PASSWORD": SECRET + "-mail", "ZOOMBOT_WEB_SECRET_KEY": SECRET + "-web",
-               "ZOOMBOT_DATABASE_URL": f"postgresql://zoombot:{SECRET}-db@127.0.0.1/zoombot"}
+    secrets = {
+        "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": SECRET,
+        "ZOOMBOT_ZOOM_CLIENT_SECRET": SECRET + "-client",
+        "ZOOMBOT_MAIL_PASSWORD": SECRET + "-mail",
+        "ZOOMBOT_WEB_SECRET_KEY": SECRET + "-web",
+        "ZOOMBOT_DATABASE_URL": f"postgresql://zoombot:{SECRET}-db@127.0.0.1/zoombot",
+    }
     settings = load_settings(path=None, environ=secrets)
     assert SECRET not in repr(settings) and SECRET not in str(settings)
     with pytest.raises(ConfigError) as info:
@@ -112,18 +132,30 @@ def test_cli_prints_one_line_and_no_secret(tmp_path, monkeypatch):
     from zoombot.cli.main import main
 
     monkeypatch.chdir(tmp_path)
-    result = CliRunner().invoke(main, ["db", "upgrade"], env={
-        "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": SECRET, "ZOOMBOT_HOURS_ROUNDING": "sideways",
-        "ZOOMBOT_DATABASE_URL": f"sqlite:///{tmp_path}/z.db", "ZOOMBOT_CONFIG": ""})
+    result = CliRunner().invoke(
+        main,
+        ["db", "upgrade"],
+        env={
+            "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": SECRET,
+            "ZOOMBOT_HOURS_ROUNDING": "sideways",
+            "ZOOMBOT_DATABASE_URL": f"sqlite:///{tmp_path}/z.db",
+            "ZOOMBOT_CONFIG": "",
+        },
+    )
     assert result.exit_code != 0
     lines = [line for line in result.output.splitlines() if line.strip()]
     assert len(lines) == 1 and "[hours] rounding" in lines[0]
     assert SECRET not in result.output
 
 
-@pytest.mark.parametrize("url", ["postgresql://postgres@127.0.0.1:5432/zoombot",
-                                 "postgres://postgres@127.0.0.1:5432/zoombot",
-                                 "postgresql://user:pw@db.example.org/zoombot?sslmode=require"])
+@pytest.mark.parametrize(
+    "url",
+    [
+        "postgresql://postgres@127.0.0.1:5432/zoombot",
+        "postgres://postgres@127.0.0.1:5432/zoombot",
+        "postgresql://user:pw@db.example.org/zoombot?sslmode=require",
+    ],
+)
 def test_operator_style_postgresql_urls_are_accepted(url):
     settings = load_settings(path=None, environ={"ZOOMBOT_DATABASE_URL": url})
     assert settings.database.url == url

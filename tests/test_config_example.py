@@ -1,4 +1,5 @@
 """config.example.toml documents every key with its built-in default."""
+
 import dataclasses
 import tomllib
 from pathlib import Path

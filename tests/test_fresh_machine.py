@@ -2,6 +2,7 @@
 files (tests/browser/ensure-chromium.sh, run by the Makefile before pytest), or the run stops with one
 clear line and a non-zero exit; never a skip. apt-get is replaced by a stand-in on PATH here, so nothing
 is really installed."""
+
 from __future__ import annotations
 
 import os
@@ -23,13 +24,24 @@ def tools(tmp_path: Path, *names: str) -> str:
 
 
 def ensure(path: str, chromium: Path) -> subprocess.CompletedProcess:
-    return subprocess.run(["/bin/sh", str(SCRIPT)], env={"PATH": path, "CHROMIUM": str(chromium)},
-                          capture_output=True, text=True, timeout=60)
+    return subprocess.run(
+        ["/bin/sh", str(SCRIPT)],
+        env={"PATH": path, "CHROMIUM": str(chromium)},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
 
 
 def test_make_test_makes_sure_of_chromium_before_running_the_suite():
-    plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "MAKEFLAGS": ""}).stdout.splitlines()
+    plan = subprocess.run(
+        ["make", "-n", "test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MAKEFLAGS": ""},
+    ).stdout.splitlines()
     ensure_line = plan.index("sh tests/browser/ensure-chromium.sh")
     pytest_line = next(i for i, line in enumerate(plan) if "-m pytest" in line)
     assert ensure_line < pytest_line
@@ -48,8 +60,10 @@ def test_missing_chromium_is_installed_with_apt_get(tmp_path):
     path = tools(tmp_path, "id", "env", "touch", "chmod")
     calls = tmp_path / "apt-calls"
     apt = Path(path) / "apt-get"  # stands in for Debian's: records its arguments, "installs" chromium
-    apt.write_text(f'#!/bin/sh\necho "$*" >> {calls}\n'
-                   f'case "$*" in *install*chromium*) touch {chromium}; chmod 755 {chromium};; esac\n')
+    apt.write_text(
+        f'#!/bin/sh\necho "$*" >> {calls}\n'
+        f'case "$*" in *install*chromium*) touch {chromium}; chmod 755 {chromium};; esac\n'
+    )
     apt.chmod(0o755)
     result = ensure(path, chromium)
     if os.geteuid() == 0:
@@ -69,15 +83,33 @@ def test_chromium_that_cannot_be_installed_stops_the_run_with_one_line(tmp_path)
 
 
 def test_make_test_makes_sure_of_poppler_before_running_the_suite(tmp_path):
-    plan = subprocess.run(["make", "-n", "test"], cwd=ROOT, capture_output=True, text=True, timeout=60,
-                          env={**os.environ, "MAKEFLAGS": ""}).stdout.splitlines()
-    ensure_line = next(i for i, line in enumerate(plan)
-                       if line.startswith("sh tests/ensure-debian-package.sh poppler-utils "))
+    plan = subprocess.run(
+        ["make", "-n", "test"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env={**os.environ, "MAKEFLAGS": ""},
+    ).stdout.splitlines()
+    ensure_line = next(
+        i for i, line in enumerate(plan) if line.startswith("sh tests/ensure-debian-package.sh poppler-utils ")
+    )
     assert ensure_line < next(i for i, line in enumerate(plan) if "-m pytest" in line)
     # without pdftotext and pdftoppm, and no way to install them: one line naming the package, status 1
-    result = subprocess.run(["/bin/sh", str(ROOT / "tests" / "ensure-debian-package.sh"), "poppler-utils",
-                             "the PDF tests need pdftotext and pdftoppm", "pdftotext", "pdftoppm"],
-                            env={"PATH": tools(tmp_path, "id")}, capture_output=True, text=True, timeout=60)
+    result = subprocess.run(
+        [
+            "/bin/sh",
+            str(ROOT / "tests" / "ensure-debian-package.sh"),
+            "poppler-utils",
+            "the PDF tests need pdftotext and pdftoppm",
+            "pdftotext",
+            "pdftoppm",
+        ],
+        env={"PATH": tools(tmp_path, "id")},
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert result.returncode == 1 and result.stdout == ""
     [line] = result.stderr.splitlines()
     assert line.startswith("make test: the PDF tests need pdftotext and pdftoppm and it could not be installed")

@@ -3,6 +3,7 @@ the pure core imports no I/O and reads no clock, and every shell imports only th
 
 core   <- store <- zoom, mail <- web, webhooks, jobs <- cli, app (the composition roots)
 """
+
 from __future__ import annotations
 
 import ast
@@ -14,19 +15,82 @@ ROOT = Path(__file__).resolve().parents[1]
 STDLIB_IO = {"socket", "smtplib", "ssl", "subprocess", "urllib.request", "http.client", "sqlite3", "shutil", "tempfile"}
 #: What each part may not import (a prefix matches its submodules).
 FORBIDDEN = {
-    "zoombot/core": {"sqlalchemy", "alembic", "flask", "werkzeug.serving", "requests", "jinja2", "psycopg", "click",
-                     "apscheduler", "prometheus_client", "gunicorn", "zoombot.store", "zoombot.zoom", "zoombot.mail",
-                     "zoombot.web", "zoombot.cli", "zoombot.runtime", "zoombot.config", "zoombot.app", "zoombot.metrics",
-                     "zoombot.logging_setup", "zoombot.demo", "webhooks", "jobs", *STDLIB_IO},
-    "zoombot/store": {"flask", "requests", "jinja2", "smtplib", "click", "zoombot.zoom", "zoombot.mail", "zoombot.web",
-                      "zoombot.cli", "zoombot.app", "webhooks", "jobs"},
-    "zoombot/zoom": {"flask", "jinja2", "smtplib", "click", "zoombot.mail", "zoombot.web", "zoombot.cli", "zoombot.app",
-                     "webhooks", "jobs"},
-    "zoombot/mail": {"flask", "requests", "click", "zoombot.zoom", "zoombot.web", "zoombot.cli", "zoombot.app",
-                     "webhooks", "jobs"},
+    "zoombot/core": {
+        "sqlalchemy",
+        "alembic",
+        "flask",
+        "werkzeug.serving",
+        "requests",
+        "jinja2",
+        "psycopg",
+        "click",
+        "apscheduler",
+        "prometheus_client",
+        "gunicorn",
+        "zoombot.store",
+        "zoombot.zoom",
+        "zoombot.mail",
+        "zoombot.web",
+        "zoombot.cli",
+        "zoombot.runtime",
+        "zoombot.config",
+        "zoombot.app",
+        "zoombot.metrics",
+        "zoombot.logging_setup",
+        "zoombot.demo",
+        "webhooks",
+        "jobs",
+        *STDLIB_IO,
+    },
+    "zoombot/store": {
+        "flask",
+        "requests",
+        "jinja2",
+        "smtplib",
+        "click",
+        "zoombot.zoom",
+        "zoombot.mail",
+        "zoombot.web",
+        "zoombot.cli",
+        "zoombot.app",
+        "webhooks",
+        "jobs",
+    },
+    "zoombot/zoom": {
+        "flask",
+        "jinja2",
+        "smtplib",
+        "click",
+        "zoombot.mail",
+        "zoombot.web",
+        "zoombot.cli",
+        "zoombot.app",
+        "webhooks",
+        "jobs",
+    },
+    "zoombot/mail": {
+        "flask",
+        "requests",
+        "click",
+        "zoombot.zoom",
+        "zoombot.web",
+        "zoombot.cli",
+        "zoombot.app",
+        "webhooks",
+        "jobs",
+    },
     "zoombot/web": {"requests", "click", "zoombot.cli", "jobs"},
-    "webhooks": {"requests", "smtplib", "jinja2", "click", "zoombot.mail", "zoombot.zoom", "zoombot.web", "zoombot.cli",
-                 "jobs"},
+    "webhooks": {
+        "requests",
+        "smtplib",
+        "jinja2",
+        "click",
+        "zoombot.mail",
+        "zoombot.zoom",
+        "zoombot.web",
+        "zoombot.cli",
+        "jobs",
+    },
     "jobs": {"flask", "click", "zoombot.web", "zoombot.cli", "webhooks"},
 }
 #: Reading the clock: the core is handed `now`, so its results are reproducible and testable.
@@ -68,9 +132,13 @@ def test_the_core_reads_no_clock():
     calls = []
     for path in sources("zoombot/core"):
         for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
-            if (isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)
-                    and node.func.attr in CLOCK_CALLS and isinstance(node.func.value, ast.Name)
-                    and node.func.value.id in {"datetime", "date", "time"}):
+            if (
+                isinstance(node, ast.Call)
+                and isinstance(node.func, ast.Attribute)
+                and node.func.attr in CLOCK_CALLS
+                and isinstance(node.func.value, ast.Name)
+                and node.func.value.id in {"datetime", "date", "time"}
+            ):
                 calls.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.func.value.id}.{node.func.attr}()")
     assert calls == []
 

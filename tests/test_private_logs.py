@@ -1,6 +1,7 @@
 """No personal data reaches the logs when the database refuses a row that holds some: the engines hide
 bound parameters, and a traceback shows a database error without the text in which the server quotes the
 failing row. Logs are read as zoombot's own handler writes them (JSON lines)."""
+
 from __future__ import annotations
 
 import io
@@ -15,8 +16,8 @@ from sqlalchemy.exc import DBAPIError
 from tests.helpers.zoom_events import signed_headers, zoom_event
 from zoombot import logging_setup
 from zoombot.app import create_app
-from zoombot.store.models import CreditLine, CreditSession, Participant
 from zoombot.runtime import Runtime
+from zoombot.store.models import CreditLine, CreditSession, Participant
 
 NAME, REGISTRANT, EMAIL = "Zelda Quokkaberg", "REG-ZQ-77123", "zelda.quokkaberg@example.org"
 PERSONAL = ("Zelda", "Quokkaberg", "REG-ZQ-77123", "zelda")
@@ -45,11 +46,18 @@ def assert_nothing_personal(stream: io.StringIO) -> None:
 def refuse_a_participant(rt: Runtime, **values) -> None:
     """Write a participant row the database refuses, and log the failure as zoombot code does."""
     with rt.db.begin() as s:
-        held = CreditSession(key="z81234567890:2026-10-13", zoom_meeting_id="81234567890",
-                             local_date=date(2026, 10, 13))
+        held = CreditSession(
+            key="z81234567890:2026-10-13", zoom_meeting_id="81234567890", local_date=date(2026, 10, 13)
+        )
         s.add(held)
-    row = {"session_id": held.id, "identity_key": f"registrant:{REGISTRANT}", "name": NAME, "email": EMAIL,
-           "registrant_id": REGISTRANT, **values}
+    row = {
+        "session_id": held.id,
+        "identity_key": f"registrant:{REGISTRANT}",
+        "name": NAME,
+        "email": EMAIL,
+        "registrant_id": REGISTRANT,
+        **values,
+    }
     with pytest.raises(DBAPIError):
         try:
             with rt.db.begin() as s:
@@ -90,9 +98,11 @@ def test_a_webhook_delivery_with_an_oversized_id_is_credited_and_logs_no_persona
     client = create_app(runtime=on_postgres, test_config={"TESTING": True}).test_client()
     captured = io.StringIO()
     handler = logging_setup.configure(on_postgres.settings, captured)  # after create_app, which sets up its own
-    for body in (zoom_event("meeting_started"),
-                 zoom_event("participant_joined", user_name=NAME, email=EMAIL, registrant_id=REGISTRANT * 400),
-                 zoom_event("meeting_ended")):
+    for body in (
+        zoom_event("meeting_started"),
+        zoom_event("participant_joined", user_name=NAME, email=EMAIL, registrant_id=REGISTRANT * 400),
+        zoom_event("meeting_ended"),
+    ):
         raw = json.dumps(body).encode()
         response = client.post("/zoom/webhook", data=raw, headers=signed_headers(raw))
         assert response.status_code == 200 and response.json["status"] == "stored", response.json
@@ -113,6 +123,9 @@ def test_the_formatter_keeps_ordinary_tracebacks_whole(runtime, captured):
     except ValueError:
         log.exception("failed")
     exception = entries(captured)[0]["exception"]
-    assert exception.index("KeyError: 'missing'") < exception.index("direct cause") \
+    assert (
+        exception.index("KeyError: 'missing'")
+        < exception.index("direct cause")
         < exception.index("ValueError: could not read the setting")
+    )
     assert exception.count("Traceback (most recent call last):") == 2

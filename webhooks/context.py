@@ -1,4 +1,5 @@
 """What a handler gets besides the event: the open session, the settings and the current time."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -7,6 +7,7 @@ for its column, text it cannot hold): Zoom's redeliveries would be refused the s
 runs inside a savepoint, so its partial work is undone and the event row stays. Any other database
 failure (unreachable, locked, a connection lost) propagates, so the caller answers 503 and Zoom redelivers.
 """
+
 from __future__ import annotations
 
 import logging
@@ -14,13 +15,13 @@ import logging
 from sqlalchemy import update
 from sqlalchemy.exc import DataError, DBAPIError
 
-from webhooks.participant_events import problem
 from webhooks.context import Context
 from webhooks.event import Event
+from webhooks.participant_events import problem
 from webhooks.router import Router
 from webhooks.store import store_event, store_while_meeting_open
-from zoombot.store.models import ZoomEvent
 from zoombot.runtime import Runtime
+from zoombot.store.models import ZoomEvent
 
 log = logging.getLogger(__name__)
 

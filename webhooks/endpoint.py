@@ -7,6 +7,7 @@ parsing into structures, teardown hooks). Measured under wrk (bench/webhooks.py)
 worker about as much CPU as everything the webhook itself does. So the app's WSGI callable answers this
 one path itself and hands every other request to Flask unchanged.
 """
+
 from __future__ import annotations
 
 import json
@@ -66,9 +67,14 @@ class WebhookEndpoint:
             return _refuse("413 REQUEST ENTITY TOO LARGE", "too_large", "body over 1 MiB")
         try:
             secret = self.runtime.webhook_secret
-            verify(body, signature=environ.get("HTTP_X_ZM_SIGNATURE"),
-                   timestamp=environ.get("HTTP_X_ZM_REQUEST_TIMESTAMP"), secret=secret, now=time.time(),
-                   tolerance_seconds=self.tolerance)
+            verify(
+                body,
+                signature=environ.get("HTTP_X_ZM_SIGNATURE"),
+                timestamp=environ.get("HTTP_X_ZM_REQUEST_TIMESTAMP"),
+                secret=secret,
+                now=time.time(),
+                tolerance_seconds=self.tolerance,
+            )
         except InvalidSignature as exc:
             return _refuse("401 UNAUTHORIZED", exc.reason, "signature or timestamp invalid")
         except SQLAlchemyError:  # the generated secret is read from the database

@@ -3,6 +3,7 @@
 Zoom sends no event id, so identity is derived from content: the event name, `event_ts` and the
 payload (canonical JSON). A retry of the same delivery has the same key; two different events cannot.
 """
+
 from __future__ import annotations
 
 import functools

@@ -7,6 +7,7 @@ under load a batch holds what arrived during the previous one. Each caller gets 
 exception its batch raised. Why: on PostgreSQL the fixed costs of a statement and of a commit's WAL
 flush dwarf a small row's; shared, they are paid once per batch instead of once per delivery.
 """
+
 from __future__ import annotations
 
 import threading
@@ -80,7 +81,7 @@ class GroupCommit(Generic[T, R]):
                 ticket.error = exc
         finally:  # whatever happened, nobody is left waiting
             with self._lock:  # batches are made here, under the lock, so no caller is in two
-                following, self._queue = self._queue[:self._max_batch], self._queue[self._max_batch:]
+                following, self._queue = self._queue[: self._max_batch], self._queue[self._max_batch :]
                 self._running = bool(following)
             for ticket in batch[1:]:  # batch[0] is this leader, which is not waiting
                 ticket.wake.release()

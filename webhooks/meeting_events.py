@@ -1,4 +1,5 @@
 """Meeting life-cycle handlers: started and ended. Ending builds the session's credit lines."""
+
 from __future__ import annotations
 
 from webhooks.context import Context

@@ -1,5 +1,6 @@
 """Participant handlers. While a meeting is live the stored event is all that is needed (attendance
 is computed from events); an event that arrives after the end updates the session's credit lines."""
+
 from __future__ import annotations
 
 from webhooks.context import Context
@@ -24,8 +25,9 @@ def track(event: Event, ctx: Context) -> None:
     reason = problem(event)
     if reason is not None:
         raise ValueError(reason)
-    meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object),
-                             settings=ctx.settings)
+    meeting = ensure_meeting(
+        ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object), settings=ctx.settings
+    )
     if meeting.status == "ended":
         attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason=f"late {event.name}")
 
@@ -75,11 +77,21 @@ def participant_bind(event: Event, ctx: Context) -> None:
     """Zoom linked a phone caller to a computer participant: one person from now on (zoombot.core.attendance),
     which staff see on the session page, with an undo, and in the audit trail."""
     track(event, ctx)
-    meeting = ensure_meeting(ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object),
-                             settings=ctx.settings)
+    meeting = ensure_meeting(
+        ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object), settings=ctx.settings
+    )
     place(ctx.session, [meeting], ctx.settings)
     caller = str(event.object["participant"].get("user_name") or "a phone caller")[:200]
-    audit(ctx.session, actor="zoom", entity="participant_merge", entity_id=None, action="bound",
-          meeting_id=meeting.id, session_id=meeting.session_id, from_value=caller,
-          to_value="the computer participant Zoom bound the call to",
-          reason="meeting.participant_bind (undo on the session page)", at=ctx.now)
+    audit(
+        ctx.session,
+        actor="zoom",
+        entity="participant_merge",
+        entity_id=None,
+        action="bound",
+        meeting_id=meeting.id,
+        session_id=meeting.session_id,
+        from_value=caller,
+        to_value="the computer participant Zoom bound the call to",
+        reason="meeting.participant_bind (undo on the session page)",
+        at=ctx.now,
+    )

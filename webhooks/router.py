@@ -4,9 +4,11 @@ A handler may declare `store_only_while_open`: while the event's meeting exists 
 the event is all it would do (attendance is computed from stored events when the meeting ends). The delivery
 hot path (`webhooks.delivery`) asks the router, so the rule lives with the handlers that make it true.
 """
+
 from __future__ import annotations
 
-from typing import Any, Callable
+from collections.abc import Callable
+from typing import Any
 
 Handler = Callable[..., Any]
 
@@ -29,6 +31,7 @@ class Router:
         def decorator(func: Handler) -> Handler:
             self.add(func, event_name, store_only_while_open=store_only_while_open)
             return func
+
         return decorator
 
     def handles(self, event_name: str) -> bool:

@@ -3,6 +3,7 @@
 Occurrences change through `zoombot.store.occurrences`, as `zoombot zoom sync` changes them; the jobs notice
 changed occurrences (their `sequence` rises) and send updates or cancellations.
 """
+
 from __future__ import annotations
 
 from zoneinfo import ZoneInfo
@@ -12,10 +13,10 @@ from sqlalchemy import select
 from webhooks.context import Context
 from webhooks.event import Event
 from webhooks.router import Router
+from zoombot.core.digits import is_digits
 from zoombot.core.times import parse_time
 from zoombot.store import occurrences
 from zoombot.store.models import Community, Occurrence
-from zoombot.core.digits import is_digits
 
 router = Router()
 
@@ -69,8 +70,11 @@ def meeting_deleted(event: Event, ctx: Context) -> None:
     if isinstance(items, list) and items:
         targets = [occurrence for occurrence, _ in occurrences.pair(ctx.session, community, items)[0]]
     else:
-        targets = list(ctx.session.scalars(select(Occurrence).where(
-            Occurrence.community_id == community.id, Occurrence.start > ctx.now)))
+        targets = list(
+            ctx.session.scalars(
+                select(Occurrence).where(Occurrence.community_id == community.id, Occurrence.start > ctx.now)
+            )
+        )
         community.join_url = None
     for occurrence in targets:
         occurrences.cancel(occurrence, ctx.now)

@@ -4,6 +4,7 @@ Zoom signs `v0:{timestamp}:{raw body}` with HMAC-SHA256 under the app's secret t
 `v0=<hex>` in `x-zm-signature`. The URL-validation challenge is answered with the HMAC of the plain
 token. The comparison is constant-time and over the raw bytes, never re-serialised JSON.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -23,8 +24,9 @@ def sign(secret: str, timestamp: str, body: bytes) -> str:
     return "v0=" + hmac.new(secret.encode("utf-8"), message, hashlib.sha256).hexdigest()
 
 
-def verify(body: bytes, *, signature: str | None, timestamp: str | None, secret: str, now: float,
-           tolerance_seconds: int) -> None:
+def verify(
+    body: bytes, *, signature: str | None, timestamp: str | None, secret: str, now: float, tolerance_seconds: int
+) -> None:
     """Raise InvalidSignature unless `signature` is Zoom's over `body` at a timestamp near `now`."""
     if not secret:
         raise InvalidSignature("no_secret_configured")

@@ -1,4 +1,5 @@
 """Durable, idempotent storage of verified events: the unique dedupe key decides, even across workers."""
+
 from __future__ import annotations
 
 import json
@@ -19,16 +20,25 @@ from zoombot.store.models import ZoomEvent
 
 
 def _row(event: Event, *, now: datetime, status: str, source: str) -> dict:
-    return {"dedupe_key": event.dedupe_key, "event": event.name, "event_ts": event.event_ts, "source": source,
-            "received_at": now, "account_id": event.account_id, "meeting_id": event.meeting_id,
-            "meeting_uuid": event.meeting_uuid, "body": dict(event.body), "status": status}
+    return {
+        "dedupe_key": event.dedupe_key,
+        "event": event.name,
+        "event_ts": event.event_ts,
+        "source": source,
+        "received_at": now,
+        "account_id": event.account_id,
+        "meeting_id": event.meeting_id,
+        "meeting_uuid": event.meeting_uuid,
+        "body": dict(event.body),
+        "status": status,
+    }
 
 
-def store_event(session: Session, event: Event, *, now: datetime, status: str,
-                source: str = "webhook") -> int | None:
+def store_event(session: Session, event: Event, *, now: datetime, status: str, source: str = "webhook") -> int | None:
     """Insert the event once and return its id; None when it was stored before (a redelivery)."""
-    return insert_ignoring_conflict(session, ZoomEvent, _row(event, now=now, status=status, source=source),
-                                    ["dedupe_key"])
+    return insert_ignoring_conflict(
+        session, ZoomEvent, _row(event, now=now, status=status, source=source), ["dedupe_key"]
+    )
 
 
 def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bool:
@@ -59,8 +69,9 @@ def _meeting_rows(events: Iterable[Event]) -> list[dict]:
     for event in events:
         if event.meeting_uuid not in rows:
             try:
-                rows[event.meeting_uuid] = new_meeting_row(event.meeting_uuid, event.meeting_id, event.object,
-                                                           None, False)
+                rows[event.meeting_uuid] = new_meeting_row(
+                    event.meeting_uuid, event.meeting_id, event.object, None, False
+                )
             except (TypeError, ValueError):  # not created here: its events go the general way (see _declined)
                 continue
     return list(rows.values())
@@ -104,9 +115,19 @@ class OpenMeetingWriter:
         database refuses the batch for what is in it (not for being unreachable), each row is tried
         alone, so a row it cannot take fails by itself instead of failing every delivery beside it."""
         meetings = _meeting_rows(event for event, _ in deliveries)
-        events = [{"dedupe_key": event.dedupe_key, "event": event.name, "event_ts": event.event_ts, "received_at": now,
-                   "account_id": event.account_id, "meeting_id": event.meeting_id, "meeting_uuid": event.meeting_uuid,
-                   "body": event.body} for event, now in deliveries]
+        events = [
+            {
+                "dedupe_key": event.dedupe_key,
+                "event": event.name,
+                "event_ts": event.event_ts,
+                "received_at": now,
+                "account_id": event.account_id,
+                "meeting_id": event.meeting_id,
+                "meeting_uuid": event.meeting_uuid,
+                "body": event.body,
+            }
+            for event, now in deliveries
+        ]
         params = (json_text(meetings), json_text(events))
         try:
             inserted = {key for (key,) in self.connection.execute(_BATCH_INSERT, params)}
@@ -118,8 +139,9 @@ class OpenMeetingWriter:
             inserted.discard(event.dedupe_key)
         return results
 
-    def _refused(self, deliveries: Sequence[tuple[Event, datetime]], exc: BaseException, *,
-                 whole_batch: bool) -> list[bool | DBAPIError]:
+    def _refused(
+        self, deliveries: Sequence[tuple[Event, datetime]], exc: BaseException, *, whole_batch: bool
+    ) -> list[bool | DBAPIError]:
         """What a batch the database refused comes to: the error for every delivery when it is the
         database's state (unreachable, locked), else each row alone, a row refused for its data left to
         the general path (see _declined)."""
@@ -154,14 +176,38 @@ class SqliteOpenMeetingWriter(OpenMeetingWriter):
     def insert_batch(self, deliveries: Sequence[tuple[Event, datetime]]) -> list[bool | DBAPIError]:
         def work(connection) -> list[bool]:
             for meeting in _meeting_rows(event for event, _ in deliveries):
-                connection.execute(_SQLITE_MEETING_INSERT, (
-                    meeting["uuid"], meeting["zoom_meeting_id"], meeting["zoom_meeting_id"], meeting["topic"],
-                    meeting["status"], self.time_text(meeting["scheduled_start"]), meeting["scheduled_minutes"],
-                    json_text(meeting["discrepancies"]), meeting["is_demo"]))
-            return [connection.execute(_SQLITE_EVENT_INSERT, (
-                event.dedupe_key, event.name, event.event_ts, self.time_text(now), event.account_id,
-                event.meeting_id, event.meeting_uuid, json_text(event.body), event.meeting_uuid)).fetchone() is not None
-                for event, now in deliveries]
+                connection.execute(
+                    _SQLITE_MEETING_INSERT,
+                    (
+                        meeting["uuid"],
+                        meeting["zoom_meeting_id"],
+                        meeting["zoom_meeting_id"],
+                        meeting["topic"],
+                        meeting["status"],
+                        self.time_text(meeting["scheduled_start"]),
+                        meeting["scheduled_minutes"],
+                        json_text(meeting["discrepancies"]),
+                        meeting["is_demo"],
+                    ),
+                )
+            return [
+                connection.execute(
+                    _SQLITE_EVENT_INSERT,
+                    (
+                        event.dedupe_key,
+                        event.name,
+                        event.event_ts,
+                        self.time_text(now),
+                        event.account_id,
+                        event.meeting_id,
+                        event.meeting_uuid,
+                        json_text(event.body),
+                        event.meeting_uuid,
+                    ),
+                ).fetchone()
+                is not None
+                for event, now in deliveries
+            ]
 
         try:
             return self.connection.transaction(work)

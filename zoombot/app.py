@@ -1,17 +1,19 @@
 """create_app(): the composition root. Wires settings, the database, blueprints and logging."""
+
 from __future__ import annotations
 
 import time
+from collections.abc import Callable, Mapping
 from datetime import timedelta
-from typing import Any, Callable, Mapping
+from typing import Any
 
 from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
 from zoombot import logging_setup
-from zoombot.web import security_headers
 from zoombot.config import ConfigError, Settings, load_settings
 from zoombot.runtime import Runtime
+from zoombot.web import security_headers
 
 
 class CookieSessionsForPeople(SecureCookieSessionInterface):
@@ -27,8 +29,9 @@ class CookieSessionsForPeople(SecureCookieSessionInterface):
 MACHINE_PATHS = ("/zoom/", "/healthz", "/readyz", "/metrics")
 
 
-def create_app(settings: Settings | None = None, *, runtime: Runtime | None = None,
-               test_config: Mapping[str, Any] | None = None) -> Flask:
+def create_app(
+    settings: Settings | None = None, *, runtime: Runtime | None = None, test_config: Mapping[str, Any] | None = None
+) -> Flask:
     """Build the web app. Under gunicorn: `gunicorn "zoombot.app:create_app()"`."""
     if runtime is None:
         try:
@@ -37,8 +40,12 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
             raise SystemExit(f"zoombot: {exc}") from None
     settings = runtime.settings
     logging_setup.configure(settings)
-    app = Flask(__name__, template_folder="web/staff/templates", static_folder="web/staff/static",
-                static_url_path="/staff/static")
+    app = Flask(
+        __name__,
+        template_folder="web/staff/templates",
+        static_folder="web/staff/static",
+        static_url_path="/staff/static",
+    )
     https = settings.web.base_url.startswith("https://")
     app.config.update(
         SECRET_KEY=settings.web.secret_key or runtime.instance_secret("web_secret_key"),
@@ -56,7 +63,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
         hops = settings.web.proxy_fix
         app.wsgi_app = ProxyFix(  # type: ignore[method-assign]  # Flask's documented way to wrap the WSGI app
-            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops)
+            app.wsgi_app, x_for=hops, x_proto=hops, x_host=hops, x_port=hops, x_prefix=hops
+        )
     app.extensions["zoombot"] = runtime
     app.session_interface = CookieSessionsForPeople()
     security_headers.init_app(app)
@@ -74,10 +82,10 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
 
     app.register_blueprint(status_bp)
 
+    from zoombot.web import outbox as _outbox_views  # noqa: F401 - its routes are on the agendas blueprint
+    from zoombot.web.agendas import bp as agendas_bp
     from zoombot.web.closures import bp as closure_bp
     from zoombot.web.member_page import bp as member_page_bp
-    from zoombot.web.agendas import bp as agendas_bp
-    from zoombot.web import outbox as _outbox_views  # noqa: F401 - its routes are on the agendas blueprint
     from zoombot.web.resources import bp as submissions_bp
     from zoombot.web.unsubscribe import bp as unsubscribe_bp
     from zoombot.web.verify import bp as verify_bp
@@ -90,7 +98,8 @@ def create_app(settings: Settings | None = None, *, runtime: Runtime | None = No
     app.register_blueprint(verify_bp)
     # POST /zoom/webhook without Flask (see there)
     app.wsgi_app = WebhookEndpoint(  # type: ignore[method-assign]  # as ProxyFix above
-        app.wsgi_app, runtime, propagate_exceptions=app.testing)
+        app.wsgi_app, runtime, propagate_exceptions=app.testing
+    )
     return app
 
 
@@ -103,8 +112,15 @@ def signed_webhook_poster(runtime: Runtime) -> Callable[[bytes], tuple[int, dict
 
     def post(raw: bytes) -> tuple[int, dict]:
         timestamp = str(int(time.time()))
-        response = client.post("/zoom/webhook", data=raw, headers={
-            "content-type": "application/json", "x-zm-request-timestamp": timestamp,
-            "x-zm-signature": sign(secret, timestamp, raw)})
+        response = client.post(
+            "/zoom/webhook",
+            data=raw,
+            headers={
+                "content-type": "application/json",
+                "x-zm-request-timestamp": timestamp,
+                "x-zm-signature": sign(secret, timestamp, raw),
+            },
+        )
         return response.status_code, response.get_json(silent=True) or {}
+
     return post

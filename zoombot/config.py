@@ -4,15 +4,17 @@ Every key is `[section] key` in the file and `ZOOMBOT_SECTION_KEY` in the enviro
 wins. Settings are validated once, at start-up, so a bad value stops the service with one line naming
 the key instead of failing later in a job. Secrets are never part of an error message.
 """
+
 from __future__ import annotations
 
 import dataclasses
 import os
 import re
 import tomllib
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Mapping, get_type_hints
+from typing import Any, get_type_hints
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 
@@ -116,17 +118,39 @@ class HoursSettings:
 
 #: The state's core knowledge areas, as many registries name them; an installation lists its own.
 DEFAULT_CATEGORIES = (
-    "Child Growth and Development", "Health, Safety and Nutrition", "Observation and Assessment",
-    "Curriculum and Learning Environment", "Family and Community Partnerships", "Professionalism and Leadership",
+    "Child Growth and Development",
+    "Health, Safety and Nutrition",
+    "Observation and Assessment",
+    "Curriculum and Learning Environment",
+    "Family and Community Partnerships",
+    "Professionalism and Leadership",
     "Program Administration",
 )
 
 
 #: What a registry submission file can hold (`zoombot.core.registry_rows`), in the default order.
 SUBMISSION_COLUMNS = (
-    "record_id", "corrects_record_id", "registry_id", "participant_name", "session_date", "start_local",
-    "end_local", "title", "category", "approval_code", "kind", "hours", "trainer_name", "trainer_registry_id",
-    "sponsor", "delivery_format", "approver", "approval_date", "community", "session_id", "override_reason",
+    "record_id",
+    "corrects_record_id",
+    "registry_id",
+    "participant_name",
+    "session_date",
+    "start_local",
+    "end_local",
+    "title",
+    "category",
+    "approval_code",
+    "kind",
+    "hours",
+    "trainer_name",
+    "trainer_registry_id",
+    "sponsor",
+    "delivery_format",
+    "approver",
+    "approval_date",
+    "community",
+    "session_id",
+    "override_reason",
 )
 
 
@@ -179,10 +203,16 @@ _CHOICES = {
     ("log", "format"): {"json", "text"},
 }
 _POSITIVE = {
-    ("hours", "increment_minutes"), ("zoom", "timestamp_tolerance_seconds"), ("mail", "smtp_port"),
-    ("schedule", "tick_seconds"), ("schedule", "horizon_days"), ("database", "pool_size"),
-    ("web", "login_attempts_per_15_minutes"), ("web", "login_attempts_per_address_per_15_minutes"),
-    ("retention", "days"), ("web", "member_link_days"),
+    ("hours", "increment_minutes"),
+    ("zoom", "timestamp_tolerance_seconds"),
+    ("mail", "smtp_port"),
+    ("schedule", "tick_seconds"),
+    ("schedule", "horizon_days"),
+    ("database", "pool_size"),
+    ("web", "login_attempts_per_15_minutes"),
+    ("web", "login_attempts_per_address_per_15_minutes"),
+    ("retention", "days"),
+    ("web", "member_link_days"),
 }
 
 
@@ -270,16 +300,20 @@ def _validate_registry(registry: RegistrySettings) -> None:
     for key in ("columns", "required_columns"):
         unknown = [c for c in getattr(registry, key) if c not in SUBMISSION_COLUMNS]
         if unknown:
-            raise ConfigError(f"[registry] {key}: unknown column {unknown[0]!r} "
-                              f"(known: {', '.join(SUBMISSION_COLUMNS)})")
+            raise ConfigError(
+                f"[registry] {key}: unknown column {unknown[0]!r} (known: {', '.join(SUBMISSION_COLUMNS)})"
+            )
     if not registry.columns:
         raise ConfigError("[registry] columns must name at least one column")
     if len(set(registry.columns)) != len(registry.columns):
         raise ConfigError("[registry] columns names a column twice")
 
 
-def load_settings(path: str | os.PathLike | None = None, environ: Mapping[str, str] | None = None,
-                  overrides: Mapping[str, Mapping[str, Any]] | None = None) -> Settings:
+def load_settings(
+    path: str | os.PathLike | None = None,
+    environ: Mapping[str, str] | None = None,
+    overrides: Mapping[str, Mapping[str, Any]] | None = None,
+) -> Settings:
     """Build settings from (in rising priority) defaults, the TOML file, the environment, overrides.
 
     The file is `path`, else `$ZOOMBOT_CONFIG`, else `./config.toml` when present.

@@ -6,6 +6,7 @@ exactly what the receiver, the attendance core and the hours policy make of them
 `zoombot.app.signed_webhook_poster`, does the signing).
 Every row the demo creates is marked `is_demo` (communities, members, the meeting); nothing is mailed.
 """
+
 from __future__ import annotations
 
 import json
@@ -17,11 +18,11 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from zoombot.core.schedule import Cadence, occurrences, zone
+from zoombot.runtime import Runtime
 from zoombot.store import directory
 from zoombot.store.meetings import ensure_meeting
 from zoombot.store.models import Community, CreditLine, Meeting, Member, StaffUser, ZoomEvent
-from zoombot.runtime import Runtime
-from zoombot.core.schedule import Cadence, occurrences, zone
 
 COMMUNITY = "Infant-Toddler CoP (demo)"
 ZOOM_MEETING_ID = "85500000001"
@@ -57,6 +58,7 @@ class DemoPlaybackFailed(Exception):
 
 # --- pure ---------------------------------------------------------------------------------------------
 
+
 def first_meeting_local(today: date) -> datetime:
     """The community's first meeting: the second Tuesday, 18:30, six months before `today`'s month."""
     month_index = today.year * 12 + today.month - 1 - 6
@@ -75,8 +77,9 @@ def _iso(when: datetime) -> str:
     return when.strftime("%Y-%m-%dT%H:%M:%SZ")
 
 
-def demo_events(start: datetime, *, meeting_id: str = ZOOM_MEETING_ID, uuid: str | None = None,
-                host_id: str = HOST_ID) -> list[dict[str, Any]]:
+def demo_events(
+    start: datetime, *, meeting_id: str = ZOOM_MEETING_ID, uuid: str | None = None, host_id: str = HOST_ID
+) -> list[dict[str, Any]]:
     """The scripted Zoom events of one demo meeting that starts at `start` (aware UTC), in delivery order.
 
     Minutes after the start (the meeting runs 125 minutes, 5 over its scheduled 120):
@@ -92,25 +95,55 @@ def demo_events(start: datetime, *, meeting_id: str = ZOOM_MEETING_ID, uuid: str
     """
     uuid = uuid or demo_uuid(start)
     at = lambda minutes: start + timedelta(minutes=minutes)  # noqa: E731 - local shorthand
-    meeting = {"id": meeting_id, "uuid": uuid, "host_id": host_id, "topic": COMMUNITY, "type": 8,
-               "start_time": _iso(start), "timezone": TIMEZONE, "duration": DURATION}
+    meeting = {
+        "id": meeting_id,
+        "uuid": uuid,
+        "host_id": host_id,
+        "topic": COMMUNITY,
+        "type": 8,
+        "start_time": _iso(start),
+        "timezone": TIMEZONE,
+        "duration": DURATION,
+    }
     events: list[tuple[datetime, int, dict[str, Any]]] = []
 
     def add(name: str, when: datetime, obj: dict[str, Any], order: int = 1) -> None:
-        events.append((when, order, {"event": name, "event_ts": int(when.timestamp() * 1000),
-                                     "payload": {"account_id": ACCOUNT_ID, "object": obj}}))
+        events.append(
+            (
+                when,
+                order,
+                {
+                    "event": name,
+                    "event_ts": int(when.timestamp() * 1000),
+                    "payload": {"account_id": ACCOUNT_ID, "object": obj},
+                },
+            )
+        )
 
     def person(name: str, when: datetime, who: dict[str, Any], time_key: str, **extra: Any) -> None:
-        participant = {"user_id": who["user_id"], "user_name": who["name"], "id": who.get("id", ""),
-                       "participant_uuid": who["device"], "email": who.get("email", ""),
-                       "registrant_id": "", "participant_user_id": who.get("id", ""), time_key: _iso(when), **extra}
+        participant = {
+            "user_id": who["user_id"],
+            "user_name": who["name"],
+            "id": who.get("id", ""),
+            "participant_uuid": who["device"],
+            "email": who.get("email", ""),
+            "registrant_id": "",
+            "participant_user_id": who.get("id", ""),
+            time_key: _iso(when),
+            **extra,
+        }
         add(name, when, {**meeting, "participant": participant})
 
     def visit(who: dict[str, Any], join: float, leave: float | None) -> None:
         person("meeting.participant_joined", at(join), who, "join_time")
         if leave is not None:
-            person("meeting.participant_left", at(leave), who, "leave_time",
-                   leave_reason="left the meeting. Reason : left the meeting")
+            person(
+                "meeting.participant_left",
+                at(leave),
+                who,
+                "leave_time",
+                leave_reason="left the meeting. Reason : left the meeting",
+            )
 
     def who(name: str, email: str, device: str, user_id: int, **extra: Any) -> dict[str, Any]:
         return {"name": name, "email": email, "device": device, "user_id": str(user_id), **extra}
@@ -139,6 +172,7 @@ def demo_events(start: datetime, *, meeting_id: str = ZOOM_MEETING_ID, uuid: str
 
 # --- shell --------------------------------------------------------------------------------------------
 
+
 def database_state(session: Session) -> str:
     """'empty', 'demo' (only demo data) or 'real' (anything an operator or Zoom put there)."""
     demo_uuids = select(Meeting.uuid).where(Meeting.is_demo.is_(True))
@@ -151,8 +185,12 @@ def database_state(session: Session) -> str:
     ]
     if any(session.scalar(select(check)) for check in real):
         return "real"
-    anything = [exists().where(Community.id.is_not(None)), exists().where(Member.id.is_not(None)),
-                exists().where(StaffUser.id.is_not(None)), exists().where(ZoomEvent.id.is_not(None))]
+    anything = [
+        exists().where(Community.id.is_not(None)),
+        exists().where(Member.id.is_not(None)),
+        exists().where(StaffUser.id.is_not(None)),
+        exists().where(ZoomEvent.id.is_not(None)),
+    ]
     return "demo" if any(session.scalar(select(check)) for check in anything) else "empty"
 
 
@@ -170,8 +208,8 @@ class DemoSeeded:
     logins: DemoLogins
     meeting_uuid: str
     meeting_start: datetime
-    lines: int       # pending review
-    no_credit: int   # resolved by themselves (below the minimum)
+    lines: int  # pending review
+    no_credit: int  # resolved by themselves (below the minimum)
 
 
 def new_password() -> str:
@@ -182,9 +220,13 @@ def _logins(session: Session, runtime: Runtime) -> DemoLogins:
     staff_password, facilitator_password = new_password(), new_password()
     directory.set_staff_user(session, STAFF_EMAIL, staff_password, role="staff")
     directory.set_staff_user(session, FACILITATOR[1], facilitator_password, role="facilitator")
-    return DemoLogins(staff_url=runtime.settings.web.base_url.rstrip("/") + "/staff/", staff_email=STAFF_EMAIL,
-                      staff_password=staff_password, facilitator_email=FACILITATOR[1],
-                      facilitator_password=facilitator_password)
+    return DemoLogins(
+        staff_url=runtime.settings.web.base_url.rstrip("/") + "/staff/",
+        staff_email=STAFF_EMAIL,
+        staff_password=staff_password,
+        facilitator_email=FACILITATOR[1],
+        facilitator_password=facilitator_password,
+    )
 
 
 def reset_logins(runtime: Runtime) -> DemoLogins:
@@ -207,25 +249,36 @@ def seed(runtime: Runtime) -> DemoSeeded:
             session.add(Member(name=name, email=email, registry_id=registry_id, is_demo=True))
         session.flush()
         spec = directory.community_spec(
-            name=COMMUNITY, zoom_meeting_id=ZOOM_MEETING_ID, facilitator=FACILITATOR[1],
-            start=first.strftime("%Y-%m-%dT%H:%M"), duration=DURATION, rrule=RRULE, timezone=TIMEZONE,
-            audience="Infant and toddler teachers (demo)", region="Demo region", default_timezone=TIMEZONE)
+            name=COMMUNITY,
+            zoom_meeting_id=ZOOM_MEETING_ID,
+            facilitator=FACILITATOR[1],
+            start=first.strftime("%Y-%m-%dT%H:%M"),
+            duration=DURATION,
+            rrule=RRULE,
+            timezone=TIMEZONE,
+            audience="Infant and toddler teachers (demo)",
+            region="Demo region",
+            default_timezone=TIMEZONE,
+        )
         community = directory.add_community(session, spec, is_demo=True, join_url=JOIN_URL)
         for _, email, _ in MEMBERS:
             member_id = session.scalars(select(Member.id).where(Member.email == email)).one()  # added just above
             directory.set_membership(session, community.id, member_id, "member")
         logins = _logins(session, runtime)
-        cadence = Cadence(community.first_start_local, community.timezone, community.duration_minutes,
-                          community.rrule)
-        past = [o for o in occurrences(cadence, now - timedelta(days=75), now)
-                if o.start + timedelta(minutes=MEETING_MINUTES) <= now]
+        cadence = Cadence(community.first_start_local, community.timezone, community.duration_minutes, community.rrule)
+        past = [
+            o
+            for o in occurrences(cadence, now - timedelta(days=75), now)
+            if o.start + timedelta(minutes=MEETING_MINUTES) <= now
+        ]
         start = past[-1].start
         events = demo_events(start)
         uuid = events[0]["payload"]["object"]["uuid"]
         # The instance exists before its events arrive, marked as demo, so even a half-played demo
         # never looks like real data.
-        ensure_meeting(session, uuid, ZOOM_MEETING_ID, events[0]["payload"]["object"], settings=runtime.settings,
-                       is_demo=True)
+        ensure_meeting(
+            session, uuid, ZOOM_MEETING_ID, events[0]["payload"]["object"], settings=runtime.settings, is_demo=True
+        )
     from zoombot.app import signed_webhook_poster
 
     post = signed_webhook_poster(runtime)
@@ -234,8 +287,18 @@ def seed(runtime: Runtime) -> DemoSeeded:
         if status != 200 or answer.get("status") != "stored":
             raise DemoPlaybackFailed(f"the webhook endpoint answered {status} {answer} to the demo's {body['event']}")
     with runtime.db.begin() as session:
-        counts = dict(session.execute(select(CreditLine.status, func.count(CreditLine.id)).join(
-            Meeting, Meeting.session_id == CreditLine.session_id).where(Meeting.uuid == uuid)
-            .group_by(CreditLine.status)).all())
-    return DemoSeeded(logins=logins, meeting_uuid=uuid, meeting_start=start, lines=counts.get("pending", 0),
-                      no_credit=counts.get("no_credit", 0))
+        counts = dict(
+            session.execute(
+                select(CreditLine.status, func.count(CreditLine.id))
+                .join(Meeting, Meeting.session_id == CreditLine.session_id)
+                .where(Meeting.uuid == uuid)
+                .group_by(CreditLine.status)
+            ).all()
+        )
+    return DemoSeeded(
+        logins=logins,
+        meeting_uuid=uuid,
+        meeting_start=start,
+        lines=counts.get("pending", 0),
+        no_credit=counts.get("no_credit", 0),
+    )

@@ -10,21 +10,23 @@ hide bound parameters (zoombot.store.db), and a traceback shows a database error
 names of the table, column and constraint involved, never the server's message. PostgreSQL's messages
 quote values ("Failing row contains (…, Ana Ruiz, …)", "invalid input syntax for type …: "…"").
 """
+
 from __future__ import annotations
 
 import json
 import logging
 import sys
 import traceback
-from datetime import datetime, timezone
-from typing import IO, Iterable
+from collections.abc import Iterable
+from datetime import UTC, datetime
+from typing import IO
 
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import ArgumentError, DBAPIError
 
 from zoombot.config import Settings
-from zoombot.store.db import normalize_url
 from zoombot.core.privacy import mask_emails, mask_values
+from zoombot.store.db import normalize_url
 
 MASK = "[masked]"
 _HANDLER_FLAG = "_zoombot_handler"
@@ -32,8 +34,12 @@ _HANDLER_FLAG = "_zoombot_handler"
 
 def secrets_of(settings: Settings) -> list[str]:
     """Every secret value the settings hold (the database password included), longest first."""
-    values = [settings.zoom.client_secret, settings.zoom.webhook_secret_token, settings.mail.password,
-              settings.web.secret_key]
+    values = [
+        settings.zoom.client_secret,
+        settings.zoom.webhook_secret_token,
+        settings.mail.password,
+        settings.web.secret_key,
+    ]
     try:
         values.append(make_url(normalize_url(settings.database.url)).password or "")
     except ArgumentError:  # an unparsable URL has no password to hide; the database layer reports it
@@ -112,8 +118,9 @@ def _database_facts(exc: BaseException | None) -> str:
         text = str(exc).splitlines()
         return text[0] if text and type(exc).__module__ == "sqlite3" else "(message withheld)"
     facts = [f"SQLSTATE {getattr(exc, 'sqlstate', None) or '?'}"]
-    facts += [f"{field.removesuffix('_name')} {value}" for field in _DIAGNOSTICS
-              if (value := getattr(diag, field, None))]
+    facts += [
+        f"{field.removesuffix('_name')} {value}" for field in _DIAGNOSTICS if (value := getattr(diag, field, None))
+    ]
     return ", ".join(facts)
 
 
@@ -135,7 +142,7 @@ class JsonFormatter(_ExceptionFormatting, logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         entry = {
-            "ts": datetime.fromtimestamp(record.created, tz=timezone.utc).isoformat(timespec="milliseconds"),
+            "ts": datetime.fromtimestamp(record.created, tz=UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
             "message": record.getMessage(),

@@ -1,4 +1,5 @@
 """Prometheus metrics, shared by the web tier and the jobs (exposed at /metrics)."""
+
 from prometheus_client import Counter, Gauge, Histogram
 
 deliveries = Counter("zoombot_webhook_deliveries_total", "Verified webhook deliveries by outcome", ["outcome"])
@@ -8,8 +9,9 @@ handler_seconds = Histogram("zoombot_webhook_handler_seconds", "Time to store an
 job_runs = Counter("zoombot_job_runs_total", "Scheduled job runs", ["job"])
 job_failures = Counter("zoombot_job_failures_total", "Scheduled job runs that failed", ["job"])
 outbox_sent = Counter("zoombot_outbox_sent_total", "Messages handed to the SMTP server", ["kind"])
-outbox_failed = Counter("zoombot_outbox_failed_total", "Messages given up on (permanent failure or too many attempts)",
-                        ["kind"])
+outbox_failed = Counter(
+    "zoombot_outbox_failed_total", "Messages given up on (permanent failure or too many attempts)", ["kind"]
+)
 outbox_retried = Counter("zoombot_outbox_retried_total", "Temporary SMTP failures that will be retried", ["kind"])
 outbox_pending = Gauge("zoombot_outbox_pending", "Messages waiting to be sent (pending, due or not)")
 
@@ -18,6 +20,7 @@ outbox_pending = Gauge("zoombot_outbox_pending", "Messages waiting to be sent (p
 # The counters above live in the process that counts them: under gunicorn each worker has its own (set
 # PROMETHEUS_MULTIPROC_DIR to add them up) and the scheduler's never reach the web tier. What the
 # database records is the same whichever process asks, so the state that matters comes from there.
+
 
 class DatabaseCollector:
     """Outbox by status, events kept for review, the last webhook, and each job's recorded runs."""
@@ -48,22 +51,27 @@ class DatabaseCollector:
         for name in ("pending", "sending", "sent", "failed", "skipped"):
             messages.add_metric([name], outbox.get(name, 0))
         yield messages
-        stored = GaugeMetricFamily("zoombot_zoom_events", "Stored Zoom events by status (failed: kept for review)",
-                                   labels=["status"])
+        stored = GaugeMetricFamily(
+            "zoombot_zoom_events", "Stored Zoom events by status (failed: kept for review)", labels=["status"]
+        )
         for name in ("received", "processed", "ignored", "failed"):
             stored.add_metric([name], events.get(name, 0))
         yield stored
-        received = GaugeMetricFamily("zoombot_webhook_last_received_timestamp_seconds",
-                                     "When the last Zoom webhook event was stored (Unix time)")
+        received = GaugeMetricFamily(
+            "zoombot_webhook_last_received_timestamp_seconds", "When the last Zoom webhook event was stored (Unix time)"
+        )
         if last is not None:
             received.add_metric([], last.timestamp())
         yield received
-        runs = CounterMetricFamily("zoombot_job_recorded_runs", "Job runs recorded in job_status, all processes",
-                                   labels=["job"])
-        failures = CounterMetricFamily("zoombot_job_recorded_failures", "Failed job runs recorded in job_status",
-                                       labels=["job"])
-        finished = GaugeMetricFamily("zoombot_job_last_finished_timestamp_seconds", "When each job last finished",
-                                     labels=["job"])
+        runs = CounterMetricFamily(
+            "zoombot_job_recorded_runs", "Job runs recorded in job_status, all processes", labels=["job"]
+        )
+        failures = CounterMetricFamily(
+            "zoombot_job_recorded_failures", "Failed job runs recorded in job_status", labels=["job"]
+        )
+        finished = GaugeMetricFamily(
+            "zoombot_job_last_finished_timestamp_seconds", "When each job last finished", labels=["job"]
+        )
         last_ok = GaugeMetricFamily("zoombot_job_last_ok", "1 when the job's last run succeeded", labels=["job"])
         for job in jobs:
             runs.add_metric([job.name], job.runs)

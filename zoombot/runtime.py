@@ -1,10 +1,11 @@
 """What every part of a running zoombot shares: settings, the database and the clock."""
+
 from __future__ import annotations
 
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Callable
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -14,7 +15,7 @@ from zoombot.store.models import InstanceSecret
 
 
 def system_clock() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 @dataclass
@@ -26,8 +27,14 @@ class Runtime:
 
     @classmethod
     def from_settings(cls, settings: Settings) -> Runtime:
-        return cls(settings=settings, db=Database(settings.database.url, pool_size=settings.database.pool_size,
-                                                  max_overflow=settings.database.max_overflow))
+        return cls(
+            settings=settings,
+            db=Database(
+                settings.database.url,
+                pool_size=settings.database.pool_size,
+                max_overflow=settings.database.max_overflow,
+            ),
+        )
 
     def now(self) -> datetime:
         return self.clock()
@@ -36,11 +43,13 @@ class Runtime:
         """A secret generated once per installation (shared by every worker through the database)."""
         if name not in self._secrets:
             with self.db.begin() as session:
-                insert_ignoring_conflict(session, InstanceSecret, {"name": name, "value": secrets.token_hex(32)},
-                                         ["name"])
+                insert_ignoring_conflict(
+                    session, InstanceSecret, {"name": name, "value": secrets.token_hex(32)}, ["name"]
+                )
                 # there now: inserted just above, or first by another worker (whose insert won the race)
-                self._secrets[name] = session.scalars(select(InstanceSecret.value)
-                                                      .where(InstanceSecret.name == name)).one()
+                self._secrets[name] = session.scalars(
+                    select(InstanceSecret.value).where(InstanceSecret.name == name)
+                ).one()
         return self._secrets[name]
 
     @property

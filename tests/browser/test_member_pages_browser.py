@@ -3,6 +3,7 @@ phone's 390 px (no sideways scrolling) and a desktop's 1366 px, under the Conten
 violation, with labelled controls, a visible keyboard focus and WCAG AA contrast; a claim made and a
 certificate downloaded as a member would. Screenshots are kept in the test's folder for a person to look at.
 """
+
 from __future__ import annotations
 
 import json
@@ -13,31 +14,48 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
+from test_staff_review_browser import browser, csp_violations, server, who  # noqa: F401 (fixtures)
 
 from tests.helpers.zoom_events import signed_headers, zoom_event
-from test_staff_review_browser import browser, csp_violations, server, who  # noqa: F401 (fixtures)
-from zoombot.store import review
 from zoombot.core.member_tokens import make_page_token
 from zoombot.runtime import signing_secret
+from zoombot.store import review
 from zoombot.store.models import Community, CreditLine, Member, MemberClaim, Membership
 
 pytestmark = pytest.mark.browser
 
 PHONE, DESKTOP = {"width": 390, "height": 844}, {"width": 1366, "height": 900}
 #: Text and the background behind it, checked for WCAG AA contrast (4.5:1 for normal text).
-CONTRAST = ["body", "p.hint", ".status-approved", ".status-none", "a.button", "dl.figures dd", "dl.figures dt",
-            "details.claim-form summary", "button", "h3 .community"]
+CONTRAST = [
+    "body",
+    "p.hint",
+    ".status-approved",
+    ".status-none",
+    "a.button",
+    "dl.figures dd",
+    "dl.figures dt",
+    "details.claim-form summary",
+    "button",
+    "h3 .community",
+]
 
 
 def seed(runtime, server: str) -> dict[str, int]:
     with runtime.db.begin() as s:
-        community = Community(name="Infant-Toddler CoP", zoom_meeting_id="81234567890", timezone="America/New_York",
-                              first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120)
+        community = Community(
+            name="Infant-Toddler CoP",
+            zoom_meeting_id="81234567890",
+            timezone="America/New_York",
+            first_start_local=datetime(2026, 10, 13, 18, 30),
+            duration_minutes=120,
+        )
         s.add(community)
         s.flush()
         ids = {}
-        for name, email, registry in [("Alice Ames", "alice@example.org", "R-10442"),
-                                      ("Carla Cruz", "carla@example.org", None)]:
+        for name, email, registry in [
+            ("Alice Ames", "alice@example.org", "R-10442"),
+            ("Carla Cruz", "carla@example.org", None),
+        ]:
             member = Member(name=name, email=email, registry_id=registry)
             s.add(member)
             s.flush()
@@ -46,12 +64,14 @@ def seed(runtime, server: str) -> dict[str, int]:
     alice = who("Alice Ames", "alice@example.org", "dev-alice")
     phone = who("+1 555 0100", "", "dev-phone")
     at = {"meeting_uuid": "OnlyInstance0000000000==", "meeting_start_time": "2026-10-13T22:30:00Z"}
-    events = [zoom_event("meeting_started", **at),
-              zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **at),
-              zoom_event("participant_joined", join_time="2026-10-13T22:31:00Z", **phone, **at),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **phone, **at),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **at),
-              zoom_event("meeting_ended", meeting_end_time="2026-10-14T00:30:00Z", **at)]
+    events = [
+        zoom_event("meeting_started", **at),
+        zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **at),
+        zoom_event("participant_joined", join_time="2026-10-13T22:31:00Z", **phone, **at),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **phone, **at),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **at),
+        zoom_event("meeting_ended", meeting_end_time="2026-10-14T00:30:00Z", **at),
+    ]
     for body in events:
         raw = json.dumps(body).encode()
         assert requests.post(f"{server}/zoom/webhook", data=raw, headers=signed_headers(raw), timeout=10).ok
@@ -73,7 +93,8 @@ def fits(page) -> None:
 
 def contrast_problems(page) -> list[str]:
     """Elements whose text colour against the nearest opaque background is under 4.5:1."""
-    return page.evaluate("""(selectors) => {
+    return page.evaluate(
+        """(selectors) => {
       const rgb = s => s.match(/[\\d.]+/g).map(Number);
       const lum = c => { const v = c.slice(0, 3).map(x => { x /= 255;
         return x <= 0.03928 ? x / 12.92 : Math.pow((x + 0.055) / 1.055, 2.4); });
@@ -86,7 +107,9 @@ def contrast_problems(page) -> list[str]:
         const ratio = (Math.max(a, b) + 0.05) / (Math.min(a, b) + 0.05);
         if (ratio < 4.5) out.push(sel + ' ' + ratio.toFixed(2));
       }
-      return out; }""", CONTRAST)
+      return out; }""",
+        CONTRAST,
+    )
 
 
 def unlabelled(page) -> list[str]:
@@ -141,8 +164,11 @@ def test_a_phone_caller_claims_their_time_on_a_phone(browser, server, runtime, t
     assert page.get_by_text("You told us you were there (6:31 PM – 8:25 PM EDT)").is_visible()
     with runtime.db.begin() as s:
         claim = s.scalar(select(MemberClaim))
-        assert (claim.member_id, claim.status, claim.description) == (ids["carla@example.org"], "open",
-                                                                      "I dialled in from my car")
+        assert (claim.member_id, claim.status, claim.description) == (
+            ids["carla@example.org"],
+            "open",
+            "I dialled in from my car",
+        )
     page.get_by_role("button", name="Withdraw my claim").click()
     expect(page.get_by_text("You withdrew your claim.")).to_be_visible()
     fits(page)
@@ -165,6 +191,7 @@ def test_link_request_and_verification_pages_on_a_phone(browser, server, runtime
     with page.expect_download():
         page.get_by_role("link", name="Certificate of attendance (PDF)").click()
     from zoombot.store.models import CertificateRecord
+
     with runtime.db.begin() as s:
         code = s.scalar(select(CertificateRecord.code))
     page.goto(f"{server}/verify")

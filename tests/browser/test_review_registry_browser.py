@@ -7,6 +7,7 @@ Content-Security-Policy with no violation; screenshots at 1366 px wide in SHOTS 
 The session: 13 October 2026, 18:30-20:30 New York, 120 minutes. Alice 18:30:10-20:25 (1:54 -> 1.75 h),
 Bob 18:45-20:00 (1:15 -> 1.25 h), a phone dial-in 18:31-20:25 (1:54 -> 1.75 h, unmatched), a guest
 19:00-19:20 (no credit). The app's clock: 14 October 02:00 UTC (22:00 on the 13th in New York)."""
+
 from __future__ import annotations
 
 import csv
@@ -21,11 +22,11 @@ import pytest
 import requests
 from playwright.sync_api import expect
 from sqlalchemy import select
+from test_staff_review_browser import browser, csp_violations, server  # noqa: F401  (shared fixtures)
 
 from tests.helpers.zoom_events import signed_headers, zoom_event
-from test_staff_review_browser import browser, csp_violations, server  # noqa: F401  (shared fixtures)
-from zoombot.store.models import Community, CreditLine, Member, Membership, StaffUser, SubmissionBatch
 from zoombot.core.passwords import hash_password
+from zoombot.store.models import Community, CreditLine, Member, Membership, StaffUser, SubmissionBatch
 
 pytestmark = pytest.mark.browser
 
@@ -36,40 +37,64 @@ COMMON = {"meeting_uuid": "ReviewInstance00000000==", "meeting_id": "81234567890
 
 
 def person(name: str, email: str, device: str) -> dict:
-    return dict(user_name=name, email=email, participant_uuid=device, user_id=device[-5:], registrant_id="",
-                participant_user_id="")
+    return dict(
+        user_name=name,
+        email=email,
+        participant_uuid=device,
+        user_id=device[-5:],
+        registrant_id="",
+        participant_user_id="",
+    )
 
 
 def seed(runtime, server: str) -> None:
     with runtime.db.begin() as s:
-        community = Community(name="Infant-Toddler CoP", zoom_meeting_id="81234567890", timezone="America/New_York",
-                              first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120,
-                              region="North", approval_code="CoP-77")
+        community = Community(
+            name="Infant-Toddler CoP",
+            zoom_meeting_id="81234567890",
+            timezone="America/New_York",
+            first_start_local=datetime(2026, 10, 13, 18, 30),
+            duration_minutes=120,
+            region="North",
+            approval_code="CoP-77",
+        )
         s.add(community)
         s.flush()
-        for name, email, rid, role in [("Alice Ames", "alice@example.org", "R-10442", "member"),
-                                       ("Bob Brown", "bob@example.org", "R-10443", "member"),
-                                       ("Fran Facil", "fran@example.org", "R-20017", "facilitator")]:
+        for name, email, rid, role in [
+            ("Alice Ames", "alice@example.org", "R-10442", "member"),
+            ("Bob Brown", "bob@example.org", "R-10443", "member"),
+            ("Fran Facil", "fran@example.org", "R-20017", "facilitator"),
+        ]:
             member = Member(name=name, email=email, registry_id=rid)
             s.add(member)
             s.flush()
             s.add(Membership(community_id=community.id, member_id=member.id, role=role))
-        s.add_all([StaffUser(email="lead@example.org", password_hash=hash_password(PASSWORD), role="staff"),
-                   StaffUser(email="fran@example.org", password_hash=hash_password(PASSWORD), role="facilitator")])
+        s.add_all(
+            [
+                StaffUser(email="lead@example.org", password_hash=hash_password(PASSWORD), role="staff"),
+                StaffUser(email="fran@example.org", password_hash=hash_password(PASSWORD), role="facilitator"),
+            ]
+        )
     alice = person("Alice Ames", "alice@example.org", "dev-alice")
     bob = person("Bob Brown", "bob@example.org", "dev-bob")
     phone, guest = person("+1 555 0100", "", "dev-phone"), person("Gina Guest", "", "dev-guest")
-    events = [zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z", **COMMON),
-              zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **COMMON),
-              zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob, **COMMON),
-              zoom_event("participant_joined", join_time="2026-10-13T22:31:00Z", **phone, **COMMON),
-              zoom_event("participant_joined", join_time="2026-10-13T23:00:00Z", **guest, **COMMON),
-              zoom_event("participant_left", leave_time="2026-10-13T23:20:00Z", **guest, **COMMON),
-              zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob, **COMMON),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **phone, **COMMON),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **COMMON),
-              zoom_event("meeting_ended", meeting_start_time="2026-10-13T22:30:00Z",
-                         meeting_end_time="2026-10-14T00:30:00Z", **COMMON)]
+    events = [
+        zoom_event("meeting_started", meeting_start_time="2026-10-13T22:30:00Z", **COMMON),
+        zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **COMMON),
+        zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob, **COMMON),
+        zoom_event("participant_joined", join_time="2026-10-13T22:31:00Z", **phone, **COMMON),
+        zoom_event("participant_joined", join_time="2026-10-13T23:00:00Z", **guest, **COMMON),
+        zoom_event("participant_left", leave_time="2026-10-13T23:20:00Z", **guest, **COMMON),
+        zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob, **COMMON),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **phone, **COMMON),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **COMMON),
+        zoom_event(
+            "meeting_ended",
+            meeting_start_time="2026-10-13T22:30:00Z",
+            meeting_end_time="2026-10-14T00:30:00Z",
+            **COMMON,
+        ),
+    ]
     for body in events:
         raw = json.dumps(body).encode()
         response = requests.post(f"{server}/zoom/webhook", data=raw, headers=signed_headers(raw), timeout=10)
@@ -94,8 +119,9 @@ def shot(page, name: str) -> None:
 
 def statuses(runtime) -> dict[str, str]:
     with runtime.db.begin() as s:
-        return {line.participant_key: line.status for line in s.scalars(select(CreditLine).where(
-            CreditLine.revision == 0))}
+        return {
+            line.participant_key: line.status for line in s.scalars(select(CreditLine).where(CreditLine.revision == 0))
+        }
 
 
 def test_a_facilitator_cannot_approve_adjust_or_export_anything(browser, server, runtime):
@@ -126,26 +152,36 @@ def test_a_facilitator_cannot_approve_adjust_or_export_anything(browser, server,
     with runtime.db.begin() as s:
         bob_line = s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:bob@example.org"))
     for path, data, words in [
-            (f"/staff/lines/{bob_line}/approve", {}, "Facilitators cannot approve lines"),
-            (f"/staff/lines/{bob_line}/adjust", {"growth": "24", "training": "0", "reason": "x", "override": "y"},
-             "Facilitators cannot adjust hours"),
-            (f"/staff/lines/{bob_line}/reject", {"reason": "x"}, "Facilitators cannot reject lines"),
-            ("/staff/sessions/1/approve-clean", {"line": str(bob_line)}, "Facilitators cannot approve lines"),
-            ("/staff/registry/submit", {"format": "csv"}, "Facilitators cannot submit to the registry")]:
+        (f"/staff/lines/{bob_line}/approve", {}, "Facilitators cannot approve lines"),
+        (
+            f"/staff/lines/{bob_line}/adjust",
+            {"growth": "24", "training": "0", "reason": "x", "override": "y"},
+            "Facilitators cannot adjust hours",
+        ),
+        (f"/staff/lines/{bob_line}/reject", {"reason": "x"}, "Facilitators cannot reject lines"),
+        ("/staff/sessions/1/approve-clean", {"line": str(bob_line)}, "Facilitators cannot approve lines"),
+        ("/staff/registry/submit", {"format": "csv"}, "Facilitators cannot submit to the registry"),
+    ]:
         response = page.request.post(f"{server}{path}", form={"csrf_token": token, **data})
         assert response.status == 403 and words in response.text(), path
-    for path, words in [("/staff/export", "Facilitators cannot export hours"),
-                        ("/staff/export/download?format=csv", "Facilitators cannot export hours"),
-                        ("/staff/registry", "Facilitators cannot see registry submissions"),
-                        ("/staff/status", "Facilitators cannot see the service")]:
+    for path, words in [
+        ("/staff/export", "Facilitators cannot export hours"),
+        ("/staff/export/download?format=csv", "Facilitators cannot export hours"),
+        ("/staff/registry", "Facilitators cannot see registry submissions"),
+        ("/staff/status", "Facilitators cannot see the service"),
+    ]:
         response = page.goto(f"{server}{path}")
         assert response.status == 403, path
         expect(page.get_by_role("heading", name="Not allowed")).to_be_visible()
         expect(page.get_by_text(words)).to_be_visible()
         assert "system-ui" in page.locator("body").evaluate("e => getComputedStyle(e).fontFamily")  # styled
     shot(page, "facilitator-refused")
-    assert statuses(runtime) == {"email:alice@example.org": "pending", "email:bob@example.org": "pending",
-                                 "name:+1 555 0100": "pending", "name:gina guest": "no_credit"}
+    assert statuses(runtime) == {
+        "email:alice@example.org": "pending",
+        "email:bob@example.org": "pending",
+        "name:+1 555 0100": "pending",
+        "name:gina guest": "no_credit",
+    }
     assert violations == []
 
 
@@ -168,8 +204,12 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     shot(page, "approve-clean")
     page.get_by_role("button", name="Approve 2 lines").click()
     expect(page.get_by_role("status").get_by_text("Approved 2 clean lines.")).to_be_visible()
-    assert statuses(runtime) == {"email:alice@example.org": "approved", "email:bob@example.org": "approved",
-                                 "name:+1 555 0100": "pending", "name:gina guest": "no_credit"}
+    assert statuses(runtime) == {
+        "email:alice@example.org": "approved",
+        "email:bob@example.org": "approved",
+        "name:+1 555 0100": "pending",
+        "name:gina guest": "no_credit",
+    }
 
     page.get_by_role("link", name="Registry", exact=True).click()
     expect(page.get_by_role("heading", name="Next batch: 2 lines (2 rows)")).to_be_visible()
@@ -178,18 +218,32 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     with page.expect_download() as info:
         page.get_by_role("link", name=re.compile(r"Download registry-batch-1-2026-10-14\.csv")).click()
     first = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
-    assert sorted((r["participant_name"], r["registry_id"], r["kind"], r["hours"], r["corrects_record_id"],
-                   r["approval_code"], r["trainer_registry_id"], r["start_local"]) for r in first) == [
+    assert sorted(
+        (
+            r["participant_name"],
+            r["registry_id"],
+            r["kind"],
+            r["hours"],
+            r["corrects_record_id"],
+            r["approval_code"],
+            r["trainer_registry_id"],
+            r["start_local"],
+        )
+        for r in first
+    ) == [
         ("Alice Ames", "R-10442", "growth", "1.75", "", "CoP-77", "R-20017", "2026-10-13 18:30"),
-        ("Bob Brown", "R-10443", "growth", "1.25", "", "CoP-77", "R-20017", "2026-10-13 18:30")]
+        ("Bob Brown", "R-10443", "growth", "1.25", "", "CoP-77", "R-20017", "2026-10-13 18:30"),
+    ]
     shot(page, "batch-1")
 
     # the dial-in was Bob's phone: his submitted line stays as sent, a correction goes in the next batch
     page.goto(f"{server}/staff/sessions/1")
     source = page.get_by_label("This participant")
     assert source.locator("option[value='name:+1 555 0100']").inner_text() == "+1 555 0100 · 18:31–20:25"
-    assert page.get_by_label("is the same person as").locator("option[value='email:bob@example.org']").inner_text() \
-        == "Bob Brown (bob@example.org) · 18:45–20:00"  # each participant's times to choose by
+    assert (
+        page.get_by_label("is the same person as").locator("option[value='email:bob@example.org']").inner_text()
+        == "Bob Brown (bob@example.org) · 18:45–20:00"
+    )  # each participant's times to choose by
     source.select_option("name:+1 555 0100")
     page.get_by_label("is the same person as").select_option("email:bob@example.org")
     page.get_by_role("button", name="Merge").click()
@@ -197,10 +251,17 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     bob = page.locator("tr", has_text="Bob Brown")
     expect(bob.get_by_text("submitted · batch 1")).to_be_visible()
     with runtime.db.begin() as s:
-        original, correction = s.scalars(select(CreditLine).where(
-            CreditLine.participant_key == "email:bob@example.org").order_by(CreditLine.revision)).all()
+        original, correction = s.scalars(
+            select(CreditLine)
+            .where(CreditLine.participant_key == "email:bob@example.org")
+            .order_by(CreditLine.revision)
+        ).all()
     assert (original.growth_hours, original.status, correction.growth_hours, correction.corrects_id) == (
-        1.25, "approved", 1.75, original.id)
+        1.25,
+        "approved",
+        1.75,
+        original.id,
+    )
     expect(bob.get_by_text(f"correction of line {original.id}").first).to_be_visible()
     bob.locator(f"#line-{correction.id}").get_by_role("button", name="Approve").click()
     assert page.url.endswith(f"/staff/sessions/1#line-{correction.id}")  # back where she was
@@ -219,15 +280,22 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     header, *rows = [[c.value for c in r] for r in sheet.iter_rows()]
     got = [dict(zip(header, r)) for r in rows]
     assert [(r["participant_name"], r["hours"], r["corrects_record_id"], r["record_id"]) for r in got] == [
-        ("Bob Brown", "1.75", str(original.id), str(correction.id))]
+        ("Bob Brown", "1.75", str(original.id), str(correction.id))
+    ]
     page.goto(f"{server}/staff/registry")
     expect(page.get_by_role("heading", name="Next batch: 0 lines (0 rows)")).to_be_visible()
     page.get_by_role("button", name="Submit 0 lines to Registry").click()
     expect(page.get_by_role("status").get_by_text("Nothing new to submit")).to_be_visible()
     with runtime.db.begin() as s:
         assert [b.line_ids for b in s.scalars(select(SubmissionBatch).order_by(SubmissionBatch.id))] == [
-            sorted([original.id, s.scalar(select(CreditLine.id).where(
-                CreditLine.participant_key == "email:alice@example.org"))]), [correction.id]]
+            sorted(
+                [
+                    original.id,
+                    s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:alice@example.org")),
+                ]
+            ),
+            [correction.id],
+        ]
     shot(page, "registry")
 
     page.goto(f"{server}/staff/audit")
@@ -257,10 +325,12 @@ def test_the_grid_totals_equal_the_member_pages(browser, server, runtime):
     seen = {}
     for name in ("Alice Ames", "Bob Brown", "Fran Facil"):
         row = page.locator(f"tr[data-member='{people[name]}']")
-        seen[name] = tuple(row.locator(f"td[data-total='{k}']").inner_text() for k in ("growth", "training",
-                                                                                        "pending"))
-    assert seen == {"Alice Ames": ("1.75", "0.00", "0.00"), "Bob Brown": ("0.00", "0.00", "1.25"),
-                    "Fran Facil": ("0.00", "0.00", "0.00")}
+        seen[name] = tuple(row.locator(f"td[data-total='{k}']").inner_text() for k in ("growth", "training", "pending"))
+    assert seen == {
+        "Alice Ames": ("1.75", "0.00", "0.00"),
+        "Bob Brown": ("0.00", "0.00", "1.25"),
+        "Fran Facil": ("0.00", "0.00", "0.00"),
+    }
     for name, (growth, training, pending) in seen.items():
         page.goto(f"{server}/staff/members/{people[name]}")
         year = page.locator("table.member-years tr[data-year='2026']")
@@ -278,8 +348,10 @@ def test_the_grid_totals_equal_the_member_pages(browser, server, runtime):
         page.get_by_role("link", name="Download CSV").click()
     rows = list(csv.DictReader(io.StringIO(Path(info.value.path()).read_text(encoding="utf-8"))))
     assert [(r["name"], r["2026-10 growth approved"], r["approved total"], r["remaining"]) for r in rows] == [
-        ("Alice Ames", "1.75", "1.75", "13.25"), ("Bob Brown", "0.00", "0.00", "15.00"),
-        ("Fran Facil", "0.00", "0.00", "15.00")]
+        ("Alice Ames", "1.75", "1.75", "13.25"),
+        ("Bob Brown", "0.00", "0.00", "15.00"),
+        ("Fran Facil", "0.00", "0.00", "15.00"),
+    ]
     page.goto(f"{server}/staff/members/{people['Alice Ames']}")
     shot(page, "member")
     assert violations == []

@@ -4,6 +4,7 @@ again: two Zoom instances, one session), mark a training segment, approve all, a
 reason, match one participant, download the CSV export and submit the lines to the registry; every page under zoombot's
 Content-Security-Policy with no violation reported in the console. If /usr/bin/chromium is missing these
 tests fail."""
+
 from __future__ import annotations
 
 import csv
@@ -21,15 +22,22 @@ from werkzeug.serving import make_server
 from tests.helpers.servers import free_port
 from tests.helpers.zoom_events import signed_headers, zoom_event
 from zoombot.core.member_tokens import MemberLink, make_token
+from zoombot.core.passwords import hash_password
 from zoombot.runtime import signing_secret
 from zoombot.store.models import Community, CreditLine, Member, Membership, StaffUser
-from zoombot.core.passwords import hash_password
 
 pytestmark = pytest.mark.browser
 
 CHROMIUM = Path("/usr/bin/chromium")
-ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-        "--disable-component-update", "--disable-sync", "--no-first-run"]
+ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+]
 PASSWORD = "a long staff password"
 
 
@@ -57,24 +65,39 @@ def browser():
 def csp_violations(page) -> list[str]:
     """Console messages in which Chromium reports what the Content-Security-Policy refused, as they come."""
     found: list[str] = []
-    page.on("console", lambda message: found.append(message.text)
-            if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: found.append(message.text) if "Content Security Policy" in message.text else None
+    )
     return found
 
 
 def who(name: str, email: str, device: str) -> dict:
-    return dict(user_name=name, email=email, participant_uuid=device, user_id=device[-5:], registrant_id="",
-                participant_user_id="")
+    return dict(
+        user_name=name,
+        email=email,
+        participant_uuid=device,
+        user_id=device[-5:],
+        registrant_id="",
+        participant_user_id="",
+    )
 
 
 def seed(runtime, server: str) -> None:
     with runtime.db.begin() as s:
-        community = Community(name="Infant-Toddler CoP", zoom_meeting_id="81234567890", timezone="America/New_York",
-                              first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120)
+        community = Community(
+            name="Infant-Toddler CoP",
+            zoom_meeting_id="81234567890",
+            timezone="America/New_York",
+            first_start_local=datetime(2026, 10, 13, 18, 30),
+            duration_minutes=120,
+        )
         s.add(community)
         s.flush()
-        for name, email, rid in [("Alice Ames", "alice@example.org", "R-1"), ("Bob Brown", "bob@example.org", "R-2"),
-                                 ("Gina Guest", "gina@example.org", "R-3")]:
+        for name, email, rid in [
+            ("Alice Ames", "alice@example.org", "R-1"),
+            ("Bob Brown", "bob@example.org", "R-2"),
+            ("Gina Guest", "gina@example.org", "R-3"),
+        ]:
             member = Member(name=name, email=email, registry_id=rid)
             s.add(member)
             s.flush()
@@ -85,19 +108,21 @@ def seed(runtime, server: str) -> None:
     first = {"meeting_uuid": "FirstInstance000000000==", "meeting_start_time": "2026-10-13T22:30:00Z"}
     second = {"meeting_uuid": "SecondInstance00000000==", "meeting_start_time": "2026-10-13T23:01:00Z"}
     # 18:30-18:58 New York, ended by mistake, started again 19:01-20:30: everyone's two visits are one session
-    events = [zoom_event("meeting_started", **first),
-              zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **first),
-              zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob, **first),
-              zoom_event("participant_joined", join_time="2026-10-13T22:35:00Z", **guest, **first),
-              zoom_event("meeting_ended", meeting_end_time="2026-10-13T22:58:00Z", **first),
-              zoom_event("meeting_started", **second),
-              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **alice, **second),
-              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **bob, **second),
-              zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **guest, **second),
-              zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob, **second),
-              zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **guest, **second),
-              zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **second),
-              zoom_event("meeting_ended", meeting_end_time="2026-10-14T00:30:00Z", **second)]
+    events = [
+        zoom_event("meeting_started", **first),
+        zoom_event("participant_joined", join_time="2026-10-13T22:30:10Z", **alice, **first),
+        zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **bob, **first),
+        zoom_event("participant_joined", join_time="2026-10-13T22:35:00Z", **guest, **first),
+        zoom_event("meeting_ended", meeting_end_time="2026-10-13T22:58:00Z", **first),
+        zoom_event("meeting_started", **second),
+        zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **alice, **second),
+        zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **bob, **second),
+        zoom_event("participant_joined", join_time="2026-10-13T23:01:00Z", **guest, **second),
+        zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **bob, **second),
+        zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **guest, **second),
+        zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **alice, **second),
+        zoom_event("meeting_ended", meeting_end_time="2026-10-14T00:30:00Z", **second),
+    ]
     for body in events:
         raw = json.dumps(body).encode()
         response = requests.post(f"{server}/zoom/webhook", data=raw, headers=signed_headers(raw), timeout=10)
@@ -175,17 +200,27 @@ def test_review_a_restarted_session_with_training_and_export_it(browser, server,
     path = tmp_path / "export.csv"
     download.save_as(path)
     rows = list(csv.DictReader(io.StringIO(path.read_text(encoding="utf-8"))))
-    got = sorted((r["participant_name"], r["kind"], r["hours"], r["status"], r["matched"], r["session_date"],
-                  r["training_titles"], r["approval_codes"]) for r in rows)
-    assert got == [("Alice Ames", "growth", "1.50", "approved", "true", "2026-10-13", "", ""),
-                   ("Alice Ames", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
-                    "NV-2026-114"),
-                   ("Bob Brown", "growth", "1.00", "approved", "true", "2026-10-13", "", ""),
-                   ("Bob Brown", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
-                    "NV-2026-114"),
-                   ("Gina Guest", "growth", "1.25", "approved", "true", "2026-10-13", "", ""),
-                   ("Gina Guest", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices",
-                    "NV-2026-114")]
+    got = sorted(
+        (
+            r["participant_name"],
+            r["kind"],
+            r["hours"],
+            r["status"],
+            r["matched"],
+            r["session_date"],
+            r["training_titles"],
+            r["approval_codes"],
+        )
+        for r in rows
+    )
+    assert got == [
+        ("Alice Ames", "growth", "1.50", "approved", "true", "2026-10-13", "", ""),
+        ("Alice Ames", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices", "NV-2026-114"),
+        ("Bob Brown", "growth", "1.00", "approved", "true", "2026-10-13", "", ""),
+        ("Bob Brown", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices", "NV-2026-114"),
+        ("Gina Guest", "growth", "1.25", "approved", "true", "2026-10-13", "", ""),
+        ("Gina Guest", "training", "0.25", "approved", "true", "2026-10-13", "Safe sleep practices", "NV-2026-114"),
+    ]
     assert {r["meeting_uuids"] for r in rows} == {"FirstInstance000000000== SecondInstance00000000=="}
 
     page.get_by_role("link", name="Registry", exact=True).click()
@@ -210,9 +245,21 @@ def test_every_page_works_under_the_content_security_policy(browser, server, run
     page.get_by_label("Password").fill(PASSWORD)
     page.get_by_role("button", name="Sign in").click()
     page.wait_for_url(f"{server}/staff/")
-    for path in ["/staff/", "/staff/members", f"/staff/members/{alice}", "/staff/communities",
-                 f"/staff/communities/{community}", "/staff/meetings/1", "/staff/sessions/1", "/staff/audit", "/staff/export",
-                 "/staff/status", "/staff/outbox", "/staff/agendas/", resources]:
+    for path in [
+        "/staff/",
+        "/staff/members",
+        f"/staff/members/{alice}",
+        "/staff/communities",
+        f"/staff/communities/{community}",
+        "/staff/meetings/1",
+        "/staff/sessions/1",
+        "/staff/audit",
+        "/staff/export",
+        "/staff/status",
+        "/staff/outbox",
+        "/staff/agendas/",
+        resources,
+    ]:
         response = page.goto(f"{server}{path}")
         assert response.status == 200, path
         assert "'none'" in response.headers["content-security-policy"]

@@ -1,5 +1,6 @@
 """`zoombot attendance show UUID [--format json]` and `zoombot attendance rebuild`, run as a user would
 (the real command group, settings from the environment) against events delivered through the endpoint."""
+
 from __future__ import annotations
 
 import json
@@ -9,8 +10,8 @@ import pytest
 from click.testing import CliRunner
 from sqlalchemy import delete, select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.staff import _later
+from tests.helpers.zoom_events import zoom_event
 from zoombot.cli.main import main
 from zoombot.store.models import CreditLine, CreditSession, Meeting, Participant
 
@@ -25,21 +26,24 @@ def cli(database_url, tmp_path, monkeypatch):
 
     def run(*args: str):
         return CliRunner().invoke(main, list(args), env={"ZOOMBOT_DATABASE_URL": database_url, "ZOOMBOT_CONFIG": ""})
+
     return run
 
 
 @pytest.fixture
 def meeting(post_event):
     """A meeting with a rejoin, a second person, a dial-in and a join that never left."""
-    events = [zoom_event("meeting_started"),
-              zoom_event("participant_joined"),                                            # Alice 22:30:10
-              zoom_event("participant_left", leave_time="2026-10-13T23:00:00Z"),
-              zoom_event("participant_joined", join_time="2026-10-13T23:10:00Z", user_id="16778500"),
-              zoom_event("participant_left", user_id="16778500"),                          # 00:25:00
-              zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **BOB),    # no leave
-              zoom_event("participant_joined_dial_in"),                                    # 22:35:00
-              zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **DIAL_IN),
-              zoom_event("meeting_ended")]
+    events = [
+        zoom_event("meeting_started"),
+        zoom_event("participant_joined"),  # Alice 22:30:10
+        zoom_event("participant_left", leave_time="2026-10-13T23:00:00Z"),
+        zoom_event("participant_joined", join_time="2026-10-13T23:10:00Z", user_id="16778500"),
+        zoom_event("participant_left", user_id="16778500"),  # 00:25:00
+        zoom_event("participant_joined", join_time="2026-10-13T22:45:00Z", **BOB),  # no leave
+        zoom_event("participant_joined_dial_in"),  # 22:35:00
+        zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **DIAL_IN),
+        zoom_event("meeting_ended"),
+    ]
     for body in events:
         assert post_event(body).status_code == 200
     return events
@@ -63,7 +67,8 @@ def test_show_json(cli, meeting, runtime):
     assert alice["attended_seconds"] == 1790 + 4500
     assert alice["intervals"] == [
         {"start": "2026-10-13T22:30:10+00:00", "end": "2026-10-13T23:00:00+00:00", "source": "webhook"},
-        {"start": "2026-10-13T23:10:00+00:00", "end": "2026-10-14T00:25:00+00:00", "source": "webhook"}]
+        {"start": "2026-10-13T23:10:00+00:00", "end": "2026-10-14T00:25:00+00:00", "source": "webhook"},
+    ]
     assert people["email:bob@example.org"]["attended_seconds"] == 6300
     assert people["name:+1 555 0100"]["attended_seconds"] == 5100
     assert people["name:+1 555 0100"]["email"] is None
@@ -91,18 +96,61 @@ def test_show_unknown_meeting_is_one_line_and_non_zero(cli, meeting):
 def snapshot(runtime):
     """Everything derived from the events, named by what does not depend on row ids (a session by its key)."""
     with runtime.db.begin() as session:
-        people = sorted((c.key, p.identity_key, p.name, p.email, p.registrant_id, p.zoom_user_id, p.is_host,
-                         p.devices, p.rejoins, p.attended_seconds, p.intervals, p.first_join, p.last_leave,
-                         p.member_id, p.match_method)
-                        for p, c in session.execute(select(Participant, CreditSession).join(CreditSession)))
-        records = sorted((c.key, r.participant_key, r.attended_seconds, r.training_attended_seconds,
-                          r.proposed_growth_hours, r.proposed_training_hours, r.growth_hours, r.training_hours,
-                          r.no_credit_reason, r.status, r.flagged, r.member_id)
-                         for r, c in session.execute(select(CreditLine, CreditSession).join(CreditSession)))
-        meetings = sorted((m.uuid, m.zoom_meeting_id, m.status, m.started_at, m.ended_at, m.scheduled_minutes,
-                           c.key, c.local_date, c.status, c.started_at, c.ended_at, c.scheduled_minutes,
-                           c.needs_review)
-                          for m, c in session.execute(select(Meeting, CreditSession).join(CreditSession)))
+        people = sorted(
+            (
+                c.key,
+                p.identity_key,
+                p.name,
+                p.email,
+                p.registrant_id,
+                p.zoom_user_id,
+                p.is_host,
+                p.devices,
+                p.rejoins,
+                p.attended_seconds,
+                p.intervals,
+                p.first_join,
+                p.last_leave,
+                p.member_id,
+                p.match_method,
+            )
+            for p, c in session.execute(select(Participant, CreditSession).join(CreditSession))
+        )
+        records = sorted(
+            (
+                c.key,
+                r.participant_key,
+                r.attended_seconds,
+                r.training_attended_seconds,
+                r.proposed_growth_hours,
+                r.proposed_training_hours,
+                r.growth_hours,
+                r.training_hours,
+                r.no_credit_reason,
+                r.status,
+                r.flagged,
+                r.member_id,
+            )
+            for r, c in session.execute(select(CreditLine, CreditSession).join(CreditSession))
+        )
+        meetings = sorted(
+            (
+                m.uuid,
+                m.zoom_meeting_id,
+                m.status,
+                m.started_at,
+                m.ended_at,
+                m.scheduled_minutes,
+                c.key,
+                c.local_date,
+                c.status,
+                c.started_at,
+                c.ended_at,
+                c.scheduled_minutes,
+                c.needs_review,
+            )
+            for m, c in session.execute(select(Meeting, CreditSession).join(CreditSession))
+        )
     return people, records, meetings
 
 
@@ -148,25 +196,30 @@ def test_rebuild_in_chunks_gives_what_the_events_gave_one_meeting_at_a_time(cli,
         directory.ensure_member(session, "bob@example.org", name="Bob Bell")
     for n in range(5):
         uuid = f"chunk{n}AAiAAAAAiAiAiiAii=="
-        events = [zoom_event("meeting_started", meeting_uuid=uuid),
-                  zoom_event("participant_joined", meeting_uuid=uuid),
-                  zoom_event("participant_joined", join_time=f"2026-10-13T22:4{n}:00Z", meeting_uuid=uuid, **BOB),
-                  zoom_event("participant_left", leave_time=f"2026-10-13T23:5{n}:00Z", meeting_uuid=uuid, **BOB),
-                  zoom_event("meeting_ended", meeting_uuid=uuid)]
+        events = [
+            zoom_event("meeting_started", meeting_uuid=uuid),
+            zoom_event("participant_joined", meeting_uuid=uuid),
+            zoom_event("participant_joined", join_time=f"2026-10-13T22:4{n}:00Z", meeting_uuid=uuid, **BOB),
+            zoom_event("participant_left", leave_time=f"2026-10-13T23:5{n}:00Z", meeting_uuid=uuid, **BOB),
+            zoom_event("meeting_ended", meeting_uuid=uuid),
+        ]
         if n == 1:  # the host ended by mistake at 00:30 and started again at 00:40 (20:40 in New York)
             again = {"meeting_uuid": "chunk1RESTARTiAAAAAiAiA==", "meeting_start_time": "2026-10-14T00:40:00Z"}
-            events += [zoom_event("meeting_started", **again),
-                       zoom_event("participant_joined", join_time="2026-10-14T00:41:00Z", **again, **BOB),
-                       zoom_event("participant_left", leave_time="2026-10-14T01:00:00Z", **again, **BOB),
-                       zoom_event("meeting_ended", meeting_end_time="2026-10-14T01:10:00Z", **again)]
+            events += [
+                zoom_event("meeting_started", **again),
+                zoom_event("participant_joined", join_time="2026-10-14T00:41:00Z", **again, **BOB),
+                zoom_event("participant_left", leave_time="2026-10-14T01:00:00Z", **again, **BOB),
+                zoom_event("meeting_ended", meeting_end_time="2026-10-14T01:10:00Z", **again),
+            ]
         for body in events:
             assert post_event(_later(body, n) if n else body).status_code == 200
     before = snapshot(runtime)
     assert len(before[2]) == 6 and len({m[6] for m in before[2]}) == 5 and len(before[1]) == 10
     assert {r[-1] for r in before[1] if r[1] == "email:bob@example.org"} != {None}  # matched to the member
     # Bob on the second day: 22:41 -> 23:51 and 00:41 -> 01:00, one line: 5340 s -> 1.25 h
-    assert [(r[2], r[6]) for r in before[1] if r[0].endswith(":2026-10-14") and r[1] == "email:bob@example.org"] \
-        == [(5340, Decimal("1.25"))]
+    assert [(r[2], r[6]) for r in before[1] if r[0].endswith(":2026-10-14") and r[1] == "email:bob@example.org"] == [
+        (5340, Decimal("1.25"))
+    ]
     with runtime.db.begin() as session:
         session.execute(delete(Meeting))
         session.execute(delete(CreditSession))

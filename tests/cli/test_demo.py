@@ -1,16 +1,26 @@
 """`zoombot demo`: the marked demo, its past meeting played through the real webhook endpoint."""
+
 import re
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 
 import pytest
 from sqlalchemy import func, select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.mail import smtp  # noqa: F401 - fixture
+from tests.helpers.zoom_events import zoom_event
 from zoombot import demo
-from zoombot.store.models import (
-    Community, CreditLine, CreditSession, Meeting, Member, Membership, Participant, StaffUser, ZoomEvent)
 from zoombot.core.passwords import check_password
+from zoombot.store.models import (
+    Community,
+    CreditLine,
+    CreditSession,
+    Meeting,
+    Member,
+    Membership,
+    Participant,
+    StaffUser,
+    ZoomEvent,
+)
 
 
 @pytest.fixture
@@ -25,24 +35,26 @@ def passwords(output):
 
 def counts(runtime):
     with runtime.db.begin() as s:
-        return tuple(s.scalar(select(func.count()).select_from(t)) for t in
-                     (Community, Member, Membership, StaffUser, Meeting, CreditSession, ZoomEvent, CreditLine))
+        return tuple(
+            s.scalar(select(func.count()).select_from(t))
+            for t in (Community, Member, Membership, StaffUser, Meeting, CreditSession, ZoomEvent, CreditLine)
+        )
 
 
 # Worked out by hand from the script in zoombot.demo.demo_events (minutes after the start; the meeting
 # is live 0-125; hours: under 30 min -> 0, capped at the scheduled 120 min, rounded down to 15 min; no
 # training segment, so all growth). (attended seconds, growth hours, training hours, status)
 EXPECTED = {
-    "email:maria.lopez@example.org": (125 * 60, "2.00", "0.00", "pending"),    # host, 0-125
-    "email:alice.nguyen@example.org": (120 * 60, "2.00", "0.00", "pending"),   # 2-40 and 43-125: 38 + 82 min
-    "email:ben.okafor@example.org": (124 * 60, "2.00", "0.00", "pending"),     # laptop 1-125, phone 30-60 inside it
-    "email:carla.smith@example.org": (113 * 60, "1.75", "0.00", "pending"),    # waiting room 5-12 not counted, 12-125
-    "name:+1 617-555-0142": (90 * 60, "1.50", "0.00", "pending"),              # dial-in 10-100, no e-mail
-    "email:evan.brooks@example.org": (75 * 60, "1.25", "0.00", "pending"),     # late, 50-125
+    "email:maria.lopez@example.org": (125 * 60, "2.00", "0.00", "pending"),  # host, 0-125
+    "email:alice.nguyen@example.org": (120 * 60, "2.00", "0.00", "pending"),  # 2-40 and 43-125: 38 + 82 min
+    "email:ben.okafor@example.org": (124 * 60, "2.00", "0.00", "pending"),  # laptop 1-125, phone 30-60 inside it
+    "email:carla.smith@example.org": (113 * 60, "1.75", "0.00", "pending"),  # waiting room 5-12 not counted, 12-125
+    "name:+1 617-555-0142": (90 * 60, "1.50", "0.00", "pending"),  # dial-in 10-100, no e-mail
+    "email:evan.brooks@example.org": (75 * 60, "1.25", "0.00", "pending"),  # late, 50-125
     # early leaver, 3-23: under the minimum, so no credit, resolved by itself (issue 10: it used to wait for
     # review as a 0.00 h record like any other)
     "email:fatima.khan@example.org": (20 * 60, "0.00", "0.00", "no_credit"),
-    "email:grace.kim@example.org": (125 * 60, "2.00", "0.00", "pending"),      # joins at 0, no leave: closes at the end
+    "email:grace.kim@example.org": (125 * 60, "2.00", "0.00", "pending"),  # joins at 0, no leave: closes at the end
 }
 
 
@@ -54,12 +66,15 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
     assert "7 credit lines are ready for review, 1 with no credit (below the minimum)" in out
     assert "Staff UI: http://127.0.0.1:8000/staff/\n" in out
     # a demo member's own page, by a working signed link (its page lists her pending 2.00 h)
-    link = re.search(r"A member's own page \(Alice Nguyen, no password: the link is the key\): "
-                     r"http://127\.0\.0\.1:8000(/me/\S+)\n", out)
+    link = re.search(
+        r"A member's own page \(Alice Nguyen, no password: the link is the key\): "
+        r"http://127\.0\.0\.1:8000(/me/\S+)\n",
+        out,
+    )
     assert link is not None, out
     from zoombot.app import create_app
 
-    clock.set(datetime.now(timezone.utc) + timedelta(minutes=1))  # the command made the link on the real clock
+    clock.set(datetime.now(UTC) + timedelta(minutes=1))  # the command made the link on the real clock
     page = create_app(runtime=runtime, test_config={"TESTING": True}).test_client().get(link.group(1))
     assert page.status_code == 200
     assert "Alice Nguyen · Registry ID DEMO-1001" in page.get_data(as_text=True)
@@ -73,14 +88,20 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
             assert len(password) >= 10 and check_password(users[email].password_hash, password)
 
         community = s.scalars(select(Community)).one()
-        assert (community.name, community.is_demo, community.zoom_meeting_id, community.rrule, community.timezone,
-                community.duration_minutes) == ("Infant-Toddler CoP (demo)", True, "85500000001",
-                                                "FREQ=MONTHLY;BYDAY=2TU", "America/New_York", 120)
+        assert (
+            community.name,
+            community.is_demo,
+            community.zoom_meeting_id,
+            community.rrule,
+            community.timezone,
+            community.duration_minutes,
+        ) == ("Infant-Toddler CoP (demo)", True, "85500000001", "FREQ=MONTHLY;BYDAY=2TU", "America/New_York", 120)
         assert community.join_url.startswith("https://")
         assert community.first_start_local.time().isoformat() == "18:30:00"
         people = s.scalars(select(Member)).all()
-        assert len(people) == 9 and all(m.is_demo and m.email.endswith("@example.org") and m.registry_id
-                                        for m in people)
+        assert len(people) == 9 and all(
+            m.is_demo and m.email.endswith("@example.org") and m.registry_id for m in people
+        )
         roles = sorted(s.scalars(select(Membership.role)).all())
         assert roles == ["facilitator"] + ["member"] * 8
 
@@ -88,11 +109,17 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
         assert meeting.is_demo and meeting.status == "ended" and meeting.community_id == community.id
         local = meeting.started_at.astimezone(demo.zone(demo.TIMEZONE))
         assert local.weekday() == 1 and 8 <= local.day <= 14 and (local.hour, local.minute) == (18, 30)
-        assert meeting.ended_at < datetime.now(timezone.utc)
+        assert meeting.ended_at < datetime.now(UTC)
         assert (meeting.ended_at - meeting.started_at).total_seconds() == 125 * 60
         held = s.scalars(select(CreditSession)).one()  # the session of the one instance
         assert (held.is_demo, held.status, held.community_id, held.local_date, held.started_at, held.ended_at) == (
-            True, "ended", community.id, local.date(), meeting.started_at, meeting.ended_at)
+            True,
+            "ended",
+            community.id,
+            local.date(),
+            meeting.started_at,
+            meeting.ended_at,
+        )
         assert [m.id for m in held.meetings] == [meeting.id] and held.needs_review is False
 
         # every event went through the receiver and was processed
@@ -101,11 +128,14 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
         assert {(status, source) for _, status, source in events} == {("processed", "webhook")}
 
         records = {r.participant_key: r for r in s.scalars(select(CreditLine))}
-        assert {key: (r.attended_seconds, str(r.growth_hours), str(r.training_hours), r.status)
-                for key, r in records.items()} == EXPECTED
+        assert {
+            key: (r.attended_seconds, str(r.growth_hours), str(r.training_hours), r.status)
+            for key, r in records.items()
+        } == EXPECTED
         assert {r.session_id for r in records.values()} == {held.id}
-        assert records["email:fatima.khan@example.org"].no_credit_reason == \
-            "attended 20 min, under the 30 minutes minimum"
+        assert (
+            records["email:fatima.khan@example.org"].no_credit_reason == "attended 20 min, under the 30 minutes minimum"
+        )
         assert records["name:+1 617-555-0142"].member_id is None
         assert all(r.member_id for key, r in records.items() if key.startswith("email:"))
         ben = s.scalars(select(Participant).where(Participant.identity_key == "email:ben.okafor@example.org")).one()
@@ -135,8 +165,22 @@ def test_if_empty_with_zoom_credentials_seeds_nothing(cli, runtime):
 
 
 def test_demo_refuses_real_data(cli, runtime):
-    assert cli("community", "add", "Preschool CoP", "--zoom-meeting-id", "81234567890", "--facilitator",
-               "m@example.org", "--start", "2026-09-08T18:30", "--duration", "90").exit_code == 0
+    assert (
+        cli(
+            "community",
+            "add",
+            "Preschool CoP",
+            "--zoom-meeting-id",
+            "81234567890",
+            "--facilitator",
+            "m@example.org",
+            "--start",
+            "2026-09-08T18:30",
+            "--duration",
+            "90",
+        ).exit_code
+        == 0
+    )
     before = counts(runtime)
     result = cli("demo")
     assert result.exit_code == 1
@@ -170,17 +214,21 @@ def test_demo_again_only_gives_its_logins_new_passwords(cli, runtime):
 
 # --- the pure script ---------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("today, first", [
-    (date(2026, 11, 25), datetime(2026, 5, 12, 18, 30)),
-    (date(2026, 3, 1), datetime(2025, 9, 9, 18, 30)),
-    (date(2027, 6, 30), datetime(2026, 12, 8, 18, 30)),
-])
+
+@pytest.mark.parametrize(
+    "today, first",
+    [
+        (date(2026, 11, 25), datetime(2026, 5, 12, 18, 30)),
+        (date(2026, 3, 1), datetime(2025, 9, 9, 18, 30)),
+        (date(2027, 6, 30), datetime(2026, 12, 8, 18, 30)),
+    ],
+)
 def test_first_meeting_is_a_second_tuesday_six_months_back(today, first):
     assert demo.first_meeting_local(today) == first
 
 
 def test_demo_events_are_in_time_order_and_bracketed_by_start_and_end():
-    start = datetime(2026, 11, 10, 23, 30, tzinfo=timezone.utc)
+    start = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
     events = demo.demo_events(start, uuid="u==")
     assert events[0]["event"] == "meeting.started" and events[-1]["event"] == "meeting.ended"
     stamps = [e["event_ts"] for e in events]
@@ -199,15 +247,20 @@ def test_the_demo_communitys_messages_are_planned_and_shown_but_never_mailed(mak
     and the sender marks them skipped instead of handing fictional addresses to a real SMTP server; a real
     community's invites beside them go out."""
     from tests.helpers.mail import add_community, mail_settings, run_jobs
-    from zoombot.store.models import OutboxMessage
     from zoombot.runtime import Runtime
+    from zoombot.store.models import OutboxMessage
 
     runtime = Runtime.from_settings(make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 40}))
     runtime.clock = clock
     try:
         demo.seed(runtime)
-        add_community(runtime, name="Real CoP", start=datetime(2026, 11, 12, 18, 30), zoom_id="81299990000",
-                      rrule="FREQ=MONTHLY;BYDAY=2TH")
+        add_community(
+            runtime,
+            name="Real CoP",
+            start=datetime(2026, 11, 12, 18, 30),
+            zoom_id="81299990000",
+            rrule="FREQ=MONTHLY;BYDAY=2TH",
+        )
         received = []
         start = clock()
         for day in range(0, 36, 5):  # five weeks of scheduler passes: invites, agendas, reminders fall due
@@ -223,8 +276,10 @@ def test_the_demo_communitys_messages_are_planned_and_shown_but_never_mailed(mak
     due = [r for r in demo_rows if r[3] <= clock()]
     assert due and {status for _, status, _, _ in due} == {"skipped"}  # none sent, none retried or failed
     reasons = {error for _, _, error, _ in due}
-    assert "demo data: never mailed" in reasons and reasons <= {"demo data: never mailed",
-                                                                "expired before it could be sent"}
+    assert "demo data: never mailed" in reasons and reasons <= {
+        "demo data: never mailed",
+        "expired before it could be sent",
+    }
     assert all(status == "pending" for _, status, _, at in demo_rows if at > clock())
     sent_to = {address for message in received for address in message.to}
     assert sent_to and not sent_to & demo_addresses

@@ -2,9 +2,10 @@
 the standard link and the passcode reach every invite, update, agenda, reminder and calendar file; an edited
 link or schedule reaches people who hold the invitation as an update (same UID, higher SEQUENCE), and a
 meeting the new schedule drops as a cancellation."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -13,10 +14,10 @@ from sqlalchemy import select
 from tests.helpers.mail import EVERYONE, at, by_kind, runtime, smtp  # noqa: F401
 from tests.helpers.staff import add_staff, login, token_from
 from zoombot.core.calendar import event_uid
-from zoombot.store.models import Community, Occurrence
 from zoombot.runtime import Runtime
+from zoombot.store.models import Community, Occurrence
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 NOV10 = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 18:30 EST
 STANDARD = "https://zoom.us/j/81234567890"
@@ -27,18 +28,37 @@ def cli(zoombot_cli, clock, monkeypatch, tmp_path):
     monkeypatch.setattr(Runtime, "now", lambda self: clock())  # the commands' clock is the test's
     invoke = zoombot_cli("[schedule]\nhorizon_days = 30\n")
     members = tmp_path / "members.csv"
-    members.write_text("name,email,registry_id,community,role\n"
-                       "Alice Ames,alice@example.org,,Infant-Toddler CoP,member\n"
-                       "Bob Brown,bob@example.org,,Infant-Toddler CoP,member\n"
-                       "Fran Facil,fran@example.org,,Infant-Toddler CoP,facilitator\n")
+    members.write_text(
+        "name,email,registry_id,community,role\n"
+        "Alice Ames,alice@example.org,,Infant-Toddler CoP,member\n"
+        "Bob Brown,bob@example.org,,Infant-Toddler CoP,member\n"
+        "Fran Facil,fran@example.org,,Infant-Toddler CoP,facilitator\n"
+    )
 
     def run(*args: str, code: int = 0) -> str:
         result = invoke(*args)
         assert result.exit_code == code, result.output
         return result.stdout if code == 0 else result.stderr
-    out = run("community", "add", "Infant-Toddler CoP", "--zoom-meeting-id", "812 3456 7890", "--facilitator",
-              "fran@example.org", "--start", "2026-11-10T18:30", "--duration", "120", "--rrule",
-              "FREQ=MONTHLY;BYDAY=2TU", "--timezone", "America/New_York", "--passcode", "7x2B*q")
+
+    out = run(
+        "community",
+        "add",
+        "Infant-Toddler CoP",
+        "--zoom-meeting-id",
+        "812 3456 7890",
+        "--facilitator",
+        "fran@example.org",
+        "--start",
+        "2026-11-10T18:30",
+        "--duration",
+        "120",
+        "--rrule",
+        "FREQ=MONTHLY;BYDAY=2TU",
+        "--timezone",
+        "America/New_York",
+        "--passcode",
+        "7x2B*q",
+    )
     assert f"join link: {STANDARD} (passcode 7x2B*q)" in out
     run("members", "import", str(members))
     return run
@@ -116,11 +136,14 @@ def test_a_new_time_moves_the_meeting_and_a_new_weekday_cancels_it(cli, runtime,
     assert by_kind(got) == {"update": EVERYONE}
     update = next(r for r in got if r.to == ["alice@example.org"])
     event = update.event
-    assert str(event["UID"]) == str(first.event["UID"]) == event_uid(community_id(runtime), NOV10,
-                                                                       "zoombot.example.org")
+    assert (
+        str(event["UID"]) == str(first.event["UID"]) == event_uid(community_id(runtime), NOV10, "zoombot.example.org")
+    )
     assert event["SEQUENCE"] == 1
-    assert (event["DTSTART"].dt, event["DTEND"].dt) == (datetime(2026, 11, 10, 19, 0, tzinfo=NY),
-                                                        datetime(2026, 11, 10, 20, 30, tzinfo=NY))
+    assert (event["DTSTART"].dt, event["DTEND"].dt) == (
+        datetime(2026, 11, 10, 19, 0, tzinfo=NY),
+        datetime(2026, 11, 10, 20, 30, tzinfo=NY),
+    )
     assert update.message["Subject"].strip() == "Moved: Infant-Toddler CoP to Tuesday, November 10, 2026 at 7:00 PM EST"
     assert "planned for Tuesday, November 10, 2026 at 6:30 PM EST has moved" in update.text
     assert "(90 minutes)" in update.text
@@ -151,19 +174,35 @@ def test_a_new_weekday_cancels_the_meeting_and_invites_to_the_new_one(cli, runti
 
 
 def test_edit_refuses_what_would_mislead_members_and_changes_nothing(cli, runtime):
-    assert "Error: no community named 'Preschool CoP'" in cli("community", "edit", "Preschool CoP", "--region", "N",
-                                                              code=1)
+    assert "Error: no community named 'Preschool CoP'" in cli(
+        "community", "edit", "Preschool CoP", "--region", "N", code=1
+    )
     assert "nothing to change" in cli("community", "edit", "Infant-Toddler CoP", code=1)
-    assert "--passcode must be at most 10" in cli("community", "edit", "Infant-Toddler CoP", "--passcode",
-                                                  "has a space", code=1)
-    assert "needs the new meeting's --passcode too" in cli("community", "edit", "Infant-Toddler CoP",
-                                                            "--zoom-meeting-id", "81234567891", code=1)
+    assert "--passcode must be at most 10" in cli(
+        "community", "edit", "Infant-Toddler CoP", "--passcode", "has a space", code=1
+    )
+    assert "needs the new meeting's --passcode too" in cli(
+        "community", "edit", "Infant-Toddler CoP", "--zoom-meeting-id", "81234567891", code=1
+    )
     assert "Error: --rrule:" in cli("community", "edit", "Infant-Toddler CoP", "--rrule", "FREQ=HOURLY", code=1)
     with runtime.db.begin() as s:
         c = s.scalar(select(Community))
         assert (c.zoom_meeting_id, c.passcode, c.rrule) == ("81234567890", "7x2B*q", "FREQ=MONTHLY;BYDAY=2TU")
-    out = cli("community", "edit", "Infant-Toddler CoP", "--zoom-meeting-id", "81234567891", "--passcode", "",
-              "--name", "Toddler CoP", "--facilitator", "alice@example.org", "--audience", "Teachers")
+    out = cli(
+        "community",
+        "edit",
+        "Infant-Toddler CoP",
+        "--zoom-meeting-id",
+        "81234567891",
+        "--passcode",
+        "",
+        "--name",
+        "Toddler CoP",
+        "--facilitator",
+        "alice@example.org",
+        "--audience",
+        "Teachers",
+    )
     assert "updated community 'Toddler CoP': name, Zoom meeting id, facilitator, audience, passcode" in out
     assert "join link: https://zoom.us/j/81234567891\n" in out
     from zoombot.store.models import Member, Membership

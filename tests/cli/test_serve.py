@@ -1,5 +1,6 @@
 """`zoombot serve`: gunicorn with the scheduler beside it, once (not per worker), no development-server
 banner, and Ctrl-C (SIGINT to the terminal's process group) or SIGTERM stops everything with status 0."""
+
 from __future__ import annotations
 
 import os
@@ -27,7 +28,12 @@ class Serve:
         with open(self.log, "wb") as out:
             self.process = subprocess.Popen(
                 [sys.executable, "-m", "zoombot", "serve", "--port", str(self.port), "--workers", "2", *args],
-                env=env, cwd=tmp_path, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
+                env=env,
+                cwd=tmp_path,
+                stdout=out,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     @property
     def output(self) -> str:
@@ -61,6 +67,7 @@ def serve(database_url, tmp_path):
     def start(*args: str) -> Serve:
         started.append(Serve(database_url, tmp_path, *args))
         return started[-1]
+
     yield start
     for proc in started:
         proc.stop()
@@ -107,10 +114,17 @@ def test_serve_without_scheduler_and_a_port_in_use(serve, database_url):
         taken.listen()
         port = taken.getsockname()[1]
         env = zoombot_env(database_url, log_format="text")
-        result = subprocess.run([sys.executable, "-m", "zoombot", "serve", "--port", str(port), "--no-scheduler"],
-                                env=env, cwd=REPO, capture_output=True, text=True, timeout=120)
+        result = subprocess.run(
+            [sys.executable, "-m", "zoombot", "serve", "--port", str(port), "--no-scheduler"],
+            env=env,
+            cwd=REPO,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
     assert result.returncode == 1
-    assert result.stderr.strip().splitlines()[-1] == \
-        "Error: the web server did not start (gunicorn exited with status 1)"
+    assert (
+        result.stderr.strip().splitlines()[-1] == "Error: the web server did not start (gunicorn exited with status 1)"
+    )
     os.killpg(first.process.pid, signal.SIGINT)
     assert first.process.wait(timeout=60) == 0

@@ -1,5 +1,6 @@
 """The receiver in a real gunicorn process with two workers: concurrent duplicate deliveries are stored
 exactly once (the unique constraint decides, across processes), and the HTTP edges hold on a real server."""
+
 from __future__ import annotations
 
 import http.client
@@ -10,8 +11,8 @@ import time
 import pytest
 from sqlalchemy import create_engine, func, select
 
-from tests.helpers.zoom_events import signed_headers, zoom_event
 from tests.helpers.servers import server  # noqa: F401 - the fixture
+from tests.helpers.zoom_events import signed_headers, zoom_event
 from zoombot.store.db import normalize_url
 from zoombot.store.models import Meeting, ZoomEvent
 
@@ -28,7 +29,7 @@ def post(port: int, body: bytes, headers: dict, *, chunked: bool = False) -> tup
             conn.putheader("Transfer-Encoding", "chunked")
             conn.endheaders()
             for start in range(0, len(body), 64 * 1024):
-                piece = body[start:start + 64 * 1024]
+                piece = body[start : start + 64 * 1024]
                 conn.send(b"%x\r\n" % len(piece) + piece + b"\r\n")
             conn.send(b"0\r\n\r\n")
         else:
@@ -74,8 +75,13 @@ def simultaneously(n: int, action) -> list:
 def test_concurrent_duplicate_deliveries_are_stored_exactly_once(server, database_url):
     proc = server(database_url, workers=2, worker_class="gthread", threads=4)
     for round_number in range(5):
-        body = json.dumps(zoom_event("participant_joined", join_time=f"2026-10-13T22:3{round_number}:10Z",
-                                     meeting_uuid=f"RaceUuid{round_number}==")).encode()
+        body = json.dumps(
+            zoom_event(
+                "participant_joined",
+                join_time=f"2026-10-13T22:3{round_number}:10Z",
+                meeting_uuid=f"RaceUuid{round_number}==",
+            )
+        ).encode()
         headers = signed_headers(body)
         results = simultaneously(12, lambda i: post(proc.port, body, headers))
         assert all(status == 200 for status, _ in results), results
@@ -89,9 +95,16 @@ def test_concurrent_events_of_one_new_meeting_create_it_once(server, database_ur
     proc = server(database_url, workers=2, worker_class="gthread", threads=4)
 
     def deliver(i: int):
-        body = json.dumps(zoom_event("participant_joined", join_time=f"2026-10-13T22:{30 + i:02d}:00Z",
-                                     user_id=str(16778240 + i), user_name=f"Person {i}",
-                                     email=f"person{i}@example.org", participant_uuid=f"Device{i}")).encode()
+        body = json.dumps(
+            zoom_event(
+                "participant_joined",
+                join_time=f"2026-10-13T22:{30 + i:02d}:00Z",
+                user_id=str(16778240 + i),
+                user_name=f"Person {i}",
+                email=f"person{i}@example.org",
+                participant_uuid=f"Device{i}",
+            )
+        ).encode()
         return post(proc.port, body, signed_headers(body))
 
     results = simultaneously(10, deliver)
@@ -104,7 +117,7 @@ def test_real_server_edges(server, database_url):
     proc = server(database_url, workers=2)
     assert proc.status("/healthz") == 200 and proc.status("/readyz") == 200
     body = json.dumps(zoom_event("participant_joined")).encode()
-    assert post(proc.port, body, {"content-type": "application/json"}) [0] == 401
+    assert post(proc.port, body, {"content-type": "application/json"})[0] == 401
     stale = signed_headers(body, timestamp=int(time.time()) - 6000)
     assert post(proc.port, body, stale)[0] == 401
     big = json.dumps({"event": "meeting.started", "padding": "x" * (1024 * 1024)}).encode()
@@ -113,8 +126,9 @@ def test_real_server_edges(server, database_url):
     assert count(database_url, ZoomEvent) == 0
     assert post(proc.port, body, signed_headers(body), chunked=True) == (200, {"status": "stored"})
     assert post(proc.port, body, signed_headers(body)) == (200, {"status": "duplicate"})
-    validation = json.dumps({"event": "endpoint.url_validation", "event_ts": 1,
-                             "payload": {"plainToken": "abc"}}).encode()
+    validation = json.dumps(
+        {"event": "endpoint.url_validation", "event_ts": 1, "payload": {"plainToken": "abc"}}
+    ).encode()
     status, answer = post(proc.port, validation, signed_headers(validation))
     assert status == 200 and answer["plainToken"] == "abc" and len(answer["encryptedToken"]) == 64
     assert count(database_url, ZoomEvent) == 1
@@ -131,8 +145,12 @@ def test_one_body_limit_on_a_real_server_whether_chunked_or_not(server, database
             data = json.dumps(body).encode()
             assert len(data) == size
             answers[size, chunked] = post(proc.port, data, signed_headers(data), chunked=chunked)[0]
-    assert answers == {(1024 * 1024, False): 200, (1024 * 1024, True): 200,
-                       (1024 * 1024 + 1, False): 413, (1024 * 1024 + 1, True): 413}
+    assert answers == {
+        (1024 * 1024, False): 200,
+        (1024 * 1024, True): 200,
+        (1024 * 1024 + 1, False): 413,
+        (1024 * 1024 + 1, True): 413,
+    }
     assert count(database_url, ZoomEvent) == 2
 
 

@@ -1,4 +1,5 @@
 """Unit tests for zoombot.core.agenda: drafting, required sections, free-text parsing and storage round trip."""
+
 from __future__ import annotations
 
 import json
@@ -8,16 +9,35 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zoombot.core.agenda import (
-    DEFAULT_CONFIDENTIALITY, DEFAULT_EXPECTATIONS, FOLLOW_UP_PREFIX, MAX_ITEM_LENGTH, REQUIRED_SECTIONS, Agenda,
-    Resource, RoleAssignment, clean_roles, draft_agenda, from_dict, missing_sections, parse_lines, parse_resources,
-    safe_url, to_dict)
+    DEFAULT_CONFIDENTIALITY,
+    DEFAULT_EXPECTATIONS,
+    FOLLOW_UP_PREFIX,
+    MAX_ITEM_LENGTH,
+    REQUIRED_SECTIONS,
+    Agenda,
+    Resource,
+    RoleAssignment,
+    clean_roles,
+    draft_agenda,
+    from_dict,
+    missing_sections,
+    parse_lines,
+    parse_resources,
+    safe_url,
+    to_dict,
+)
 
 
 def agenda(**overrides) -> Agenda:
-    values = dict(objectives=("Share one transition strategy",), topics=("Transitions",),
-                  expectations=("Be present",), confidentiality=("What is shared here stays here",),
-                  resources=(Resource("Guide", "https://example.org/guide", "Ana"),),
-                  parking_lot=("Biting in toddler rooms",), next_steps=("Try one strategy",))
+    values = dict(
+        objectives=("Share one transition strategy",),
+        topics=("Transitions",),
+        expectations=("Be present",),
+        confidentiality=("What is shared here stays here",),
+        resources=(Resource("Guide", "https://example.org/guide", "Ana"),),
+        parking_lot=("Biting in toddler rooms",),
+        next_steps=("Try one strategy",),
+    )
     values.update(overrides)
     return Agenda(**values)
 
@@ -41,10 +61,15 @@ def test_default_texts_are_sensible():
 
 
 def test_draft_carries_next_steps_parking_lot_and_resources():
-    previous = agenda(next_steps=("Try one transition song", "Bring a photo of your room setup"),
-                      parking_lot=("Closed item that must not come back",))
-    draft = draft_agenda(previous=previous, open_parking_lot=["How to talk to families about biting"],
-                         submitted_resources=[Resource("Routines guide", "https://example.org/r", "Ana")])
+    previous = agenda(
+        next_steps=("Try one transition song", "Bring a photo of your room setup"),
+        parking_lot=("Closed item that must not come back",),
+    )
+    draft = draft_agenda(
+        previous=previous,
+        open_parking_lot=["How to talk to families about biting"],
+        submitted_resources=[Resource("Routines guide", "https://example.org/r", "Ana")],
+    )
     assert draft.topics == ("Follow up: Try one transition song", "Follow up: Bring a photo of your room setup")
     assert all(topic.startswith(FOLLOW_UP_PREFIX) for topic in draft.topics)
     assert draft.parking_lot == ("How to talk to families about biting",)
@@ -56,21 +81,34 @@ def test_draft_carries_next_steps_parking_lot_and_resources():
 
 def test_first_draft_without_previous_agenda():
     draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[])
-    assert draft == Agenda(objectives=(), topics=(), expectations=DEFAULT_EXPECTATIONS,
-                           confidentiality=DEFAULT_CONFIDENTIALITY, resources=(), parking_lot=(), next_steps=())
+    assert draft == Agenda(
+        objectives=(),
+        topics=(),
+        expectations=DEFAULT_EXPECTATIONS,
+        confidentiality=DEFAULT_CONFIDENTIALITY,
+        resources=(),
+        parking_lot=(),
+        next_steps=(),
+    )
 
 
 @pytest.mark.parametrize("value", [None, [], ["", "   "]])
 def test_defaults_apply_when_none_or_empty(value):
-    draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[], expectations=value,
-                         confidentiality=value)
+    draft = draft_agenda(
+        previous=None, open_parking_lot=[], submitted_resources=[], expectations=value, confidentiality=value
+    )
     assert draft.expectations == DEFAULT_EXPECTATIONS
     assert draft.confidentiality == DEFAULT_CONFIDENTIALITY
 
 
 def test_community_texts_replace_defaults():
-    draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[],
-                         expectations=[" Phones away ", "Be kind"], confidentiality=("Names stay out",))
+    draft = draft_agenda(
+        previous=None,
+        open_parking_lot=[],
+        submitted_resources=[],
+        expectations=[" Phones away ", "Be kind"],
+        confidentiality=("Names stay out",),
+    )
     assert draft.expectations == ("Phones away", "Be kind")
     assert draft.confidentiality == ("Names stay out",)
 
@@ -80,14 +118,24 @@ def test_draft_cleans_and_deduplicates():
     draft = draft_agenda(
         previous=previous,
         open_parking_lot=["Biting", "biting ", "", "Nap\ntime"],
-        submitted_resources=[Resource("A", "https://a.example/x"), Resource("A again", "https://a.example/x"),
-                             Resource("  ", None), Resource("Bad", "javascript:alert(1)", "Eve"),
-                             Resource("", "https://b.example/"), Resource("Same title"), Resource("same TITLE")],
+        submitted_resources=[
+            Resource("A", "https://a.example/x"),
+            Resource("A again", "https://a.example/x"),
+            Resource("  ", None),
+            Resource("Bad", "javascript:alert(1)", "Eve"),
+            Resource("", "https://b.example/"),
+            Resource("Same title"),
+            Resource("same TITLE"),
+        ],
     )
     assert draft.topics == ("Follow up: Read chapter 2",)
     assert draft.parking_lot == ("Biting", "Nap time")
-    assert draft.resources == (Resource("A", "https://a.example/x"), Resource("Bad", None, "Eve"),
-                               Resource("https://b.example/", "https://b.example/"), Resource("Same title"))
+    assert draft.resources == (
+        Resource("A", "https://a.example/x"),
+        Resource("Bad", None, "Eve"),
+        Resource("https://b.example/", "https://b.example/"),
+        Resource("Same title"),
+    )
 
 
 def test_draft_rejects_a_single_string_where_items_are_expected():
@@ -96,13 +144,27 @@ def test_draft_rejects_a_single_string_where_items_are_expected():
 
 
 def test_agenda_stores_sequences_as_tuples():
-    a = Agenda(objectives=["a"], topics=[], expectations=["e"], confidentiality=["c"], resources=[Resource("r")],
-               parking_lot=[], next_steps=["n"])
+    a = Agenda(
+        objectives=["a"],
+        topics=[],
+        expectations=["e"],
+        confidentiality=["c"],
+        resources=[Resource("r")],
+        parking_lot=[],
+        next_steps=["n"],
+    )
     assert a.objectives == ("a",) and a.resources == (Resource("r"),)
     hash(a)
     with pytest.raises(TypeError):
-        Agenda(objectives="oops", topics=(), expectations=(), confidentiality=(), resources=(), parking_lot=(),
-               next_steps=())
+        Agenda(
+            objectives="oops",
+            topics=(),
+            expectations=(),
+            confidentiality=(),
+            resources=(),
+            parking_lot=(),
+            next_steps=(),
+        )
 
 
 # --- Required sections ----------------------------------------------------------------------------
@@ -141,7 +203,11 @@ def test_parse_lines_strips_bullets_and_blanks():
 
 def test_parse_lines_keeps_text_that_only_looks_like_a_bullet():
     assert parse_lines("-5 degrees outside\n1.5 hours of play\n*emphasis* matters\nA. Smith presents") == (
-        "-5 degrees outside", "1.5 hours of play", "*emphasis* matters", "A. Smith presents")
+        "-5 degrees outside",
+        "1.5 hours of play",
+        "*emphasis* matters",
+        "A. Smith presents",
+    )
 
 
 def test_parse_lines_strips_only_one_bullet():
@@ -182,12 +248,14 @@ def test_parse_lines_splits_on_all_line_breaks():
 
 
 def test_parse_resources_formats():
-    text = ("Transitions guide | https://example.org/guide?x=1&y=2\n"
-            "https://example.org/bare\n"
-            "Just a book title\n"
-            "- Bulleted | http://example.org/b\n"
-            "Video - https://example.org/v\n"
-            "\n")
+    text = (
+        "Transitions guide | https://example.org/guide?x=1&y=2\n"
+        "https://example.org/bare\n"
+        "Just a book title\n"
+        "- Bulleted | http://example.org/b\n"
+        "Video - https://example.org/v\n"
+        "\n"
+    )
     assert parse_resources(text) == (
         Resource("Transitions guide", "https://example.org/guide?x=1&y=2"),
         Resource("https://example.org/bare", "https://example.org/bare"),
@@ -197,20 +265,23 @@ def test_parse_resources_formats():
     )
 
 
-@pytest.mark.parametrize("line, expected", [
-    ("Click me | javascript:alert(1)", Resource("Click me")),
-    ("javascript:alert(1)", Resource("javascript:alert(1)")),
-    ("JaVaScRiPt:alert(1)", Resource("JaVaScRiPt:alert(1)")),
-    ("Pic | data:text/html;base64,PHNjcmlwdD4=", Resource("Pic")),
-    ("Mail | mailto:a@example.org", Resource("Mail")),
-    ("File | file:///etc/passwd", Resource("File")),
-    ("Proto-relative | //evil.example/x", Resource("Proto-relative")),
-    ("No host | https://", Resource("No host")),
-    ("Backslash | https:\\\\evil.example", Resource("Backslash")),
-    ("Spaced | https://exa mple.org", Resource("Spaced")),
-    ("Looks good | https://user:pass@evil.example@good.example/", Resource("Looks good")),
-    ("Title javascript:alert(1)", Resource("Title javascript:alert(1)")),
-])
+@pytest.mark.parametrize(
+    "line, expected",
+    [
+        ("Click me | javascript:alert(1)", Resource("Click me")),
+        ("javascript:alert(1)", Resource("javascript:alert(1)")),
+        ("JaVaScRiPt:alert(1)", Resource("JaVaScRiPt:alert(1)")),
+        ("Pic | data:text/html;base64,PHNjcmlwdD4=", Resource("Pic")),
+        ("Mail | mailto:a@example.org", Resource("Mail")),
+        ("File | file:///etc/passwd", Resource("File")),
+        ("Proto-relative | //evil.example/x", Resource("Proto-relative")),
+        ("No host | https://", Resource("No host")),
+        ("Backslash | https:\\\\evil.example", Resource("Backslash")),
+        ("Spaced | https://exa mple.org", Resource("Spaced")),
+        ("Looks good | https://user:pass@evil.example@good.example/", Resource("Looks good")),
+        ("Title javascript:alert(1)", Resource("Title javascript:alert(1)")),
+    ],
+)
 def test_parse_resources_refuses_unsafe_urls(line, expected):
     assert parse_resources(line) == (expected,)
     for resource in parse_resources(line):
@@ -232,29 +303,32 @@ def test_parse_resources_caps_title_but_keeps_long_url():
     assert resource.title == "T" * MAX_ITEM_LENGTH and resource.url == url
 
 
-@pytest.mark.parametrize("url, ok", [
-    ("https://example.org", True),
-    ("HTTP://EXAMPLE.ORG/x", True),
-    ("  https://example.org/a  ", True),
-    ("https://example.org/@someone?at=a@b", True),
-    ("https://user@example.org/", False),  # user-info: a link that reads as one site and goes to another
-    ("https://user:pass@evil.example@good.example/", False),
-    ("https://good.example:443@evil.example/", False),
-    ("http://@example.org/", False),
-    ("javascript:alert(1)", False),
-    ("data:text/plain,hi", False),
-    ("ftp://example.org", False),
-    ("https://", False),
-    ("https:///path", False),
-    ("//example.org", False),
-    ("example.org", False),
-    ("https://exa mple.org", False),
-    ("https://example.org/\x00", False),
-    ("https://[::1", False),
-    ("https://example.org/" + "a" * 3000, False),
-    ("", False),
-    (None, False),
-])
+@pytest.mark.parametrize(
+    "url, ok",
+    [
+        ("https://example.org", True),
+        ("HTTP://EXAMPLE.ORG/x", True),
+        ("  https://example.org/a  ", True),
+        ("https://example.org/@someone?at=a@b", True),
+        ("https://user@example.org/", False),  # user-info: a link that reads as one site and goes to another
+        ("https://user:pass@evil.example@good.example/", False),
+        ("https://good.example:443@evil.example/", False),
+        ("http://@example.org/", False),
+        ("javascript:alert(1)", False),
+        ("data:text/plain,hi", False),
+        ("ftp://example.org", False),
+        ("https://", False),
+        ("https:///path", False),
+        ("//example.org", False),
+        ("example.org", False),
+        ("https://exa mple.org", False),
+        ("https://example.org/\x00", False),
+        ("https://[::1", False),
+        ("https://example.org/" + "a" * 3000, False),
+        ("", False),
+        (None, False),
+    ],
+)
 def test_safe_url(url, ok):
     assert (safe_url(url) is not None) is ok
 
@@ -290,36 +364,59 @@ def test_from_dict_drops_unsafe_urls():
     assert restored.resources == (Resource("x"),)
 
 
-@pytest.mark.parametrize("bad", [
-    [],
-    {"objectives": "not a list"},
-    {"objectives": [1, 2]},
-    {"resources": {"title": "x"}},
-    {"resources": [{"url": "https://example.org"}]},
-    {"resources": ["x"]},
-    {"resources": [{"title": "x", "url": 5}]},
-    {"resources": [{"title": "x", "submitted_by": ["a"]}]},
-    {"version": 99},
-    {"version": "1"},
-    {"roles": [{"role": "note-taker"}]},
-    {"roles": [{"role": "note-taker", "name": "A", "member_id": "12"}]},
-    {"roles": ["note-taker"]},
-])
+@pytest.mark.parametrize(
+    "bad",
+    [
+        [],
+        {"objectives": "not a list"},
+        {"objectives": [1, 2]},
+        {"resources": {"title": "x"}},
+        {"resources": [{"url": "https://example.org"}]},
+        {"resources": ["x"]},
+        {"resources": [{"title": "x", "url": 5}]},
+        {"resources": [{"title": "x", "submitted_by": ["a"]}]},
+        {"version": 99},
+        {"version": "1"},
+        {"roles": [{"role": "note-taker"}]},
+        {"roles": [{"role": "note-taker", "name": "A", "member_id": "12"}]},
+        {"roles": ["note-taker"]},
+    ],
+)
 def test_from_dict_rejects_malformed(bad):
     with pytest.raises(ValueError):
         from_dict(bad)
 
 
 items = st.lists(st.text(max_size=60), max_size=6).map(tuple)
-safe_urls = st.one_of(st.none(), st.from_regex(r"https?://[a-z0-9]{1,12}\.(org|com)(/[A-Za-z0-9_.~%-]{0,20}){0,3}",
-                                               fullmatch=True))
-resources = st.lists(st.builds(Resource, title=st.text(max_size=60), url=safe_urls,
-                               submitted_by=st.one_of(st.none(), st.text(max_size=30))), max_size=5).map(tuple)
-roles = st.lists(st.builds(RoleAssignment, role=st.text(max_size=20), name=st.text(max_size=30),
-                           member_id=st.one_of(st.none(), st.integers(min_value=1, max_value=2**40))),
-                 max_size=4).map(tuple)
-agendas = st.builds(Agenda, objectives=items, topics=items, expectations=items, confidentiality=items,
-                    resources=resources, parking_lot=items, next_steps=items, roles=roles)
+safe_urls = st.one_of(
+    st.none(), st.from_regex(r"https?://[a-z0-9]{1,12}\.(org|com)(/[A-Za-z0-9_.~%-]{0,20}){0,3}", fullmatch=True)
+)
+resources = st.lists(
+    st.builds(
+        Resource, title=st.text(max_size=60), url=safe_urls, submitted_by=st.one_of(st.none(), st.text(max_size=30))
+    ),
+    max_size=5,
+).map(tuple)
+roles = st.lists(
+    st.builds(
+        RoleAssignment,
+        role=st.text(max_size=20),
+        name=st.text(max_size=30),
+        member_id=st.one_of(st.none(), st.integers(min_value=1, max_value=2**40)),
+    ),
+    max_size=4,
+).map(tuple)
+agendas = st.builds(
+    Agenda,
+    objectives=items,
+    topics=items,
+    expectations=items,
+    confidentiality=items,
+    resources=resources,
+    parking_lot=items,
+    next_steps=items,
+    roles=roles,
+)
 
 
 @settings(max_examples=200)
@@ -341,14 +438,25 @@ def test_parse_lines_properties(text):
 def test_parse_resources_properties(text):
     for resource in parse_resources(text):
         assert resource.title and len(resource.title) <= MAX_ITEM_LENGTH
-        assert resource.url is None or (safe_url(resource.url) == resource.url
-                                        and resource.url.lower().startswith(("http://", "https://")))
+        assert resource.url is None or (
+            safe_url(resource.url) == resource.url and resource.url.lower().startswith(("http://", "https://"))
+        )
 
 
 def test_draft_names_one_person_per_role_from_what_it_is_given():
-    draft = draft_agenda(previous=None, open_parking_lot=[], submitted_resources=[], roles=[
-        RoleAssignment("facilitator", "Fran Facil", 1), RoleAssignment("note-taker", "  Alice\nAmes ", 2),
-        RoleAssignment("note-taker", "Bob Brown", 3), RoleAssignment("timekeeper", "   ", 4)])
-    assert draft.roles == (RoleAssignment("facilitator", "Fran Facil", 1),
-                           RoleAssignment("note-taker", "Alice Ames", 2))
+    draft = draft_agenda(
+        previous=None,
+        open_parking_lot=[],
+        submitted_resources=[],
+        roles=[
+            RoleAssignment("facilitator", "Fran Facil", 1),
+            RoleAssignment("note-taker", "  Alice\nAmes ", 2),
+            RoleAssignment("note-taker", "Bob Brown", 3),
+            RoleAssignment("timekeeper", "   ", 4),
+        ],
+    )
+    assert draft.roles == (
+        RoleAssignment("facilitator", "Fran Facil", 1),
+        RoleAssignment("note-taker", "Alice Ames", 2),
+    )
     assert clean_roles(draft.roles) == draft.roles

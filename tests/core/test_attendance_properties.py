@@ -3,18 +3,22 @@
 Inputs are small whole-minute timelines, so the expected attendance can be computed from first
 principles: the set of minutes in which any of a person's devices was present, within the live window.
 """
+
 from __future__ import annotations
 
-import random
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
-from hypothesis import given, settings, strategies as st
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 from zoombot.core.attendance import Signal, Who, compute
 
-T0 = datetime(2026, 10, 13, 22, 0, tzinfo=timezone.utc)
-PEOPLE = [Who(email="alice@example.org", name="Alice Ames"), Who(email="bob@example.org", name="Bob Bell"),
-          Who(name="+1 555 0100")]  # a dial-in: no e-mail, keyed by name
+T0 = datetime(2026, 10, 13, 22, 0, tzinfo=UTC)
+PEOPLE = [
+    Who(email="alice@example.org", name="Alice Ames"),
+    Who(email="bob@example.org", name="Bob Bell"),
+    Who(name="+1 555 0100"),
+]  # a dial-in: no e-mail, keyed by name
 
 
 def at(minute: int) -> datetime:
@@ -52,7 +56,7 @@ def expected_minutes(start: int, end: int, devices: list[list[int]]) -> set[int]
     """First principles: each minute in which some device was present, within [start, end)."""
     present: set[int] = set()
     for points in devices:
-        pairs = [points[i:i + 2] for i in range(0, len(points), 2)]
+        pairs = [points[i : i + 2] for i in range(0, len(points), 2)]
         for pair in pairs:
             join, leave = pair[0], pair[1] if len(pair) == 2 else end  # no leave: closes at the meeting's end
             present |= set(range(join, leave))
@@ -110,8 +114,13 @@ def test_attendance_never_exceeds_the_live_window(meeting):
             assert b1 < a2
 
 
-@given(meetings(), st.integers(min_value=0, max_value=100), st.integers(min_value=1, max_value=60),
-       st.sampled_from(["span", "pair"]), st.integers(min_value=0, max_value=len(PEOPLE) - 1))
+@given(
+    meetings(),
+    st.integers(min_value=0, max_value=100),
+    st.integers(min_value=1, max_value=60),
+    st.sampled_from(["span", "pair"]),
+    st.integers(min_value=0, max_value=len(PEOPLE) - 1),
+)
 def test_adding_an_interval_never_lowers_attendance(meeting, a, length, how, index):
     start, end, people = meeting
     signals = build(start, end, people)

@@ -1,7 +1,8 @@
 """Unit tests for zoombot.core.calendar: the .ics bytes are parsed back with icalendar and checked property by property."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -11,7 +12,7 @@ from hypothesis import strategies as st
 
 from zoombot.core.calendar import PRODID, build_ics, event_uid
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 JOIN = "https://us02web.zoom.us/j/85512345678?pwd=AbCdEf123"
 STAMP = datetime(2025, 2, 20, 12, 0, 5, tzinfo=UTC)
@@ -22,11 +23,20 @@ def utc(*args: int) -> datetime:
 
 
 def ics(**overrides) -> bytes:
-    values = dict(uid="cop-7-20250311T223000Z@cop.example.org", sequence=0, start=utc(2025, 3, 11, 22, 30),
-                  end=utc(2025, 3, 12, 0, 30), tzid="America/New_York", summary="Infant & Toddler CoP",
-                  description="Monthly Community of Practice meeting.", join_url=JOIN,
-                  organizer_email="facilitator@example.org", organizer_name="Dana Facilitator",
-                  attendee_email="member@example.org", stamp=STAMP)
+    values = dict(
+        uid="cop-7-20250311T223000Z@cop.example.org",
+        sequence=0,
+        start=utc(2025, 3, 11, 22, 30),
+        end=utc(2025, 3, 12, 0, 30),
+        tzid="America/New_York",
+        summary="Infant & Toddler CoP",
+        description="Monthly Community of Practice meeting.",
+        join_url=JOIN,
+        organizer_email="facilitator@example.org",
+        organizer_name="Dana Facilitator",
+        attendee_email="member@example.org",
+        stamp=STAMP,
+    )
     values.update(overrides)
     return build_ics(**values)
 
@@ -53,16 +63,19 @@ def test_event_uid_is_stable_across_zones_and_calls():
     assert event_uid(7, instant, "x.org") != event_uid(7, instant + timedelta(days=28), "x.org")
 
 
-@pytest.mark.parametrize("args", [
-    (7, datetime(2025, 3, 11, 22, 30), "x.org"),  # naive
-    (-1, utc(2025, 3, 11), "x.org"),
-    (True, utc(2025, 3, 11), "x.org"),
-    ("7", utc(2025, 3, 11), "x.org"),
-    (7, utc(2025, 3, 11), ""),
-    (7, utc(2025, 3, 11), "a b.org"),
-    (7, utc(2025, 3, 11), "x.org\r\nX-EVIL:1"),
-    (7, utc(2025, 3, 11), "user@x.org"),
-])
+@pytest.mark.parametrize(
+    "args",
+    [
+        (7, datetime(2025, 3, 11, 22, 30), "x.org"),  # naive
+        (-1, utc(2025, 3, 11), "x.org"),
+        (True, utc(2025, 3, 11), "x.org"),
+        ("7", utc(2025, 3, 11), "x.org"),
+        (7, utc(2025, 3, 11), ""),
+        (7, utc(2025, 3, 11), "a b.org"),
+        (7, utc(2025, 3, 11), "x.org\r\nX-EVIL:1"),
+        (7, utc(2025, 3, 11), "user@x.org"),
+    ],
+)
 def test_event_uid_rejects_bad_input(args):
     with pytest.raises(ValueError):
         event_uid(*args)
@@ -141,14 +154,17 @@ def test_lines_are_folded_at_75_octets():
     assert str(event["SUMMARY"]) == "Ü" * 60
 
 
-@pytest.mark.parametrize("start, local, tzid", [
-    (utc(2025, 1, 14, 23, 30), "20250114T183000", "America/New_York"),  # EST
-    (utc(2025, 3, 11, 22, 30), "20250311T183000", "America/New_York"),  # EDT, two days after the change
-    (utc(2025, 11, 4, 23, 30), "20251104T183000", "America/New_York"),  # EST, two days after the change
-    (utc(2025, 3, 30, 17, 30), "20250330T193000", "Europe/Berlin"),  # CEST from that morning
-    (utc(2025, 4, 6, 9, 0), "20250406T190000", "Australia/Sydney"),  # AEST from that morning
-    (utc(2025, 6, 1, 13, 0), "20250601T183000", "Asia/Kolkata"),  # no DST, half-hour offset
-])
+@pytest.mark.parametrize(
+    "start, local, tzid",
+    [
+        (utc(2025, 1, 14, 23, 30), "20250114T183000", "America/New_York"),  # EST
+        (utc(2025, 3, 11, 22, 30), "20250311T183000", "America/New_York"),  # EDT, two days after the change
+        (utc(2025, 11, 4, 23, 30), "20251104T183000", "America/New_York"),  # EST, two days after the change
+        (utc(2025, 3, 30, 17, 30), "20250330T193000", "Europe/Berlin"),  # CEST from that morning
+        (utc(2025, 4, 6, 9, 0), "20250406T190000", "Australia/Sydney"),  # AEST from that morning
+        (utc(2025, 6, 1, 13, 0), "20250601T183000", "Asia/Kolkata"),  # no DST, half-hour offset
+    ],
+)
 def test_dst_crossing_dates_round_trip(start, local, tzid):
     _, event = parse(ics(start=start, end=start + timedelta(hours=2), tzid=tzid))
     assert event["DTSTART"].params["TZID"] == tzid
@@ -273,13 +289,15 @@ def test_header_injection_is_impossible_through_text():
     data = ics(summary="x\r\nATTENDEE:mailto:evil@example.org", description="y\r\nEND:VEVENT")
     _, event = parse(data)
     assert str(event["ATTENDEE"]) == "mailto:member@example.org"
-    assert b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" == data[-len(b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n"):]
+    assert b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n" == data[-len(b"\r\nEND:VEVENT\r\nEND:VCALENDAR\r\n") :]
     assert data.count(b"\r\nEND:VEVENT") == 1
 
 
 @settings(max_examples=100, deadline=None)
-@given(summary=st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=120).map(lambda s: " ".join(s.split())),
-       description=st.text(st.characters(exclude_categories=("Cc", "Cs")) | st.sampled_from("\n\t"), max_size=300))
+@given(
+    summary=st.text(st.characters(exclude_categories=("Cc", "Cs")), max_size=120).map(lambda s: " ".join(s.split())),
+    description=st.text(st.characters(exclude_categories=("Cc", "Cs")) | st.sampled_from("\n\t"), max_size=300),
+)
 def test_text_round_trip_property(summary, description):
     _, event = parse(ics(summary=summary, description=description, join_url=None))
     assert str(event["SUMMARY"]) == summary
@@ -287,10 +305,21 @@ def test_text_round_trip_property(summary, description):
 
 
 @settings(max_examples=60, deadline=None)
-@given(start=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)),
-       tzid=st.sampled_from(["America/New_York", "America/Los_Angeles", "Europe/London", "Australia/Sydney",
-                             "Asia/Kolkata", "America/Sao_Paulo", "Pacific/Auckland"]),
-       minutes=st.integers(min_value=1, max_value=300))
+@given(
+    start=st.datetimes(min_value=datetime(2020, 1, 1), max_value=datetime(2035, 12, 31), timezones=st.just(UTC)),
+    tzid=st.sampled_from(
+        [
+            "America/New_York",
+            "America/Los_Angeles",
+            "Europe/London",
+            "Australia/Sydney",
+            "Asia/Kolkata",
+            "America/Sao_Paulo",
+            "Pacific/Auckland",
+        ]
+    ),
+    minutes=st.integers(min_value=1, max_value=300),
+)
 def test_instants_round_trip_property(start, tzid, minutes):
     start = start.replace(microsecond=0)
     end = start + timedelta(minutes=minutes)
@@ -306,32 +335,35 @@ def test_instants_round_trip_property(start, tzid, minutes):
 # --- Validation -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("overrides", [
-    {"method": "PUBLISH"},
-    {"method": ""},
-    {"status": "DONE"},
-    {"sequence": -1},
-    {"sequence": True},
-    {"uid": ""},
-    {"uid": "a\r\nb"},
-    {"start": datetime(2025, 3, 11, 18, 30)},
-    {"end": datetime(2025, 3, 11, 20, 30)},
-    {"stamp": datetime(2025, 2, 20)},
-    {"end": utc(2025, 3, 11, 22, 30)},
-    {"end": utc(2025, 3, 11, 21, 30)},
-    {"tzid": "Mars/Olympus_Mons"},
-    {"tzid": ""},
-    {"organizer_email": "not-an-address"},
-    {"organizer_email": "a@example.org\r\nX-EVIL:1"},
-    {"organizer_email": "a@example.org;RSVP=TRUE"},
-    {"attendee_email": "two@@example.org"},
-    {"attendee_email": "a b@example.org"},
-    {"join_url": "https://x.example\r\nX-EVIL:1"},
-    {"join_url": "  "},
-    {"join_url": ""},
-    {"join_url": "javascript:alert(1)"},
-    {"join_url": "https://x.example/a b"},
-])
+@pytest.mark.parametrize(
+    "overrides",
+    [
+        {"method": "PUBLISH"},
+        {"method": ""},
+        {"status": "DONE"},
+        {"sequence": -1},
+        {"sequence": True},
+        {"uid": ""},
+        {"uid": "a\r\nb"},
+        {"start": datetime(2025, 3, 11, 18, 30)},
+        {"end": datetime(2025, 3, 11, 20, 30)},
+        {"stamp": datetime(2025, 2, 20)},
+        {"end": utc(2025, 3, 11, 22, 30)},
+        {"end": utc(2025, 3, 11, 21, 30)},
+        {"tzid": "Mars/Olympus_Mons"},
+        {"tzid": ""},
+        {"organizer_email": "not-an-address"},
+        {"organizer_email": "a@example.org\r\nX-EVIL:1"},
+        {"organizer_email": "a@example.org;RSVP=TRUE"},
+        {"attendee_email": "two@@example.org"},
+        {"attendee_email": "a b@example.org"},
+        {"join_url": "https://x.example\r\nX-EVIL:1"},
+        {"join_url": "  "},
+        {"join_url": ""},
+        {"join_url": "javascript:alert(1)"},
+        {"join_url": "https://x.example/a b"},
+    ],
+)
 def test_invalid_input_is_rejected(overrides):
     with pytest.raises(ValueError):
         ics(**overrides)
@@ -349,6 +381,8 @@ def test_the_second_pass_of_the_hour_clocks_go_back_is_written_in_utc():
     """01:00 in Los Angeles happens twice on 5 November 2028; the second (09:00 UTC) cannot be named by TZID."""
     first, second = utc(2028, 11, 5, 8, 0), utc(2028, 11, 5, 9, 0)
     _, event = parse(ics(start=first, end=first + timedelta(minutes=30), tzid="America/Los_Angeles"))
-    assert event["DTSTART"].params["TZID"] == "America/Los_Angeles" and event.decoded("DTSTART").astimezone(UTC) == first
+    assert (
+        event["DTSTART"].params["TZID"] == "America/Los_Angeles" and event.decoded("DTSTART").astimezone(UTC) == first
+    )
     _, event = parse(ics(start=second, end=second + timedelta(minutes=30), tzid="America/Los_Angeles"))
     assert "TZID" not in event["DTSTART"].params and event.decoded("DTSTART") == second

@@ -1,10 +1,11 @@
 """One credit line per person per session (zoombot.core.credit): the policy once on the total, training carved
 out of it. Expectations are computed by hand in the comments; properties check the invariants."""
+
 from __future__ import annotations
 
 import ast
 import inspect
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
@@ -15,7 +16,7 @@ from zoombot.core import credit
 from zoombot.core.credit import Segment, Session, TrainingRules, check_segments, line
 from zoombot.core.hours import Policy, credited_seconds
 
-T0 = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)  # 18:30 in New York
+T0 = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)  # 18:30 in New York
 DEFAULT = Policy()  # 15-minute increments, down, 30-minute minimum, capped at the scheduled length
 
 
@@ -45,6 +46,7 @@ def split(result: credit.Line) -> tuple[Decimal, Decimal, Decimal]:
 
 # --- the total -----------------------------------------------------------------------------------------
 
+
 def test_a_restart_is_one_total_rounded_once():
     # 25 + 92 minutes in two Zoom instances of one session: 117 minutes -> 1.75 h (not 0 + 1.50)
     session = two_hours(live=((0, 30), (33, 130)))
@@ -72,6 +74,7 @@ def test_the_cap_holds_with_and_without_training():
 
 
 # --- training carved out ----------------------------------------------------------------------------
+
 
 def test_training_is_carved_out_of_the_total():
     # present 0-120, segment 30-60: total 2.00 = 1.50 growth + 0.50 training
@@ -151,14 +154,21 @@ def test_module_is_pure():
 
 # --- properties -----------------------------------------------------------------------------------------
 
-policies = st.builds(Policy, increment_minutes=st.sampled_from([1, 5, 10, 15, 30, 60]),
-                     rounding=st.sampled_from(["down", "nearest"]), minimum_minutes=st.integers(0, 90),
-                     cap=st.sampled_from(["scheduled", "meeting", "none"]),
-                     attendance_percent_minimum=st.sampled_from([0, 50, 75]))
-rules = st.builds(TrainingRules, full_attendance=st.booleans(), missed_minutes=st.integers(0, 30),
-                  minimum_minutes=st.sampled_from([0, 15, 60]))
-spans = st.lists(st.tuples(st.integers(0, 150), st.integers(0, 90)).map(lambda p: sp(p[0], p[0] + p[1])),
-                 max_size=6)
+policies = st.builds(
+    Policy,
+    increment_minutes=st.sampled_from([1, 5, 10, 15, 30, 60]),
+    rounding=st.sampled_from(["down", "nearest"]),
+    minimum_minutes=st.integers(0, 90),
+    cap=st.sampled_from(["scheduled", "meeting", "none"]),
+    attendance_percent_minimum=st.sampled_from([0, 50, 75]),
+)
+rules = st.builds(
+    TrainingRules,
+    full_attendance=st.booleans(),
+    missed_minutes=st.integers(0, 30),
+    minimum_minutes=st.sampled_from([0, 15, 60]),
+)
+spans = st.lists(st.tuples(st.integers(0, 150), st.integers(0, 90)).map(lambda p: sp(p[0], p[0] + p[1])), max_size=6)
 
 
 @st.composite
@@ -169,8 +179,9 @@ def segment_sets(draw):
     return tuple(seg(a, b, f"S{i}") for i, (a, b) in enumerate(pairs))
 
 
-lives = st.lists(st.tuples(st.integers(0, 150), st.integers(1, 120)).map(lambda p: sp(p[0], p[0] + p[1])),
-                 min_size=1, max_size=3)
+lives = st.lists(
+    st.tuples(st.integers(0, 150), st.integers(1, 120)).map(lambda p: sp(p[0], p[0] + p[1])), min_size=1, max_size=3
+)
 
 
 @settings(max_examples=400)
@@ -204,8 +215,10 @@ def test_prop_order_and_duplicates_do_not_matter(present, policy, segments, rnd)
 def test_prop_total_is_the_policy_on_the_union(present, policy):
     session = Session((sp(0, 150),), 120 * 60)
     result = line(present, policy, session)
-    minutes = {m for a, b in present for m in range(int((a - T0).total_seconds() // 60),
-                                                    int((b - T0).total_seconds() // 60))}
+    minutes = {
+        m for a, b in present for m in range(int((a - T0).total_seconds() // 60), int((b - T0).total_seconds() // 60))
+    }
     assert result.attended_seconds == 60 * len(minutes)
-    assert result.credited_seconds == credited_seconds(60 * len(minutes), policy, scheduled_seconds=120 * 60,
-                                                       meeting_seconds=150 * 60)
+    assert result.credited_seconds == credited_seconds(
+        60 * len(minutes), policy, scheduled_seconds=120 * 60, meeting_seconds=150 * 60
+    )

@@ -1,4 +1,5 @@
 """Plain whole numbers: what every `int()` of a Zoom id, duration or form field is guarded by."""
+
 from __future__ import annotations
 
 import pytest
@@ -8,9 +9,23 @@ from hypothesis import strategies as st
 from zoombot.core.digits import is_digits
 
 
-@pytest.mark.parametrize("value,expected", [("0", True), ("81234567890", True), (120, True), ("", False),
-                                            ("²", False), ("①", False), ("٣", False), ("-5", False), ("1.5", False),
-                                            (" 7", False), (None, False), (-3, False)])
+@pytest.mark.parametrize(
+    "value,expected",
+    [
+        ("0", True),
+        ("81234567890", True),
+        (120, True),
+        ("", False),
+        ("²", False),
+        ("①", False),
+        ("٣", False),
+        ("-5", False),
+        ("1.5", False),
+        (" 7", False),
+        (None, False),
+        (-3, False),
+    ],
+)
 def test_only_ascii_digits_are_digits(value, expected):
     assert is_digits(value) is expected
 

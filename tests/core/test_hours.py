@@ -9,12 +9,12 @@ from __future__ import annotations
 
 import ast
 import inspect
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from fractions import Fraction
 
 import pytest
-from hypothesis import given, settings
+from hypothesis import given
 from hypothesis import strategies as st
 
 from zoombot.core import hours
@@ -22,7 +22,7 @@ from zoombot.core.hours import Policy, below_minimum, credited_seconds, hours_fo
 
 M = 60
 H = 3600
-T0 = datetime(2024, 3, 5, 17, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 5, 17, 0, tzinfo=UTC)
 
 
 def at(seconds: float) -> datetime:
@@ -315,13 +315,15 @@ def test_percent_minimum_of_the_scheduled_length():
     assert hours_for(mm(89, 59), policy, scheduled_seconds=mm(120), meeting_seconds=mm(130)) == hrs("0.00")
     assert hours_for(mm(90), policy, scheduled_seconds=mm(120), meeting_seconds=mm(130)) == hrs("1.50")
     assert below_minimum(mm(60), policy, scheduled_seconds=mm(120), meeting_seconds=None) == (
-        "attended 50% of the scheduled 120 min, under the 75% minimum")
+        "attended 50% of the scheduled 120 min, under the 75% minimum"
+    )
 
 
 def test_percent_minimum_falls_back_to_the_actual_length():
     policy = Policy(minimum_minutes=0, attendance_percent_minimum=50)
     assert below_minimum(mm(29), policy, scheduled_seconds=None, meeting_seconds=mm(60)) == (
-        "attended 48% of the actual 60 min, under the 50% minimum")
+        "attended 48% of the actual 60 min, under the 50% minimum"
+    )
     assert below_minimum(mm(30), policy, scheduled_seconds=None, meeting_seconds=mm(60)) is None
     assert below_minimum(mm(1), policy, scheduled_seconds=None, meeting_seconds=None) is None  # nothing to compare
 
@@ -329,7 +331,8 @@ def test_percent_minimum_falls_back_to_the_actual_length():
 def test_both_minimums_apply():
     policy = Policy(minimum_minutes=30, attendance_percent_minimum=10)
     assert below_minimum(mm(20), policy, scheduled_seconds=mm(120), meeting_seconds=None) == (
-        "attended 20 min, under the 30 minutes minimum")
+        "attended 20 min, under the 30 minutes minimum"
+    )
 
 
 @pytest.mark.parametrize("value", [-1, 101, True, 50.0])
@@ -364,6 +367,7 @@ policies = st.builds(
 )
 seconds = st.integers(0, 12 * H)
 lengths = st.none() | st.integers(0, 4 * H)
+
 
 def cap_of(policy, scheduled, meeting):
     return {"scheduled": scheduled, "meeting": meeting, "none": None}[policy.cap]

@@ -1,7 +1,8 @@
 """The interval arithmetic every rule shares (zoombot.core.intervals): exact seconds of unions and overlaps."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta, timezone
 
 from hypothesis import given
 from hypothesis import strategies as st
@@ -9,7 +10,7 @@ from hypothesis import strategies as st
 from zoombot.core.intervals import clip, intersect, seconds, seconds_inside, union
 
 M = 60
-T0 = datetime(2024, 3, 5, 17, 0, tzinfo=timezone.utc)
+T0 = datetime(2024, 3, 5, 17, 0, tzinfo=UTC)
 
 
 def at(value: float) -> datetime:
@@ -22,8 +23,6 @@ def sp(start: float, end: float) -> tuple[datetime, datetime]:
 
 def mm(minutes: int, secs: int = 0) -> int:
     return minutes * M + secs
-
-
 
 
 def test_union_empty():
@@ -96,8 +95,9 @@ def test_seconds_inside_a_window():
     assert seconds_inside([sp(0, mm(90))], sp(mm(60), mm(120))) == mm(30)
 
 
-small_spans = st.lists(st.tuples(st.integers(0, 600), st.integers(0, 300)).map(lambda p: (p[0], p[0] + p[1])),
-                       max_size=8)
+small_spans = st.lists(
+    st.tuples(st.integers(0, 600), st.integers(0, 300)).map(lambda p: (p[0], p[0] + p[1])), max_size=8
+)
 
 
 def covered(pairs) -> set[int]:

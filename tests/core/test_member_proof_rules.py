@@ -1,26 +1,49 @@
 """Pure rules behind members' proof of hours: licensing years, verification codes, page-link expiry,
 what a certificate and a transcript say, whether a certificate still holds, and claims."""
+
 from __future__ import annotations
 
 import secrets
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
-from zoombot.core import claims, verification_codes as codes
+from zoombot.core import claims
+from zoombot.core import verification_codes as codes
 from zoombot.core.certificates import (
-    CORRECTED, UNDER_REVIEW, VALID, WITHDRAWN, Certificate, Credit, LineNow, SessionFacts, TrainingPart,
-    initials, standing, training_parts, transcript)
+    CORRECTED,
+    UNDER_REVIEW,
+    VALID,
+    WITHDRAWN,
+    Certificate,
+    Credit,
+    LineNow,
+    SessionFacts,
+    TrainingPart,
+    initials,
+    standing,
+    training_parts,
+    transcript,
+)
 from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.core.member_tokens import (
-    MemberLink, PageLink, make_page_token, make_token, page_link_works, read_page_token, read_token)
+    MemberLink,
+    PageLink,
+    make_page_token,
+    make_token,
+    page_link_works,
+    read_page_token,
+    read_token,
+)
 
-UTC = timezone.utc
+UTC = UTC
 
 
 # --- licensing years -----------------------------------------------------------------------------------
+
 
 def test_calendar_and_july_years():
     assert year_of(date(2026, 10, 13)) == LicensingYear(2026, 1)
@@ -45,6 +68,7 @@ def test_every_day_lies_in_exactly_its_year_and_years_tile(day, month):
 
 
 # --- verification codes --------------------------------------------------------------------------------
+
 
 def test_code_shape_and_forgiving_typing():
     code = codes.new_code(bytes.fromhex("0123456789abcdef"))
@@ -91,7 +115,7 @@ def test_page_links_are_signed_and_expire():
     assert not page_link_works(link, ISSUED - timedelta(minutes=2), 30)
 
 
-@given(st.integers(0, 10**9), st.integers(1, 365), st.integers(-10**6, 400 * 86400))
+@given(st.integers(0, 10**9), st.integers(1, 365), st.integers(-(10**6), 400 * 86400))
 def test_a_page_link_works_exactly_for_its_days(member, days, offset):
     issued = datetime.fromtimestamp(1_700_000_000, tz=UTC)
     link = read_page_token("k", make_page_token("k", member, issued))
@@ -103,38 +127,82 @@ def test_a_page_link_works_exactly_for_its_days(member, days, offset):
 # --- what a certificate says ------------------------------------------------------------------------------
 
 SEGMENTS = [
-    {"segment_id": 1, "title": "Safe sleep", "category": "Health, Safety and Nutrition", "approval_code": "NV-114",
-     "live_seconds": 1800, "attended_seconds": 1620, "credited_seconds": 900, "hours": "0.25", "refused": None},
-    {"segment_id": 2, "title": "Late topic", "category": "", "approval_code": "", "live_seconds": 1800,
-     "attended_seconds": 300, "credited_seconds": 0, "hours": "0", "refused": "missed more than 15 minutes"},
+    {
+        "segment_id": 1,
+        "title": "Safe sleep",
+        "category": "Health, Safety and Nutrition",
+        "approval_code": "NV-114",
+        "live_seconds": 1800,
+        "attended_seconds": 1620,
+        "credited_seconds": 900,
+        "hours": "0.25",
+        "refused": None,
+    },
+    {
+        "segment_id": 2,
+        "title": "Late topic",
+        "category": "",
+        "approval_code": "",
+        "live_seconds": 1800,
+        "attended_seconds": 300,
+        "credited_seconds": 0,
+        "hours": "0",
+        "refused": "missed more than 15 minutes",
+    },
 ]
 
 
 def credit(**overrides) -> Credit:
-    values = dict(line_id=5, member_id=9, growth_hours=Decimal("1.50"), training_hours=Decimal("0.25"),
-                  training=training_parts(SEGMENTS))
+    values = dict(
+        line_id=5,
+        member_id=9,
+        growth_hours=Decimal("1.50"),
+        training_hours=Decimal("0.25"),
+        training=training_parts(SEGMENTS),
+    )
     values.update(overrides)
     return Credit(**values)
 
 
 def test_only_credited_training_is_listed():
-    assert training_parts(SEGMENTS) == (TrainingPart("Safe sleep", "Health, Safety and Nutrition", "NV-114",
-                                                     Decimal("0.25")),)
+    assert training_parts(SEGMENTS) == (
+        TrainingPart("Safe sleep", "Health, Safety and Nutrition", "NV-114", Decimal("0.25")),
+    )
     assert training_parts(None) == ()
 
 
 def test_certificate_lines():
     start = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)
-    session = SessionFacts("Infant-Toddler CoP", date(2026, 10, 13), start, start + timedelta(hours=2),
-                           "America/New_York", ("Maria Lopez",))
-    paper = Certificate(issuer="Network", member_name="Ana Ruiz", registry_id="R-10442", session=session,
-                        attended_seconds=7020, credit=credit(), code="04HM-ASW9-NF6Y",
-                        verify_url="https://x/verify/04HM-ASW9-NF6Y", issued_on=date(2026, 10, 20))
+    session = SessionFacts(
+        "Infant-Toddler CoP",
+        date(2026, 10, 13),
+        start,
+        start + timedelta(hours=2),
+        "America/New_York",
+        ("Maria Lopez",),
+    )
+    paper = Certificate(
+        issuer="Network",
+        member_name="Ana Ruiz",
+        registry_id="R-10442",
+        session=session,
+        attended_seconds=7020,
+        credit=credit(),
+        code="04HM-ASW9-NF6Y",
+        verify_url="https://x/verify/04HM-ASW9-NF6Y",
+        issued_on=date(2026, 10, 20),
+    )
     assert paper.lines() == [
-        ("Name", "Ana Ruiz"), ("Registry ID", "R-10442"), ("Community of Practice", "Infant-Toddler CoP"),
-        ("Session", "Tuesday, October 13, 2026 at 6:30 PM – 8:30 PM EDT"), ("Facilitator", "Maria Lopez"),
-        ("Time attended", "1 h 57 min"), ("Professional growth hours", "1.50"), ("Training hours", "0.25"),
-        ("Total hours", "1.75")]
+        ("Name", "Ana Ruiz"),
+        ("Registry ID", "R-10442"),
+        ("Community of Practice", "Infant-Toddler CoP"),
+        ("Session", "Tuesday, October 13, 2026 at 6:30 PM – 8:30 PM EDT"),
+        ("Facilitator", "Maria Lopez"),
+        ("Time attended", "1 h 57 min"),
+        ("Professional growth hours", "1.50"),
+        ("Training hours", "0.25"),
+        ("Total hours", "1.75"),
+    ]
 
 
 def test_fingerprint_ignores_decimal_form_and_sees_every_attested_change():
@@ -165,8 +233,17 @@ def test_standing():
     assert corrected.current == credit(line_id=99, training_hours=Decimal("0"))
 
 
-@pytest.mark.parametrize("name,shown", [("Ana María Ruiz-López", "A. M. R."), ("ana", "A."), ("  ", "—"),
-                                        ("Émile Zola", "É. Z."), ("+1 555 0100", "—"), ("ßara", "ß.")])
+@pytest.mark.parametrize(
+    "name,shown",
+    [
+        ("Ana María Ruiz-López", "A. M. R."),
+        ("ana", "A."),
+        ("  ", "—"),
+        ("Émile Zola", "É. Z."),
+        ("+1 555 0100", "—"),
+        ("ßara", "ß."),
+    ],
+)
 def test_initials(name, shown):
     assert initials(name) == shown
 
@@ -181,23 +258,44 @@ def test_initials_never_show_more_than_three_letters(name):
 def test_transcript_lists_approved_lines_of_the_year_and_counts_the_rest():
     def at(day: date) -> SessionFacts:
         return SessionFacts("CoP", day, None, None, "America/New_York")
+
     lines = [
         (at(date(2026, 3, 10)), "approved", credit(line_id=1, training=(), training_hours=Decimal("0")), "A"),
         (at(date(2026, 1, 5)), "approved", credit(line_id=2), "B"),
-        (at(date(2026, 11, 2)), "pending", credit(line_id=3, growth_hours=Decimal("2.00"),
-                                                  training_hours=Decimal("0")), None),
+        (
+            at(date(2026, 11, 2)),
+            "pending",
+            credit(line_id=3, growth_hours=Decimal("2.00"), training_hours=Decimal("0")),
+            None,
+        ),
         (at(date(2026, 12, 1)), "rejected", credit(line_id=4), None),
         (at(date(2025, 12, 31)), "approved", credit(line_id=5), "C"),  # the year before
     ]
-    paper = transcript(issuer="N", member_name="Ana", registry_id=None, year=LicensingYear(2026), lines=lines,
-                       requirement=15, verify_url="u", issued_on=date(2026, 12, 2))
+    paper = transcript(
+        issuer="N",
+        member_name="Ana",
+        registry_id=None,
+        year=LicensingYear(2026),
+        lines=lines,
+        requirement=15,
+        verify_url="u",
+        issued_on=date(2026, 12, 2),
+    )
     assert [r.code for r in paper.rows] == ["B", "A"]
     assert paper.hours.approved == {"growth": Decimal("3.00"), "training": Decimal("0.25")}
     assert paper.hours.pending == {"growth": Decimal("2.00"), "training": Decimal("0")}
     assert paper.hours.remaining == Decimal("11.75") and paper.hours.percent == 21
     assert paper.pending_sessions == 1
-    empty = transcript(issuer="N", member_name="Ana", registry_id=None, year=LicensingYear(2030), lines=lines,
-                       requirement=15, verify_url="u", issued_on=date(2030, 1, 2))
+    empty = transcript(
+        issuer="N",
+        member_name="Ana",
+        registry_id=None,
+        year=LicensingYear(2030),
+        lines=lines,
+        requirement=15,
+        verify_url="u",
+        issued_on=date(2030, 1, 2),
+    )
     assert empty.rows == () and empty.hours.approved_total == 0 and empty.hours.remaining == 15
 
 
@@ -207,12 +305,18 @@ T = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)
 
 
 def test_choices_show_unmatched_guests_by_time_only():
-    people = [claims.Unmatched("name:+1 555 0100", None, False, ((T + timedelta(minutes=1), T + timedelta(hours=2)),)),
-              claims.Unmatched("email:alice@example.org", 4, False, ((T, T + timedelta(hours=2)),)),
-              claims.Unmatched("name:host", None, True, ((T, T + timedelta(hours=2)),)),
-              claims.Unmatched("name:nobody", None, False, ()),
-              claims.Unmatched("name:Gina (iPad)", None, False, ((T + timedelta(minutes=40), T + timedelta(hours=1)),
-                                                                  (T, T + timedelta(minutes=20))))]
+    people = [
+        claims.Unmatched("name:+1 555 0100", None, False, ((T + timedelta(minutes=1), T + timedelta(hours=2)),)),
+        claims.Unmatched("email:alice@example.org", 4, False, ((T, T + timedelta(hours=2)),)),
+        claims.Unmatched("name:host", None, True, ((T, T + timedelta(hours=2)),)),
+        claims.Unmatched("name:nobody", None, False, ()),
+        claims.Unmatched(
+            "name:Gina (iPad)",
+            None,
+            False,
+            ((T + timedelta(minutes=40), T + timedelta(hours=1)), (T, T + timedelta(minutes=20))),
+        ),
+    ]
     found = claims.choices(people, secret="s", session_id=3)
     assert [c.first_join for c in found] == [T, T + timedelta(minutes=1)]
     assert found[0].last_leave == T + timedelta(hours=1)

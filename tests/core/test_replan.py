@@ -1,8 +1,9 @@
 """zoombot.core.schedule.replan: after a schedule edit, upcoming meetings move (same identity, so an update)
 rather than being cancelled and invited again; dropped ones are cancelled, new ones created."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from hypothesis import given
@@ -10,7 +11,7 @@ from hypothesis import strategies as st
 
 from zoombot.core.schedule import Cadence, PlannedRow, occurrences, replan
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 WINDOW = (datetime(2026, 10, 14, tzinfo=UTC), datetime(2027, 1, 1, tzinfo=UTC))
 
@@ -37,16 +38,20 @@ def test_a_later_time_of_day_moves_each_meeting_on_its_day():
     rows = rows_for(wanted(datetime(2026, 9, 8, 18, 30)))
     plan = replan(rows, wanted(datetime(2026, 9, 8, 19, 0)), "America/New_York")
     half_hour = timedelta(minutes=30)
-    assert plan.move == ((1, NOV10 + half_hour, NOV10 + half_hour, NOV10 + half_hour + timedelta(hours=2)),
-                         (2, DEC8 + half_hour, DEC8 + half_hour, DEC8 + half_hour + timedelta(hours=2)))
+    assert plan.move == (
+        (1, NOV10 + half_hour, NOV10 + half_hour, NOV10 + half_hour + timedelta(hours=2)),
+        (2, DEC8 + half_hour, DEC8 + half_hour, DEC8 + half_hour + timedelta(hours=2)),
+    )
     assert (plan.create, plan.cancel) == ((), ())
 
 
 def test_a_new_length_moves_the_end_only():
     rows = rows_for(wanted(datetime(2026, 9, 8, 18, 30)))
     plan = replan(rows, wanted(datetime(2026, 9, 8, 18, 30), minutes=90), "America/New_York")
-    assert plan.move == ((1, NOV10, NOV10, NOV10 + timedelta(minutes=90)),
-                         (2, DEC8, DEC8, DEC8 + timedelta(minutes=90)))
+    assert plan.move == (
+        (1, NOV10, NOV10, NOV10 + timedelta(minutes=90)),
+        (2, DEC8, DEC8, DEC8 + timedelta(minutes=90)),
+    )
 
 
 def test_another_weekday_cancels_and_creates():
@@ -54,9 +59,11 @@ def test_another_weekday_cancels_and_creates():
     third = wanted(datetime(2026, 9, 15, 18, 30), "FREQ=MONTHLY;BYDAY=3TU")
     plan = replan(rows, third, "America/New_York")
     assert plan.cancel == (1, 2) and plan.move == ()
-    assert [o.start for o in plan.create] == [datetime(2026, 10, 20, 22, 30, tzinfo=UTC),
-                                              datetime(2026, 11, 17, 23, 30, tzinfo=UTC),
-                                              datetime(2026, 12, 15, 23, 30, tzinfo=UTC)]
+    assert [o.start for o in plan.create] == [
+        datetime(2026, 10, 20, 22, 30, tzinfo=UTC),
+        datetime(2026, 11, 17, 23, 30, tzinfo=UTC),
+        datetime(2026, 12, 15, 23, 30, tzinfo=UTC),
+    ]
 
 
 def test_a_move_made_in_zoom_is_kept_and_a_schedule_catching_up_with_it_tells_nobody():
@@ -88,9 +95,12 @@ def test_a_new_zone_keeps_each_meeting_on_its_local_day():
     assert [(m[0], m[2]) for m in plan.move] == [(1, NOV10 + timedelta(hours=3)), (2, DEC8 + timedelta(hours=3))]
 
 
-@given(st.sampled_from(["FREQ=WEEKLY", "FREQ=MONTHLY;BYDAY=2TU", "FREQ=WEEKLY;INTERVAL=2", "FREQ=DAILY;COUNT=20"]),
-       st.sampled_from(["FREQ=WEEKLY;BYDAY=TH", "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=WEEKLY", "FREQ=DAILY;COUNT=3"]),
-       st.integers(min_value=0, max_value=23), st.integers(min_value=15, max_value=240))
+@given(
+    st.sampled_from(["FREQ=WEEKLY", "FREQ=MONTHLY;BYDAY=2TU", "FREQ=WEEKLY;INTERVAL=2", "FREQ=DAILY;COUNT=20"]),
+    st.sampled_from(["FREQ=WEEKLY;BYDAY=TH", "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=WEEKLY", "FREQ=DAILY;COUNT=3"]),
+    st.integers(min_value=0, max_value=23),
+    st.integers(min_value=15, max_value=240),
+)
 def test_after_any_edit_every_wanted_meeting_is_covered_once(old_rule, new_rule, hour, minutes):
     rows = rows_for(wanted(datetime(2026, 10, 20, 18, 30), old_rule))
     new = wanted(datetime(2026, 10, 21, hour, 0), new_rule, minutes)
@@ -101,8 +111,9 @@ def test_after_any_edit_every_wanted_meeting_is_covered_once(old_rule, new_rule,
     assert result == sorted((o.start, o.end) for o in new)
     assert set(plan.cancel).isdisjoint(moved) and len(set(plan.cancel)) == len(plan.cancel)
     # Replanning the result changes nothing more.
-    after = [PlannedRow(r.id, r.planned_start, r.start, r.end) for r in rows
-             if r.id not in plan.cancel and r.id not in moved]
+    after = [
+        PlannedRow(r.id, r.planned_start, r.start, r.end) for r in rows if r.id not in plan.cancel and r.id not in moved
+    ]
     after += [PlannedRow(row_id, planned, start, end) for row_id, planned, start, end in plan.move]
     after += rows_for(plan.create, first_id=1000)
     again = replan(after, new, "America/New_York")

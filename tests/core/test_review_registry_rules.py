@@ -1,25 +1,28 @@
 """The pure rules of review and registry submission: who may do what, deadlines, licensing-year arithmetic,
 the members grid, submission rows and their validation, the attention queue and the audit ledger's text."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.core.licensing_year import LicensingYear, year_of
-from zoombot.core import attention, deadlines, ledger, member_grid, permissions, registry_rows
 from zoombot.config import RegistrySettings
+from zoombot.core import attention, deadlines, ledger, member_grid, permissions, registry_rows
+from zoombot.core.licensing_year import LicensingYear, year_of
 
 D = Decimal
 
 
 # --- permissions ----------------------------------------------------------------------------------------
 
-@pytest.mark.parametrize("action", ["approve", "adjust", "reject", "reopen", "match", "merge", "export", "submit",
-                                    "status", "registry"])
+
+@pytest.mark.parametrize(
+    "action", ["approve", "adjust", "reject", "reopen", "match", "merge", "export", "submit", "status", "registry"]
+)
 def test_facilitators_never_decide_export_or_submit(action):
     assert permissions.may("staff", action)
     assert not permissions.may("facilitator", action)
@@ -47,16 +50,24 @@ def test_nobody_decides_their_own_line():
 
 # --- deadlines ------------------------------------------------------------------------------------------
 
+
 def test_due_date_counts_calendar_days_from_the_local_date():
     assert deadlines.due_date(date(2026, 10, 13), 5) == date(2026, 10, 18)
     assert deadlines.due_date(date(2026, 12, 29), 7) == date(2027, 1, 5)
     assert deadlines.due_date(date(2026, 10, 13), 0) is None
 
 
-@pytest.mark.parametrize("today, label, tone", [
-    (date(2026, 10, 14), "due in 6 days", ""), (date(2026, 10, 18), "due in 2 days", "warn"),
-    (date(2026, 10, 19), "due in 1 day", "warn"), (date(2026, 10, 20), "due today", "warn"),
-    (date(2026, 10, 21), "overdue by 1 day", "bad"), (date(2026, 10, 25), "overdue by 5 days", "bad")])
+@pytest.mark.parametrize(
+    "today, label, tone",
+    [
+        (date(2026, 10, 14), "due in 6 days", ""),
+        (date(2026, 10, 18), "due in 2 days", "warn"),
+        (date(2026, 10, 19), "due in 1 day", "warn"),
+        (date(2026, 10, 20), "due today", "warn"),
+        (date(2026, 10, 21), "overdue by 1 day", "bad"),
+        (date(2026, 10, 25), "overdue by 5 days", "bad"),
+    ],
+)
 def test_due_labels(today, label, tone):
     seen = deadlines.due(date(2026, 10, 13), 7, today)
     assert (seen.date, seen.label, seen.tone) == (date(2026, 10, 20), label, tone)
@@ -69,8 +80,11 @@ def test_the_digest_takes_sessions_due_soon_or_overdue():
     assert not deadlines.near(date(2026, 10, 13), 0, date(2026, 11, 30), 2)  # off
 
 
-@given(st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)), st.integers(1, 60),
-       st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)))
+@given(
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)),
+    st.integers(1, 60),
+    st.dates(min_value=date(2000, 1, 1), max_value=date(2090, 1, 1)),
+)
 def test_days_left_plus_today_is_the_due_date(local, days, today):
     seen = deadlines.due(local, days, today)
     assert date.fromordinal(today.toordinal() + seen.days_left) == seen.date
@@ -78,6 +92,7 @@ def test_days_left_plus_today_is_the_due_date(local, days, today):
 
 
 # --- licensing years and the grid -----------------------------------------------------------------------
+
 
 def test_licensing_year_from_july():
     assert year_of(date(2026, 7, 1), 7).start_year == 2026
@@ -103,32 +118,52 @@ def fact(member, day, status, growth, training="0", replaced=False):
 
 
 def test_grid_counts_approved_and_pending_apart_and_nothing_else():
-    facts = [fact(1, date(2026, 7, 14), "approved", "1.75", "0.25"), fact(1, date(2026, 8, 11), "pending", "2"),
-             fact(1, date(2026, 8, 12), "rejected", "2"), fact(1, date(2026, 9, 8), "no_credit", "0"),
-             fact(1, date(2026, 6, 9), "approved", "2"),  # the year before (July start)
-             fact(1, date(2026, 9, 8), "approved", "1.00", replaced=True),  # replaced by a correction
-             fact(2, date(2027, 6, 30), "approved", "1.5", "0.5")]
+    facts = [
+        fact(1, date(2026, 7, 14), "approved", "1.75", "0.25"),
+        fact(1, date(2026, 8, 11), "pending", "2"),
+        fact(1, date(2026, 8, 12), "rejected", "2"),
+        fact(1, date(2026, 9, 8), "no_credit", "0"),
+        fact(1, date(2026, 6, 9), "approved", "2"),  # the year before (July start)
+        fact(1, date(2026, 9, 8), "approved", "1.00", replaced=True),  # replaced by a correction
+        fact(2, date(2027, 6, 30), "approved", "1.5", "0.5"),
+    ]
     rows = member_grid.grid(facts, [1, 2, 3], 2026, 7, 15)
     one, two, three = rows
     assert one.months[0].approved == {"growth": D("1.75"), "training": D("0.25")}
     assert one.months[1].pending == {"growth": D("2"), "training": D("0")}
     assert one.months[2].empty
     assert (one.total.approved_total, one.total.pending_total, one.remaining, one.percent) == (
-        D("2.00"), D("2"), D("13.00"), 13)
+        D("2.00"),
+        D("2"),
+        D("13.00"),
+        13,
+    )
     assert two.months[11].approved_total == D("2.0") and two.below
     assert three.total.empty and three.remaining == D("15") and three.percent == 0
     bottom = member_grid.totals(rows)
     assert bottom.total.approved_total == D("4.00") and bottom.total.pending_total == D("2")
     assert bottom.months[0].approved["training"] == D("0.25")
     years = member_grid.member_years(facts, 7, 15)
-    assert [(y.member_id, y.year, y.total.approved_total) for y in years] == [(1, 2026, D("2.00")), (2, 2026, D("2.0")),
-                                                                             (1, 2025, D("2"))]
+    assert [(y.member_id, y.year, y.total.approved_total) for y in years] == [
+        (1, 2026, D("2.00")),
+        (2, 2026, D("2.0")),
+        (1, 2025, D("2")),
+    ]
 
 
-@given(st.lists(st.tuples(st.integers(1, 4), st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)),
-                          st.sampled_from(["approved", "pending", "rejected"]),
-                          st.decimals(0, 4, places=2), st.decimals(0, 2, places=2)), max_size=40),
-       st.integers(1, 12))
+@given(
+    st.lists(
+        st.tuples(
+            st.integers(1, 4),
+            st.dates(min_value=date(2025, 1, 1), max_value=date(2027, 12, 31)),
+            st.sampled_from(["approved", "pending", "rejected"]),
+            st.decimals(0, 4, places=2),
+            st.decimals(0, 2, places=2),
+        ),
+        max_size=40,
+    ),
+    st.integers(1, 12),
+)
 def test_grid_totals_equal_each_members_year(raw, start):
     facts = [fact(*r) for r in raw]
     for year in (2024, 2025, 2026, 2027):
@@ -144,36 +179,72 @@ def test_grid_totals_equal_each_members_year(raw, start):
 # --- submission rows ------------------------------------------------------------------------------------
 
 PROFILE = RegistrySettings(registry_id_pattern=r"R-\d{5}", required_columns=("registry_id", "hours", "approval_code"))
-START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)
 
 
 def facts(**changes) -> registry_rows.LineFacts:
-    base = dict(line_id=7, status="approved", flagged=False, flag_reason=None, member_name="Ana Ruiz",
-                registry_id="R-10442", growth=D("1.50"), training=D("0.25"), session_id=3,
-                local_date=date(2026, 10, 13), timezone="America/New_York", start=START,
-                end=registry_rows.scheduled_end(START, 120, None), community="Infant-Toddler CoP",
-                title="Infant-Toddler CoP", category="Professionalism and Leadership", approval_code="CoP-77",
-                trainer_name="Maria Lopez", trainer_registry_id="R-20017",
-                segments=(registry_rows.Segment("Safe sleep", "Health, Safety and Nutrition", "NV-114"),),
-                approver="lead@example.org", approved_at=datetime(2026, 10, 15, 3, 0, tzinfo=timezone.utc),
-                extra={"sponsor": "State PD Network", "delivery_format": "Virtual"})
+    base = dict(
+        line_id=7,
+        status="approved",
+        flagged=False,
+        flag_reason=None,
+        member_name="Ana Ruiz",
+        registry_id="R-10442",
+        growth=D("1.50"),
+        training=D("0.25"),
+        session_id=3,
+        local_date=date(2026, 10, 13),
+        timezone="America/New_York",
+        start=START,
+        end=registry_rows.scheduled_end(START, 120, None),
+        community="Infant-Toddler CoP",
+        title="Infant-Toddler CoP",
+        category="Professionalism and Leadership",
+        approval_code="CoP-77",
+        trainer_name="Maria Lopez",
+        trainer_registry_id="R-20017",
+        segments=(registry_rows.Segment("Safe sleep", "Health, Safety and Nutrition", "NV-114"),),
+        approver="lead@example.org",
+        approved_at=datetime(2026, 10, 15, 3, 0, tzinfo=UTC),
+        extra={"sponsor": "State PD Network", "delivery_format": "Virtual"},
+    )
     base.update(changes)
     return registry_rows.LineFacts(**base)
 
 
 def test_a_line_is_a_growth_row_and_a_training_row():
     growth, training = registry_rows.rows(facts(), PROFILE)
-    assert growth == {"record_id": "7", "corrects_record_id": "", "registry_id": "R-10442",
-                      "participant_name": "Ana Ruiz", "session_date": "2026-10-13", "start_local": "2026-10-13 18:30",
-                      "end_local": "2026-10-13 20:30", "title": "Infant-Toddler CoP",
-                      "category": "Professionalism and Leadership", "approval_code": "CoP-77", "kind": "growth",
-                      "hours": "1.50", "trainer_name": "Maria Lopez", "trainer_registry_id": "R-20017",
-                      "sponsor": "State PD Network", "delivery_format": "Virtual", "approver": "lead@example.org",
-                      "approval_date": "2026-10-14", "community": "Infant-Toddler CoP", "session_id": "3",
-                      "override_reason": ""}
-    assert (training["kind"], training["hours"], training["title"], training["category"], training["approval_code"],
-            training["trainer_registry_id"]) == ("training", "0.25", "Safe sleep", "Health, Safety and Nutrition",
-                                                 "NV-114", "R-20017")
+    assert growth == {
+        "record_id": "7",
+        "corrects_record_id": "",
+        "registry_id": "R-10442",
+        "participant_name": "Ana Ruiz",
+        "session_date": "2026-10-13",
+        "start_local": "2026-10-13 18:30",
+        "end_local": "2026-10-13 20:30",
+        "title": "Infant-Toddler CoP",
+        "category": "Professionalism and Leadership",
+        "approval_code": "CoP-77",
+        "kind": "growth",
+        "hours": "1.50",
+        "trainer_name": "Maria Lopez",
+        "trainer_registry_id": "R-20017",
+        "sponsor": "State PD Network",
+        "delivery_format": "Virtual",
+        "approver": "lead@example.org",
+        "approval_date": "2026-10-14",
+        "community": "Infant-Toddler CoP",
+        "session_id": "3",
+        "override_reason": "",
+    }
+    assert (
+        training["kind"],
+        training["hours"],
+        training["title"],
+        training["category"],
+        training["approval_code"],
+        training["trainer_registry_id"],
+    ) == ("training", "0.25", "Safe sleep", "Health, Safety and Nutrition", "NV-114", "R-20017")
     assert registry_rows.problems(facts(), [growth, training], PROFILE) == []
 
 
@@ -184,21 +255,27 @@ def test_hours_over_the_cap_carry_their_override_reason():
 
 def test_a_zero_kind_has_no_row_unless_a_correction_takes_it_back():
     assert [r["kind"] for r in registry_rows.rows(facts(training=D("0")), PROFILE)] == ["growth"]
-    fixed = registry_rows.rows(facts(line_id=9, corrects_id=7, growth=D("1.75"), training=D("0"),
-                                     corrected_training=D("0.25")), PROFILE)
-    assert [(r["kind"], r["hours"], r["corrects_record_id"]) for r in fixed] == [("growth", "1.75", "7"),
-                                                                               ("training", "0.00", "7")]
+    fixed = registry_rows.rows(
+        facts(line_id=9, corrects_id=7, growth=D("1.75"), training=D("0"), corrected_training=D("0.25")), PROFILE
+    )
+    assert [(r["kind"], r["hours"], r["corrects_record_id"]) for r in fixed] == [
+        ("growth", "1.75", "7"),
+        ("training", "0.00", "7"),
+    ]
 
 
-@pytest.mark.parametrize("changes, reasons", [
-    ({"member_name": None, "registry_id": None}, ["no matched member"]),
-    ({"registry_id": None}, ["no registry id"]),
-    ({"registry_id": "10442"}, [r"registry id 10442 does not look like the registry's (R-\d{5})"]),
-    ({"flagged": True, "flag_reason": "approved line reopened"}, ["flagged: approved line reopened"]),
-    ({"status": "pending"}, ["not approved (pending)"]),
-    ({"approval_code": ""}, ["no approval code (growth row)"]),
-    ({"growth": D("0"), "training": D("0")}, ["no hours to submit"]),
-])
+@pytest.mark.parametrize(
+    "changes, reasons",
+    [
+        ({"member_name": None, "registry_id": None}, ["no matched member"]),
+        ({"registry_id": None}, ["no registry id"]),
+        ({"registry_id": "10442"}, [r"registry id 10442 does not look like the registry's (R-\d{5})"]),
+        ({"flagged": True, "flag_reason": "approved line reopened"}, ["flagged: approved line reopened"]),
+        ({"status": "pending"}, ["not approved (pending)"]),
+        ({"approval_code": ""}, ["no approval code (growth row)"]),
+        ({"growth": D("0"), "training": D("0")}, ["no hours to submit"]),
+    ],
+)
 def test_problems_say_why_a_line_is_held_back(changes, reasons):
     line = facts(**changes)
     assert registry_rows.problems(line, registry_rows.rows(line, PROFILE), PROFILE) == reasons
@@ -213,47 +290,78 @@ def test_registry_id_pattern_matches_the_whole_id():
 
 # --- attention ------------------------------------------------------------------------------------------
 
+
 def line_facts(line_id, session_id=1, **changes):
-    base = dict(line_id=line_id, session_id=session_id, status="pending", submitted=False, member_id=1,
-                registry_id="R-10442", flagged=False, flag_reason=None, override_reason=None, proposal=None,
-                note=None, corrects_id=None)
+    base = dict(
+        line_id=line_id,
+        session_id=session_id,
+        status="pending",
+        submitted=False,
+        member_id=1,
+        registry_id="R-10442",
+        flagged=False,
+        flag_reason=None,
+        override_reason=None,
+        proposal=None,
+        note=None,
+        corrects_id=None,
+    )
     base.update(changes)
     return attention.LineFacts(**base)
 
 
 def test_reasons_of_every_source_and_only_for_open_lines():
-    lines = [line_facts(1), line_facts(2, member_id=None, registry_id=None),
-             line_facts(3, registry_id=None, flagged=True, flag_reason="reopened"),
-             line_facts(4, override_reason="stayed to clean up", status="approved"),
-             line_facts(5, proposal="disputed", note="left at 19:00"), line_facts(6, corrects_id=1),
-             line_facts(7, member_id=None, status="no_credit"), line_facts(8, flagged=True, submitted=True,
-                                                                            status="approved"),
-             line_facts(9, proposal="confirmed")]
-    found = attention.gather(lines, more={9: [attention.Reason("claim", "member claims 2 h")],
-                                          7: [attention.Reason("claim", "ignored: not open")]})
+    lines = [
+        line_facts(1),
+        line_facts(2, member_id=None, registry_id=None),
+        line_facts(3, registry_id=None, flagged=True, flag_reason="reopened"),
+        line_facts(4, override_reason="stayed to clean up", status="approved"),
+        line_facts(5, proposal="disputed", note="left at 19:00"),
+        line_facts(6, corrects_id=1),
+        line_facts(7, member_id=None, status="no_credit"),
+        line_facts(8, flagged=True, submitted=True, status="approved"),
+        line_facts(9, proposal="confirmed"),
+    ]
+    found = attention.gather(
+        lines,
+        more={9: [attention.Reason("claim", "member claims 2 h")], 7: [attention.Reason("claim", "ignored: not open")]},
+    )
     assert {k: [(r.kind, r.text) for r in v] for k, v in found.items()} == {
         2: [("unmatched", "no member matched")],
         3: [("flagged", "reopened"), ("no_registry_id", "the member has no registry id")],
         4: [("overridden", "over the session's cap: stayed to clean up")],
         5: [("disputed", "facilitator disputes it: left at 19:00")],
         6: [("correction", "correction of submitted line 1")],
-        9: [("claim", "member claims 2 h")]}
+        9: [("claim", "member claims 2 h")],
+    }
 
 
 def test_queue_puts_the_soonest_due_first():
-    found = {1: [attention.Reason("unmatched", "x")], 2: [attention.Reason("flagged", "y")],
-             3: [attention.Reason("flagged", "z")]}
-    items = attention.queue({10: date(2026, 10, 20), 11: date(2026, 10, 6)}, found, {1: 10, 2: 11, 3: 10},
-                            submission_days=7, today=date(2026, 10, 14))
+    found = {
+        1: [attention.Reason("unmatched", "x")],
+        2: [attention.Reason("flagged", "y")],
+        3: [attention.Reason("flagged", "z")],
+    }
+    items = attention.queue(
+        {10: date(2026, 10, 20), 11: date(2026, 10, 6)},
+        found,
+        {1: 10, 2: 11, 3: 10},
+        submission_days=7,
+        today=date(2026, 10, 14),
+    )
     assert [(i.session_id, i.due.label, [line for line, _ in i.lines]) for i in items] == [
-        (11, "overdue by 1 day", [2]), (10, "due in 13 days", [1, 3])]
+        (11, "overdue by 1 day", [2]),
+        (10, "due in 13 days", [1, 3]),
+    ]
 
 
 # --- ledger ---------------------------------------------------------------------------------------------
 
+
 def test_ledger_text_is_local_time_and_hours_minutes():
     text = "2026-10-13T23:00:00+00:00 - 2026-10-13T23:30:00Z, Safe sleep; 7200 s -> 5580 s"
     assert ledger.humanize(text, "America/New_York") == (
-        "2026-10-13 19:00 EDT - 2026-10-13 19:30 EDT, Safe sleep; 2:00 h:mm -> 1:33 h:mm")
+        "2026-10-13 19:00 EDT - 2026-10-13 19:30 EDT, Safe sleep; 2:00 h:mm -> 1:33 h:mm"
+    )
     assert ledger.humanize(None, "UTC") == ""
     assert ledger.action_text("segment_added") == "training marked"

@@ -1,23 +1,34 @@
 """Pure parts of review: participant flags, hours typed by reviewers, and yearly member totals."""
+
 from __future__ import annotations
 
-from datetime import date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from zoombot.core import member_grid
 from zoombot.core.participant_flags import participant_flags
 from zoombot.store.review import ReviewError, parse_hours
 
-START = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)
+START = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)
 END = START + timedelta(hours=2)
 
 
 def codes(**overrides) -> list[str]:
-    args = dict(matched=True, attended_seconds=7200, devices=1, is_host=False, incomplete=False,
-                intervals=[(START, END, "webhook")], live_start=START, live_end=END, minimum_seconds=1800)
+    args = dict(
+        matched=True,
+        attended_seconds=7200,
+        devices=1,
+        is_host=False,
+        incomplete=False,
+        intervals=[(START, END, "webhook")],
+        live_start=START,
+        live_end=END,
+        minimum_seconds=1800,
+    )
     args.update(overrides)
     return [f.code for f in participant_flags(**args)]
 
@@ -46,8 +57,16 @@ def test_late_join_and_early_leave_allow_ten_minutes():
     assert codes(intervals=[(START, START + ten, "webhook"), (END - ten, END, "webhook")]) == []
 
 
-@pytest.mark.parametrize("typed,hours", [("1.5", Decimal("1.50")), ("1,25", Decimal("1.25")), (" 0 ", Decimal("0.00")),
-                                         ("24", Decimal("24.00")), (Decimal("2.005"), Decimal("2.00"))])
+@pytest.mark.parametrize(
+    "typed,hours",
+    [
+        ("1.5", Decimal("1.50")),
+        ("1,25", Decimal("1.25")),
+        (" 0 ", Decimal("0.00")),
+        ("24", Decimal("24.00")),
+        (Decimal("2.005"), Decimal("2.00")),
+    ],
+)
 def test_parse_hours(typed, hours):
     assert parse_hours(typed) == hours
 
@@ -64,9 +83,13 @@ def _fact(year: int, kind: str, status: str, hours: Decimal) -> member_grid.Fact
 
 
 def test_yearly_totals_keep_kinds_and_statuses_apart():
-    rows = [(2026, "growth", "approved", Decimal("1.75")), (2026, "training", "approved", Decimal("0.50")),
-            (2026, "growth", "pending", Decimal("1.25")), (2026, "growth", "rejected", Decimal("9")),
-            (2025, "growth", "approved", Decimal("15.25"))]
+    rows = [
+        (2026, "growth", "approved", Decimal("1.75")),
+        (2026, "training", "approved", Decimal("0.50")),
+        (2026, "growth", "pending", Decimal("1.25")),
+        (2026, "growth", "rejected", Decimal("9")),
+        (2025, "growth", "approved", Decimal("15.25")),
+    ]
     first, second = member_grid.member_years([_fact(*r) for r in rows], 1, 15)
     assert first.year == 2026 and second.year == 2025
     assert first.total.approved == {"growth": Decimal("1.75"), "training": Decimal("0.50")}
@@ -76,9 +99,16 @@ def test_yearly_totals_keep_kinds_and_statuses_apart():
     assert member_grid.member_years([], 1, 15) == []
 
 
-@given(st.lists(st.tuples(st.sampled_from([2025, 2026]), st.sampled_from(["growth", "training"]),
-                          st.sampled_from(["approved", "pending", "rejected"]),
-                          st.decimals(min_value=0, max_value=24, places=2))))
+@given(
+    st.lists(
+        st.tuples(
+            st.sampled_from([2025, 2026]),
+            st.sampled_from(["growth", "training"]),
+            st.sampled_from(["approved", "pending", "rejected"]),
+            st.decimals(min_value=0, max_value=24, places=2),
+        )
+    )
+)
 def test_yearly_totals_add_up(rows):
     by_year = {y.year: y for y in member_grid.member_years([_fact(*r) for r in rows], 1, 15)}
     for year in {r[0] for r in rows}:

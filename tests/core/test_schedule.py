@@ -1,7 +1,8 @@
 """Unit tests for zoombot.core.schedule: occurrences (DST, RRULE bounds, windows) and message planning."""
+
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
+from datetime import UTC, datetime, time, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -9,10 +10,21 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from zoombot.core.schedule import (
-    FOLLOWUP_LIFETIME, MESSAGE_KINDS, Cadence, Occurrence, Offsets, PlannedMessage, is_sendable, occurrences,
-    plan_messages, validate_cadence, validate_rrule, zone)
+    FOLLOWUP_LIFETIME,
+    MESSAGE_KINDS,
+    Cadence,
+    Occurrence,
+    Offsets,
+    PlannedMessage,
+    is_sendable,
+    occurrences,
+    plan_messages,
+    validate_cadence,
+    validate_rrule,
+    zone,
+)
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 
 
@@ -32,8 +44,20 @@ YEAR_2025 = (utc(2025, 1, 1), utc(2026, 1, 1))
 
 def test_monthly_second_tuesday_keeps_local_time_across_both_dst_changes():
     occs = occurrences(cadence(datetime(2025, 1, 14, 18, 30), "FREQ=MONTHLY;BYDAY=2TU"), *YEAR_2025)
-    expected_days = [(1, 14), (2, 11), (3, 11), (4, 8), (5, 13), (6, 10), (7, 8), (8, 12), (9, 9), (10, 14),
-                     (11, 11), (12, 9)]
+    expected_days = [
+        (1, 14),
+        (2, 11),
+        (3, 11),
+        (4, 8),
+        (5, 13),
+        (6, 10),
+        (7, 8),
+        (8, 12),
+        (9, 9),
+        (10, 14),
+        (11, 11),
+        (12, 9),
+    ]
     assert [(o.local_start.month, o.local_start.day) for o in occs] == expected_days
     for occ in occs:
         assert occ.local_start.weekday() == 1  # Tuesday
@@ -55,8 +79,9 @@ def test_monthly_second_tuesday_keeps_local_time_across_both_dst_changes():
 
 
 def test_southern_hemisphere_dst_keeps_local_time():
-    occs = occurrences(cadence(datetime(2025, 3, 5, 19, 0), "FREQ=WEEKLY", tz="Australia/Sydney"),
-                       utc(2025, 3, 1), utc(2025, 4, 30))
+    occs = occurrences(
+        cadence(datetime(2025, 3, 5, 19, 0), "FREQ=WEEKLY", tz="Australia/Sydney"), utc(2025, 3, 1), utc(2025, 4, 30)
+    )
     assert {o.local_start.time() for o in occs} == {time(19, 0)}
     offsets = {o.local_start.utcoffset() for o in occs}
     assert offsets == {timedelta(hours=11), timedelta(hours=10)}  # AEDT until 2025-04-06, then AEST
@@ -66,8 +91,12 @@ def test_spring_forward_gap_shifts_forward_by_the_gap():
     # 02:30 does not exist in New York on 2025-03-09: read with the pre-jump offset (EST) it is 07:30 UTC,
     # which is 03:30 EDT.
     occs = occurrences(cadence(datetime(2025, 3, 7, 2, 30), "FREQ=DAILY;COUNT=4", minutes=30), *YEAR_2025)
-    assert [o.start for o in occs] == [utc(2025, 3, 7, 7, 30), utc(2025, 3, 8, 7, 30), utc(2025, 3, 9, 7, 30),
-                                       utc(2025, 3, 10, 6, 30)]
+    assert [o.start for o in occs] == [
+        utc(2025, 3, 7, 7, 30),
+        utc(2025, 3, 8, 7, 30),
+        utc(2025, 3, 9, 7, 30),
+        utc(2025, 3, 10, 6, 30),
+    ]
     assert [o.local_start.time() for o in occs] == [time(2, 30), time(2, 30), time(3, 30), time(2, 30)]
 
 
@@ -88,13 +117,13 @@ def test_weekly():
 
 def test_biweekly_interval():
     occs = occurrences(cadence(datetime(2025, 1, 7, 9, 0), "FREQ=WEEKLY;INTERVAL=2"), utc(2025, 1, 1), utc(2025, 3, 1))
-    assert [o.local_start.date().isoformat() for o in occs] == ["2025-01-07", "2025-01-21", "2025-02-04",
-                                                                "2025-02-18"]
+    assert [o.local_start.date().isoformat() for o in occs] == ["2025-01-07", "2025-01-21", "2025-02-04", "2025-02-18"]
 
 
 def test_last_friday_monthly():
-    occs = occurrences(cadence(datetime(2025, 1, 31, 12, 0), "FREQ=MONTHLY;BYDAY=-1FR"), utc(2025, 1, 1),
-                       utc(2025, 4, 1))
+    occs = occurrences(
+        cadence(datetime(2025, 1, 31, 12, 0), "FREQ=MONTHLY;BYDAY=-1FR"), utc(2025, 1, 1), utc(2025, 4, 1)
+    )
     assert [o.local_start.day for o in occs] == [31, 28, 28]
 
 
@@ -102,8 +131,12 @@ def test_single_meeting():
     occs = occurrences(cadence(datetime(2025, 6, 3, 18, 30), None, minutes=90), *YEAR_2025)
     assert len(occs) == 1
     (occ,) = occs
-    assert occ == Occurrence(original_start=utc(2025, 6, 3, 22, 30), start=utc(2025, 6, 3, 22, 30),
-                             end=utc(2025, 6, 4, 0, 0), local_start=datetime(2025, 6, 3, 18, 30, tzinfo=NY))
+    assert occ == Occurrence(
+        original_start=utc(2025, 6, 3, 22, 30),
+        start=utc(2025, 6, 3, 22, 30),
+        end=utc(2025, 6, 4, 0, 0),
+        local_start=datetime(2025, 6, 3, 18, 30, tzinfo=NY),
+    )
     assert occurrences(cadence(datetime(2025, 6, 3, 18, 30), None), utc(2025, 7, 1), utc(2025, 8, 1)) == []
 
 
@@ -113,8 +146,9 @@ def test_count_is_honoured():
 
 
 def test_count_is_honoured_when_the_window_starts_later():
-    occs = occurrences(cadence(datetime(2025, 1, 14, 18, 30), "FREQ=MONTHLY;BYDAY=2TU;COUNT=3"),
-                       utc(2025, 2, 15), utc(2026, 1, 1))
+    occs = occurrences(
+        cadence(datetime(2025, 1, 14, 18, 30), "FREQ=MONTHLY;BYDAY=2TU;COUNT=3"), utc(2025, 2, 15), utc(2026, 1, 1)
+    )
     assert [o.local_start.month for o in occs] == [3]
 
 
@@ -156,8 +190,9 @@ def test_rrule_prefix_and_case_are_accepted():
 
 
 def test_infinite_rule_far_from_dtstart_is_bounded_by_the_window():
-    occs = occurrences(cadence(datetime(2020, 1, 1, 8, 0), "FREQ=DAILY", tz="Europe/Berlin"),
-                       utc(2030, 6, 1), utc(2030, 6, 8))
+    occs = occurrences(
+        cadence(datetime(2020, 1, 1, 8, 0), "FREQ=DAILY", tz="Europe/Berlin"), utc(2030, 6, 1), utc(2030, 6, 8)
+    )
     assert len(occs) == 7
     assert all(o.local_start.time() == time(8, 0) for o in occs)
 
@@ -215,63 +250,71 @@ def test_naive_window_is_rejected():
 # --- Validation -----------------------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("rule, normalised", [
-    ("FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=2TU"),
-    ("RRULE:FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=2TU"),
-    ("  rrule:freq=monthly; byday=2tu; ", "FREQ=MONTHLY;BYDAY=2TU"),
-    ("BYDAY=TU,TH;FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=TU,TH"),
-    ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-1", "FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-1"),
-    ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=10", "FREQ=MONTHLY;BYMONTHDAY=15;COUNT=10"),
-    ("FREQ=YEARLY;BYMONTH=9;BYDAY=1WE;UNTIL=20301231T235959Z",
-     "FREQ=YEARLY;BYMONTH=9;BYDAY=1WE;UNTIL=20301231T235959Z"),
-    ("FREQ=WEEKLY;INTERVAL=2;WKST=SU", "FREQ=WEEKLY;INTERVAL=2;WKST=SU"),
-    ("FREQ=DAILY;UNTIL=20250101", "FREQ=DAILY;UNTIL=20250101"),
-    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"),
-])
+@pytest.mark.parametrize(
+    "rule, normalised",
+    [
+        ("FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=2TU"),
+        ("RRULE:FREQ=MONTHLY;BYDAY=2TU", "FREQ=MONTHLY;BYDAY=2TU"),
+        ("  rrule:freq=monthly; byday=2tu; ", "FREQ=MONTHLY;BYDAY=2TU"),
+        ("BYDAY=TU,TH;FREQ=WEEKLY", "FREQ=WEEKLY;BYDAY=TU,TH"),
+        ("FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-1", "FREQ=MONTHLY;BYDAY=TU;BYSETPOS=-1"),
+        ("FREQ=MONTHLY;BYMONTHDAY=15;COUNT=10", "FREQ=MONTHLY;BYMONTHDAY=15;COUNT=10"),
+        (
+            "FREQ=YEARLY;BYMONTH=9;BYDAY=1WE;UNTIL=20301231T235959Z",
+            "FREQ=YEARLY;BYMONTH=9;BYDAY=1WE;UNTIL=20301231T235959Z",
+        ),
+        ("FREQ=WEEKLY;INTERVAL=2;WKST=SU", "FREQ=WEEKLY;INTERVAL=2;WKST=SU"),
+        ("FREQ=DAILY;UNTIL=20250101", "FREQ=DAILY;UNTIL=20250101"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29", "FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=29"),
+    ],
+)
 def test_validate_rrule_accepts_and_normalises(rule, normalised):
     assert validate_rrule(rule) == normalised
 
 
-@pytest.mark.parametrize("rule, message", [
-    ("FREQ=FOO", "FREQ"),
-    ("", "empty"),
-    ("RRULE:", "empty"),
-    ("BYDAY=TU", "no FREQ"),
-    ("FREQ=MONTHLY;BYDAY=XX", "BYDAY"),
-    ("FREQ=MONTHLY;BYDAY=0TU", "ordinal"),
-    ("FREQ=MONTHLY;BYDAY=6TU", "ordinal"),
-    ("FREQ=WEEKLY;BYDAY=2TU", "ordinal"),
-    ("FREQ=MONTHLY;FOO=1", "unknown"),
-    ("FREQ=MONTHLY;BYEASTER=0", "unknown"),
-    ("FREQ=MONTHLY;INTERVAL=0", "INTERVAL"),
-    ("FREQ=MONTHLY;INTERVAL=-1", "INTERVAL"),
-    ("FREQ=MONTHLY;COUNT=0", "COUNT"),
-    ("FREQ=MONTHLY;COUNT=abc", "COUNT"),
-    ("FREQ=MONTHLY;COUNT=²", "COUNT"),
-    ("FREQ=MONTHLY;COUNT=99999", "COUNT"),
-    ("FREQ=MONTHLY;BYMONTHDAY=٣", "integers"),
-    ("FREQ=MONTHLY;COUNT=3;UNTIL=20250101T000000Z", "both COUNT and UNTIL"),
-    ("FREQ=MONTHLY;UNTIL=garbage", "UNTIL"),
-    ("FREQ=MONTHLY;UNTIL=20250230", "UNTIL"),
-    ("FREQ=MONTHLY;BYMONTHDAY=0", "out of range"),
-    ("FREQ=MONTHLY;BYMONTHDAY=32", "out of range"),
-    ("FREQ=YEARLY;BYMONTH=13", "out of range"),
-    ("FREQ=YEARLY;BYMONTH=-1", "out of range"),
-    ("FREQ=MONTHLY;BYSETPOS=0", "out of range"),
-    ("FREQ=MONTHLY;BYWEEKNO=1", "BYWEEKNO"),
-    ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY"),
-    ("FREQ=MONTHLY;BYYEARDAY=1", "BYYEARDAY"),
-    ("FREQ=MONTHLY;BYDAY=2TU;BYDAY=3TU", "twice"),
-    ("FREQ=MONTHLY;BYDAY", "NAME=VALUE"),
-    ("FREQ=HOURLY", "at most daily"),
-    ("FREQ=MINUTELY", "at most daily"),
-    ("FREQ=DAILY;BYHOUR=9,10", "time of day"),
-    ("FREQ=DAILY;BYMINUTE=0", "time of day"),
-    ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "never matches"),
-    ("FREQ=MONTHLY;BYDAY=2TU\nRRULE:FREQ=DAILY", "single rule"),
-    ("EXDATE:20250101", "single rule"),
-    ("FREQ=MONTHLY;" + "BYMONTHDAY=1;" * 200, "too long"),
-])
+@pytest.mark.parametrize(
+    "rule, message",
+    [
+        ("FREQ=FOO", "FREQ"),
+        ("", "empty"),
+        ("RRULE:", "empty"),
+        ("BYDAY=TU", "no FREQ"),
+        ("FREQ=MONTHLY;BYDAY=XX", "BYDAY"),
+        ("FREQ=MONTHLY;BYDAY=0TU", "ordinal"),
+        ("FREQ=MONTHLY;BYDAY=6TU", "ordinal"),
+        ("FREQ=WEEKLY;BYDAY=2TU", "ordinal"),
+        ("FREQ=MONTHLY;FOO=1", "unknown"),
+        ("FREQ=MONTHLY;BYEASTER=0", "unknown"),
+        ("FREQ=MONTHLY;INTERVAL=0", "INTERVAL"),
+        ("FREQ=MONTHLY;INTERVAL=-1", "INTERVAL"),
+        ("FREQ=MONTHLY;COUNT=0", "COUNT"),
+        ("FREQ=MONTHLY;COUNT=abc", "COUNT"),
+        ("FREQ=MONTHLY;COUNT=²", "COUNT"),
+        ("FREQ=MONTHLY;COUNT=99999", "COUNT"),
+        ("FREQ=MONTHLY;BYMONTHDAY=٣", "integers"),
+        ("FREQ=MONTHLY;COUNT=3;UNTIL=20250101T000000Z", "both COUNT and UNTIL"),
+        ("FREQ=MONTHLY;UNTIL=garbage", "UNTIL"),
+        ("FREQ=MONTHLY;UNTIL=20250230", "UNTIL"),
+        ("FREQ=MONTHLY;BYMONTHDAY=0", "out of range"),
+        ("FREQ=MONTHLY;BYMONTHDAY=32", "out of range"),
+        ("FREQ=YEARLY;BYMONTH=13", "out of range"),
+        ("FREQ=YEARLY;BYMONTH=-1", "out of range"),
+        ("FREQ=MONTHLY;BYSETPOS=0", "out of range"),
+        ("FREQ=MONTHLY;BYWEEKNO=1", "BYWEEKNO"),
+        ("FREQ=WEEKLY;BYMONTHDAY=1", "BYMONTHDAY"),
+        ("FREQ=MONTHLY;BYYEARDAY=1", "BYYEARDAY"),
+        ("FREQ=MONTHLY;BYDAY=2TU;BYDAY=3TU", "twice"),
+        ("FREQ=MONTHLY;BYDAY", "NAME=VALUE"),
+        ("FREQ=HOURLY", "at most daily"),
+        ("FREQ=MINUTELY", "at most daily"),
+        ("FREQ=DAILY;BYHOUR=9,10", "time of day"),
+        ("FREQ=DAILY;BYMINUTE=0", "time of day"),
+        ("FREQ=YEARLY;BYMONTH=2;BYMONTHDAY=30", "never matches"),
+        ("FREQ=MONTHLY;BYDAY=2TU\nRRULE:FREQ=DAILY", "single rule"),
+        ("EXDATE:20250101", "single rule"),
+        ("FREQ=MONTHLY;" + "BYMONTHDAY=1;" * 200, "too long"),
+    ],
+)
 def test_validate_rrule_rejects(rule, message):
     with pytest.raises(ValueError, match=message):
         validate_rrule(rule)
@@ -313,8 +356,12 @@ def test_validate_cadence_accepts_a_good_cadence():
 # --- Messages -------------------------------------------------------------------------------------
 
 
-OCC = Occurrence(original_start=utc(2025, 3, 11, 22, 30), start=utc(2025, 3, 11, 22, 30),
-                 end=utc(2025, 3, 12, 0, 30), local_start=datetime(2025, 3, 11, 18, 30, tzinfo=NY))
+OCC = Occurrence(
+    original_start=utc(2025, 3, 11, 22, 30),
+    start=utc(2025, 3, 11, 22, 30),
+    end=utc(2025, 3, 12, 0, 30),
+    local_start=datetime(2025, 3, 11, 18, 30, tzinfo=NY),
+)
 
 
 def test_plan_messages_default_offsets_exactly():
@@ -332,9 +379,20 @@ def test_plan_messages_default_offsets_exactly():
 
 
 def test_plan_messages_custom_offsets():
-    msgs = {m.kind: m for m in plan_messages(OCC, Offsets(facilitator_prep_days=3, invite_days=21, agenda_days=1,
-                                                          reminder_minutes=15, followup_hours=0,
-                                                          closure_wait_hours=48))}
+    msgs = {
+        m.kind: m
+        for m in plan_messages(
+            OCC,
+            Offsets(
+                facilitator_prep_days=3,
+                invite_days=21,
+                agenda_days=1,
+                reminder_minutes=15,
+                followup_hours=0,
+                closure_wait_hours=48,
+            ),
+        )
+    }
     assert msgs["facilitator_prep"].due_at == utc(2025, 3, 8, 22, 30)
     assert msgs["invite"].due_at == utc(2025, 2, 18, 22, 30)
     assert msgs["agenda"].due_at == utc(2025, 3, 10, 22, 30)
@@ -342,18 +400,26 @@ def test_plan_messages_custom_offsets():
     assert msgs["followup"].due_at == OCC.end
     assert msgs["followup"].expires_at == OCC.end + timedelta(days=7)
     assert (msgs["facilitator_closure"].due_at, msgs["facilitator_closure"].expires_at) == (
-        OCC.end, OCC.end + timedelta(hours=48))
+        OCC.end,
+        OCC.end + timedelta(hours=48),
+    )
     assert all(m.due_at.tzinfo is UTC and m.expires_at.tzinfo is UTC for m in msgs.values())
 
 
 def test_plan_messages_uses_the_moved_start_not_the_original():
-    moved = Occurrence(original_start=OCC.start, start=OCC.start + timedelta(days=1),
-                       end=OCC.end + timedelta(days=1), local_start=OCC.local_start + timedelta(days=1))
+    moved = Occurrence(
+        original_start=OCC.start,
+        start=OCC.start + timedelta(days=1),
+        end=OCC.end + timedelta(days=1),
+        local_start=OCC.local_start + timedelta(days=1),
+    )
     assert all(m.expires_at == moved.start for m in plan_messages(moved, Offsets())[:4])
 
 
-@pytest.mark.parametrize("field", ["facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes",
-                                   "followup_hours", "closure_wait_hours"])
+@pytest.mark.parametrize(
+    "field",
+    ["facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours", "closure_wait_hours"],
+)
 def test_offsets_reject_negative_and_non_integers(field):
     with pytest.raises(ValueError, match=field):
         Offsets(**{field: -1})
@@ -401,8 +467,12 @@ def test_followup_is_sendable_for_seven_days_after_due():
 
 
 def test_plan_messages_accepts_aware_non_utc_occurrence():
-    local = Occurrence(original_start=OCC.start.astimezone(NY), start=OCC.start.astimezone(NY),
-                       end=OCC.end.astimezone(NY), local_start=OCC.local_start)
+    local = Occurrence(
+        original_start=OCC.start.astimezone(NY),
+        start=OCC.start.astimezone(NY),
+        end=OCC.end.astimezone(NY),
+        local_start=OCC.local_start,
+    )
     assert plan_messages(local, Offsets()) == plan_messages(OCC, Offsets())
 
 
@@ -410,18 +480,38 @@ def test_plan_messages_accepts_aware_non_utc_occurrence():
 
 # Zones with and without DST, both hemispheres. Times from 05:00 to 22:59 are never in a DST gap in
 # these zones, so the wall-clock time is always preserved exactly.
-ZONES = ["America/New_York", "America/Los_Angeles", "Europe/London", "Europe/Berlin", "Australia/Sydney",
-         "Pacific/Auckland", "Asia/Kolkata", "America/Sao_Paulo", "UTC"]
-RULES = [None, "FREQ=DAILY", "FREQ=WEEKLY", "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH", "FREQ=MONTHLY;BYDAY=2TU",
-         "FREQ=MONTHLY;BYDAY=-1FR", "FREQ=MONTHLY;BYMONTHDAY=31", "FREQ=MONTHLY;BYDAY=MO,TU,WE;BYSETPOS=1",
-         "FREQ=YEARLY;BYMONTH=3,11;BYDAY=1SU", "FREQ=MONTHLY;BYDAY=2TU;COUNT=5", "FREQ=WEEKLY;UNTIL=20260315T000000Z",
-         "FREQ=DAILY;UNTIL=20251102"]
+ZONES = [
+    "America/New_York",
+    "America/Los_Angeles",
+    "Europe/London",
+    "Europe/Berlin",
+    "Australia/Sydney",
+    "Pacific/Auckland",
+    "Asia/Kolkata",
+    "America/Sao_Paulo",
+    "UTC",
+]
+RULES = [
+    None,
+    "FREQ=DAILY",
+    "FREQ=WEEKLY",
+    "FREQ=WEEKLY;INTERVAL=2;BYDAY=MO,TH",
+    "FREQ=MONTHLY;BYDAY=2TU",
+    "FREQ=MONTHLY;BYDAY=-1FR",
+    "FREQ=MONTHLY;BYMONTHDAY=31",
+    "FREQ=MONTHLY;BYDAY=MO,TU,WE;BYSETPOS=1",
+    "FREQ=YEARLY;BYMONTH=3,11;BYDAY=1SU",
+    "FREQ=MONTHLY;BYDAY=2TU;COUNT=5",
+    "FREQ=WEEKLY;UNTIL=20260315T000000Z",
+    "FREQ=DAILY;UNTIL=20251102",
+]
 
 
 @settings(max_examples=150, deadline=None)
 @given(
-    first=st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2027, 12, 31)).map(
-        lambda d: d.replace(second=0, microsecond=0)).filter(lambda d: 5 <= d.hour <= 22),
+    first=st.datetimes(min_value=datetime(2023, 1, 1), max_value=datetime(2027, 12, 31))
+    .map(lambda d: d.replace(second=0, microsecond=0))
+    .filter(lambda d: 5 <= d.hour <= 22),
     tz=st.sampled_from(ZONES),
     rule=st.sampled_from(RULES),
     minutes=st.integers(min_value=1, max_value=240),
@@ -448,7 +538,8 @@ def test_occurrence_properties(first, tz, rule, minutes, window_start, span_days
 @settings(max_examples=50, deadline=None)
 @given(
     first=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2025, 12, 31)).map(
-        lambda d: d.replace(second=0, microsecond=0)),
+        lambda d: d.replace(second=0, microsecond=0)
+    ),
     tz=st.sampled_from(ZONES),
     rule=st.sampled_from(RULES),
     cut=st.datetimes(min_value=datetime(2024, 1, 1), max_value=datetime(2027, 1, 1), timezones=st.just(UTC)),
@@ -459,8 +550,11 @@ def test_splitting_the_window_changes_nothing(first, tz, rule, cut):
     assert occurrences(c, low, high) == occurrences(c, low, cut) + occurrences(c, cut, high)
 
 
-@given(due=st.datetimes(timezones=st.just(UTC)), length=st.timedeltas(min_value=timedelta(0)),
-       now=st.datetimes(timezones=st.just(UTC)))
+@given(
+    due=st.datetimes(timezones=st.just(UTC)),
+    length=st.timedeltas(min_value=timedelta(0)),
+    now=st.datetimes(timezones=st.just(UTC)),
+)
 def test_is_sendable_matches_its_definition(due, length, now):
     try:
         expires = due + length

@@ -1,15 +1,16 @@
 """zoombot.core.timeline: coordinates, ticks and accessible text of the attendance picture."""
+
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 
 from zoombot.core.timeline import Layout, Row, domain, render, ticks
 
 SVG = "{http://www.w3.org/2000/svg}"
-T0 = datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc)  # 18:30 in New York
+T0 = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)  # 18:30 in New York
 NY = "America/New_York"
 
 
@@ -35,14 +36,18 @@ def test_layout_maps_time_linearly_onto_the_plot():
 
 
 def test_bars_sit_where_their_intervals_are():
-    rows = [Row("Alice", [(at(0), at(60), "webhook"), (at(90), at(120), "webhook")]),
-            Row("Bob", [(at(30), at(120), "report")])]
+    rows = [
+        Row("Alice", [(at(0), at(60), "webhook"), (at(90), at(120), "webhook")]),
+        Row("Bob", [(at(30), at(120), "report")]),
+    ]
     root = parse(render(rows, live=[(at(0), at(120))], tz=NY, width=960))
     layout = Layout(start=at(0), end=at(120), width=960)
     plot = layout.plot_width  # 746 with the default paddings
     webhook = rects(root, "webhook")
     assert [(float(r.get("x")), float(r.get("width"))) for r in webhook] == [
-        (190.0, round(plot / 2, 2)), (round(190 + plot * 0.75, 2), round(plot / 4, 2))]
+        (190.0, round(plot / 2, 2)),
+        (round(190 + plot * 0.75, 2), round(plot / 4, 2)),
+    ]
     assert {float(r.get("y")) for r in webhook} == {layout.row_y(0) + 3}
     report = rects(root, "report")
     assert len(report) == 1 and float(report[0].get("y")) == layout.row_y(1) + 3
@@ -59,8 +64,11 @@ def test_the_domain_covers_presence_outside_the_live_window():
 
 
 def test_training_window_is_shaded_with_a_title():
-    root = parse(render([Row("Alice", [(at(0), at(120), "webhook")])], live=[(at(0), at(120))], tz=NY,
-                        training=[(at(30), at(60))]))
+    root = parse(
+        render(
+            [Row("Alice", [(at(0), at(120), "webhook")])], live=[(at(0), at(120))], tz=NY, training=[(at(30), at(60))]
+        )
+    )
     (shade,) = rects(root, "training")
     layout = Layout(start=at(0), end=at(120))
     assert float(shade.get("x")) == layout.x(at(30))
@@ -70,17 +78,37 @@ def test_training_window_is_shaded_with_a_title():
 
 def test_ticks_are_round_local_times():
     assert [label for _, label in ticks(at(0), at(120), NY)] == [
-        "18:30", "18:45", "19:00", "19:15", "19:30", "19:45", "20:00", "20:15", "20:30"]
+        "18:30",
+        "18:45",
+        "19:00",
+        "19:15",
+        "19:30",
+        "19:45",
+        "20:00",
+        "20:15",
+        "20:30",
+    ]
     assert [label for _, label in ticks(at(7), at(50), NY)] == ["18:40", "18:50", "19:00", "19:10", "19:20"]
     # a zone with a half-hour offset gets its own round times
     assert [label for _, label in ticks(at(0), at(60), "Asia/Kolkata")] == [
-        "04:00", "04:10", "04:20", "04:30", "04:40", "04:50", "05:00"]
+        "04:00",
+        "04:10",
+        "04:20",
+        "04:30",
+        "04:40",
+        "04:50",
+        "05:00",
+    ]
     assert len(ticks(at(0), at(60 * 9), NY)) <= 9
 
 
 def test_text_is_escaped_and_accessible():
-    svg = render([Row('<script>alert("x")</script> & co', [(at(0), at(45), "webhook")])],
-                 live=[(at(0), at(60))], tz=NY, title="Timeline of <b>")
+    svg = render(
+        [Row('<script>alert("x")</script> & co', [(at(0), at(45), "webhook")])],
+        live=[(at(0), at(60))],
+        tz=NY,
+        title="Timeline of <b>",
+    )
     assert "<script>" not in svg and "<b>" not in svg
     root = parse(svg)
     assert root.get("role") == "img" and root.get("aria-labelledby") == "tl-title tl-desc"

@@ -1,14 +1,15 @@
 """zoombot.core.zoom_occurrences: one reading of Zoom's occurrence items for the webhooks and the sync."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from hypothesis import given
 from hypothesis import strategies as st
 
 from zoombot.core.zoom_occurrences import Change, change, is_deleted, original_start
 
-UTC = timezone.utc
+UTC = UTC
 START, END = datetime(2026, 11, 10, 23, 30, tzinfo=UTC), datetime(2026, 11, 11, 1, 30, tzinfo=UTC)
 
 
@@ -32,11 +33,14 @@ def test_any_text_is_read_without_an_error(raw):
 def test_a_moved_occurrence_moves_with_its_own_length_when_zoom_gives_none():
     later = {"start_time": "2026-11-17T23:30:00Z"}
     assert change(later, start=START, end=END, cancelled=False) == Change(
-        move=(START + timedelta(days=7), END + timedelta(days=7)))
+        move=(START + timedelta(days=7), END + timedelta(days=7))
+    )
     shorter = {"start_time": "2026-11-10T23:30:00Z", "duration": 90}
     assert change(shorter, start=START, end=END, cancelled=False) == Change(move=(START, START + timedelta(minutes=90)))
-    assert change({"start_time": "2026-11-10T23:30:00Z", "duration": 120}, start=START, end=END,
-                  cancelled=False) == Change()
+    assert (
+        change({"start_time": "2026-11-10T23:30:00Z", "duration": 120}, start=START, end=END, cancelled=False)
+        == Change()
+    )
     assert change({"duration": 90}, start=START, end=END, cancelled=False) == Change()  # no start: unchanged
 
 

@@ -2,6 +2,7 @@
 event that was not stored, never a 500), and nothing lost once Zoom redelivers.
 
 Runs against a private cluster (`pgcluster.py`) so stopping it never disturbs other test runs."""
+
 from __future__ import annotations
 
 import threading

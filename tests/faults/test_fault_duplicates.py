@@ -1,4 +1,5 @@
 """The same deliveries racing on two workers (and two web tiers): each event is stored exactly once."""
+
 from __future__ import annotations
 
 from collections import Counter

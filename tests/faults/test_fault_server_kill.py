@@ -1,5 +1,6 @@
 """The web tier killed with SIGKILL in the middle of a burst: every event that got a 200 is stored; the
 others are redelivered after a restart (as Zoom would) and stored once."""
+
 from __future__ import annotations
 
 import threading

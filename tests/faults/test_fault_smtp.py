@@ -1,12 +1,13 @@
 """The SMTP server down, then up again: every message is kept and retried, and each is sent exactly once."""
+
 from __future__ import annotations
 
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from tests.helpers.mail import EVERYONE, add_community, outbox_rows, run_jobs, runtime, smtp  # noqa: F401
 
-UTC = timezone.utc
+UTC = UTC
 INVITES_DUE = datetime(2026, 11, 10, 23, 30, tzinfo=UTC) - timedelta(days=14)
 
 

@@ -1,13 +1,14 @@
 """Signed Zoom deliveries sent over real HTTP from several threads, as Zoom's senders would, for the
 fault and scale-out tests: distinct participant events, each remembered with the answer it got."""
+
 from __future__ import annotations
 
 import http.client
 import json
 import threading
+from collections.abc import Callable, Iterable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
-from typing import Callable, Iterable
 
 from sqlalchemy import create_engine, select
 
@@ -31,9 +32,16 @@ def participant_events(count: int, *, uuid: str = "burst-meeting==") -> list[Del
     """`count` distinct joins of one meeting instance, one person each."""
     out = []
     for i in range(count):
-        body = zoom_event("participant_joined", meeting_uuid=uuid, user_name=f"Person {i}",
-                          email=f"p{i}@example.org", participant_uuid=f"dev-{i:05d}", user_id=str(20000 + i),
-                          join_time=f"2026-10-13T22:{30 + i // 60 % 30:02d}:{i % 60:02d}Z", event_ts=1760394600000 + i)
+        body = zoom_event(
+            "participant_joined",
+            meeting_uuid=uuid,
+            user_name=f"Person {i}",
+            email=f"p{i}@example.org",
+            participant_uuid=f"dev-{i:05d}",
+            user_id=str(20000 + i),
+            join_time=f"2026-10-13T22:{30 + i // 60 % 30:02d}:{i % 60:02d}Z",
+            event_ts=1760394600000 + i,
+        )
         out.append(Delivery(json.dumps(body).encode()))
     return out
 
@@ -50,8 +58,13 @@ def post(port: int, delivery: Delivery, timeout: float = 10.0) -> Delivery:
     return delivery
 
 
-def send_all(port: Callable[[], int] | int, deliveries: Iterable[Delivery], *, threads: int = 8,
-             after_each: Callable[[Delivery], None] | None = None) -> list[Delivery]:
+def send_all(
+    port: Callable[[], int] | int,
+    deliveries: Iterable[Delivery],
+    *,
+    threads: int = 8,
+    after_each: Callable[[Delivery], None] | None = None,
+) -> list[Delivery]:
     deliveries = list(deliveries)
     lock = threading.Lock()
 

@@ -1,4 +1,5 @@
 """A clock tests drive by hand."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,5 +1,6 @@
 """Scratch databases for the suite: the PostgreSQL server named by ZOOMBOT_DATABASE_URL (or the local one),
 a database of its own per run, migrated to a revision, emptied between tests."""
+
 from __future__ import annotations
 
 import os

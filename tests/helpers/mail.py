@@ -1,5 +1,6 @@
 """Fixtures and helpers for the outbox, mail and job tests: a real SMTP server (aiosmtpd on loopback)
 collecting what it receives, a runtime wired to it, a community with members, and job passes."""
+
 from __future__ import annotations
 
 import email
@@ -14,12 +15,12 @@ import pytest
 from aiosmtpd.controller import Controller
 from sqlalchemy import select
 
-from tests.helpers.servers import free_port
 from jobs.runner import run_once
 from jobs.table import JOBS
+from tests.helpers.servers import free_port
+from zoombot.runtime import Runtime
 from zoombot.store import directory
 from zoombot.store.models import Community, OutboxMessage
-from zoombot.runtime import Runtime
 
 JOIN_URL = "https://zoom.us/j/81234567890?pwd=abc"
 ZOOM_ID = "81234567890"
@@ -116,26 +117,50 @@ def smtp():
 
 
 def mail_settings(smtp: SmtpServer, **mail) -> dict:
-    return {"smtp_host": "127.0.0.1", "smtp_port": smtp.port, "from_address": "cop@zoombot.example.org",
-            "timeout_seconds": 5, **mail}
+    return {
+        "smtp_host": "127.0.0.1",
+        "smtp_port": smtp.port,
+        "from_address": "cop@zoombot.example.org",
+        "timeout_seconds": 5,
+        **mail,
+    }
 
 
 @pytest.fixture
 def runtime(make_settings, clock, smtp):
     """The shared `runtime`, sending to the test SMTP server (so `app`, `client`, `post_event` use it too)."""
-    rt = Runtime.from_settings(make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 30},
-                                             web={"base_url": "https://cop.example.org"}))
+    rt = Runtime.from_settings(
+        make_settings(
+            mail=mail_settings(smtp), schedule={"horizon_days": 30}, web={"base_url": "https://cop.example.org"}
+        )
+    )
     rt.clock = clock
     yield rt
     rt.db.dispose()
 
 
-def add_community(runtime, *, name="Infant-Toddler CoP", start=datetime(2026, 11, 10, 18, 30),
-                  rrule="FREQ=MONTHLY;BYDAY=2TU", members=MEMBERS, facilitator=FACILITATOR,
-                  join_url=JOIN_URL, zoom_id=ZOOM_ID, tz="America/New_York") -> int:
+def add_community(
+    runtime,
+    *,
+    name="Infant-Toddler CoP",
+    start=datetime(2026, 11, 10, 18, 30),
+    rrule="FREQ=MONTHLY;BYDAY=2TU",
+    members=MEMBERS,
+    facilitator=FACILITATOR,
+    join_url=JOIN_URL,
+    zoom_id=ZOOM_ID,
+    tz="America/New_York",
+) -> int:
     with runtime.db.begin() as s:
-        community = Community(name=name, zoom_meeting_id=zoom_id, join_url=join_url, first_start_local=start,
-                              timezone=tz, duration_minutes=120, rrule=rrule)
+        community = Community(
+            name=name,
+            zoom_meeting_id=zoom_id,
+            join_url=join_url,
+            first_start_local=start,
+            timezone=tz,
+            duration_minutes=120,
+            rrule=rrule,
+        )
         s.add(community)
         s.flush()
         people = [(facilitator, "facilitator")] + [(m, "member") for m in members]

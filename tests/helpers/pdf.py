@@ -3,6 +3,7 @@
 `make test` installs poppler-utils when they are missing (tests/ensure-debian-package.sh); without them these
 helpers fail the test with one clear line (never a skip).
 """
+
 from __future__ import annotations
 
 import shutil
@@ -16,8 +17,9 @@ from PIL import Image
 def _tool(name: str) -> str:
     path = shutil.which(name)
     if path is None:
-        pytest.fail(f"{name} is missing: install poppler-utils (apt-get install poppler-utils, or make test)",
-                    pytrace=False)
+        pytest.fail(
+            f"{name} is missing: install poppler-utils (apt-get install poppler-utils, or make test)", pytrace=False
+        )
     return path
 
 
@@ -25,8 +27,9 @@ def pdf_text(data: bytes, tmp_path: Path, name: str = "doc") -> str:
     """The PDF's text in reading order, lines joined as pdftotext -layout lays them out."""
     source = tmp_path / f"{name}.pdf"
     source.write_bytes(data)
-    result = subprocess.run([_tool("pdftotext"), "-layout", str(source), "-"], capture_output=True, check=True,
-                            timeout=60)
+    result = subprocess.run(
+        [_tool("pdftotext"), "-layout", str(source), "-"], capture_output=True, check=True, timeout=60
+    )
     return result.stdout.decode("utf-8")
 
 
@@ -39,8 +42,11 @@ def render_page(data: bytes, tmp_path: Path, name: str = "page", page: int = 1) 
     """Page `page` rendered at 50 dpi (pdftoppm), as an image; also kept as NAME-1.png for a person to look at."""
     source = tmp_path / f"{name}.pdf"
     source.write_bytes(data)
-    subprocess.run([_tool("pdftoppm"), "-png", "-r", "50", "-f", str(page), "-l", str(page), str(source),
-                    str(tmp_path / name)], check=True, timeout=60)
+    subprocess.run(
+        [_tool("pdftoppm"), "-png", "-r", "50", "-f", str(page), "-l", str(page), str(source), str(tmp_path / name)],
+        check=True,
+        timeout=60,
+    )
     found = sorted(tmp_path.glob(f"{name}-*.png"))
     assert found, "pdftoppm wrote no page"
     return Image.open(found[0]).convert("L")

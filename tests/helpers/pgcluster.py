@@ -5,6 +5,7 @@ starts a throw-away cluster (`initdb` into a temporary directory, trust auth, lo
 port and socket directory) that a test may stop and start at will. As root, PostgreSQL refuses to run,
 so the server runs as the `postgres` OS user, which then owns the data directory.
 """
+
 from __future__ import annotations
 
 import glob
@@ -39,8 +40,7 @@ class PgCluster:
             user = pwd.getpwnam("postgres")
             os.chown(self.root, user.pw_uid, user.pw_gid)
         self.root.chmod(0o700)
-        self._run([_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8",
-                   "--no-sync"])
+        self._run([_bin("initdb"), "-D", str(self.data), "-A", "trust", "-U", "postgres", "-E", "UTF8", "--no-sync"])
         self._initialised = False
 
     @property
@@ -53,13 +53,27 @@ class PgCluster:
         return subprocess.run(argv, check=check, capture_output=True, text=True, timeout=60)
 
     def start(self) -> None:
-        options = (f"-k {self.root} -c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off "
-                   "-c max_connections=200 -c shared_buffers=32MB")
-        self._run([_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30",
-                   "start"])
+        options = (
+            f"-k {self.root} -c listen_addresses=127.0.0.1 -p {self.port} -c fsync=off "
+            "-c max_connections=200 -c shared_buffers=32MB"
+        )
+        self._run([_bin("pg_ctl"), "-D", str(self.data), "-l", str(self.log), "-o", options, "-w", "-t", "30", "start"])
         if not self._initialised:
-            self._run([_bin("psql"), "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "-d", "postgres",
-                       "-c", f'CREATE DATABASE "{self.database}"'])
+            self._run(
+                [
+                    _bin("psql"),
+                    "-h",
+                    "127.0.0.1",
+                    "-p",
+                    str(self.port),
+                    "-U",
+                    "postgres",
+                    "-d",
+                    "postgres",
+                    "-c",
+                    f'CREATE DATABASE "{self.database}"',
+                ]
+            )
             self._initialised = True
 
     def stop(self, mode: str = "fast") -> None:

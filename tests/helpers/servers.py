@@ -12,18 +12,20 @@ Used by the server-process tests and by the fault tests (which kill or stop it m
 
 or directly: `with ServerProcess(zoombot_env(url)) as proc: ...`.
 """
+
 from __future__ import annotations
 
 import http.client
-import socket
 import os
 import signal
+import socket
 import subprocess
 import sys
 import tempfile
 import time
+from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, Mapping
+from typing import Any
 
 import pytest
 
@@ -55,9 +57,15 @@ def zoombot_env(database_url: str, *, secret: str = WEBHOOK_SECRET, **settings: 
     """The process environment for a zoombot web tier: `settings` as `section_key=value`, e.g.
     `zoom_timestamp_tolerance_seconds=60` -> ZOOMBOT_ZOOM_TIMESTAMP_TOLERANCE_SECONDS=60."""
     env = {k: v for k, v in os.environ.items() if not k.startswith("ZOOMBOT_")}
-    env.update({"ZOOMBOT_DATABASE_URL": database_url, "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": secret,
-                "ZOOMBOT_WEB_SECRET_KEY": "test-secret-key", "ZOOMBOT_LOG_LEVEL": "WARNING",
-                "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")]))})
+    env.update(
+        {
+            "ZOOMBOT_DATABASE_URL": database_url,
+            "ZOOMBOT_ZOOM_WEBHOOK_SECRET_TOKEN": secret,
+            "ZOOMBOT_WEB_SECRET_KEY": "test-secret-key",
+            "ZOOMBOT_LOG_LEVEL": "WARNING",
+            "PYTHONPATH": os.pathsep.join(filter(None, [str(REPO), env.get("PYTHONPATH", "")])),
+        }
+    )
     env.update({f"ZOOMBOT_{key.upper()}": str(value) for key, value in settings.items()})
     return env
 
@@ -65,9 +73,18 @@ def zoombot_env(database_url: str, *, secret: str = WEBHOOK_SECRET, **settings: 
 class ServerProcess:
     """One gunicorn master with its workers. `start()` returns once /healthz answers 200."""
 
-    def __init__(self, env: Mapping[str, str], *, app: str = ZOOMBOT_APP, workers: int = 2,
-                 worker_class: str = "sync", threads: int = 1, port: int | None = None,
-                 extra_args: tuple[str, ...] = (), cwd: str | os.PathLike | None = None):
+    def __init__(
+        self,
+        env: Mapping[str, str],
+        *,
+        app: str = ZOOMBOT_APP,
+        workers: int = 2,
+        worker_class: str = "sync",
+        threads: int = 1,
+        port: int | None = None,
+        extra_args: tuple[str, ...] = (),
+        cwd: str | os.PathLike | None = None,
+    ):
         self.env = dict(env)
         self.app = app
         self.workers, self.worker_class, self.threads = workers, worker_class, threads
@@ -86,14 +103,38 @@ class ServerProcess:
         return self.process.pid if self.process else None
 
     def command(self) -> list[str]:
-        return [sys.executable, "-m", "gunicorn", self.app, "--bind", f"127.0.0.1:{self.port}",
-                "--workers", str(self.workers), "--worker-class", self.worker_class, "--threads", str(self.threads),
-                "--timeout", "60", "--graceful-timeout", "5", "--log-level", "warning", *self.extra_args]
+        return [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            self.app,
+            "--bind",
+            f"127.0.0.1:{self.port}",
+            "--workers",
+            str(self.workers),
+            "--worker-class",
+            self.worker_class,
+            "--threads",
+            str(self.threads),
+            "--timeout",
+            "60",
+            "--graceful-timeout",
+            "5",
+            "--log-level",
+            "warning",
+            *self.extra_args,
+        ]
 
     def start(self, timeout: float = 30.0) -> ServerProcess:
         self._log = open(self.log_path, "ab")
-        self.process = subprocess.Popen(self.command(), env=self.env, cwd=self.cwd, stdout=self._log,
-                                        stderr=subprocess.STDOUT, start_new_session=True)
+        self.process = subprocess.Popen(
+            self.command(),
+            env=self.env,
+            cwd=self.cwd,
+            stdout=self._log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
+        )
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.process.poll() is not None:

@@ -1,5 +1,6 @@
 """Helpers for the staff UI tests: people, a community, a meeting played through the real webhook
 endpoint, and signing in through the real login form (with its CSRF token)."""
+
 from __future__ import annotations
 
 import re
@@ -8,9 +9,9 @@ from datetime import datetime, timedelta
 from sqlalchemy import select
 
 from tests.helpers.zoom_events import zoom_event
+from zoombot.core.passwords import hash_password
 from zoombot.store import directory
 from zoombot.store.models import Community, Meeting, Member, StaffUser
-from zoombot.core.passwords import hash_password
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 ZOOM_ID = "81234567890"
@@ -29,8 +30,13 @@ def add_staff(runtime, email: str, role: str = "staff", password: str = PASSWORD
 def add_community(runtime, name: str, zoom_id: str | None, *, members=(), facilitators=()) -> int:
     """A community with members given as (name, email) pairs."""
     with runtime.db.begin() as s:
-        community = Community(name=name, zoom_meeting_id=zoom_id, first_start_local=datetime(2026, 10, 13, 18, 30),
-                              timezone="America/New_York", duration_minutes=120)
+        community = Community(
+            name=name,
+            zoom_meeting_id=zoom_id,
+            first_start_local=datetime(2026, 10, 13, 18, 30),
+            timezone="America/New_York",
+            duration_minutes=120,
+        )
         s.add(community)
         s.flush()
         for (person, email), role in [(m, "member") for m in members] + [(f, "facilitator") for f in facilitators]:
@@ -44,8 +50,14 @@ def member_id(runtime, email: str) -> int:
 
 
 def person(name: str, email: str, device: str) -> dict:
-    return dict(user_name=name, email=email, participant_uuid=device, user_id=device[-6:], registrant_id="",
-                participant_user_id="")
+    return dict(
+        user_name=name,
+        email=email,
+        participant_uuid=device,
+        user_id=device[-6:],
+        registrant_id="",
+        participant_user_id="",
+    )
 
 
 ALICE = person("Alice Ames", "alice@example.org", "dev-alice-000001")
@@ -68,8 +80,12 @@ def meeting_events(uuid: str = UUID, zoom_id: str = ZOOM_ID, *, days_later: int 
         zoom_event("participant_left", leave_time="2026-10-14T00:00:00Z", **BOB, **common),
         zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **PHONE, **common),
         zoom_event("participant_left", leave_time="2026-10-14T00:25:00Z", **ALICE, **common),
-        zoom_event("meeting_ended", meeting_start_time="2026-10-13T22:30:00Z",
-                   meeting_end_time="2026-10-14T00:30:00Z", **common),
+        zoom_event(
+            "meeting_ended",
+            meeting_start_time="2026-10-13T22:30:00Z",
+            meeting_end_time="2026-10-14T00:30:00Z",
+            **common,
+        ),
     ]
     return [_later(event, days_later) for event in events] if days_later else events
 
@@ -84,6 +100,7 @@ def _later(body: dict, days: int) -> dict:
     def shift(match: re.Match) -> str:
         when = datetime.strptime(match.group(0), "%Y-%m-%dT%H:%M:%SZ") + timedelta(days=days)
         return when.strftime("%Y-%m-%dT%H:%M:%SZ")
+
     moved = json.loads(_TIME.sub(shift, json.dumps(body)))
     moved["event_ts"] = body["event_ts"] + days * 86_400_000
     return moved

@@ -1,9 +1,10 @@
 """Zoom's HTTP API, mocked with `responses` (the one thing the tests mock): the fake server's
 addresses, an OAuth token endpoint that always answers, and a client pointed at them."""
+
 from __future__ import annotations
 
 import contextlib
-from typing import Iterator
+from collections.abc import Iterator
 
 import responses
 
@@ -23,5 +24,12 @@ def zoom_api(*, strict: bool = False) -> Iterator[responses.RequestsMock]:
 
 def zoom_client(**options) -> ZoomClient:
     """A client of the mocked Zoom that never really sleeps between retries."""
-    return ZoomClient(account_id="acct", client_id="cid", client_secret="csecret", api_base_url=API,
-                      oauth_url=OAUTH, sleep=lambda _s: None, **options)
+    return ZoomClient(
+        account_id="acct",
+        client_id="cid",
+        client_secret="csecret",
+        api_base_url=API,
+        oauth_url=OAUTH,
+        sleep=lambda _s: None,
+        **options,
+    )

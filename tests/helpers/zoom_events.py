@@ -1,4 +1,5 @@
 """Zoom's recorded payloads (tests/fixtures/zoom), with fields replaced, and signed as Zoom signs them."""
+
 from __future__ import annotations
 
 import copy
@@ -25,13 +26,15 @@ def zoom_event(name: str, *, event_ts: int | None = None, **fields: Any) -> dict
     obj = body["payload"]["object"]
     for key, value in fields.items():
         if key.startswith("meeting_"):
-            obj[key[len("meeting_"):]] = value
+            obj[key[len("meeting_") :]] = value
         else:
             obj["participant"][key] = value
     if event_ts is None:
         source = obj.get("participant", {}) if "participant" in obj else obj
-        when = next((source[k] for k in ("join_time", "leave_time", "date_time", "end_time", "start_time")
-                     if source.get(k)), None)
+        when = next(
+            (source[k] for k in ("join_time", "leave_time", "date_time", "end_time", "start_time") if source.get(k)),
+            None,
+        )
         if when:
             event_ts = int(datetime.fromisoformat(when.replace("Z", "+00:00")).timestamp() * 1000)
     if event_ts is not None:
@@ -41,5 +44,4 @@ def zoom_event(name: str, *, event_ts: int | None = None, **fields: Any) -> dict
 
 def signed_headers(body: bytes, secret: str = WEBHOOK_SECRET, timestamp: int | None = None) -> dict[str, str]:
     ts = str(int(time.time()) if timestamp is None else timestamp)
-    return {"x-zm-request-timestamp": ts, "x-zm-signature": sign(secret, ts, body),
-            "content-type": "application/json"}
+    return {"x-zm-request-timestamp": ts, "x-zm-signature": sign(secret, ts, body), "content-type": "application/json"}

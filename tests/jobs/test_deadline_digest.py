@@ -4,10 +4,11 @@ twice (two passes, as two schedulers would), and never when deadlines are off.
 
 The session (staff_support.meeting_events) is on Tuesday 13 October 2026 (New York); with
 `submission_days = 5` it is due on Sunday 18 October."""
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 from sqlalchemy import select
 
@@ -17,14 +18,22 @@ from tests.helpers.staff import add_community, add_staff, meeting_events, play, 
 from zoombot.store import registry, review
 from zoombot.store.models import CreditLine, DeadlineDigest, Member
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def prepare(runtime, post_event, days=5):
-    runtime.settings = dataclasses.replace(runtime.settings, registry=dataclasses.replace(
-        runtime.settings.registry, submission_days=days, digest_days_before=2, name="Nevada Registry"))
-    add_community(runtime, "Infant-Toddler CoP", "81234567890",
-                  members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")])
+    runtime.settings = dataclasses.replace(
+        runtime.settings,
+        registry=dataclasses.replace(
+            runtime.settings.registry, submission_days=days, digest_days_before=2, name="Nevada Registry"
+        ),
+    )
+    add_community(
+        runtime,
+        "Infant-Toddler CoP",
+        "81234567890",
+        members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
+    )
     play(post_event, meeting_events())
     add_staff(runtime, "lead@example.org")
     add_staff(runtime, "kim@example.org")
@@ -47,9 +56,11 @@ def test_digest_goes_once_a_day_to_staff_while_lines_are_open_near_the_deadline(
     assert mail.message["Subject"] == "Nevada Registry deadlines: 1 session with open lines"
     sid = session_id(runtime)
     assert mail.text.splitlines()[:4] == [
-        "Sessions whose credit lines are due at Nevada Registry soon, or overdue (Friday October 16, 2026):", "",
+        "Sessions whose credit lines are due at Nevada Registry soon, or overdue (Friday October 16, 2026):",
+        "",
         "- Infant-Toddler CoP, Tue Oct 13: due in 2 days (Sun Oct 18); 3 lines to review, 0 approved lines to submit",
-        f"  https://cop.example.org/staff/sessions/{sid}"]
+        f"  https://cop.example.org/staff/sessions/{sid}",
+    ]
     assert f'<a href="https://cop.example.org/staff/sessions/{sid}">' in mail.html
 
     clock.set(datetime(2026, 10, 19, 13, 0, tzinfo=UTC))  # 19 October: overdue, a new day's digest
@@ -73,8 +84,11 @@ def test_digest_goes_once_a_day_to_staff_while_lines_are_open_near_the_deadline(
     with runtime.db.begin() as s:
         rows = s.scalars(select(DeadlineDigest))
         assert sorted((d.digest_date.isoformat(), d.recipient, d.status) for d in rows) == [
-            ("2026-10-16", "kim@example.org", "sent"), ("2026-10-16", "lead@example.org", "sent"),
-            ("2026-10-19", "kim@example.org", "sent"), ("2026-10-19", "lead@example.org", "sent")]
+            ("2026-10-16", "kim@example.org", "sent"),
+            ("2026-10-16", "lead@example.org", "sent"),
+            ("2026-10-19", "kim@example.org", "sent"),
+            ("2026-10-19", "lead@example.org", "sent"),
+        ]
 
 
 def test_no_digest_when_deadlines_are_off(runtime, post_event, clock, smtp):

@@ -1,18 +1,19 @@
 """Calendar files that real clients accept: stable UID, TZID, SEQUENCE, the join link; DST-correct local
 times; a moved occurrence sends an update with a higher SEQUENCE, a cancelled one a METHOD:CANCEL."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import load_fixture
 from tests.helpers.mail import EVERYONE, JOIN_URL, add_community, at, by_kind, outbox_rows, runtime, smtp  # noqa: F401
+from tests.helpers.zoom_events import load_fixture
 from zoombot.core.calendar import event_uid
 from zoombot.store.models import Community, Occurrence
 
-UTC = timezone.utc
+UTC = UTC
 NY = ZoneInfo("America/New_York")
 NOV10 = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
 NOV10_MS = str(int(NOV10.timestamp() * 1000))  # Zoom's occurrence_id: the original start in epoch ms
@@ -101,6 +102,7 @@ def test_a_member_invited_after_the_move_gets_the_current_invite_not_an_update(r
     assert post_event(zoom_change("meeting_updated")).status_code == 200
     with runtime.db.begin() as s:
         from zoombot.store.models import Member, Membership
+
         community = s.scalar(select(Community))
         carol = Member(name="Carol Cole", email="carol@example.org")
         s.add(carol)
@@ -126,8 +128,12 @@ def test_a_cancelled_occurrence_sends_a_cancel_notice(runtime, clock, smtp, post
     assert str(cancel.event["STATUS"]) == "CANCELLED" and cancel.event["SEQUENCE"] == 1
     assert str(cancel.event["UID"]) == event_uid(community_id, NOV10, "zoombot.example.org")
     # Nothing else about that meeting ever goes out.
-    for when in (NOV10 - timedelta(days=7), NOV10 - timedelta(days=2), NOV10 - timedelta(minutes=30),
-                 NOV10 + timedelta(hours=5)):
+    for when in (
+        NOV10 - timedelta(days=7),
+        NOV10 - timedelta(days=2),
+        NOV10 - timedelta(minutes=30),
+        NOV10 + timedelta(hours=5),
+    ):
         assert at(clock, smtp, runtime, when) == []
 
 

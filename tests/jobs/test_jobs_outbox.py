@@ -1,21 +1,23 @@
 """Sending guarantees: two schedulers at once send each message exactly once; SMTP outages are retried
 with backoff and sent once; permanent failures are kept for staff (who can retry); a dead sender's claim
 expires; every job run is recorded."""
+
 from __future__ import annotations
 
 import threading
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
+
 from jobs.base import Job, run_job
 from jobs.sending import lease, send_due
 from tests.helpers.mail import EVERYONE, add_community, at, by_kind, outbox_rows, runtime, smtp  # noqa: F401
 from tests.helpers.staff import add_staff, login, token_from
+from zoombot.runtime import Runtime
 from zoombot.store import outbox
 from zoombot.store.models import JobStatus
-from zoombot.runtime import Runtime
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
 INVITES_DUE = START - timedelta(days=14)
 
@@ -72,7 +74,8 @@ def test_smtp_down_is_retried_later_and_each_message_sent_once(runtime, clock, s
     assert {r.attempts for r in outbox_rows(runtime, kind="invite") if r.due_at <= INVITES_DUE} == {1}
     assert at(clock, smtp, runtime, INVITES_DUE + timedelta(minutes=5)) == []  # still down: 10 minutes next
     assert {r.next_attempt_at for r in outbox_rows(runtime, kind="invite") if r.due_at <= INVITES_DUE} == {
-        INVITES_DUE + timedelta(minutes=15)}
+        INVITES_DUE + timedelta(minutes=15)
+    }
     smtp.start()
     got = at(clock, smtp, runtime, INVITES_DUE + timedelta(minutes=15))
     assert by_kind(got) == {"invite": EVERYONE}
@@ -84,7 +87,8 @@ def test_a_temporary_refusal_is_retried(runtime, clock, smtp):
     smtp.handler.reply = "451 4.3.0 Try again later"
     assert at(clock, smtp, runtime, INVITES_DUE) == []
     assert {r.last_error for r in outbox_rows(runtime, kind="invite", attempts=1)} == {
-        "server refused: SMTP 451 4.3.0 Try again later"}
+        "server refused: SMTP 451 4.3.0 Try again later"
+    }
     smtp.handler.reply = None
     assert by_kind(at(clock, smtp, runtime, INVITES_DUE + timedelta(minutes=5))) == {"invite": EVERYONE}
 

@@ -1,18 +1,26 @@
 """The whole message sequence of one meeting, against a real SMTP server, with the clock driven by hand:
 each kind arrives once, to the right people, when it is due, and never again."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.mail import (
-    EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, outbox_rows, runtime, smtp)  # noqa: F401
+    EVERYONE,  # noqa: F401
+    FACILITATOR,
+    JOIN_URL,
+    add_community,
+    at,
+    by_kind,
+    outbox_rows,
+)
+from tests.helpers.zoom_events import zoom_event
 from zoombot.core import agenda
 from zoombot.store.models import Agenda, JobStatus, Occurrence
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 18:30 in New York (EST)
 UUID = "nov10meetinguuid=="
 
@@ -53,10 +61,17 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
     with runtime.db.begin() as s:  # the facilitator records next steps (the editor has its own tests)
         row = s.scalar(select(Agenda))
         content = agenda.from_dict(row.content)
-        row.content = agenda.to_dict(agenda.Agenda(
-            objectives=("Share routines",), topics=content.topics, expectations=content.expectations,
-            confidentiality=content.confidentiality, resources=content.resources, parking_lot=(),
-            next_steps=("Try one new transition song",)))
+        row.content = agenda.to_dict(
+            agenda.Agenda(
+                objectives=("Share routines",),
+                topics=content.topics,
+                expectations=content.expectations,
+                confidentiality=content.confidentiality,
+                resources=content.resources,
+                parking_lot=(),
+                next_steps=("Try one new transition song",),
+            )
+        )
 
     agenda_due = START - timedelta(days=2)
     assert at(clock, smtp, runtime, agenda_due - timedelta(minutes=1)) == []
@@ -79,13 +94,15 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
     # The session has no credit lines yet: the follow-up waits instead of going out empty.
     assert at(clock, smtp, runtime, followup_due) == []
     assert {r.last_error for r in outbox_rows(runtime, kind="followup") if r.due_at <= clock()} == {
-        "waiting for the session's credit lines"}
+        "waiting for the session's credit lines"
+    }
     for body in meeting_events():
         assert post_event(body).status_code == 200
     # Records are there; nobody recorded the closure: the follow-up waits for it up to 24 hours...
     assert at(clock, smtp, runtime, followup_due + timedelta(minutes=30)) == []
     assert {r.last_error for r in outbox_rows(runtime, kind="followup") if r.due_at <= clock()} == {
-        "waiting for the meeting's closure"}
+        "waiting for the meeting's closure"
+    }
     assert at(clock, smtp, runtime, followup_due + timedelta(hours=23, minutes=59)) == []
     # ...then goes with what there is: the next steps the agenda planned.
     got = at(clock, smtp, runtime, followup_due + timedelta(hours=24))
@@ -101,9 +118,13 @@ def test_each_kind_arrives_once_to_the_right_people_when_due(runtime, clock, smt
         assert at(clock, smtp, runtime, followup_due + timedelta(days=days)) == []
     sent = outbox_rows(runtime, status="sent")
     assert sorted((r.kind, r.recipient) for r in sent) == sorted(
-        [("invite", a) for a in EVERYONE] + [("facilitator_prep", FACILITATOR[1])] + [("agenda", a) for a in EVERYONE]
-        + [("reminder", a) for a in EVERYONE] + [("facilitator_closure", FACILITATOR[1])]
-        + [("followup", a) for a in EVERYONE])
+        [("invite", a) for a in EVERYONE]
+        + [("facilitator_prep", FACILITATOR[1])]
+        + [("agenda", a) for a in EVERYONE]
+        + [("reminder", a) for a in EVERYONE]
+        + [("facilitator_closure", FACILITATOR[1])]
+        + [("followup", a) for a in EVERYONE]
+    )
     assert all(r.message_id and r.message_id.startswith("<") for r in sent)
     with runtime.db.begin() as s:
         status = {j.name: j for j in s.scalars(select(JobStatus))}
@@ -117,7 +138,8 @@ def test_runner_down_for_two_days_sends_only_what_is_still_useful(runtime, clock
     assert by_kind(got) == {"invite": EVERYONE}
     # Down from two days before the meeting until the day after: the prep went out before that...
     assert by_kind(at(clock, smtp, runtime, START - timedelta(days=2, hours=1))) == {
-        "facilitator_prep": [FACILITATOR[1]]}
+        "facilitator_prep": [FACILITATOR[1]]
+    }
     for body in meeting_events():
         assert post_event(body).status_code == 200
     # ...but the agenda and the reminder are stale once the meeting has begun; the closure request is not...
@@ -139,7 +161,7 @@ def test_no_stale_invites_when_the_runner_was_down_across_the_meeting(runtime, c
     with runtime.db.begin() as s:
         november = s.scalar(select(Occurrence.id).where(Occurrence.start == START))
     rows = outbox_rows(runtime, occurrence_id=november)
-    assert {(r.kind, r.status) for r in rows} == {(kind, "skipped") for kind in (
-        "invite", "facilitator_prep", "agenda", "reminder")} | {("facilitator_closure", "pending"),
-                                                                ("followup", "pending")}
+    assert {(r.kind, r.status) for r in rows} == {
+        (kind, "skipped") for kind in ("invite", "facilitator_prep", "agenda", "reminder")
+    } | {("facilitator_closure", "pending"), ("followup", "pending")}
     assert "sent" not in {r.status for r in outbox_rows(runtime)}

@@ -1,4 +1,5 @@
 """The scheduled reconciliation job: off without credentials (said once), due meetings only, one holder."""
+
 from __future__ import annotations
 
 import logging
@@ -9,12 +10,12 @@ import responses
 from sqlalchemy import select
 
 import jobs.reconcile as job
-from tests.helpers.zoom_events import zoom_event
 from jobs.table import JOBS
-from zoombot.store.models import CreditLine, Lease, Meeting, Participant
-from zoombot.runtime import Runtime
-from zoombot.zoom.client import encode_uuid
 from tests.helpers.zoom_api import API, OAUTH, zoom_api
+from tests.helpers.zoom_events import zoom_event
+from zoombot.runtime import Runtime
+from zoombot.store.models import CreditLine, Lease, Meeting, Participant
+from zoombot.zoom.client import encode_uuid
 
 UUID = "4444AAAiAAAAAiAiAiiAii=="
 REPORT_URL = f"{API}/report/meetings/{encode_uuid(UUID)}/participants"
@@ -22,9 +23,18 @@ REPORT_URL = f"{API}/report/meetings/{encode_uuid(UUID)}/participants"
 
 @pytest.fixture
 def zoom_runtime(make_settings, clock):
-    rt = Runtime.from_settings(make_settings(zoom={
-        "account_id": "acct", "client_id": "cid", "client_secret": "csecret", "api_base_url": API,
-        "oauth_url": OAUTH, "report_delay_minutes": 45}))
+    rt = Runtime.from_settings(
+        make_settings(
+            zoom={
+                "account_id": "acct",
+                "client_id": "cid",
+                "client_secret": "csecret",
+                "api_base_url": API,
+                "oauth_url": OAUTH,
+                "report_delay_minutes": 45,
+            }
+        )
+    )
     rt.clock = clock
     yield rt
     rt.db.dispose()
@@ -61,10 +71,25 @@ def test_without_credentials_does_nothing_and_says_so_once(runtime, post_event, 
 
 def test_reconciles_due_meetings_after_the_delay(zoom_runtime, post_event, rsps, clock):
     ended_meeting(post_event)
-    rsps.add(responses.GET, REPORT_URL, json={"next_page_token": "", "participants": [
-        {"id": "", "user_id": "16778240", "name": "Alice Ames", "user_email": "alice@example.org",
-         "join_time": "2026-10-13T22:30:10Z", "leave_time": "2026-10-13T23:30:00Z", "duration": 3590,
-         "status": "in_meeting"}]})
+    rsps.add(
+        responses.GET,
+        REPORT_URL,
+        json={
+            "next_page_token": "",
+            "participants": [
+                {
+                    "id": "",
+                    "user_id": "16778240",
+                    "name": "Alice Ames",
+                    "user_email": "alice@example.org",
+                    "join_time": "2026-10-13T22:30:10Z",
+                    "leave_time": "2026-10-13T23:30:00Z",
+                    "duration": 3590,
+                    "status": "in_meeting",
+                }
+            ],
+        },
+    )
     with zoom_runtime.db.begin() as s:
         ended_at = s.scalar(select(Meeting.ended_at))
     clock.set(ended_at + timedelta(minutes=44))
@@ -78,11 +103,17 @@ def test_reconciles_due_meetings_after_the_delay(zoom_runtime, post_event, rsps,
         meeting = s.scalars(select(Meeting)).one()
         # the report's shorter stay changes nothing: the union keeps 22:30:10 -> 00:30:00; staff are told
         assert (meeting.report_status, [(d["kind"], d["seconds"]) for d in meeting.discrepancies]) == (
-            "done", [("report_shorter", 3600)])
+            "done",
+            [("report_shorter", 3600)],
+        )
         assert s.scalar(select(Participant.attended_seconds)) == 7190
         line = s.scalars(select(CreditLine)).one()  # so the credit line stands as it was: 1.75 h, pending
-        assert (line.attended_seconds, str(line.growth_hours), line.status, line.flagged) == (7190, "1.75", "pending",
-                                                                                              False)
+        assert (line.attended_seconds, str(line.growth_hours), line.status, line.flagged) == (
+            7190,
+            "1.75",
+            "pending",
+            False,
+        )
         assert s.scalars(select(Lease)).all() == []  # released
 
 

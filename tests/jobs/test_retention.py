@@ -1,5 +1,6 @@
 """The retention job against a real database: settled, exported, old sessions lose their personal data;
 credit lines, matches and the audit trail stay; running again (or rebuilding) changes nothing."""
+
 from __future__ import annotations
 
 import json
@@ -7,15 +8,34 @@ from datetime import timedelta
 
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import zoom_event
 from jobs.retention import strip_due
 from tests.helpers.staff import _later
+from tests.helpers.zoom_events import zoom_event
 from zoombot.store import export, meetings, review
 from zoombot.store.models import (
-    AuditEntry, CreditLine, Meeting, Member, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
+    AuditEntry,
+    CreditLine,
+    Meeting,
+    Member,
+    Participant,
+    ParticipantAlias,
+    ParticipantMerge,
+    ZoomEvent,
+)
 
-PERSONAL = ["alice", "Alice", "Ames", "bob@", "Bob Brown", "+1 555 0100", "+15550100", "203.0.113.7",
-            "x1yCzABCDEfg23HiJKl4mN", "reg-bob", "Springfield"]
+PERSONAL = [
+    "alice",
+    "Alice",
+    "Ames",
+    "bob@",
+    "Bob Brown",
+    "+1 555 0100",
+    "+15550100",
+    "203.0.113.7",
+    "x1yCzABCDEfg23HiJKl4mN",
+    "reg-bob",
+    "Springfield",
+]
 STAFF = "staff@example.org"
 
 
@@ -25,19 +45,43 @@ def _meeting_with_records(post_event, runtime, uuid="4444AAAiAAAAAiAiAiiAii==", 
     with runtime.db.begin() as session:
         if session.scalar(select(Member).where(Member.email == "alice@example.org")) is None:
             session.add(Member(name="Alice Ames", email="alice@example.org", registry_id="R-1"))
-    bob = {"user_name": "Bob Brown", "email": "bob@example.org", "registrant_id": "reg-bob",
-           "ip_address": "203.0.113.7", "location": "Springfield"}
+    bob = {
+        "user_name": "Bob Brown",
+        "email": "bob@example.org",
+        "registrant_id": "reg-bob",
+        "ip_address": "203.0.113.7",
+        "location": "Springfield",
+    }
     events = [
         zoom_event("meeting_started", meeting_uuid=uuid),
         zoom_event("participant_joined", meeting_uuid=uuid),
-        zoom_event("participant_joined", meeting_uuid=uuid, participant_uuid="bob-laptop", user_id="1001",
-                   join_time="2026-10-13T22:31:00Z", **bob),
-        zoom_event("participant_joined", meeting_uuid=uuid, participant_uuid="bob-phone", user_id="1002",
-                   join_time="2026-10-13T23:00:00Z", **bob),
+        zoom_event(
+            "participant_joined",
+            meeting_uuid=uuid,
+            participant_uuid="bob-laptop",
+            user_id="1001",
+            join_time="2026-10-13T22:31:00Z",
+            **bob,
+        ),
+        zoom_event(
+            "participant_joined",
+            meeting_uuid=uuid,
+            participant_uuid="bob-phone",
+            user_id="1002",
+            join_time="2026-10-13T23:00:00Z",
+            **bob,
+        ),
         zoom_event("participant_joined_dial_in", meeting_uuid=uuid),
         zoom_event("participant_left", meeting_uuid=uuid),
-        zoom_event("participant_left", meeting_uuid=uuid, participant_uuid="bob-laptop", user_id="1001",
-                   leave_time="2026-10-13T23:45:00Z", leave_reason="Bob Brown left the meeting. Reason: left", **bob),
+        zoom_event(
+            "participant_left",
+            meeting_uuid=uuid,
+            participant_uuid="bob-laptop",
+            user_id="1001",
+            leave_time="2026-10-13T23:45:00Z",
+            leave_reason="Bob Brown left the meeting. Reason: left",
+            **bob,
+        ),
         zoom_event("meeting_ended", meeting_uuid=uuid),
     ]
     for body in events:
@@ -45,11 +89,13 @@ def _meeting_with_records(post_event, runtime, uuid="4444AAAiAAAAAiAiAiiAii==", 
     now = runtime.now()
     with runtime.db.begin() as session:
         meeting = session.scalar(select(Meeting).where(Meeting.uuid == uuid))
-        keys = set(session.scalars(select(Participant.identity_key)
-                                   .where(Participant.session_id == meeting.session_id)))
+        keys = set(
+            session.scalars(select(Participant.identity_key).where(Participant.session_id == meeting.session_id))
+        )
         dial_in = next(k for k in keys if k.startswith("name:+1"))
-        review.merge(session, meeting.session_id, dial_in, "registrant:reg-bob", actor=STAFF, now=now,
-                     settings=runtime.settings)
+        review.merge(
+            session, meeting.session_id, dial_in, "registrant:reg-bob", actor=STAFF, now=now, settings=runtime.settings
+        )
     return meeting.session_id
 
 
@@ -64,15 +110,31 @@ def _settle(runtime, session_id, *, export_them=True):
 
 def _snapshot(runtime, session_id):
     with runtime.db.begin() as session:
-        records = sorted((r.participant_key, r.member_id, r.attended_seconds, str(r.growth_hours),
-                          str(r.training_hours), r.status, r.flagged) for r in session.scalars(select(CreditLine).where(
-                              CreditLine.session_id == session_id)))
-        people = sorted((p.identity_key, p.name, p.email, p.member_id, p.attended_seconds, p.devices)
-                        for p in session.scalars(select(Participant).where(Participant.session_id == session_id)))
-        audit = [(a.actor, a.action, a.from_value, a.to_value, a.reason) for a in session.scalars(
-            select(AuditEntry).where(AuditEntry.session_id == session_id).order_by(AuditEntry.id))]
-        bodies = session.execute(select(ZoomEvent.id, ZoomEvent.body, ZoomEvent.redacted_at)
-                                 .order_by(ZoomEvent.id)).all()
+        records = sorted(
+            (
+                r.participant_key,
+                r.member_id,
+                r.attended_seconds,
+                str(r.growth_hours),
+                str(r.training_hours),
+                r.status,
+                r.flagged,
+            )
+            for r in session.scalars(select(CreditLine).where(CreditLine.session_id == session_id))
+        )
+        people = sorted(
+            (p.identity_key, p.name, p.email, p.member_id, p.attended_seconds, p.devices)
+            for p in session.scalars(select(Participant).where(Participant.session_id == session_id))
+        )
+        audit = [
+            (a.actor, a.action, a.from_value, a.to_value, a.reason)
+            for a in session.scalars(
+                select(AuditEntry).where(AuditEntry.session_id == session_id).order_by(AuditEntry.id)
+            )
+        ]
+        bodies = session.execute(
+            select(ZoomEvent.id, ZoomEvent.body, ZoomEvent.redacted_at).order_by(ZoomEvent.id)
+        ).all()
     return records, people, audit, bodies
 
 
@@ -101,8 +163,12 @@ def test_settled_old_meeting_is_stripped_and_keeps_records_and_audit(post_event,
     assert [(a[0], a[1]) for a in audit[:-1]] == [(a[0], a[1]) for a in audit_before]
     assert audit[-1][:2] == ("system", "redacted")
     assert all(a[0] == b[0] for a, b in zip(audit, audit_before))  # staff stay accountable by name
-    text = json.dumps([[b for b in row[1:4] + (row[4] or "",)] for row in audit] + [list(p) for p in people]
-                      + [row.body for row in bodies], default=str)
+    text = json.dumps(
+        [[b for b in row[1:4] + (row[4] or "",)] for row in audit]
+        + [list(p) for p in people]
+        + [row.body for row in bodies],
+        default=str,
+    )
     for value in PERSONAL:
         assert value not in text, value
     assert all(row.redacted_at is not None for row in bodies)
@@ -111,8 +177,10 @@ def test_settled_old_meeting_is_stripped_and_keeps_records_and_audit(post_event,
         assert merge.source_key.startswith("anon:") and merge.target_key.startswith("anon:")
         assert merge.created_by == STAFF
         alice = session.scalar(select(Member).where(Member.email == "alice@example.org"))
-        assert session.scalar(select(ParticipantAlias.member_id).where(
-            ParticipantAlias.identity_key.like("user:anon:%"))) == alice.id
+        assert (
+            session.scalar(select(ParticipantAlias.member_id).where(ParticipantAlias.identity_key.like("user:anon:%")))
+            == alice.id
+        )
         rows = export.export_rows(session, settings=runtime.settings)
     assert {row["status"] for row in rows} == {"approved"}
     assert any(row["registry_id"] == "R-1" for row in rows)  # the member's own data is the directory's
@@ -171,10 +239,20 @@ def test_disabled_retention_strips_nothing(post_event, runtime, clock, make_sett
 
 
 def test_old_events_of_no_meeting_instance_are_stripped(post_event, runtime, clock):
-    body = {"event": "meeting.registration_created", "event_ts": 1760000000000, "payload": {
-        "account_id": "acc", "operator": "op@example.org", "object": {
-            "id": 81234567890, "uuid": "series==", "topic": "CoP",
-            "registrant": {"first_name": "Dana", "email": "dana@example.org", "status": "approved"}}}}
+    body = {
+        "event": "meeting.registration_created",
+        "event_ts": 1760000000000,
+        "payload": {
+            "account_id": "acc",
+            "operator": "op@example.org",
+            "object": {
+                "id": 81234567890,
+                "uuid": "series==",
+                "topic": "CoP",
+                "registrant": {"first_name": "Dana", "email": "dana@example.org", "status": "approved"},
+            },
+        },
+    }
     assert post_event(body).json == {"status": "ignored"}
     clock.set(clock() + timedelta(days=366))
     assert strip_due(runtime).orphan_events == 1

@@ -2,6 +2,7 @@
 processes. Every webhook event is stored once and every message is sent once (a real SMTP server
 counts what arrives). Due times are "now": the community's meeting starts within the hour, so its
 invites, preparation mail, agenda and reminder are all due on the schedulers' first passes."""
+
 from __future__ import annotations
 
 import os
@@ -10,7 +11,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -21,9 +22,9 @@ from tests.helpers.mail import SmtpServer
 from tests.helpers.pgcluster import PgCluster
 from tests.helpers.servers import ServerProcess, zoombot_env
 from zoombot.config import load_settings
-from zoombot.store.models import Community, Member, Membership, OutboxMessage
-from zoombot.store.migrate import upgrade
 from zoombot.runtime import Runtime
+from zoombot.store.migrate import upgrade
+from zoombot.store.models import Community, Member, Membership, OutboxMessage
 
 pytestmark = pytest.mark.slow
 MEMBERS = 25
@@ -33,18 +34,26 @@ TZ = "America/New_York"
 def _seed(url: str) -> None:
     runtime = Runtime.from_settings(load_settings(environ={}, overrides={"database": {"url": url}}))
     upgrade(runtime.db)
-    start = (datetime.now(timezone.utc) + timedelta(minutes=50)).astimezone(ZoneInfo(TZ))
+    start = (datetime.now(UTC) + timedelta(minutes=50)).astimezone(ZoneInfo(TZ))
     with runtime.db.begin() as s:
-        community = Community(name="Scale-out CoP", zoom_meeting_id="89999999999", timezone=TZ,
-                              join_url="https://zoom.us/j/89999999999", duration_minutes=60,
-                              first_start_local=start.replace(tzinfo=None, second=0, microsecond=0), rrule=None)
+        community = Community(
+            name="Scale-out CoP",
+            zoom_meeting_id="89999999999",
+            timezone=TZ,
+            join_url="https://zoom.us/j/89999999999",
+            duration_minutes=60,
+            first_start_local=start.replace(tzinfo=None, second=0, microsecond=0),
+            rrule=None,
+        )
         s.add(community)
         s.flush()
         for i in range(MEMBERS):
             member = Member(name=f"Member {i}", email=f"member{i}@example.org")
             s.add(member)
             s.flush()
-            s.add(Membership(community_id=community.id, member_id=member.id, role="facilitator" if i == 0 else "member"))
+            s.add(
+                Membership(community_id=community.id, member_id=member.id, role="facilitator" if i == 0 else "member")
+            )
     runtime.db.dispose()
 
 
@@ -53,8 +62,10 @@ def _outbox(url: str) -> list[tuple[str, str, str]]:
     runtime = Runtime.from_settings(load_settings(environ={}, overrides={"database": {"url": url}}))
     try:
         with runtime.db.begin() as s:
-            return [(m.kind, m.recipient, m.status) for m in s.scalars(
-                select(OutboxMessage).where(OutboxMessage.due_at <= datetime.now(timezone.utc)))]
+            return [
+                (m.kind, m.recipient, m.status)
+                for m in s.scalars(select(OutboxMessage).where(OutboxMessage.due_at <= datetime.now(UTC)))
+            ]
     finally:
         runtime.db.dispose()
 
@@ -66,13 +77,26 @@ def test_web_workers_and_two_schedulers_store_each_event_and_send_each_message_o
         cluster.start()
         _seed(cluster.url)
         smtp.start()
-        env = zoombot_env(cluster.url, mail_smtp_host="127.0.0.1", mail_smtp_port=smtp.port,
-                          mail_from_address="cop@zoombot.example.org", mail_timeout_seconds=5,
-                          schedule_tick_seconds=1, web_base_url="https://cop.example.org")
+        env = zoombot_env(
+            cluster.url,
+            mail_smtp_host="127.0.0.1",
+            mail_smtp_port=smtp.port,
+            mail_from_address="cop@zoombot.example.org",
+            mail_timeout_seconds=5,
+            schedule_tick_seconds=1,
+            web_base_url="https://cop.example.org",
+        )
         for _ in range(2):
-            procs.append(subprocess.Popen([sys.executable, "-m", "zoombot", "scheduler"], env=env, cwd=cwd,
-                                          stdout=subprocess.DEVNULL, stderr=open(os.path.join(cwd, "sched.log"), "ab"),
-                                          start_new_session=True))
+            procs.append(
+                subprocess.Popen(
+                    [sys.executable, "-m", "zoombot", "scheduler"],
+                    env=env,
+                    cwd=cwd,
+                    stdout=subprocess.DEVNULL,
+                    stderr=open(os.path.join(cwd, "sched.log"), "ab"),
+                    start_new_session=True,
+                )
+            )
         web = ServerProcess(env, workers=3, cwd=cwd).start()
         procs.append(web.process)
 

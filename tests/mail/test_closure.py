@@ -1,37 +1,50 @@
 """A meeting's closure, recorded after it by a facilitator (staff page) or the note-taker (the signed link
 in the closure mail): the follow-up waits for it and carries it (summary, agreed next steps, parking lot
 resolved and carried, evaluation link); the next meeting's draft starts from it. Real SMTP server."""
+
 from __future__ import annotations
 
 import dataclasses
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from urllib.parse import urlsplit
 
 import pytest
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.mail import (
-    EVERYONE, FACILITATOR, add_community, at, by_kind, outbox_rows, runtime, smtp)  # noqa: F401
+    EVERYONE,  # noqa: F401
+    FACILITATOR,
+    add_community,
+    at,
+    by_kind,
+    outbox_rows,
+)
 from tests.helpers.staff import add_staff, login, token_from
+from tests.helpers.zoom_events import zoom_event
 from zoombot.core import agenda
 from zoombot.store import directory
-from zoombot.store.models import Agenda as AgendaRow, AuditEntry, Closure, Member, Occurrence, ParkingLotItem
+from zoombot.store.models import Agenda as AgendaRow
+from zoombot.store.models import AuditEntry, Closure, Member, Occurrence, ParkingLotItem
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
 END = START + timedelta(hours=2)
 DEC8 = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
 
 
 def meeting_events():
-    common = {"meeting_uuid": "closureNov10==", "meeting_id": "81234567890",
-              "meeting_start_time": "2026-11-10T23:30:00Z"}
+    common = {
+        "meeting_uuid": "closureNov10==",
+        "meeting_id": "81234567890",
+        "meeting_start_time": "2026-11-10T23:30:00Z",
+    }
     alice = dict(user_name="Alice Ames", email="alice@example.org", participant_uuid="dev-alice", user_id="101")
-    return [zoom_event("meeting_started", **common),
-            zoom_event("participant_joined", join_time="2026-11-10T23:30:00Z", **alice, **common),
-            zoom_event("participant_left", leave_time="2026-11-11T01:30:00Z", **alice, **common),
-            zoom_event("meeting_ended", meeting_end_time="2026-11-11T01:30:00Z", **common)]
+    return [
+        zoom_event("meeting_started", **common),
+        zoom_event("participant_joined", join_time="2026-11-10T23:30:00Z", **alice, **common),
+        zoom_event("participant_left", leave_time="2026-11-11T01:30:00Z", **alice, **common),
+        zoom_event("meeting_ended", meeting_end_time="2026-11-11T01:30:00Z", **common),
+    ]
 
 
 @pytest.fixture
@@ -43,8 +56,12 @@ def cop(runtime, clock, smtp, post_event):
     at(clock, smtp, runtime, datetime(2026, 10, 14, 2, 0, tzinfo=UTC))
     with runtime.db.begin() as s:
         november = s.scalar(select(Occurrence.id).where(Occurrence.start == START))
-        s.add_all([ParkingLotItem(community_id=community_id, text="How do we handle biting?"),
-                   ParkingLotItem(community_id=community_id, text="Outdoor play in winter")])
+        s.add_all(
+            [
+                ParkingLotItem(community_id=community_id, text="How do we handle biting?"),
+                ParkingLotItem(community_id=community_id, text="Outdoor play in winter"),
+            ]
+        )
     at(clock, smtp, runtime, START - timedelta(days=7))  # prep (its draft shows the parking lot)
     for body in meeting_events():
         assert post_event(body).status_code == 200
@@ -73,29 +90,45 @@ def test_the_facilitator_closes_the_meeting_and_the_follow_up_and_next_agenda_fo
     ids = item_ids(runtime)
     assert "How do we handle biting?" in page and f'name="resolved" value="{ids["Outdoor play in winter"]}"' in page
     token = token_from(page)
-    bad = client.post(url, data={"csrf_token": token, "summary": "", "next_steps": "",
-                                 "evaluation_url": "javascript:alert(1)"})
+    bad = client.post(
+        url, data={"csrf_token": token, "summary": "", "next_steps": "", "evaluation_url": "javascript:alert(1)"}
+    )
     assert bad.status_code == 400
     text = bad.get_data(as_text=True)
     assert "The evaluation link must be a complete web address" in text and "Write a summary or the agreed" in text
     with runtime.db.begin() as s:
         assert s.scalar(select(Closure.id)) is None
-    saved = client.post(url, data={
-        "csrf_token": token, "summary": "We compared transition songs.\n\nEveryone <b>tries</b> one.",
-        "next_steps": "- Record one song\n- Bring a photo of the room",
-        "resolved": [str(ids["How do we handle biting?"])],
-        "raised": "Naps in mixed-age rooms", "evaluation_url": "https://forms.example.org/cop-nov"})
+    saved = client.post(
+        url,
+        data={
+            "csrf_token": token,
+            "summary": "We compared transition songs.\n\nEveryone <b>tries</b> one.",
+            "next_steps": "- Record one song\n- Bring a photo of the room",
+            "resolved": [str(ids["How do we handle biting?"])],
+            "raised": "Naps in mixed-age rooms",
+            "evaluation_url": "https://forms.example.org/cop-nov",
+        },
+    )
     assert saved.status_code == 302
     assert "The closure is recorded" in client.get(saved.headers["Location"]).get_data(as_text=True)
     with runtime.db.begin() as s:
         closure = s.scalar(select(Closure))
-        assert (closure.recorded_by, closure.next_steps) == ("fran@example.org", ["Record one song",
-                                                                                 "Bring a photo of the room"])
+        assert (closure.recorded_by, closure.next_steps) == (
+            "fran@example.org",
+            ["Record one song", "Bring a photo of the room"],
+        )
         items = {i.text: (i.closed_occurrence_id, i.raised_occurrence_id) for i in s.scalars(select(ParkingLotItem))}
-        actions = sorted(a for (a,) in s.execute(select(AuditEntry.action).where(
-            AuditEntry.entity.in_(("closure", "parking_lot_item")))))
-    assert items == {"How do we handle biting?": (cop, None), "Outdoor play in winter": (None, None),
-                     "Naps in mixed-age rooms": (None, cop)}
+        actions = sorted(
+            a
+            for (a,) in s.execute(
+                select(AuditEntry.action).where(AuditEntry.entity.in_(("closure", "parking_lot_item")))
+            )
+        )
+    assert items == {
+        "How do we handle biting?": (cop, None),
+        "Outdoor play in winter": (None, None),
+        "Naps in mixed-age rooms": (None, cop),
+    }
     assert actions == ["added", "recorded", "resolved"]
 
     got = at(clock, smtp, runtime, END + timedelta(hours=2))  # due: the closure is there, it goes now
@@ -106,8 +139,10 @@ def test_the_facilitator_closes_the_meeting_and_the_follow_up_and_next_agenda_fo
     assert "Summary\n\nWe compared transition songs.\n\nEveryone <b>tries</b> one.\n" in text
     assert "Next steps\n  - Record one song\n  - Bring a photo of the room\n" in text
     assert "Resolved from the parking lot\n  - How do we handle biting?\n" in text
-    assert ("Still in the parking lot (carried to the next meeting)\n  - Naps in mixed-age rooms\n"
-            "  - Outdoor play in winter\n") in text
+    assert (
+        "Still in the parking lot (carried to the next meeting)\n  - Naps in mixed-age rooms\n"
+        "  - Outdoor play in winter\n"
+    ) in text
     assert "How did this meeting go for you? Tell the facilitator: https://forms.example.org/cop-nov" in text
     assert "<p>Everyone &lt;b&gt;tries&lt;/b&gt; one.</p>" in alice.html
     assert '<a href="https://forms.example.org/cop-nov">Tell the facilitator</a>' in alice.html
@@ -129,8 +164,15 @@ def test_the_note_taker_closes_through_the_link_and_can_correct_it(runtime, cloc
     page = client.get(link)
     assert page.status_code == 200
     ids = item_ids(runtime)
-    saved = client.post(link, data={"csrf_token": token_from(page.get_data(as_text=True)), "summary": "Good talk.",
-                                    "next_steps": "", "resolved": [str(ids["Outdoor play in winter"])]})
+    saved = client.post(
+        link,
+        data={
+            "csrf_token": token_from(page.get_data(as_text=True)),
+            "summary": "Good talk.",
+            "next_steps": "",
+            "resolved": [str(ids["Outdoor play in winter"])],
+        },
+    )
     assert saved.status_code == 302
     with runtime.db.begin() as s:
         assert s.scalar(select(Closure.recorded_by)) == "alice@example.org (closure link)"
@@ -158,10 +200,15 @@ def test_the_note_taker_closes_through_the_link_and_can_correct_it(runtime, cloc
     with runtime.db.begin() as s:
         row = s.scalar(select(AgendaRow).where(AgendaRow.occurrence_id == cop))
         current = agenda.from_dict(row.content)
-        assert current.roles == (agenda.RoleAssignment("facilitator", "Fran Facil", people["fran@example.org"]),
-                                 agenda.RoleAssignment("note-taker", "Alice Ames", people["alice@example.org"]))
-        row.content = agenda.to_dict(dataclasses.replace(current, roles=(
-            agenda.RoleAssignment("note-taker", "Bob Brown", people["bob@example.org"]),)))
+        assert current.roles == (
+            agenda.RoleAssignment("facilitator", "Fran Facil", people["fran@example.org"]),
+            agenda.RoleAssignment("note-taker", "Alice Ames", people["alice@example.org"]),
+        )
+        row.content = agenda.to_dict(
+            dataclasses.replace(
+                current, roles=(agenda.RoleAssignment("note-taker", "Bob Brown", people["bob@example.org"]),)
+            )
+        )
     assert client.get(link).status_code == 404
 
 
@@ -170,19 +217,25 @@ def test_recorded_before_the_request_is_due_the_request_is_skipped(runtime, cloc
     clock.set(START + timedelta(minutes=100))  # recorded in the last minutes of the meeting
     login(client, "fran@example.org")
     url = f"/staff/agendas/{cop}/closure"
-    assert client.post(url, data={"csrf_token": token_from(client.get(url).get_data(as_text=True)),
-                                  "summary": "Short one."}).status_code == 302
+    assert (
+        client.post(
+            url, data={"csrf_token": token_from(client.get(url).get_data(as_text=True)), "summary": "Short one."}
+        ).status_code
+        == 302
+    )
     assert by_kind(at(clock, smtp, runtime, END)) == {}
-    assert {r.last_error for r in outbox_rows(runtime, kind="facilitator_closure")
-            if r.occurrence_id == cop} == {"the closure is already recorded"}
+    assert {r.last_error for r in outbox_rows(runtime, kind="facilitator_closure") if r.occurrence_id == cop} == {
+        "the closure is already recorded"
+    }
 
 
 def test_without_waiting_the_follow_up_goes_with_the_agendas_plan(runtime, make_settings, clock, smtp, post_event):
     from tests.helpers.mail import mail_settings
     from zoombot.runtime import Runtime
 
-    rt = Runtime.from_settings(make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 30,
-                                                                                "closure_wait_hours": 0}))
+    rt = Runtime.from_settings(
+        make_settings(mail=mail_settings(smtp), schedule={"horizon_days": 30, "closure_wait_hours": 0})
+    )
     rt.clock = clock
     try:
         add_community(rt)

@@ -1,9 +1,10 @@
 """`zoombot mail preview` and the staff preview page: every message of a meeting, calendar files included,
 rendered as the sender would, and nothing sent, planned or marked."""
+
 from __future__ import annotations
 
 import email
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from email import policy
 
 import icalendar
@@ -12,25 +13,36 @@ from sqlalchemy import func, select
 
 from tests.helpers.mail import EVERYONE, FACILITATOR, JOIN_URL, add_community, at, by_kind, runtime, smtp  # noqa: F401
 from tests.helpers.staff import add_staff, login
-from zoombot.store.models import Agenda, Member, Occurrence, OutboxMessage
 from zoombot.runtime import Runtime
+from zoombot.store.models import Agenda, Member, Occurrence, OutboxMessage
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
-KINDS_IN_ORDER = ["facilitator_prep", "invite", "agenda", "reminder", "facilitator_closure", "followup", "update",
-                  "cancellation"]
+KINDS_IN_ORDER = [
+    "facilitator_prep",
+    "invite",
+    "agenda",
+    "reminder",
+    "facilitator_closure",
+    "followup",
+    "update",
+    "cancellation",
+]
 
 
 @pytest.fixture
 def preview(zoombot_cli, clock, monkeypatch):
     monkeypatch.setattr(Runtime, "now", lambda self: clock())
-    invoke = zoombot_cli('[schedule]\nagenda_days = 1\n[web]\nsecret_key = "test-secret-key"\n'
-                         'base_url = "https://cop.example.org"\n[mail]\nfrom_address = "cop@zoombot.example.org"\n')
+    invoke = zoombot_cli(
+        '[schedule]\nagenda_days = 1\n[web]\nsecret_key = "test-secret-key"\n'
+        'base_url = "https://cop.example.org"\n[mail]\nfrom_address = "cop@zoombot.example.org"\n'
+    )
 
     def run(*args: str, code: int = 0):
         result = invoke("mail", "preview", *args)
         assert result.exit_code == code, result.output
         return result
+
     return run
 
 
@@ -56,13 +68,16 @@ def test_preview_writes_every_message_of_the_next_meeting_and_changes_nothing(ru
     out = tmp_path / "preview"
     result = preview("infant-toddler cop", "--output", str(out))
     assert counts(runtime) == (0, 0, 0)  # nothing planned, drafted or queued
-    assert result.stdout.splitlines()[0] == \
-        f"Infant-Toddler CoP, 2026-11-10 18:30 EST: 20 messages written to {out}/ (nothing sent)"
+    assert (
+        result.stdout.splitlines()[0]
+        == f"Infant-Toddler CoP, 2026-11-10 18:30 EST: 20 messages written to {out}/ (nothing sent)"
+    )
     emls = sorted(out.glob("*.eml"))
     found = [(read(p)["X-Zoombot-Kind"], read(p)["To"]) for p in emls]
     assert list(dict.fromkeys(kind for kind, _ in found)) == KINDS_IN_ORDER  # in sending order
-    assert by_kind_of(found) == {kind: [FACILITATOR[1]] if kind.startswith("facilitator") else EVERYONE
-                                 for kind in KINDS_IN_ORDER}
+    assert by_kind_of(found) == {
+        kind: [FACILITATOR[1]] if kind.startswith("facilitator") else EVERYONE for kind in KINDS_IN_ORDER
+    }
     assert "001-facilitator_prep-fran@example.org.eml  facilitator_prep" in result.stdout
     assert "2026-11-03 18:30 EST" in result.stdout  # when the prep would go
     assert "only if the meeting is cancelled" in result.stdout
@@ -75,7 +90,8 @@ def test_preview_writes_every_message_of_the_next_meeting_and_changes_nothing(ru
     assert str(event["LOCATION"]) == JOIN_URL and event["DTSTART"].dt.hour == 18
     cancel = read(next(p for p in emls if "-cancellation-bob" in p.name))
     assert b"METHOD:CANCEL" in next(p for p in cancel.walk() if p.get_content_type() == "text/calendar").get_payload(
-        decode=True)
+        decode=True
+    )
     prep = read(emls[0]).get_body(("plain",)).get_content()
     assert "The agenda goes to every member 1 day before the meeting." in prep
     # The links are the real, signed ones: an operator previewing sees exactly what members get.
@@ -87,10 +103,14 @@ def test_preview_at_a_date(runtime, preview, tmp_path):
     add_community(runtime)
     result = preview("Infant-Toddler CoP", "--at", "2026-12-08", "--output", str(tmp_path / "dec"))
     assert "2026-12-08 18:30 EST: 20 messages" in result.stdout
-    assert preview("Infant-Toddler CoP", "--at", "2026-12-09", code=1).stderr == \
-        "Error: 'Infant-Toddler CoP' does not meet on 2026-12-09\n"
-    assert preview("Infant-Toddler CoP", "--at", "next week", code=1).stderr == \
-        "Error: --at must be a date as YYYY-MM-DD, got 'next week'\n"
+    assert (
+        preview("Infant-Toddler CoP", "--at", "2026-12-09", code=1).stderr
+        == "Error: 'Infant-Toddler CoP' does not meet on 2026-12-09\n"
+    )
+    assert (
+        preview("Infant-Toddler CoP", "--at", "next week", code=1).stderr
+        == "Error: --at must be a date as YYYY-MM-DD, got 'next week'\n"
+    )
     assert preview("No Such CoP", code=1).stderr.startswith("Error: no community named 'No Such CoP'")
     assert counts(runtime) == (0, 0, 0)
 

@@ -1,13 +1,14 @@
 """SMTP failures sorted the way the outbox needs them: 4xx, refused connections and unsupported STARTTLS
 are temporary; 5xx are permanent; no address ever appears in the error kept for staff."""
+
 from __future__ import annotations
 
 from email.message import EmailMessage
 
 import pytest
 
-from tests.helpers.servers import free_port
 from tests.helpers.mail import smtp  # noqa: F401
+from tests.helpers.servers import free_port
 from zoombot.config import MailSettings
 from zoombot.mail.sending import Mailer, PermanentFailure, TemporaryFailure
 
@@ -20,8 +21,9 @@ def message(to: str = "alice@example.org") -> EmailMessage:
 
 
 def settings(port: int, **extra) -> MailSettings:
-    return MailSettings(smtp_host="127.0.0.1", smtp_port=port, from_address="cop@zoombot.example.org",
-                        timeout_seconds=5, **extra)
+    return MailSettings(
+        smtp_host="127.0.0.1", smtp_port=port, from_address="cop@zoombot.example.org", timeout_seconds=5, **extra
+    )
 
 
 def test_delivers_several_messages_over_one_connection(smtp):

@@ -1,20 +1,27 @@
 """Member mail through the real outbox, scheduler jobs and an SMTP server: the follow-up carries the
 member's personal link, "your certificate is ready" goes once after approval, and a link asked for on
 /me arrives (and only for a known address)."""
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
-from tests.helpers.mail import add_community, by_kind, outbox_rows, run_jobs, smtp  # noqa: F401 (fixture)
-from tests.helpers.mail import runtime  # noqa: F401 (fixture: the runtime wired to the test SMTP server)
+from tests.helpers.mail import (  # noqa: F401 (fixture)
+    add_community,
+    by_kind,
+    outbox_rows,
+    run_jobs,
+    runtime,  # noqa: F401 (fixture: the runtime wired to the test SMTP server)
+    smtp,
+)
 from tests.helpers.staff import meeting_events, play, session_id, token_from
 from zoombot.store import review
 from zoombot.store.models import CreditLine
 
-UTC = timezone.utc
+UTC = UTC
 JOBS = ("plan", "finalize", "certificates", "send")
 LINK = re.compile(r"https://cop\.example\.org(/me/[A-Za-z0-9._-]+)")
 
@@ -31,8 +38,9 @@ def held_meeting(runtime, clock, post_event) -> int:
 
 def approve(runtime, sid: int, email: str) -> None:
     with runtime.db.begin() as s:
-        line = s.scalar(select(CreditLine).where(CreditLine.session_id == sid,
-                                                 CreditLine.participant_key == f"email:{email}"))
+        line = s.scalar(
+            select(CreditLine).where(CreditLine.session_id == sid, CreditLine.participant_key == f"email:{email}")
+        )
         review.approve(s, [line.id], actor="staff@example.org", now=runtime.now())
 
 
@@ -43,8 +51,10 @@ def test_the_follow_up_carries_the_personal_link(runtime, clock, smtp, post_even
     followups = {r.to[0]: r for r in smtp.take() if r.kind == "followup"}
     assert sorted(followups) == ["alice@example.org", "bob@example.org", "fran@example.org"]
     alice = followups["alice@example.org"]
-    assert "Your hours, certificates and mail preferences (a personal link, for 30 days): " \
-           "https://cop.example.org/me/" in alice.text
+    assert (
+        "Your hours, certificates and mail preferences (a personal link, for 30 days): "
+        "https://cop.example.org/me/" in alice.text
+    )
     assert "Your hours, certificates and mail preferences</a> (a personal link, for 30 days)" in alice.html
     page = client.get(LINK.search(alice.text).group(1))
     assert page.status_code == 200 and "Alice Ames" in page.get_data(as_text=True)
@@ -52,8 +62,9 @@ def test_the_follow_up_carries_the_personal_link(runtime, clock, smtp, post_even
     assert "Bob Brown" in client.get(bob_link).get_data(as_text=True)
 
 
-def test_certificate_ready_goes_once_after_the_grace_and_waits_for_a_reopened_line(runtime, clock, smtp, post_event,
-                                                                                   client):
+def test_certificate_ready_goes_once_after_the_grace_and_waits_for_a_reopened_line(
+    runtime, clock, smtp, post_event, client
+):
     sid = held_meeting(runtime, clock, post_event)
     approved_at = datetime(2026, 10, 16, 14, 0, tzinfo=UTC)
     clock.set(approved_at)
@@ -66,10 +77,14 @@ def test_certificate_ready_goes_once_after_the_grace_and_waits_for_a_reopened_li
     sent = [r for r in smtp.take() if r.kind == "certificate_ready"]
     assert [r.to for r in sent] == [["alice@example.org"]]
     mail = sent[0]
-    assert mail.message["Subject"] == "Your certificate for Infant-Toddler CoP (Tuesday, October 13, 2026 at " \
-                                      "6:30 PM EDT) is ready"
-    assert "Staff approved your hours for the Infant-Toddler CoP meeting on Tuesday, October 13, 2026 at 6:30 PM " \
-           "EDT.\n\n  Growth hours: 1.75\n" in mail.text.replace("\r\n", "\n")
+    assert (
+        mail.message["Subject"] == "Your certificate for Infant-Toddler CoP (Tuesday, October 13, 2026 at "
+        "6:30 PM EDT) is ready"
+    )
+    assert (
+        "Staff approved your hours for the Infant-Toddler CoP meeting on Tuesday, October 13, 2026 at 6:30 PM "
+        "EDT.\n\n  Growth hours: 1.75\n" in mail.text.replace("\r\n", "\n")
+    )
     assert mail.message["List-Unsubscribe"].strip().startswith("<https://cop.example.org/unsubscribe/")
     assert "Certificate of attendance (PDF)" in client.get(LINK.search(mail.text).group(1)).get_data(as_text=True)
     clock.set(approved_at + timedelta(hours=1))
@@ -82,17 +97,18 @@ def test_certificate_ready_goes_once_after_the_grace_and_waits_for_a_reopened_li
     approve(runtime, sid, "bob@example.org")
     clock.set(clock() + timedelta(minutes=5))
     run_jobs(runtime, JOBS)
-    assert [r.status for r in outbox_rows(runtime, kind="certificate_ready", recipient="bob@example.org")] == \
-        ["pending"]
+    assert [r.status for r in outbox_rows(runtime, kind="certificate_ready", recipient="bob@example.org")] == [
+        "pending"
+    ]
     with runtime.db.begin() as s:
         bob = s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:bob@example.org"))
-        review.reopen(s, bob, actor="staff@example.org", now=runtime.now(), reason="check",
-                      settings=runtime.settings)
+        review.reopen(s, bob, actor="staff@example.org", now=runtime.now(), reason="check", settings=runtime.settings)
     clock.set(clock() + timedelta(minutes=20))
     run_jobs(runtime, JOBS)
     assert "certificate_ready" not in by_kind(smtp.take())
-    assert [r.last_error for r in outbox_rows(runtime, kind="certificate_ready", recipient="bob@example.org")] == \
-        ["the line is being reviewed again"]
+    assert [r.last_error for r in outbox_rows(runtime, kind="certificate_ready", recipient="bob@example.org")] == [
+        "the line is being reviewed again"
+    ]
     with runtime.db.begin() as s:
         review.approve(s, [bob], actor="staff@example.org", now=runtime.now())
     clock.set(clock() + timedelta(minutes=31))

@@ -1,8 +1,9 @@
 """Pure parts of sending: message building (escaping, headers, calendar parts), signed member links,
 backoff, redaction."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import icalendar
@@ -10,26 +11,38 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.core import agenda
 from zoombot.config import MailSettings
-from zoombot.mail.sending import redact
+from zoombot.core import agenda
 from zoombot.core.member_tokens import MemberLink, make_token, read_token
 from zoombot.mail.messages import Attendance, HoursLine, MeetingFacts, MessageFacts, build, duration, when
+from zoombot.mail.sending import redact
 from zoombot.store.outbox import retry_delay
 
-UTC = timezone.utc
+UTC = UTC
 NOW = datetime(2026, 10, 28, 12, 0, tzinfo=UTC)
 MAIL = MailSettings(from_address="cop@zoombot.example.org")
-MEETING = MeetingFacts(community="Infant-Toddler <CoP>", community_id=7,
-                       original_start=datetime(2026, 11, 10, 23, 30, tzinfo=UTC),
-                       start=datetime(2026, 11, 10, 23, 30, tzinfo=UTC), end=datetime(2026, 11, 11, 1, 30, tzinfo=UTC),
-                       timezone="America/New_York", sequence=2, join_url="https://zoom.us/j/1?pwd=a&b=c")
+MEETING = MeetingFacts(
+    community="Infant-Toddler <CoP>",
+    community_id=7,
+    original_start=datetime(2026, 11, 10, 23, 30, tzinfo=UTC),
+    start=datetime(2026, 11, 10, 23, 30, tzinfo=UTC),
+    end=datetime(2026, 11, 11, 1, 30, tzinfo=UTC),
+    timezone="America/New_York",
+    sequence=2,
+    join_url="https://zoom.us/j/1?pwd=a&b=c",
+)
 
 
 def facts(kind: str, **extra) -> MessageFacts:
-    return MessageFacts(kind=kind, recipient_name="Alice <b>Ames</b>", recipient_address="alice@example.org",
-                        meeting=MEETING, unsubscribe_url="https://cop.example.org/unsubscribe/tok",
-                        resources_url="https://cop.example.org/resources/tok", **extra)
+    return MessageFacts(
+        kind=kind,
+        recipient_name="Alice <b>Ames</b>",
+        recipient_address="alice@example.org",
+        meeting=MEETING,
+        unsubscribe_url="https://cop.example.org/unsubscribe/tok",
+        resources_url="https://cop.example.org/resources/tok",
+        **extra,
+    )
 
 
 def parts(message):
@@ -37,9 +50,15 @@ def parts(message):
 
 
 def test_html_is_escaped_and_text_is_verbatim():
-    draft = agenda.Agenda(objectives=("<script>alert(1)</script>",), topics=(), expectations=("Be kind",),
-                          confidentiality=("Stays here",), resources=(agenda.Resource("Guide", "https://e.org/g"),),
-                          parking_lot=("Why?",), next_steps=())
+    draft = agenda.Agenda(
+        objectives=("<script>alert(1)</script>",),
+        topics=(),
+        expectations=("Be kind",),
+        confidentiality=("Stays here",),
+        resources=(agenda.Resource("Guide", "https://e.org/g"),),
+        parking_lot=("Why?",),
+        next_steps=(),
+    )
     message = build(facts("agenda", agenda=draft), MAIL, NOW)
     found = parts(message)
     html = found["text/html"].get_content()
@@ -78,8 +97,7 @@ def test_headers():
 
 
 def test_followup_shows_the_attendees_time_and_hours():
-    attended = Attendance(attended_seconds=6890, hours=(HoursLine("growth", Decimal("1.75"),
-                                                                  "pending"),))
+    attended = Attendance(attended_seconds=6890, hours=(HoursLine("growth", Decimal("1.75"), "pending"),))
     text = parts(build(facts("followup", attendance=attended), MAIL, NOW))["text/plain"].get_content()
     assert "Your attendance: 1 h 54 min" in text and "Growth hours: 1.75 (pending)" in text
     missed = parts(build(facts("followup"), MAIL, NOW))["text/plain"].get_content()
@@ -87,10 +105,14 @@ def test_followup_shows_the_attendees_time_and_hours():
 
 
 def test_local_times_follow_the_zone():
-    assert when(datetime(2026, 10, 13, 22, 30, tzinfo=UTC), "America/New_York") == \
-        "Tuesday, October 13, 2026 at 6:30 PM EDT"
-    assert when(datetime(2026, 11, 10, 23, 30, tzinfo=UTC), "America/New_York") == \
-        "Tuesday, November 10, 2026 at 6:30 PM EST"
+    assert (
+        when(datetime(2026, 10, 13, 22, 30, tzinfo=UTC), "America/New_York")
+        == "Tuesday, October 13, 2026 at 6:30 PM EDT"
+    )
+    assert (
+        when(datetime(2026, 11, 10, 23, 30, tzinfo=UTC), "America/New_York")
+        == "Tuesday, November 10, 2026 at 6:30 PM EST"
+    )
     assert duration(59 * 60) == "59 min" and duration(3600) == "1 h 00 min"
 
 
@@ -106,8 +128,11 @@ def test_member_tokens_round_trip_and_resist_tampering(member_id, community_id):
     assert read_token("secret", "unsubscribe", f"{forged}.{token.rpartition('.')[2]}") is None
 
 
-@given(st.integers(min_value=1, max_value=2**40), st.integers(min_value=1, max_value=2**40),
-       st.integers(min_value=1, max_value=2**40))
+@given(
+    st.integers(min_value=1, max_value=2**40),
+    st.integers(min_value=1, max_value=2**40),
+    st.integers(min_value=1, max_value=2**40),
+)
 def test_closure_links_name_the_meeting_and_fit_no_other_purpose(member_id, community_id, occurrence_id):
     link = MemberLink(member_id, community_id, occurrence_id)
     token = make_token("secret", "closure", link)

@@ -1,14 +1,24 @@
 """The directory's pure half: community options and the members CSV plan (line numbers exact)."""
+
 from datetime import datetime
 
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from zoombot.store.directory import (
-    HeaderError, MemberRow, RowError, clean_text, community_spec, decode_csv, is_valid_email,
-    normalize_zoom_meeting_id, parse_local_start, plan_import)
 from zoombot.core.passwords import check_password, hash_password, validate_password
+from zoombot.store.directory import (
+    HeaderError,
+    MemberRow,
+    RowError,
+    clean_text,
+    community_spec,
+    decode_csv,
+    is_valid_email,
+    normalize_zoom_meeting_id,
+    parse_local_start,
+    plan_import,
+)
 
 COMMUNITIES = {"infant-toddler cop": 1, "preschool cop": 2}
 
@@ -23,10 +33,20 @@ def errors(text, owners=None):
 
 # --- community add -------------------------------------------------------------------------------------
 
+
 def spec(**overrides):
-    values = dict(name="  Infant-Toddler   CoP ", zoom_meeting_id="855 0000 0001", facilitator=" Maria@Example.ORG ",
-                  start="2026-09-08T18:30", duration=120, rrule="rrule:freq=monthly;byday=2tu", timezone=None,
-                  audience=" Teachers ", region="North", default_timezone="America/Chicago")
+    values = dict(
+        name="  Infant-Toddler   CoP ",
+        zoom_meeting_id="855 0000 0001",
+        facilitator=" Maria@Example.ORG ",
+        start="2026-09-08T18:30",
+        duration=120,
+        rrule="rrule:freq=monthly;byday=2tu",
+        timezone=None,
+        audience=" Teachers ",
+        region="North",
+        default_timezone="America/Chicago",
+    )
     values.update(overrides)
     return community_spec(**values)
 
@@ -45,22 +65,25 @@ def test_community_spec_normalises_every_field():
     assert spec(rrule="  ").rrule is None
 
 
-@pytest.mark.parametrize("overrides, message", [
-    ({"name": "   "}, "name must not be empty"),
-    ({"zoom_meeting_id": None}, "--zoom-meeting-id is required"),
-    ({"zoom_meeting_id": "12ab"}, "--zoom-meeting-id must be a Zoom meeting number"),
-    ({"zoom_meeting_id": "1234"}, "--zoom-meeting-id must be a Zoom meeting number"),
-    ({"create_zoom_meeting": True}, "either --zoom-meeting-id or --create-zoom-meeting"),
-    ({"facilitator": "maria"}, "--facilitator must be an e-mail address"),
-    ({"start": "2026-09-08"}, "--start must be a local date and time"),
-    ({"start": "2026-02-30T18:30"}, "--start must be a local date and time"),
-    ({"duration": 0}, "--duration must be a number of minutes"),
-    ({"duration": 1441}, "--duration must be a number of minutes"),
-    ({"rrule": "FREQ=HOURLY"}, "--rrule: RRULE FREQ=HOURLY is not supported"),
-    ({"rrule": "FREQ=MONTHLY;BYDAY=9TU"}, "--rrule:"),
-    ({"timezone": "Mars/Olympus"}, "--timezone: unknown timezone"),
-    ({"region": "x" * 201}, "--region is longer than 200"),
-])
+@pytest.mark.parametrize(
+    "overrides, message",
+    [
+        ({"name": "   "}, "name must not be empty"),
+        ({"zoom_meeting_id": None}, "--zoom-meeting-id is required"),
+        ({"zoom_meeting_id": "12ab"}, "--zoom-meeting-id must be a Zoom meeting number"),
+        ({"zoom_meeting_id": "1234"}, "--zoom-meeting-id must be a Zoom meeting number"),
+        ({"create_zoom_meeting": True}, "either --zoom-meeting-id or --create-zoom-meeting"),
+        ({"facilitator": "maria"}, "--facilitator must be an e-mail address"),
+        ({"start": "2026-09-08"}, "--start must be a local date and time"),
+        ({"start": "2026-02-30T18:30"}, "--start must be a local date and time"),
+        ({"duration": 0}, "--duration must be a number of minutes"),
+        ({"duration": 1441}, "--duration must be a number of minutes"),
+        ({"rrule": "FREQ=HOURLY"}, "--rrule: RRULE FREQ=HOURLY is not supported"),
+        ({"rrule": "FREQ=MONTHLY;BYDAY=9TU"}, "--rrule:"),
+        ({"timezone": "Mars/Olympus"}, "--timezone: unknown timezone"),
+        ({"region": "x" * 201}, "--region is longer than 200"),
+    ],
+)
 def test_community_spec_rejects_with_the_option_named(overrides, message):
     with pytest.raises(ValueError) as info:
         spec(**overrides)
@@ -76,11 +99,21 @@ def test_local_start_accepts_a_space_and_meeting_ids_with_dashes():
     assert normalize_zoom_meeting_id("855-0000-0001") == "85500000001"
 
 
-@pytest.mark.parametrize("email, ok", [
-    ("a@example.org", True), ("first.last+cop@sub.example.co", True), ("a@b", False), ("a@@b.org", False),
-    ("a b@example.org", False), ("@example.org", False), ("a@example.", False), ("a@example..org", False),
-    ("", False), ("x" * 320 + "@example.org", False),
-])
+@pytest.mark.parametrize(
+    "email, ok",
+    [
+        ("a@example.org", True),
+        ("first.last+cop@sub.example.co", True),
+        ("a@b", False),
+        ("a@@b.org", False),
+        ("a b@example.org", False),
+        ("@example.org", False),
+        ("a@example.", False),
+        ("a@example..org", False),
+        ("", False),
+        ("x" * 320 + "@example.org", False),
+    ],
+)
 def test_email_validation(email, ok):
     assert is_valid_email(email) is ok
 
@@ -91,13 +124,15 @@ HEADER = "name,email,registry_id,community,role\n"
 
 
 def test_good_rows_are_normalised():
-    p = plan(HEADER + "  Ana   Ruiz ,ANA@Example.org , R-1 , infant-toddler  COP ,\n"
-                      "Bo,bo@example.org,,Preschool CoP,Facilitator\n")
+    p = plan(
+        HEADER + "  Ana   Ruiz ,ANA@Example.org , R-1 , infant-toddler  COP ,\n"
+        "Bo,bo@example.org,,Preschool CoP,Facilitator\n"
+    )
     assert p.errors == []
-    assert p.rows == [MemberRow(line=2, name="Ana Ruiz", email="ana@example.org", registry_id="R-1", community_id=1,
-                                role="member"),
-                      MemberRow(line=3, name="Bo", email="bo@example.org", registry_id=None, community_id=2,
-                                role="facilitator")]
+    assert p.rows == [
+        MemberRow(line=2, name="Ana Ruiz", email="ana@example.org", registry_id="R-1", community_id=1, role="member"),
+        MemberRow(line=3, name="Bo", email="bo@example.org", registry_id=None, community_id=2, role="facilitator"),
+    ]
 
 
 def test_role_column_is_optional_and_columns_may_come_in_any_order():
@@ -106,22 +141,24 @@ def test_role_column_is_optional_and_columns_may_come_in_any_order():
 
 
 def test_bad_rows_are_reported_by_line_and_good_rows_kept():
-    text = (HEADER                                                   # line 1
-            + "Ana,ana@example.org,R-1,Infant-Toddler CoP,\n"        # 2 ok
-            + "\n"                                                   # 3 blank
-            + ",nobody@example.org,,Infant-Toddler CoP,\n"           # 4 no name
-            + "Bo,,,Infant-Toddler CoP,\n"                           # 5 no email
-            + "Cy,cy-at-example.org,,Infant-Toddler CoP,\n"          # 6 invalid email
-            + "Di,di@example.org,,Toddler Lounge,\n"                 # 7 unknown community
-            + "Ed,ed@example.org,,Infant-Toddler CoP,host\n"         # 8 bad role
-            + "Fay,fay@example.org,R-TAKEN,Infant-Toddler CoP,\n"    # 9 registry id of another member
-            + "Ana,ANA@example.org,R-1,Infant-Toddler CoP,\n"        # 10 duplicate of 2
-            + "Gus,gus@example.org,R-1,Preschool CoP,\n"             # 11 R-1 already given on line 2
-            + "Ana B,ana@example.org,R-1,Preschool CoP,\n"           # 12 same email, other name
-            + "Hal,hal@example.org,,,\n"                             # 13 no community
-            + "Ivy,ivy@example.org,,Preschool CoP,member,extra\n"    # 14 too many fields
-            + "   ,  ,  ,  ,\n"                                      # 15 blank in effect
-            + "Jo,jo@example.org,,Preschool CoP\n")                  # 16 ok (role omitted)
+    text = (
+        HEADER  # line 1
+        + "Ana,ana@example.org,R-1,Infant-Toddler CoP,\n"  # 2 ok
+        + "\n"  # 3 blank
+        + ",nobody@example.org,,Infant-Toddler CoP,\n"  # 4 no name
+        + "Bo,,,Infant-Toddler CoP,\n"  # 5 no email
+        + "Cy,cy-at-example.org,,Infant-Toddler CoP,\n"  # 6 invalid email
+        + "Di,di@example.org,,Toddler Lounge,\n"  # 7 unknown community
+        + "Ed,ed@example.org,,Infant-Toddler CoP,host\n"  # 8 bad role
+        + "Fay,fay@example.org,R-TAKEN,Infant-Toddler CoP,\n"  # 9 registry id of another member
+        + "Ana,ANA@example.org,R-1,Infant-Toddler CoP,\n"  # 10 duplicate of 2
+        + "Gus,gus@example.org,R-1,Preschool CoP,\n"  # 11 R-1 already given on line 2
+        + "Ana B,ana@example.org,R-1,Preschool CoP,\n"  # 12 same email, other name
+        + "Hal,hal@example.org,,,\n"  # 13 no community
+        + "Ivy,ivy@example.org,,Preschool CoP,member,extra\n"  # 14 too many fields
+        + "   ,  ,  ,  ,\n"  # 15 blank in effect
+        + "Jo,jo@example.org,,Preschool CoP\n"
+    )  # 16 ok (role omitted)
     p = plan(text, owners={"R-TAKEN": "someone@example.org"})
     assert [(e.line, e.message) for e in p.errors] == [
         (4, "name is missing"),
@@ -141,7 +178,9 @@ def test_bad_rows_are_reported_by_line_and_good_rows_kept():
 
 
 def test_same_person_in_two_communities_is_two_good_rows():
-    p = plan(HEADER + "Ana,ana@example.org,R-1,Infant-Toddler CoP,\nAna,ana@example.org,R-1,Preschool CoP,facilitator\n")
+    p = plan(
+        HEADER + "Ana,ana@example.org,R-1,Infant-Toddler CoP,\nAna,ana@example.org,R-1,Preschool CoP,facilitator\n"
+    )
     assert p.errors == [] and [(r.community_id, r.role) for r in p.rows] == [(1, "member"), (2, "facilitator")]
 
 
@@ -157,7 +196,9 @@ def test_quoted_fields_spanning_lines_keep_the_line_numbers_of_their_start():
 
 
 def test_windows_line_endings_bom_and_semicolons():
-    text = decode_csv("\ufeffname;email;registry_id;community\r\nAna;ana@example.org;;Preschool CoP\r\n".encode("utf-8"))
+    text = decode_csv(
+        "\ufeffname;email;registry_id;community\r\nAna;ana@example.org;;Preschool CoP\r\n".encode("utf-8")
+    )
     assert plan(text).rows == [MemberRow(2, "Ana", "ana@example.org", None, 2, "member")]
 
 
@@ -166,14 +207,17 @@ def test_leading_blank_lines_shift_the_header():
     assert p.errors == [RowError(4, "email is not a valid address")]
 
 
-@pytest.mark.parametrize("text, message", [
-    ("", "the file is empty"),
-    ("\n  \n", "the file is empty"),
-    ("Ana,ana@example.org,R-1,Infant-Toddler CoP\n", "line 1: the first line must be the header"),
-    ("name,email,community\n", "missing column(s) registry_id"),
-    ("name,email,registry_id,community,phone\n", "unknown column(s) phone"),
-    ("name,email,email,registry_id,community\n", "column(s) email given twice"),
-])
+@pytest.mark.parametrize(
+    "text, message",
+    [
+        ("", "the file is empty"),
+        ("\n  \n", "the file is empty"),
+        ("Ana,ana@example.org,R-1,Infant-Toddler CoP\n", "line 1: the first line must be the header"),
+        ("name,email,community\n", "missing column(s) registry_id"),
+        ("name,email,registry_id,community,phone\n", "unknown column(s) phone"),
+        ("name,email,email,registry_id,community\n", "column(s) email given twice"),
+    ],
+)
 def test_header_problems_are_one_error(text, message):
     with pytest.raises(HeaderError) as info:
         plan(text)
@@ -185,12 +229,22 @@ def test_not_utf8_is_one_clear_error():
         decode_csv("name,email\nJosé".encode("latin-1"))
 
 
-@given(st.lists(st.tuples(st.text(max_size=12), st.sampled_from(["a@example.org", "B@example.org", "bad", ""]),
-                          st.sampled_from(["", "R-1", "R-2"]), st.sampled_from(["Preschool CoP", "Nope", ""]),
-                          st.sampled_from(["", "member", "facilitator", "x"])), max_size=12))
+@given(
+    st.lists(
+        st.tuples(
+            st.text(max_size=12),
+            st.sampled_from(["a@example.org", "B@example.org", "bad", ""]),
+            st.sampled_from(["", "R-1", "R-2"]),
+            st.sampled_from(["Preschool CoP", "Nope", ""]),
+            st.sampled_from(["", "member", "facilitator", "x"]),
+        ),
+        max_size=12,
+    )
+)
 def test_every_row_is_either_loaded_or_reported_once(rows):
     import csv
     import io
+
     out = io.StringIO()
     writer = csv.writer(out, lineterminator="\n", quoting=csv.QUOTE_ALL)
     writer.writerow(["name", "email", "registry_id", "community", "role"])
@@ -208,6 +262,7 @@ def test_every_row_is_either_loaded_or_reported_once(rows):
 
 
 # --- passwords -----------------------------------------------------------------------------------------
+
 
 def test_passwords_hash_with_scrypt_and_check():
     hashed = hash_password("correct horse battery")

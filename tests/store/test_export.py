@@ -1,28 +1,75 @@
 """The export's formats: exact CSV and JSON text for known rows."""
+
 import csv
 import io
 import json
 
 from zoombot.store.export import ALL_COLUMNS, COLUMNS, _ranges, to_csv, to_json
 
-ROW = {"record_id": 7, "community": "Infant-Toddler CoP", "meeting_id": "81234567890",
-       "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==", "session_date": "2026-10-13", "participant_name": "Ana, \"Annie\" Ruiz",
-       "participant_email": "ana@example.org", "registry_id": "R-1", "matched": True, "attended_seconds": 6890,
-       "hours": 1.75, "kind": "growth", "status": "approved", "session_id": 4, "community_region": "North",
-       "member_id": 3, "proposed_hours": 1.5, "flagged": False, "session_start": "2026-10-13T22:30:00Z",
-       "exported_at": None, "meeting_uuids": "4444AAAiAAAAAiAiAiiAii== 5555BBB==", "training_titles": "",
-       "training_categories": "", "approval_codes": "", "override_reason": None, "no_credit_reason": None}
-UNMATCHED = dict(ROW, record_id=8, participant_name="=HYPERLINK(\"http://x\")", participant_email=None,
-                 registry_id=None, matched=False, member_id=None, hours=0.0, proposed_hours=0.0, community=None,
-                 community_region=None, kind="training", training_titles="Safe sleep",
-                 training_categories="Health, Safety and Nutrition", approval_codes="=NV-1",
-                 override_reason="host's own records")
+ROW = {
+    "record_id": 7,
+    "community": "Infant-Toddler CoP",
+    "meeting_id": "81234567890",
+    "meeting_uuid": "4444AAAiAAAAAiAiAiiAii==",
+    "session_date": "2026-10-13",
+    "participant_name": 'Ana, "Annie" Ruiz',
+    "participant_email": "ana@example.org",
+    "registry_id": "R-1",
+    "matched": True,
+    "attended_seconds": 6890,
+    "hours": 1.75,
+    "kind": "growth",
+    "status": "approved",
+    "session_id": 4,
+    "community_region": "North",
+    "member_id": 3,
+    "proposed_hours": 1.5,
+    "flagged": False,
+    "session_start": "2026-10-13T22:30:00Z",
+    "exported_at": None,
+    "meeting_uuids": "4444AAAiAAAAAiAiAiiAii== 5555BBB==",
+    "training_titles": "",
+    "training_categories": "",
+    "approval_codes": "",
+    "override_reason": None,
+    "no_credit_reason": None,
+}
+UNMATCHED = dict(
+    ROW,
+    record_id=8,
+    participant_name='=HYPERLINK("http://x")',
+    participant_email=None,
+    registry_id=None,
+    matched=False,
+    member_id=None,
+    hours=0.0,
+    proposed_hours=0.0,
+    community=None,
+    community_region=None,
+    kind="training",
+    training_titles="Safe sleep",
+    training_categories="Health, Safety and Nutrition",
+    approval_codes="=NV-1",
+    override_reason="host's own records",
+)
 
 
 def test_contract_columns_come_first_in_order():
-    assert ALL_COLUMNS[:13] == ("record_id", "community", "meeting_id", "meeting_uuid", "session_date",
-                                "participant_name", "participant_email", "registry_id", "matched",
-                                "attended_seconds", "hours", "kind", "status")
+    assert ALL_COLUMNS[:13] == (
+        "record_id",
+        "community",
+        "meeting_id",
+        "meeting_uuid",
+        "session_date",
+        "participant_name",
+        "participant_email",
+        "registry_id",
+        "matched",
+        "attended_seconds",
+        "hours",
+        "kind",
+        "status",
+    )
     assert COLUMNS == ALL_COLUMNS[:13]
 
 
@@ -35,9 +82,10 @@ def test_csv_text_is_exact():
         '7,Infant-Toddler CoP,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,"Ana, ""Annie"" Ruiz",ana@example.org,'
         "R-1,true,6890,1.75,growth,approved,4,North,3,1.50,false,2026-10-13T22:30:00Z,,"
         "4444AAAiAAAAAiAiAiiAii== 5555BBB==,,,,,\r\n"
-        "8,,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,\"'=HYPERLINK(\"\"http://x\"\")\",,,false,6890,0.00,"
+        '8,,81234567890,4444AAAiAAAAAiAiAiiAii==,2026-10-13,"\'=HYPERLINK(""http://x"")",,,false,6890,0.00,'
         "training,approved,4,,,0.00,false,2026-10-13T22:30:00Z,,4444AAAiAAAAAiAiAiiAii== 5555BBB==,Safe sleep,"
-        "\"Health, Safety and Nutrition\",'=NV-1,host's own records,\r\n")
+        "\"Health, Safety and Nutrition\",'=NV-1,host's own records,\r\n"
+    )
 
 
 def test_csv_reads_back_with_the_same_columns():
@@ -56,7 +104,7 @@ def test_json_keeps_types_and_nulls():
     assert list(record) == list(ALL_COLUMNS)
     assert record["participant_email"] is None and record["registry_id"] is None and record["matched"] is False
     assert record["attended_seconds"] == 6890 and record["hours"] == 0.0
-    assert record["participant_name"] == "=HYPERLINK(\"http://x\")"  # JSON is not a spreadsheet: unchanged
+    assert record["participant_name"] == '=HYPERLINK("http://x")'  # JSON is not a spreadsheet: unchanged
     assert json.loads(to_json([ROW]))[0]["hours"] == 1.75
 
 

@@ -1,10 +1,12 @@
 """Revision 0004 (CoP cycle) carries existing data forward on SQLite and PostgreSQL: roles beyond member and
 facilitator become storable, whoever had unsubscribed keeps getting no facilitator mail either, and the
 downgrade returns to the old schema."""
+
 from __future__ import annotations
 
 import os
 import uuid
+
 import pytest
 from sqlalchemy import create_engine, inspect, text
 from sqlalchemy.engine import make_url
@@ -23,7 +25,7 @@ OLD_ROWS = [
     "(2, 'Alice', 'alice@example.org', '2026-10-01 00:00:00', false)",
     "INSERT INTO memberships (id, community_id, member_id, role, unsubscribed_at) VALUES "
     "(1, 1, 1, 'facilitator', '2026-10-20 12:00:00'), (2, 1, 2, 'member', NULL)",
-    "INSERT INTO occurrences (id, community_id, original_start, start, \"end\", status, sequence, updated_at) "
+    'INSERT INTO occurrences (id, community_id, original_start, start, "end", status, sequence, updated_at) '
     "VALUES (1, 1, '2026-11-10 23:30:00', '2026-11-10 23:30:00', '2026-11-11 01:30:00', 'scheduled', 0, "
     "'2026-10-01 00:00:00')",
     "INSERT INTO outbox (id, occurrence_id, kind, recipient, member_id, revision, status, due_at, expires_at, "
@@ -32,8 +34,10 @@ OLD_ROWS = [
     "INSERT INTO parking_lot_items (id, community_id, text, raised_occurrence_id, created_at) VALUES "
     "(1, 1, 'Biting?', 1, '2026-10-01 00:00:00')",
 ]
-COUNTS = "SELECT (SELECT count(*) FROM memberships), (SELECT count(*) FROM occurrences), " \
-         "(SELECT count(*) FROM outbox), (SELECT count(*) FROM parking_lot_items)"
+COUNTS = (
+    "SELECT (SELECT count(*) FROM memberships), (SELECT count(*) FROM occurrences), "
+    "(SELECT count(*) FROM outbox), (SELECT count(*) FROM parking_lot_items)"
+)
 
 
 @pytest.fixture(params=["sqlite", "postgresql"])
@@ -42,9 +46,13 @@ def old_database(request, tmp_path):
     if request.param == "sqlite":
         url, cleanup = f"sqlite:///{tmp_path / 'old.db'}", None
     else:
-        base = make_url(normalize_url(os.environ.get("ZOOMBOT_DATABASE_URL", "")
-                                      if os.environ.get("ZOOMBOT_DATABASE_URL", "").startswith("postgres")
-                                      else LOCAL_POSTGRES))
+        base = make_url(
+            normalize_url(
+                os.environ.get("ZOOMBOT_DATABASE_URL", "")
+                if os.environ.get("ZOOMBOT_DATABASE_URL", "").startswith("postgres")
+                else LOCAL_POSTGRES
+            )
+        )
         name = f"zoombot_migration_{os.getpid()}_{uuid.uuid4().hex[:8]}"
         admin = create_engine(base, isolation_level="AUTOCOMMIT")
         with admin.connect() as conn:
@@ -55,6 +63,7 @@ def old_database(request, tmp_path):
             with admin.connect() as conn:
                 conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
             admin.dispose()
+
     db = Database(url)
     upgrade(db, "0001")
     with db.engine.begin() as conn:
@@ -71,8 +80,12 @@ def test_upgrade_carries_memberships_forward_and_downgrade_returns(old_database)
     upgrade(db)
     with db.engine.begin() as conn:
         assert tuple(conn.execute(text(COUNTS)).one()) == (2, 1, 1, 1)
-        rows = conn.execute(text("SELECT member_id, role, unsubscribed_at IS NOT NULL, "
-                                 "facilitator_mail_unsubscribed_at FROM memberships ORDER BY member_id")).all()
+        rows = conn.execute(
+            text(
+                "SELECT member_id, role, unsubscribed_at IS NOT NULL, "
+                "facilitator_mail_unsubscribed_at FROM memberships ORDER BY member_id"
+            )
+        ).all()
         assert [(r[0], r[1], r[2]) for r in rows] == [(1, "facilitator", True), (2, "member", False)]
         # The facilitator had unsubscribed from everything: facilitator mail stays off too, since that moment.
         assert str(rows[0][3]).startswith("2026-10-20 12:00:00") and rows[1][3] is None
@@ -93,7 +106,9 @@ def test_upgrade_carries_memberships_forward_and_downgrade_returns(old_database)
         assert tuple(conn.execute(text(COUNTS)).one()) == (2, 1, 1, 1)
         # A role the old schema cannot hold falls back to member; the old check is back.
         assert conn.execute(text("SELECT role FROM memberships ORDER BY member_id")).scalars().all() == [
-            "facilitator", "member"]
+            "facilitator",
+            "member",
+        ]
     with pytest.raises(IntegrityError), db.engine.begin() as conn:
         conn.execute(text("UPDATE memberships SET role = 'timekeeper' WHERE member_id = 2"))
     assert "closures" not in inspect(db.engine).get_table_names()

@@ -5,11 +5,12 @@ The session (staff_support.meeting_events, 13 October 2026, 18:30-20:30 New York
 Alice 22:30:10-00:25 UTC (1:54 -> 1.75 h), Bob 22:45-00:00 (1:15 -> 1.25 h), a phone dial-in 22:31-00:25
 (1:54 -> 1.75 h, unmatched), a guest 23:00-23:20 (no credit).
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import pytest
@@ -17,46 +18,80 @@ from openpyxl import load_workbook
 from sqlalchemy import select, update
 
 from tests.helpers.staff import add_community, meeting_events, play, session_id
-from zoombot.store import directory, registry, review
+from zoombot.store import registry, review
 from zoombot.store.models import AuditEntry, Community, CreditLine, Member, SubmissionBatch
 
 ALICE_KEY, BOB_KEY, PHONE_KEY = "email:alice@example.org", "email:bob@example.org", "name:+1 555 0100"
 STAFF = "lead@example.org"
 D = Decimal
-COLUMNS = ("record_id", "corrects_record_id", "registry_id", "participant_name", "session_date", "start_local",
-           "end_local", "title", "approval_code", "kind", "hours", "trainer_name", "trainer_registry_id", "sponsor",
-           "approver", "approval_date")
-REGISTRY = {"name": "Nevada Registry", "submission_days": 5, "registry_id_pattern": r"R-\d{5}",
-            "columns": list(COLUMNS), "sponsor": "State PD Network"}
+COLUMNS = (
+    "record_id",
+    "corrects_record_id",
+    "registry_id",
+    "participant_name",
+    "session_date",
+    "start_local",
+    "end_local",
+    "title",
+    "approval_code",
+    "kind",
+    "hours",
+    "trainer_name",
+    "trainer_registry_id",
+    "sponsor",
+    "approver",
+    "approval_date",
+)
+REGISTRY = {
+    "name": "Nevada Registry",
+    "submission_days": 5,
+    "registry_id_pattern": r"R-\d{5}",
+    "columns": list(COLUMNS),
+    "sponsor": "State PD Network",
+}
 
 
 @pytest.fixture
 def cli(zoombot_cli):
     columns = ", ".join(f'"{c}"' for c in COLUMNS)
-    return zoombot_cli(f'[registry]\nname = "Nevada Registry"\nsubmission_days = 5\n'
-                       f'registry_id_pattern = "R-\\\\d{{5}}"\ncolumns = [{columns}]\nsponsor = "State PD Network"\n')
+    return zoombot_cli(
+        f'[registry]\nname = "Nevada Registry"\nsubmission_days = 5\n'
+        f'registry_id_pattern = "R-\\\\d{{5}}"\ncolumns = [{columns}]\nsponsor = "State PD Network"\n'
+    )
 
 
 @pytest.fixture
 def held(runtime, post_event, clock, make_settings) -> int:
     runtime.settings = make_settings(registry=REGISTRY)
-    cid = add_community(runtime, "Infant-Toddler CoP", "81234567890",
-                        members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
-                        facilitators=[("Maria Lopez", "maria@example.org")])
+    cid = add_community(
+        runtime,
+        "Infant-Toddler CoP",
+        "81234567890",
+        members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
+        facilitators=[("Maria Lopez", "maria@example.org")],
+    )
     with runtime.db.begin() as s:
-        for email, rid in [("alice@example.org", "R-10442"), ("bob@example.org", "R-10443"),
-                           ("maria@example.org", "R-20017")]:
+        for email, rid in [
+            ("alice@example.org", "R-10442"),
+            ("bob@example.org", "R-10443"),
+            ("maria@example.org", "R-20017"),
+        ]:
             s.execute(update(Member).where(Member.email == email).values(registry_id=rid))
         s.get(Community, cid).approval_code = "CoP-77"
     play(post_event, meeting_events())
-    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=UTC))
     return session_id(runtime)
 
 
 def lines(runtime, sid) -> list[CreditLine]:
     with runtime.db.begin() as s:
-        return list(s.scalars(select(CreditLine).where(CreditLine.session_id == sid)
-                              .order_by(CreditLine.participant_key, CreditLine.revision)))
+        return list(
+            s.scalars(
+                select(CreditLine)
+                .where(CreditLine.session_id == sid)
+                .order_by(CreditLine.participant_key, CreditLine.revision)
+            )
+        )
 
 
 def current(runtime, sid) -> dict[str, CreditLine]:
@@ -72,23 +107,33 @@ def test_approve_all_clean_leaves_the_unmatched_dial_in(runtime, held, clock):
         clean, left = review.clean_split(s, held, actor=STAFF, settings=runtime.settings)
         assert [line.participant_key for line in clean] == [ALICE_KEY, BOB_KEY]
         assert [(line.participant_key, why) for line, why in left] == [(PHONE_KEY, "no matched member")]
-        assert review.approve_clean(s, held, [c.id for c in clean], actor=STAFF, now=clock(),
-                                    settings=runtime.settings) == 2
+        assert (
+            review.approve_clean(s, held, [c.id for c in clean], actor=STAFF, now=clock(), settings=runtime.settings)
+            == 2
+        )
     statuses = {key: line.status for key, line in current(runtime, held).items()}
-    assert statuses == {ALICE_KEY: "approved", BOB_KEY: "approved", PHONE_KEY: "pending",
-                        "name:gina guest": "no_credit"}
+    assert statuses == {
+        ALICE_KEY: "approved",
+        BOB_KEY: "approved",
+        PHONE_KEY: "pending",
+        "name:gina guest": "no_credit",
+    }
     with pytest.raises(review.ReviewError, match="no longer clean or pending"):  # the page was stale
         with runtime.db.begin() as s:
-            review.approve_clean(s, held, [current(runtime, held)[PHONE_KEY].id], actor=STAFF, now=clock(),
-                                 settings=runtime.settings)
+            review.approve_clean(
+                s, held, [current(runtime, held)[PHONE_KEY].id], actor=STAFF, now=clock(), settings=runtime.settings
+            )
 
 
 def test_nobody_decides_their_own_line(runtime, held, clock):
     bob = current(runtime, held)[BOB_KEY].id
-    for action in (lambda s: review.approve(s, [bob], actor="Bob@Example.org", now=clock()),
-                   lambda s: review.reject(s, bob, actor="bob@example.org", now=clock(), reason="no"),
-                   lambda s: review.adjust(s, bob, D("2"), D("0"), actor="bob@example.org", now=clock(), reason="x",
-                                           settings=runtime.settings)):
+    for action in (
+        lambda s: review.approve(s, [bob], actor="Bob@Example.org", now=clock()),
+        lambda s: review.reject(s, bob, actor="bob@example.org", now=clock(), reason="no"),
+        lambda s: review.adjust(
+            s, bob, D("2"), D("0"), actor="bob@example.org", now=clock(), reason="x", settings=runtime.settings
+        ),
+    ):
         with pytest.raises(review.ReviewError, match="about themselves"):
             with runtime.db.begin() as s:
                 action(s)
@@ -107,15 +152,24 @@ def test_facilitators_propose_but_never_about_themselves(runtime, held, clock):
         with runtime.db.begin() as s:
             review.propose(s, bob, proposal="disputed", note=" ", actor="maria@example.org", now=clock())
     with runtime.db.begin() as s:
-        review.propose(s, bob, proposal="confirmed", note="stayed for the parking lot", actor="maria@example.org",
-                       now=clock())
+        review.propose(
+            s, bob, proposal="confirmed", note="stayed for the parking lot", actor="maria@example.org", now=clock()
+        )
     line = current(runtime, held)[BOB_KEY]
     assert (line.proposal, line.note, line.proposed_by, line.status) == (
-        "confirmed", "stayed for the parking lot", "maria@example.org", "pending")  # a proposal, not a decision
+        "confirmed",
+        "stayed for the parking lot",
+        "maria@example.org",
+        "pending",
+    )  # a proposal, not a decision
     with runtime.db.begin() as s:
         entry = s.scalar(select(AuditEntry).where(AuditEntry.action == "noted"))
         assert (entry.actor, entry.entity_id, entry.from_value, entry.to_value) == (
-            "maria@example.org", bob, None, "confirmed attended: stayed for the parking lot")
+            "maria@example.org",
+            bob,
+            None,
+            "confirmed attended: stayed for the parking lot",
+        )
 
 
 def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, held, clock, cli, tmp_path):
@@ -128,33 +182,73 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     assert result.exit_code == 0, result.output
     assert result.stderr.splitlines() == [
         f"held back line {phone} (+1 555 0100, Infant-Toddler CoP, 2026-10-13): no matched member",
-        f"batch 1: 2 lines (2 rows) written to {out} and marked submitted; 1 line held back"]
+        f"batch 1: 2 lines (2 rows) written to {out} and marked submitted; 1 line held back",
+    ]
     sent = table(out.read_bytes())
     assert list(sent[0]) == list(COLUMNS)
     assert sent == [
-        {"record_id": str(alice), "corrects_record_id": "", "registry_id": "R-10442", "participant_name": "Alice Ames",
-         "session_date": "2026-10-13", "start_local": "2026-10-13 18:30", "end_local": "2026-10-13 20:30",
-         "title": "Infant-Toddler CoP", "approval_code": "CoP-77", "kind": "growth", "hours": "1.75",
-         "trainer_name": "Maria Lopez", "trainer_registry_id": "R-20017", "sponsor": "State PD Network",
-         "approver": STAFF, "approval_date": "2026-10-15"},
-        {"record_id": str(bob), "corrects_record_id": "", "registry_id": "R-10443", "participant_name": "Bob Brown",
-         "session_date": "2026-10-13", "start_local": "2026-10-13 18:30", "end_local": "2026-10-13 20:30",
-         "title": "Infant-Toddler CoP", "approval_code": "CoP-77", "kind": "growth", "hours": "1.25",
-         "trainer_name": "Maria Lopez", "trainer_registry_id": "R-20017", "sponsor": "State PD Network",
-         "approver": STAFF, "approval_date": "2026-10-15"}]
+        {
+            "record_id": str(alice),
+            "corrects_record_id": "",
+            "registry_id": "R-10442",
+            "participant_name": "Alice Ames",
+            "session_date": "2026-10-13",
+            "start_local": "2026-10-13 18:30",
+            "end_local": "2026-10-13 20:30",
+            "title": "Infant-Toddler CoP",
+            "approval_code": "CoP-77",
+            "kind": "growth",
+            "hours": "1.75",
+            "trainer_name": "Maria Lopez",
+            "trainer_registry_id": "R-20017",
+            "sponsor": "State PD Network",
+            "approver": STAFF,
+            "approval_date": "2026-10-15",
+        },
+        {
+            "record_id": str(bob),
+            "corrects_record_id": "",
+            "registry_id": "R-10443",
+            "participant_name": "Bob Brown",
+            "session_date": "2026-10-13",
+            "start_local": "2026-10-13 18:30",
+            "end_local": "2026-10-13 20:30",
+            "title": "Infant-Toddler CoP",
+            "approval_code": "CoP-77",
+            "kind": "growth",
+            "hours": "1.25",
+            "trainer_name": "Maria Lopez",
+            "trainer_registry_id": "R-20017",
+            "sponsor": "State PD Network",
+            "approver": STAFF,
+            "approval_date": "2026-10-15",
+        },
+    ]
     with runtime.db.begin() as s:
         batch = s.get(SubmissionBatch, 1)
         assert (batch.created_by, batch.line_ids, batch.row_count, batch.format, batch.content) == (
-            "cli", [alice, bob], 2, "csv", out.read_bytes())
-        assert batch.held_back == [{"line_id": phone, "who": "+1 555 0100", "session": "Infant-Toddler CoP, 2026-10-13",
-                                    "reasons": ["no matched member"]}]
+            "cli",
+            [alice, bob],
+            2,
+            "csv",
+            out.read_bytes(),
+        )
+        assert batch.held_back == [
+            {
+                "line_id": phone,
+                "who": "+1 555 0100",
+                "session": "Infant-Toddler CoP, 2026-10-13",
+                "reasons": ["no matched member"],
+            }
+        ]
         # the command runs on the real clock (the test's clock drives the receiver and the review)
         assert batch.filename == f"nevada-registry-batch-1-{batch.created_at:%Y-%m-%d}.csv"
         marked = {l.id: (l.submitted_at, l.batch_id) for l in s.scalars(select(CreditLine))}
         assert marked[alice] == marked[bob] == (batch.created_at, 1) and marked[phone] == (None, None)
-        assert [(e.entity_id, e.action, e.to_value) for e in s.scalars(
-            select(AuditEntry).where(AuditEntry.action == "submitted").order_by(AuditEntry.id))] == [
-            (alice, "submitted", f"batch 1 ({batch.filename})"), (bob, "submitted", f"batch 1 ({batch.filename})")]
+        assert [
+            (e.entity_id, e.action, e.to_value)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.action == "submitted").order_by(AuditEntry.id))
+        ] == [(alice, "submitted", f"batch 1 ({batch.filename})"), (bob, "submitted", f"batch 1 ({batch.filename})")]
 
     again = tmp_path / "batch2.csv"
     result = cli("registry", "submit", "--output", str(again))
@@ -171,21 +265,34 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     with runtime.db.begin() as s:
         review.merge(s, held, PHONE_KEY, BOB_KEY, actor=STAFF, now=clock(), settings=runtime.settings)
     bob_lines = [l for l in lines(runtime, held) if l.participant_key == BOB_KEY]
-    assert [(l.id == bob, l.revision, l.corrects_id, l.status, l.growth_hours, l.submitted_at is not None, l.flagged)
-            for l in bob_lines] == [(True, 0, None, "approved", D("1.25"), True, False),
-                                    (False, 1, bob, "pending", D("1.75"), False, True)]
+    assert [
+        (l.id == bob, l.revision, l.corrects_id, l.status, l.growth_hours, l.submitted_at is not None, l.flagged)
+        for l in bob_lines
+    ] == [(True, 0, None, "approved", D("1.25"), True, False), (False, 1, bob, "pending", D("1.75"), False, True)]
     correction = bob_lines[1]
-    assert correction.flag_reason == (f"correction of submitted line {bob}: submitted approved, 1:15 attended, "
-                                      "1.25 h growth; now 1.75 h growth proposed")
+    assert correction.flag_reason == (
+        f"correction of submitted line {bob}: submitted approved, 1:15 attended, "
+        "1.25 h growth; now 1.75 h growth proposed"
+    )
     # more changes follow the (undecided) correction, never the submitted line
     with runtime.db.begin() as s:
-        review.save_segment(s, held, start=datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc),
-                            end=datetime(2026, 10, 13, 23, 30, tzinfo=timezone.utc), title="Safe sleep",
-                            category="Health, Safety and Nutrition", approval_code="NV-114", actor=STAFF,
-                            now=clock(), settings=runtime.settings)
+        review.save_segment(
+            s,
+            held,
+            start=datetime(2026, 10, 13, 23, 0, tzinfo=UTC),
+            end=datetime(2026, 10, 13, 23, 30, tzinfo=UTC),
+            title="Safe sleep",
+            category="Health, Safety and Nutrition",
+            approval_code="NV-114",
+            actor=STAFF,
+            now=clock(),
+            settings=runtime.settings,
+        )
     now_bob = [l for l in lines(runtime, held) if l.participant_key == BOB_KEY]
     assert [(l.revision, l.growth_hours, l.training_hours) for l in now_bob] == [
-        (0, D("1.25"), D("0.00")), (1, D("1.25"), D("0.50"))]
+        (0, D("1.25"), D("0.00")),
+        (1, D("1.25"), D("0.50")),
+    ]
     assert current(runtime, held)[ALICE_KEY].revision == 1  # Alice's split changed: a correction too
     with runtime.db.begin() as s:
         fixes = [l.id for l in s.scalars(select(CreditLine).where(CreditLine.revision == 1).order_by(CreditLine.id))]
@@ -197,10 +304,15 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     got = [[cell.value for cell in row] for row in sheet.iter_rows()]
     assert got[0] == list(COLUMNS)
     index = {c: i for i, c in enumerate(COLUMNS)}
-    assert sorted((r[index["participant_name"]], r[index["kind"]], r[index["hours"]], r[index["corrects_record_id"]])
-                  for r in got[1:]) == [
-        ("Alice Ames", "growth", "1.25", str(alice)), ("Alice Ames", "training", "0.50", str(alice)),
-        ("Bob Brown", "growth", "1.25", str(bob)), ("Bob Brown", "training", "0.50", str(bob))]
+    assert sorted(
+        (r[index["participant_name"]], r[index["kind"]], r[index["hours"]], r[index["corrects_record_id"]])
+        for r in got[1:]
+    ) == [
+        ("Alice Ames", "growth", "1.25", str(alice)),
+        ("Alice Ames", "training", "0.50", str(alice)),
+        ("Bob Brown", "growth", "1.25", str(bob)),
+        ("Bob Brown", "training", "0.50", str(bob)),
+    ]
     phone_line = next(l for l in lines(runtime, held) if l.id == phone)
     assert (phone_line.status, phone_line.submitted_at) == ("pending", None)  # reopened at zero, never sent
 
@@ -222,14 +334,18 @@ def test_a_correction_nobody_decided_goes_when_the_credit_comes_back(runtime, he
         merge_id = s.scalar(select(AuditEntry.entity_id).where(AuditEntry.action == "merged"))
         review.undo_merge(s, merge_id, actor=STAFF, now=clock(), settings=runtime.settings)
     assert [(l.revision, l.growth_hours) for l in lines(runtime, held) if l.participant_key == BOB_KEY] == [
-        (0, D("1.25"))]
+        (0, D("1.25"))
+    ]
 
 
 def test_registry_id_pattern_is_checked_on_import(runtime, cli, tmp_path):
     add_community(runtime, "Infant-Toddler CoP", "81234567890")
     roster = tmp_path / "members.csv"
-    roster.write_text("name,email,registry_id,community\nAna Ruiz,ana@example.org,R-10442,Infant-Toddler CoP\n"
-                      "Bea Bo,bea@example.org,10443,Infant-Toddler CoP\n", encoding="utf-8")
+    roster.write_text(
+        "name,email,registry_id,community\nAna Ruiz,ana@example.org,R-10442,Infant-Toddler CoP\n"
+        "Bea Bo,bea@example.org,10443,Infant-Toddler CoP\n",
+        encoding="utf-8",
+    )
     result = cli("members", "import", str(roster))
     assert result.exit_code == 1
     assert f"{roster}: line 3: registry_id does not look like the registry's (R-\\d{{5}})" in result.stderr
@@ -244,6 +360,10 @@ def test_hours_export_defaults_to_approved_and_mark_exported_points_to_submit(ru
     assert names == ["Alice Ames"]
     everything = table(cli("hours", "export", "--status", "any").stdout.encode())
     assert sorted(r["participant_name"] for r in everything) == [
-        "'+1 555 0100", "Alice Ames", "Bob Brown", "Gina Guest"]
+        "'+1 555 0100",
+        "Alice Ames",
+        "Bob Brown",
+        "Gina Guest",
+    ]
     refused = cli("hours", "export", "--mark-exported")
     assert refused.exit_code == 1 and "replaced by `zoombot registry submit`" in refused.stderr

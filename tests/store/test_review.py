@@ -5,19 +5,27 @@ Alice 22:30:10-00:25 (1.75 h), Bob 22:45-00:00 (1.25 h), a phone dial-in 22:31-0
 a guest 23:00-23:20 (under the 30-minute minimum: no credit); live 22:30-00:30 UTC (18:30-20:30 New York),
 scheduled 120 minutes.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 import pytest
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.staff import BOB, add_community, meeting_events, member_id, play, session_id
+from tests.helpers.zoom_events import zoom_event
 from zoombot.store import review
 from zoombot.store.models import (
-    AuditEntry, CreditLine, CreditSession, Participant, ParticipantAlias, ParticipantMerge, TrainingSegment)
+    AuditEntry,
+    CreditLine,
+    CreditSession,
+    Participant,
+    ParticipantAlias,
+    ParticipantMerge,
+    TrainingSegment,
+)
 
 ALICE_KEY, BOB_KEY = "email:alice@example.org", "email:bob@example.org"
 PHONE_KEY, GUEST_KEY = "name:+1 555 0100", "name:gina guest"
@@ -26,16 +34,23 @@ D = Decimal
 
 
 def utc(hour: int, minute: int, day: int = 13) -> datetime:
-    return datetime(2026, 10, day, hour, minute, tzinfo=timezone.utc)
+    return datetime(2026, 10, day, hour, minute, tzinfo=UTC)
 
 
 @pytest.fixture
 def held(runtime, post_event, clock) -> int:
-    add_community(runtime, "Infant-Toddler CoP", "81234567890",
-                  members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org"),
-                           ("Gina Guest", "gina@example.org")])
+    add_community(
+        runtime,
+        "Infant-Toddler CoP",
+        "81234567890",
+        members=[
+            ("Alice Ames", "alice@example.org"),
+            ("Bob Brown", "bob@example.org"),
+            ("Gina Guest", "gina@example.org"),
+        ],
+    )
     play(post_event, meeting_events())
-    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=timezone.utc))
+    clock.set(datetime(2026, 10, 15, 12, 0, tzinfo=UTC))
     return session_id(runtime)
 
 
@@ -50,8 +65,10 @@ def line_id(runtime, sid, key) -> int:
 
 def staff_audit(runtime) -> list[tuple]:
     with runtime.db.begin() as s:
-        return [(e.actor, e.entity, e.entity_id, e.session_id, e.action, e.from_value, e.to_value, e.reason, e.at)
-                for e in s.scalars(select(AuditEntry).where(AuditEntry.actor == ACTOR).order_by(AuditEntry.id))]
+        return [
+            (e.actor, e.entity, e.entity_id, e.session_id, e.action, e.from_value, e.to_value, e.reason, e.at)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.actor == ACTOR).order_by(AuditEntry.id))
+        ]
 
 
 def figures(line: CreditLine) -> tuple:
@@ -60,10 +77,12 @@ def figures(line: CreditLine) -> tuple:
 
 def test_the_played_session_has_one_line_per_person(runtime, held):
     found = {key: (*figures(r), r.member_id is not None) for key, r in lines(runtime, held).items()}
-    assert found == {ALICE_KEY: (6890, D("1.75"), D("0.00"), "pending", True),
-                     BOB_KEY: (4500, D("1.25"), D("0.00"), "pending", True),
-                     PHONE_KEY: (6840, D("1.75"), D("0.00"), "pending", False),
-                     GUEST_KEY: (1200, D("0.00"), D("0.00"), "no_credit", False)}
+    assert found == {
+        ALICE_KEY: (6890, D("1.75"), D("0.00"), "pending", True),
+        BOB_KEY: (4500, D("1.25"), D("0.00"), "pending", True),
+        PHONE_KEY: (6840, D("1.75"), D("0.00"), "pending", False),
+        GUEST_KEY: (1200, D("0.00"), D("0.00"), "no_credit", False),
+    }
     guest = lines(runtime, held)[GUEST_KEY]
     assert guest.no_credit_reason == "attended 20 min, under the 30 minutes minimum"
     with runtime.db.begin() as s:  # a no-credit line asks nothing of staff
@@ -75,10 +94,28 @@ def test_approve_writes_one_entry_per_line(runtime, held, clock):
     with runtime.db.begin() as s:
         assert review.approve(s, ids, actor=ACTOR, now=clock()) == 2
     assert staff_audit(runtime) == [
-        (ACTOR, "credit_line", ids[0], held, "approved", "pending, 1:54 attended, 1.75 h growth",
-         "approved, 1.75 h growth", None, clock()),
-        (ACTOR, "credit_line", ids[1], held, "approved", "pending, 1:15 attended, 1.25 h growth",
-         "approved, 1.25 h growth", None, clock()),
+        (
+            ACTOR,
+            "credit_line",
+            ids[0],
+            held,
+            "approved",
+            "pending, 1:54 attended, 1.75 h growth",
+            "approved, 1.75 h growth",
+            None,
+            clock(),
+        ),
+        (
+            ACTOR,
+            "credit_line",
+            ids[1],
+            held,
+            "approved",
+            "pending, 1:15 attended, 1.25 h growth",
+            "approved, 1.25 h growth",
+            None,
+            clock(),
+        ),
     ]
     alice = lines(runtime, held)[ALICE_KEY]
     assert (alice.status, alice.decided_by, alice.decided_at) == ("approved", ACTOR, clock())
@@ -109,39 +146,83 @@ def test_approve_session_approves_every_pending_line_and_leaves_no_credit_alone(
 
 def test_adjust_needs_a_reason_stays_within_a_day_and_the_cap_needs_an_override(runtime, held, clock):
     lid = line_id(runtime, held, BOB_KEY)
-    for growth, reason, message in [(D("2"), "  ", "reason is required"),
-                                    (D("24.01"), "typo", "between 0 and 24"),
-                                    (D("-1"), "typo", "between 0 and 24"),
-                                    (D("2.25"), "typo", "more than the 2.00 h this session allows")]:
+    for growth, reason, message in [
+        (D("2"), "  ", "reason is required"),
+        (D("24.01"), "typo", "between 0 and 24"),
+        (D("-1"), "typo", "between 0 and 24"),
+        (D("2.25"), "typo", "more than the 2.00 h this session allows"),
+    ]:
         with pytest.raises(review.ReviewError, match=message):
             with runtime.db.begin() as s:
-                review.adjust(s, lid, growth, D("0"), actor=ACTOR, now=clock(), reason=reason,
-                              settings=runtime.settings)
+                review.adjust(
+                    s, lid, growth, D("0"), actor=ACTOR, now=clock(), reason=reason, settings=runtime.settings
+                )
     with runtime.db.begin() as s:
-        review.adjust(s, lid, D("1.5"), D("0.5"), actor=ACTOR, now=clock(), reason="stayed on after the host left",
-                      settings=runtime.settings)
+        review.adjust(
+            s,
+            lid,
+            D("1.5"),
+            D("0.5"),
+            actor=ACTOR,
+            now=clock(),
+            reason="stayed on after the host left",
+            settings=runtime.settings,
+        )
     line = lines(runtime, held)[BOB_KEY]
-    assert (line.growth_hours, line.training_hours, line.proposed_growth_hours, line.adjusted, line.status,
-            line.override_reason) == (D("1.50"), D("0.50"), D("1.25"), True, "pending", None)
+    assert (
+        line.growth_hours,
+        line.training_hours,
+        line.proposed_growth_hours,
+        line.adjusted,
+        line.status,
+        line.override_reason,
+    ) == (D("1.50"), D("0.50"), D("1.25"), True, "pending", None)
     with runtime.db.begin() as s:
-        review.adjust(s, lid, D("24"), D("0"), actor=ACTOR, now=clock(), reason="typo",
-                      settings=runtime.settings, override="the registry allows a full day for this training")
+        review.adjust(
+            s,
+            lid,
+            D("24"),
+            D("0"),
+            actor=ACTOR,
+            now=clock(),
+            reason="typo",
+            settings=runtime.settings,
+            override="the registry allows a full day for this training",
+        )
     line = lines(runtime, held)[BOB_KEY]
-    assert (line.growth_hours, line.override_reason) == (D("24.00"),
-                                                         "the registry allows a full day for this training")
+    assert (line.growth_hours, line.override_reason) == (D("24.00"), "the registry allows a full day for this training")
     assert staff_audit(runtime) == [
-        (ACTOR, "credit_line", lid, held, "adjusted", "pending, 1:15 attended, 1.25 h growth",
-         "pending, 1:15 attended, 1.50 h growth + 0.50 h training", "stayed on after the host left", clock()),
-        (ACTOR, "credit_line", lid, held, "adjusted", "pending, 1:15 attended, 1.50 h growth + 0.50 h training",
-         "pending, 1:15 attended, 24.00 h growth",
-         "typo (over the session's cap: the registry allows a full day for this training)", clock())]
+        (
+            ACTOR,
+            "credit_line",
+            lid,
+            held,
+            "adjusted",
+            "pending, 1:15 attended, 1.25 h growth",
+            "pending, 1:15 attended, 1.50 h growth + 0.50 h training",
+            "stayed on after the host left",
+            clock(),
+        ),
+        (
+            ACTOR,
+            "credit_line",
+            lid,
+            held,
+            "adjusted",
+            "pending, 1:15 attended, 1.50 h growth + 0.50 h training",
+            "pending, 1:15 attended, 24.00 h growth",
+            "typo (over the session's cap: the registry allows a full day for this training)",
+            clock(),
+        ),
+    ]
 
 
 def test_a_no_credit_line_can_be_overridden(runtime, held, clock):
     lid = line_id(runtime, held, GUEST_KEY)
     with runtime.db.begin() as s:
-        review.adjust(s, lid, D("0.25"), D("0"), actor=ACTOR, now=clock(), reason="joined by phone too",
-                      settings=runtime.settings)
+        review.adjust(
+            s, lid, D("0.25"), D("0"), actor=ACTOR, now=clock(), reason="joined by phone too", settings=runtime.settings
+        )
     assert figures(lines(runtime, held)[GUEST_KEY]) == (1200, D("0.25"), D("0.00"), "pending")
 
 
@@ -157,33 +238,58 @@ def test_reject_then_reopen(runtime, held, clock):
         review.reopen(s, lid, actor=ACTOR, now=later, reason="caller identified", settings=runtime.settings)
     assert lines(runtime, held)[PHONE_KEY].status == "pending"
     assert staff_audit(runtime) == [
-        (ACTOR, "credit_line", lid, held, "rejected", "pending, 1:54 attended, 1.75 h growth",
-         "rejected, 1.75 h growth", "unknown caller", clock()),
-        (ACTOR, "credit_line", lid, held, "reopened", "rejected, 1:54 attended, 1.75 h growth",
-         "pending, 1.75 h growth", "caller identified", later),
+        (
+            ACTOR,
+            "credit_line",
+            lid,
+            held,
+            "rejected",
+            "pending, 1:54 attended, 1.75 h growth",
+            "rejected, 1.75 h growth",
+            "unknown caller",
+            clock(),
+        ),
+        (
+            ACTOR,
+            "credit_line",
+            lid,
+            held,
+            "reopened",
+            "rejected, 1:54 attended, 1.75 h growth",
+            "pending, 1.75 h growth",
+            "caller identified",
+            later,
+        ),
     ]
 
 
-def test_late_events_reopen_an_approved_line_and_approving_it_again_clears_the_flag(runtime, held, clock,
-                                                                                    post_event):
+def test_late_events_reopen_an_approved_line_and_approving_it_again_clears_the_flag(runtime, held, clock, post_event):
     lid = line_id(runtime, held, BOB_KEY)
     with runtime.db.begin() as s:
         review.approve(s, [lid], actor=ACTOR, now=clock())
     common = {"meeting_uuid": "4444AAAiAAAAAiAiAiiAii==", "meeting_id": "81234567890"}
-    play(post_event, [zoom_event("participant_joined", join_time="2026-10-14T00:05:00Z", **BOB, **common),
-                      zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **BOB, **common)])
+    play(
+        post_event,
+        [
+            zoom_event("participant_joined", join_time="2026-10-14T00:05:00Z", **BOB, **common),
+            zoom_event("participant_left", leave_time="2026-10-14T00:20:00Z", **BOB, **common),
+        ],
+    )
     line = lines(runtime, held)[BOB_KEY]
     assert figures(line) == (5400, D("1.50"), D("0.00"), "pending")
-    assert line.flagged and line.flag_reason == ("approved line reopened: was approved, 1:15 attended, 1.25 h "
-                                                 "growth; now 1.50 h growth proposed")
+    assert line.flagged and line.flag_reason == (
+        "approved line reopened: was approved, 1:15 attended, 1.25 h growth; now 1.50 h growth proposed"
+    )
     with runtime.db.begin() as s:
         assert s.get(CreditSession, held).needs_review
         review.approve(s, [lid], actor=ACTOR, now=clock(), reason="came back after a dropped connection")
     line = lines(runtime, held)[BOB_KEY]
     assert (line.status, line.flagged, line.flag_reason) == ("approved", False, None)
-    assert staff_audit(runtime)[1][7] == ("came back after a dropped connection; flag cleared: approved line "
-                                          "reopened: was approved, 1:15 attended, 1.25 h growth; now 1.50 h "
-                                          "growth proposed")
+    assert staff_audit(runtime)[1][7] == (
+        "came back after a dropped connection; flag cleared: approved line "
+        "reopened: was approved, 1:15 attended, 1.25 h growth; now 1.50 h "
+        "growth proposed"
+    )
     with runtime.db.begin() as s:
         assert not s.get(CreditSession, held).needs_review
         assert len(s.scalars(select(CreditLine).where(CreditLine.session_id == held)).all()) == 4  # nothing beside
@@ -202,8 +308,17 @@ def test_match_is_remembered_for_later_sessions_and_reopens_a_decided_line(runti
         assert (participant.member_id, participant.match_method) == (gina, "staff")
     guest = lines(runtime, held)[GUEST_KEY]
     assert (guest.member_id, guest.status, guest.flagged) == (gina, "pending", True)  # reopened: new member
-    assert staff_audit(runtime)[1] == (ACTOR, "participant_alias", alias.id, held, "matched", "Gina Guest: unmatched",
-                                       "Gina Guest: Gina Guest", None, clock())
+    assert staff_audit(runtime)[1] == (
+        ACTOR,
+        "participant_alias",
+        alias.id,
+        held,
+        "matched",
+        "Gina Guest: unmatched",
+        "Gina Guest: Gina Guest",
+        None,
+        clock(),
+    )
     play(post_event, meeting_events(uuid="NEXTmonth0000000000000==", days_later=28))
     assert lines(runtime, session_id(runtime, "NEXTmonth0000000000000=="))[GUEST_KEY].member_id == gina
     with runtime.db.begin() as s:
@@ -221,11 +336,13 @@ def test_merge_counts_a_dial_in_once_and_undo_brings_it_back(runtime, held, cloc
     assert after[ALICE_KEY].attended_seconds == 6890  # 22:30:10-00:25, the phone added nothing new
     with runtime.db.begin() as s:
         merge = s.scalars(select(ParticipantMerge)).one()
-        removed = s.scalars(select(AuditEntry).where(AuditEntry.entity_id == phone,
-                                                     AuditEntry.action == "removed")).one()
+        removed = s.scalars(
+            select(AuditEntry).where(AuditEntry.entity_id == phone, AuditEntry.action == "removed")
+        ).one()
         assert removed.reason == "participants merged by staff"
-    assert staff_audit(runtime) == [(ACTOR, "participant_merge", merge.id, held, "merged", "+1 555 0100",
-                                     "Alice Ames", None, clock())]
+    assert staff_audit(runtime) == [
+        (ACTOR, "participant_merge", merge.id, held, "merged", "+1 555 0100", "Alice Ames", None, clock())
+    ]
     with pytest.raises(review.ReviewError, match="no such participant"):  # merged away: it is Alice now
         with runtime.db.begin() as s:
             review.merge(s, held, PHONE_KEY, ALICE_KEY, actor=ACTOR, now=clock(), settings=runtime.settings)
@@ -242,37 +359,91 @@ def test_merging_an_approved_line_reopens_it_at_zero(runtime, held, clock):
         review.merge(s, held, PHONE_KEY, ALICE_KEY, actor=ACTOR, now=clock(), settings=runtime.settings)
     line = lines(runtime, held)[PHONE_KEY]
     assert figures(line) == (0, D("0.00"), D("0.00"), "pending") and line.flagged
-    assert line.flag_reason == ("approved line reopened: was approved, 1:54 attended, 1.75 h growth; "
-                                "now 0.00 h growth proposed")
+    assert line.flag_reason == (
+        "approved line reopened: was approved, 1:54 attended, 1.75 h growth; now 0.00 h growth proposed"
+    )
 
 
 def test_training_segments_split_lines_and_never_change_totals(runtime, held, clock):
     with pytest.raises(review.ReviewError, match="within the time the session was live"):
         with runtime.db.begin() as s:
-            review.save_segment(s, held, start=utc(22, 0), end=utc(23, 30), title="Safe sleep", category="",
-                                approval_code="", actor=ACTOR, now=clock(), settings=runtime.settings)
+            review.save_segment(
+                s,
+                held,
+                start=utc(22, 0),
+                end=utc(23, 30),
+                title="Safe sleep",
+                category="",
+                approval_code="",
+                actor=ACTOR,
+                now=clock(),
+                settings=runtime.settings,
+            )
     with pytest.raises(review.ReviewError, match="choose a category"):
         with runtime.db.begin() as s:
-            review.save_segment(s, held, start=utc(23, 0), end=utc(23, 30), title="Safe sleep", category="Knitting",
-                                approval_code="", actor=ACTOR, now=clock(), settings=runtime.settings)
+            review.save_segment(
+                s,
+                held,
+                start=utc(23, 0),
+                end=utc(23, 30),
+                title="Safe sleep",
+                category="Knitting",
+                approval_code="",
+                actor=ACTOR,
+                now=clock(),
+                settings=runtime.settings,
+            )
     with runtime.db.begin() as s:
-        segment = review.save_segment(s, held, start=utc(23, 0), end=utc(23, 30), title="Safe sleep",
-                                      category="Health, Safety and Nutrition", approval_code="NV-2026-114",
-                                      actor=ACTOR, now=clock(), settings=runtime.settings).id
+        segment = review.save_segment(
+            s,
+            held,
+            start=utc(23, 0),
+            end=utc(23, 30),
+            title="Safe sleep",
+            category="Health, Safety and Nutrition",
+            approval_code="NV-2026-114",
+            actor=ACTOR,
+            now=clock(),
+            settings=runtime.settings,
+        ).id
     split = lines(runtime, held)
     # Alice: 1.75 in all, 30 minutes of training; Bob (22:45-00:00): 1.25 in all, 30 of training;
     # the guest (23:00-23:20) stays at no credit: training never makes a total
     assert {k: figures(line) for k, line in split.items()} == {
-        ALICE_KEY: (6890, D("1.25"), D("0.50"), "pending"), BOB_KEY: (4500, D("0.75"), D("0.50"), "pending"),
-        PHONE_KEY: (6840, D("1.25"), D("0.50"), "pending"), GUEST_KEY: (1200, D("0.00"), D("0.00"), "no_credit")}
+        ALICE_KEY: (6890, D("1.25"), D("0.50"), "pending"),
+        BOB_KEY: (4500, D("0.75"), D("0.50"), "pending"),
+        PHONE_KEY: (6840, D("1.25"), D("0.50"), "pending"),
+        GUEST_KEY: (1200, D("0.00"), D("0.00"), "no_credit"),
+    }
     assert split[ALICE_KEY].segments[0]["approval_code"] == "NV-2026-114"
-    assert staff_audit(runtime) == [(ACTOR, "training_segment", segment, held, "segment_added", None,
-                                     "2026-10-13T23:00:00+00:00 - 2026-10-13T23:30:00+00:00, Safe sleep, "
-                                     "Health, Safety and Nutrition, approval NV-2026-114", None, clock())]
+    assert staff_audit(runtime) == [
+        (
+            ACTOR,
+            "training_segment",
+            segment,
+            held,
+            "segment_added",
+            None,
+            "2026-10-13T23:00:00+00:00 - 2026-10-13T23:30:00+00:00, Safe sleep, "
+            "Health, Safety and Nutrition, approval NV-2026-114",
+            None,
+            clock(),
+        )
+    ]
     with pytest.raises(review.ReviewError, match="must not overlap"):
         with runtime.db.begin() as s:
-            review.save_segment(s, held, start=utc(23, 20), end=utc(23, 50), title="Second", category="",
-                                approval_code="", actor=ACTOR, now=clock(), settings=runtime.settings)
+            review.save_segment(
+                s,
+                held,
+                start=utc(23, 20),
+                end=utc(23, 50),
+                title="Second",
+                category="",
+                approval_code="",
+                actor=ACTOR,
+                now=clock(),
+                settings=runtime.settings,
+            )
     with runtime.db.begin() as s:
         review.delete_segment(s, held, segment, actor=ACTOR, now=clock(), settings=runtime.settings)
         assert s.scalars(select(TrainingSegment)).all() == []
@@ -283,13 +454,29 @@ def test_a_segment_marked_after_approval_reopens_the_line_and_creates_nothing_be
     lid = line_id(runtime, held, ALICE_KEY)
     with runtime.db.begin() as s:
         review.approve(s, [lid], actor=ACTOR, now=clock())
-        review.save_segment(s, held, start=utc(23, 0), end=utc(23, 30), title="Safe sleep", category="",
-                            approval_code="", actor=ACTOR, now=clock(), settings=runtime.settings)
+        review.save_segment(
+            s,
+            held,
+            start=utc(23, 0),
+            end=utc(23, 30),
+            title="Safe sleep",
+            category="",
+            approval_code="",
+            actor=ACTOR,
+            now=clock(),
+            settings=runtime.settings,
+        )
     alice = lines(runtime, held)[ALICE_KEY]
     assert (alice.id, alice.total_hours) == (lid, D("1.75"))  # the same line, the same total: only the split
     assert figures(alice) == (6890, D("1.25"), D("0.50"), "pending") and alice.flagged
-    assert alice.flag_reason == ("approved line reopened: was approved, 1:54 attended, 1.75 h growth; "
-                                 "now 1.25 h growth + 0.50 h training proposed")
+    assert alice.flag_reason == (
+        "approved line reopened: was approved, 1:54 attended, 1.75 h growth; "
+        "now 1.25 h growth + 0.50 h training proposed"
+    )
     with runtime.db.begin() as s:
-        assert s.scalar(select(CreditLine.id).where(CreditLine.session_id == held,
-                                                    CreditLine.participant_key == ALICE_KEY)) == lid
+        assert (
+            s.scalar(
+                select(CreditLine.id).where(CreditLine.session_id == held, CreditLine.participant_key == ALICE_KEY)
+            )
+            == lid
+        )

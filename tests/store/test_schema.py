@@ -1,4 +1,5 @@
 """The migrations and the models describe the same schema, on SQLite and PostgreSQL alike."""
+
 from __future__ import annotations
 
 from alembic.autogenerate import compare_metadata

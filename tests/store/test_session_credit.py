@@ -1,18 +1,19 @@
 """Issue 10's cases through the signed webhook endpoint: one credit line per person per session, across Zoom
 restarts, with training carved out of one rounded total; the follow-up mail shows the line (real SMTP)."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from sqlalchemy import select
 
-from tests.helpers.zoom_events import zoom_event
 from tests.helpers.mail import add_community, at, outbox_rows, runtime, smtp  # noqa: F401
+from tests.helpers.zoom_events import zoom_event
 from zoombot.store import review
 from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Occurrence, Participant
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 18:30 in New York, the community's 2nd Tuesday
 FIRST, SECOND = "FirstInstance000000000==", "SecondInstance00000000=="
 D = Decimal
@@ -58,8 +59,15 @@ def restarted(post_event):
     """The host ends the meeting by mistake at 18:58 and starts it again at 19:01 (same id, new UUID).
     Alice: 25 minutes in the first instance and 92 in the second; Bob: 20 + 22; Fran hosts both."""
     play(post_event, instance(FIRST, 0, 28, [(FRAN, 0, 28), (ALICE, 3, 28), (BOB, 8, 28)]))
-    play(post_event, instance(SECOND, 31, 125, [(FRAN, 31, 125), (dict(ALICE, user_id="16779001"), 33, 125),
-                                                (dict(BOB, user_id="16779002"), 31, 53)]))
+    play(
+        post_event,
+        instance(
+            SECOND,
+            31,
+            125,
+            [(FRAN, 31, 125), (dict(ALICE, user_id="16779001"), 33, 125), (dict(BOB, user_id="16779002"), 31, 53)],
+        ),
+    )
 
 
 def test_a_host_restart_is_one_session_credited_once(runtime, clock, smtp, post_event):
@@ -70,16 +78,22 @@ def test_a_host_restart_is_one_session_credited_once(runtime, clock, smtp, post_
         held = s.scalars(select(CreditSession)).one()
         occurrence = s.scalars(select(Occurrence).where(Occurrence.start == START)).one()
         assert (held.occurrence_id, held.status, held.local_date.isoformat(), held.scheduled_minutes) == (
-            occurrence.id, "ended", "2026-11-10", 120)
+            occurrence.id,
+            "ended",
+            "2026-11-10",
+            120,
+        )
         assert {m.uuid: m.session_id for m in s.scalars(select(Meeting))} == {FIRST: held.id, SECOND: held.id}
         alice = s.scalar(select(Participant).where(Participant.identity_key == "email:alice@example.org"))
-        assert alice.intervals == [[f"{iso(3)[:-1]}+00:00", f"{iso(28)[:-1]}+00:00", "webhook"],
-                                   [f"{iso(33)[:-1]}+00:00", f"{iso(125)[:-1]}+00:00", "webhook"]]
+        assert alice.intervals == [
+            [f"{iso(3)[:-1]}+00:00", f"{iso(28)[:-1]}+00:00", "webhook"],
+            [f"{iso(33)[:-1]}+00:00", f"{iso(125)[:-1]}+00:00", "webhook"],
+        ]
     found = {key: (line.attended_seconds, line.growth_hours, line.status) for key, line in lines(runtime).items()}
     assert found == {
         "email:alice@example.org": (117 * 60, D("1.75"), "pending"),  # not 0 + 1.50
-        "email:bob@example.org": (42 * 60, D("0.50"), "pending"),     # not nothing
-        "email:fran@example.org": (122 * 60, D("2.00"), "pending"),   # 28 + 94, capped at the scheduled 2 h
+        "email:bob@example.org": (42 * 60, D("0.50"), "pending"),  # not nothing
+        "email:fran@example.org": (122 * 60, D("2.00"), "pending"),  # 28 + 94, capped at the scheduled 2 h
     }
 
 
@@ -103,30 +117,47 @@ def test_a_restart_while_lines_exist_keeps_them_in_step(runtime, post_event, clo
     play(post_event, instance(SECOND, 31, 125, [(dict(ALICE, user_id="16779001"), 33, 125)]))
     alice = lines(runtime)["email:alice@example.org"]
     assert (alice.attended_seconds, alice.growth_hours, alice.status, alice.no_credit_reason) == (
-        117 * 60, D("1.75"), "pending", None)
+        117 * 60,
+        D("1.75"),
+        "pending",
+        None,
+    )
     with runtime.db.begin() as s:
         assert s.scalar(select(CreditSession.key)) == "z81234567890:2026-11-10"  # no community: by local date
 
 
 def test_zoomnets_same_second_pair_counts_zero(runtime, post_event):
     common = {"meeting_start_time": iso(0)}
-    play(post_event, [zoom_event("meeting_started", **common),
-                      zoom_event("participant_joined", join_time=iso(10), **ALICE, **common),
-                      zoom_event("participant_left", leave_time=iso(10), **ALICE, **common),
-                      zoom_event("meeting_ended", meeting_end_time=iso(86), **common)])
+    play(
+        post_event,
+        [
+            zoom_event("meeting_started", **common),
+            zoom_event("participant_joined", join_time=iso(10), **ALICE, **common),
+            zoom_event("participant_left", leave_time=iso(10), **ALICE, **common),
+            zoom_event("meeting_ended", meeting_end_time=iso(86), **common),
+        ],
+    )
     alice = lines(runtime)["email:alice@example.org"]
     assert (alice.attended_seconds, alice.status, alice.no_credit_reason) == (
-        0, "no_credit", "attended 0 min, under the 30 minutes minimum")
+        0,
+        "no_credit",
+        "attended 0 min, under the 30 minutes minimum",
+    )
 
 
 def test_overlapping_joins_under_one_participant_id(runtime, post_event):
     common = {"meeting_start_time": iso(0)}
-    play(post_event, [zoom_event("meeting_started", **common),
-                      zoom_event("participant_joined", join_time=iso(5), **ALICE, **common),
-                      zoom_event("participant_joined", join_time=iso(30), **ALICE, **common),
-                      zoom_event("participant_left", leave_time=iso(35), **ALICE, **common),
-                      zoom_event("participant_left", leave_time=iso(40), **ALICE, **common),
-                      zoom_event("meeting_ended", meeting_end_time=iso(60), **common)])
+    play(
+        post_event,
+        [
+            zoom_event("meeting_started", **common),
+            zoom_event("participant_joined", join_time=iso(5), **ALICE, **common),
+            zoom_event("participant_joined", join_time=iso(30), **ALICE, **common),
+            zoom_event("participant_left", leave_time=iso(35), **ALICE, **common),
+            zoom_event("participant_left", leave_time=iso(40), **ALICE, **common),
+            zoom_event("meeting_ended", meeting_end_time=iso(60), **common),
+        ],
+    )
     assert lines(runtime)["email:alice@example.org"].attended_seconds == 35 * 60
 
 
@@ -137,28 +168,51 @@ def test_zoom_binding_a_phone_caller_is_one_person_staff_can_take_apart(runtime,
     bind = zoom_event("participant_joined", **common)
     bind["event"] = "meeting.participant_bind"
     bind["payload"]["object"]["participant"] = {
-        "user_id": "1234567890", "bind_user_id": "16778240", "user_name": "+1 617-555-0142",
-        "participant_uuid": "PhoneDev1", "bind_participant_uuid": "DanaLaptop", "date_time": iso(62),
-        "phone_number": "16175550142"}
-    play(post_event, [zoom_event("meeting_started", **common),
-                      zoom_event("participant_joined", join_time=iso(0), **laptop, **common),
-                      zoom_event("participant_left", leave_time=iso(60), **laptop, **common),  # laptop battery died
-                      zoom_event("participant_joined", join_time=iso(61), **phone, **common),
-                      bind,
-                      zoom_event("participant_left", leave_time=iso(120), **phone, **common),
-                      zoom_event("meeting_ended", meeting_end_time=iso(120), **common)])
+        "user_id": "1234567890",
+        "bind_user_id": "16778240",
+        "user_name": "+1 617-555-0142",
+        "participant_uuid": "PhoneDev1",
+        "bind_participant_uuid": "DanaLaptop",
+        "date_time": iso(62),
+        "phone_number": "16175550142",
+    }
+    play(
+        post_event,
+        [
+            zoom_event("meeting_started", **common),
+            zoom_event("participant_joined", join_time=iso(0), **laptop, **common),
+            zoom_event("participant_left", leave_time=iso(60), **laptop, **common),  # laptop battery died
+            zoom_event("participant_joined", join_time=iso(61), **phone, **common),
+            bind,
+            zoom_event("participant_left", leave_time=iso(120), **phone, **common),
+            zoom_event("meeting_ended", meeting_end_time=iso(120), **common),
+        ],
+    )
     assert {k: (line.attended_seconds, line.growth_hours) for k, line in lines(runtime).items()} == {
-        "email:dana@example.org": (119 * 60, D("1.75"))}
+        "email:dana@example.org": (119 * 60, D("1.75"))
+    }
     with runtime.db.begin() as s:
         bound = s.scalars(select(AuditEntry).where(AuditEntry.action == "bound")).one()
-        assert (bound.actor, bound.from_value, bound.session_id) == ("zoom", "+1 617-555-0142",
-                                                                     s.scalar(select(CreditSession.id)))
+        assert (bound.actor, bound.from_value, bound.session_id) == (
+            "zoom",
+            "+1 617-555-0142",
+            s.scalar(select(CreditSession.id)),
+        )
         sid = s.scalar(select(CreditSession.id))
-        review.unbind(s, sid, "name:+1 617-555-0142", "email:dana@example.org", actor="staff@example.org",
-                      now=clock(), settings=runtime.settings)
+        review.unbind(
+            s,
+            sid,
+            "name:+1 617-555-0142",
+            "email:dana@example.org",
+            actor="staff@example.org",
+            now=clock(),
+            settings=runtime.settings,
+        )
         assert s.scalar(select(AuditEntry.action).where(AuditEntry.actor == "staff@example.org")) == "unbound"
     assert {k: (line.attended_seconds, line.growth_hours) for k, line in lines(runtime).items()} == {
-        "email:dana@example.org": (60 * 60, D("1.00")), "name:+1 617-555-0142": (59 * 60, D("0.75"))}
+        "email:dana@example.org": (60 * 60, D("1.00")),
+        "name:+1 617-555-0142": (59 * 60, D("0.75")),
+    }
 
 
 def test_rebuild_gives_exactly_what_live_processing_gave(runtime, clock, smtp, post_event, zoombot_cli):
@@ -167,21 +221,47 @@ def test_rebuild_gives_exactly_what_live_processing_gave(runtime, clock, smtp, p
     restarted(post_event)
     with runtime.db.begin() as s:
         sid = s.scalar(select(CreditSession.id))
-        review.save_segment(s, sid, start=START + timedelta(minutes=30), end=START + timedelta(minutes=60),
-                            title="Safe sleep", category="", approval_code="", actor="staff@example.org",
-                            now=clock(), settings=runtime.settings)
-        review.approve(s, [s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:bob@example.org"))],
-                       actor="staff@example.org", now=clock())
+        review.save_segment(
+            s,
+            sid,
+            start=START + timedelta(minutes=30),
+            end=START + timedelta(minutes=60),
+            title="Safe sleep",
+            category="",
+            approval_code="",
+            actor="staff@example.org",
+            now=clock(),
+            settings=runtime.settings,
+        )
+        review.approve(
+            s,
+            [s.scalar(select(CreditLine.id).where(CreditLine.participant_key == "email:bob@example.org"))],
+            actor="staff@example.org",
+            now=clock(),
+        )
 
     def state():
         with runtime.db.begin() as s:
-            people = {(p.session_id, p.identity_key): (p.attended_seconds, p.intervals, p.devices, p.rejoins,
-                                                       p.member_id) for p in s.scalars(select(Participant))}
-            credit = {line.id: (line.session_id, line.participant_key, line.attended_seconds, line.growth_hours,
-                                line.training_hours, line.status, line.flagged, line.segments)
-                      for line in s.scalars(select(CreditLine))}
+            people = {
+                (p.session_id, p.identity_key): (p.attended_seconds, p.intervals, p.devices, p.rejoins, p.member_id)
+                for p in s.scalars(select(Participant))
+            }
+            credit = {
+                line.id: (
+                    line.session_id,
+                    line.participant_key,
+                    line.attended_seconds,
+                    line.growth_hours,
+                    line.training_hours,
+                    line.status,
+                    line.flagged,
+                    line.segments,
+                )
+                for line in s.scalars(select(CreditLine))
+            }
             placed = {m.uuid: (m.session_id, m.status, m.started_at, m.ended_at) for m in s.scalars(select(Meeting))}
             return people, credit, placed
+
     live = state()
     assert {v[1]: v[3:6] for v in live[1].values()}["email:alice@example.org"] == (D("1.50"), D("0.25"), "pending")
     cli = zoombot_cli()

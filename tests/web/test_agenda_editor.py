@@ -1,8 +1,9 @@
 """The agenda editor: facilitators edit their own communities' agendas (staff all); what they type comes
 out inert in pages and mail; only http(s) links survive; the parking lot carries forward until closed."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -10,7 +11,7 @@ from tests.helpers.mail import EVERYONE, add_community, at, by_kind, runtime, sm
 from tests.helpers.staff import add_staff, login, token_from
 from zoombot.store.models import Agenda, Occurrence
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
 SCRIPT = "<script>alert('owned')</script>"
 
@@ -31,8 +32,16 @@ def signed_in_facilitator(runtime, clock, smtp, client) -> int:
 def save(client, occurrence_id: int, **fields):
     page = client.get(f"/staff/agendas/{occurrence_id}")
     assert page.status_code == 200
-    data = {"csrf_token": token_from(page.get_data(as_text=True)), "objectives": "", "topics": "",
-            "resources": "", "next_steps": "", "expectations": "", "confidentiality": "", "status": "draft"}
+    data = {
+        "csrf_token": token_from(page.get_data(as_text=True)),
+        "objectives": "",
+        "topics": "",
+        "resources": "",
+        "next_steps": "",
+        "expectations": "",
+        "confidentiality": "",
+        "status": "draft",
+    }
     data.update(fields)
     return client.post(f"/staff/agendas/{occurrence_id}", data=data)
 
@@ -41,11 +50,16 @@ def test_script_and_javascript_links_come_out_inert_in_page_and_mail(runtime, cl
     occurrence_id = signed_in_facilitator(runtime, clock, smtp, client)
     listing = client.get("/staff/agendas/").get_data(as_text=True)
     assert f"/staff/agendas/{occurrence_id}" in listing
-    response = save(client, occurrence_id, objectives=f"Learn {SCRIPT}",
-                    topics="- Transitions\n- Routines <img src=x onerror=alert(1)>",
-                    resources="Bad | javascript:alert(1)\nGood | https://example.org/guide\nhttps://example.org/bare\n"
-                              "Disguised | https://user:pass@evil.example@good.example/",
-                    next_steps="Try a song", status="ready")
+    response = save(
+        client,
+        occurrence_id,
+        objectives=f"Learn {SCRIPT}",
+        topics="- Transitions\n- Routines <img src=x onerror=alert(1)>",
+        resources="Bad | javascript:alert(1)\nGood | https://example.org/guide\nhttps://example.org/bare\n"
+        "Disguised | https://user:pass@evil.example@good.example/",
+        next_steps="Try a song",
+        status="ready",
+    )
     assert response.status_code == 302
     page = client.get(f"/staff/agendas/{occurrence_id}").get_data(as_text=True)
     assert SCRIPT not in page and "&lt;script&gt;" in page
@@ -59,8 +73,11 @@ def test_script_and_javascript_links_come_out_inert_in_page_and_mail(runtime, cl
         assert row.content["objectives"] == [f"Learn {SCRIPT}"]
         assert row.content["topics"] == ["Transitions", "Routines <img src=x onerror=alert(1)>"]
         assert [(r["title"], r["url"]) for r in row.content["resources"]] == [
-            ("Bad", None), ("Good", "https://example.org/guide"),
-            ("https://example.org/bare", "https://example.org/bare"), ("Disguised", None)]
+            ("Bad", None),
+            ("Good", "https://example.org/guide"),
+            ("https://example.org/bare", "https://example.org/bare"),
+            ("Disguised", None),
+        ]
 
     got = at(clock, smtp, runtime, START - timedelta(days=2))
     assert by_kind(got)["agenda"] == EVERYONE
@@ -76,8 +93,12 @@ def test_the_parking_lot_carries_forward_until_closed(runtime, clock, smtp, clie
     page = client.get(f"/staff/agendas/{occurrence_id}").get_data(as_text=True)
     token = token_from(page)
     for text in ("How do we handle biting?", "Outdoor play in winter"):
-        assert client.post(f"/staff/agendas/{occurrence_id}/parking-lot",
-                           data={"csrf_token": token, "text": text}).status_code == 302
+        assert (
+            client.post(
+                f"/staff/agendas/{occurrence_id}/parking-lot", data={"csrf_token": token, "text": text}
+            ).status_code
+            == 302
+        )
     page = client.get(f"/staff/agendas/{occurrence_id}").get_data(as_text=True)
     assert "How do we handle biting?" in page and "Outdoor play in winter" in page
     got = at(clock, smtp, runtime, START - timedelta(days=2))
@@ -85,10 +106,15 @@ def test_the_parking_lot_carries_forward_until_closed(runtime, clock, smtp, clie
     assert "How do we handle biting?" in agenda_mail.text and "Outdoor play in winter" in agenda_mail.text
 
     from zoombot.store.models import ParkingLotItem
+
     with runtime.db.begin() as s:
         biting = s.scalar(select(ParkingLotItem.id).where(ParkingLotItem.text.like("How do%")))
-    assert client.post(f"/staff/agendas/{occurrence_id}/parking-lot/{biting}/close",
-                       data={"csrf_token": token}).status_code == 302
+    assert (
+        client.post(
+            f"/staff/agendas/{occurrence_id}/parking-lot/{biting}/close", data={"csrf_token": token}
+        ).status_code
+        == 302
+    )
     # December's draft (made when its prep is due) carries the item still open, not the closed one.
     december = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
     got = at(clock, smtp, runtime, december - timedelta(days=7))
@@ -115,8 +141,9 @@ def test_operator_templates_override_the_built_in_ones(runtime, clock, smtp, tmp
     from zoombot.runtime import Runtime
 
     (tmp_path / "invite.subject.txt").write_text("You're invited, {{ name }}: {{ community }}\n")
-    rt = Runtime.from_settings(make_settings(mail=mail_settings(smtp, templates_dir=str(tmp_path)),
-                                             schedule={"horizon_days": 30}))
+    rt = Runtime.from_settings(
+        make_settings(mail=mail_settings(smtp, templates_dir=str(tmp_path)), schedule={"horizon_days": 30})
+    )
     rt.clock = clock
     try:
         add_community(rt)

@@ -1,4 +1,5 @@
 """Under gunicorn the app factory reads the configuration itself: a bad value is one clear line."""
+
 import pytest
 
 from zoombot.app import create_app

@@ -7,10 +7,11 @@ The session is played through the real webhook endpoint (staff_support.meeting_e
 23:00-23:20 (20 min, unmatched, no credit); live 22:30-00:30 UTC = 6:30-8:30 PM in New York on Tuesday
 13 October 2026. Carla, a member, was the phone.
 """
+
 from __future__ import annotations
 
 import re
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 from zoneinfo import ZoneInfo
 
@@ -19,30 +20,48 @@ from sqlalchemy import func, select
 
 from tests.helpers.pdf import ink_rows, pdf_text, render_page, words
 from tests.helpers.staff import add_community, add_staff, login, meeting_events, member_id, play, session_id, token_from
-from zoombot.store import registry, review
 from zoombot.core.member_tokens import make_page_token
 from zoombot.runtime import signing_secret
+from zoombot.store import registry, review
 from zoombot.store.models import (
-    AuditEntry, CertificateRecord, CreditLine, Member, MemberClaim, Membership, OutboxMessage, TrainingSegment)
+    AuditEntry,
+    CertificateRecord,
+    CreditLine,
+    Member,
+    MemberClaim,
+    Membership,
+    OutboxMessage,
+    TrainingSegment,
+)
 
 ALICE_KEY, BOB_KEY = "email:alice@example.org", "email:bob@example.org"
 PHONE_KEY, GUEST_KEY = "name:+1 555 0100", "name:gina guest"
 STAFF = "staff@example.org"
-UTC = timezone.utc
+UTC = UTC
 CSRF = re.compile(r'name="csrf_token" value="([^"]+)"')
 
 
 @pytest.fixture
 def runtime(make_runtime):
-    return make_runtime(registry={"issuer_name": "Silver State PD Network"},
-                        web={"base_url": "https://cop.example.org", "member_link_days": 30})
+    return make_runtime(
+        registry={"issuer_name": "Silver State PD Network"},
+        web={"base_url": "https://cop.example.org", "member_link_days": 30},
+    )
 
 
 @pytest.fixture
 def held(runtime, post_event, clock) -> int:
-    add_community(runtime, "Infant-Toddler CoP", "81234567890",
-                  members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org"),
-                           ("Carla Cruz", "carla@example.org")], facilitators=[("Fran Facil", "fran@example.org")])
+    add_community(
+        runtime,
+        "Infant-Toddler CoP",
+        "81234567890",
+        members=[
+            ("Alice Ames", "alice@example.org"),
+            ("Bob Brown", "bob@example.org"),
+            ("Carla Cruz", "carla@example.org"),
+        ],
+        facilitators=[("Fran Facil", "fran@example.org")],
+    )
     with runtime.db.begin() as s:
         s.get(Member, member_id(runtime, "alice@example.org")).registry_id = "R-10442"
     play(post_event, meeting_events())
@@ -64,10 +83,18 @@ def segment_and_approve(runtime, sid) -> None:
     """Training 19:00-19:30 New York (Alice and Bob were there all along: 0.50 training each, so Alice has 1.25
     growth + 0.50 training, Bob 0.75 + 0.50), then approve Alice's and Bob's lines."""
     with runtime.db.begin() as s:
-        review.save_segment(s, sid, start=datetime(2026, 10, 13, 23, 0, tzinfo=UTC),
-                            end=datetime(2026, 10, 13, 23, 30, tzinfo=UTC), title="Safe sleep practices",
-                            category="Health, Safety and Nutrition", approval_code="NV-2026-114", actor=STAFF,
-                            now=runtime.now(), settings=runtime.settings)
+        review.save_segment(
+            s,
+            sid,
+            start=datetime(2026, 10, 13, 23, 0, tzinfo=UTC),
+            end=datetime(2026, 10, 13, 23, 30, tzinfo=UTC),
+            title="Safe sleep practices",
+            category="Health, Safety and Nutrition",
+            approval_code="NV-2026-114",
+            actor=STAFF,
+            now=runtime.now(),
+            settings=runtime.settings,
+        )
     found = lines(runtime, sid)
     with runtime.db.begin() as s:
         review.approve(s, [found[ALICE_KEY].id, found[BOB_KEY].id], actor=STAFF, now=runtime.now())
@@ -78,6 +105,7 @@ def csrf(client, path: str) -> str:
 
 
 # --- the page and its link ----------------------------------------------------------------------------
+
 
 def test_members_link_prints_a_working_personal_link(runtime, held, client, zoombot_cli, clock):
     invoke = zoombot_cli('[web]\nsecret_key = "test-secret-key"\nbase_url = "https://cop.example.org"\n')
@@ -94,8 +122,10 @@ def test_members_link_prints_a_working_personal_link(runtime, held, client, zoom
     assert "Tue, Oct 13, 2026" in body and "6:30 PM – 8:30 PM EDT" in body
     assert "Bob Brown" not in body and "bob@example.org" not in body  # only her own data
     missing = invoke("members", "link", "nobody@example.org")
-    assert missing.exit_code == 1 and missing.stderr.strip() == \
-        "Error: no member with the e-mail address 'nobody@example.org'"
+    assert (
+        missing.exit_code == 1
+        and missing.stderr.strip() == "Error: no member with the e-mail address 'nobody@example.org'"
+    )
 
 
 def test_the_page_shows_sessions_hours_by_kind_and_status_and_yearly_progress(runtime, held, client):
@@ -109,8 +139,9 @@ def test_the_page_shows_sessions_hours_by_kind_and_status_and_yearly_progress(ru
     assert "Approved" in text and "Attended 1 h 54 min Growth 1.25 Training 0.50 Total 1.75" in text
     assert "Training: Safe sleep practices · Health, Safety and Nutrition · approval NV-2026-114 (0.50 h)" in text
     assert "Certificate of attendance (PDF)" in text
-    carla = " ".join(re.sub(r"<[^>]+>", " ", client.get(page_path(runtime, "carla@example.org"))
-                            .get_data(as_text=True)).split())
+    carla = " ".join(
+        re.sub(r"<[^>]+>", " ", client.get(page_path(runtime, "carla@example.org")).get_data(as_text=True)).split()
+    )
     assert "Not counted" in carla and "Certificate of attendance" not in carla
     assert "0.00 of 15.00 hours approved (0%), 15.00 to go" in carla
 
@@ -139,6 +170,7 @@ def test_a_july_licensing_year_counts_from_july(make_runtime, held, clock):
 
 # --- certificates, transcripts, verification -------------------------------------------------------------
 
+
 def test_certificate_pdf_says_everything_and_verifies(runtime, held, client, tmp_path):
     path = page_path(runtime, "alice@example.org")
     alice_line = lines(runtime, held)[ALICE_KEY].id
@@ -154,14 +186,23 @@ def test_certificate_pdf_says_everything_and_verifies(runtime, held, client, tmp
     shown = f"{code[:4]}-{code[4:8]}-{code[8:]}"
     assert response.headers["Content-Disposition"] == f'attachment; filename="certificate-2026-10-13-{shown}.pdf"'
     text = words(pdf_text(response.data, tmp_path, "certificate"))
-    for expected in ["Silver State PD Network", "Certificate of Attendance", "Alice Ames",
-                     "Registry ID R-10442", "Community of Practice Infant-Toddler CoP",
-                     "Session Tuesday, October 13, 2026 at 6:30 PM – 8:30 PM EDT", "Facilitator Fran Facil",
-                     "Time attended 1 h 54 min", "Professional growth hours 1.25", "Training hours 0.50",
-                     "Total hours 1.75", "Safe sleep practices Health, Safety and Nutrition NV-2026-114 0.50",
-                     f"Verification code: {shown}",
-                     f"Anyone can check this certificate at https://cop.example.org/verify/{shown}",
-                     "Issued October 15, 2026 by Silver State PD Network."]:
+    for expected in [
+        "Silver State PD Network",
+        "Certificate of Attendance",
+        "Alice Ames",
+        "Registry ID R-10442",
+        "Community of Practice Infant-Toddler CoP",
+        "Session Tuesday, October 13, 2026 at 6:30 PM – 8:30 PM EDT",
+        "Facilitator Fran Facil",
+        "Time attended 1 h 54 min",
+        "Professional growth hours 1.25",
+        "Training hours 0.50",
+        "Total hours 1.75",
+        "Safe sleep practices Health, Safety and Nutrition NV-2026-114 0.50",
+        f"Verification code: {shown}",
+        f"Anyone can check this certificate at https://cop.example.org/verify/{shown}",
+        "Issued October 15, 2026 by Silver State PD Network.",
+    ]:
         assert expected in text, expected
     assert ink_rows(render_page(response.data, tmp_path, "certificate")) > 100  # a Letter page at 50 dpi: 550 rows
 
@@ -194,18 +235,29 @@ def test_a_certificate_whose_line_changed_says_so(runtime, held, client, tmp_pat
     first_url = f"/verify/{first[:4]}-{first[4:8]}-{first[8:]}"
 
     with runtime.db.begin() as s:
-        review.reopen(s, alice_line, actor=STAFF, now=runtime.now(), reason="check the training",
-                      settings=runtime.settings)
+        review.reopen(
+            s, alice_line, actor=STAFF, now=runtime.now(), reason="check the training", settings=runtime.settings
+        )
     assert "being reviewed again" in client.get(first_url).get_data(as_text=True)
     assert client.get(f"{path}/certificates/{alice_line}.pdf").status_code == 404  # no certificate while pending
 
     with runtime.db.begin() as s:
-        review.adjust(s, alice_line, Decimal("1.00"), Decimal("0.50"), actor=STAFF, now=runtime.now(),
-                      reason="left during the break", settings=runtime.settings)
+        review.adjust(
+            s,
+            alice_line,
+            Decimal("1.00"),
+            Decimal("0.50"),
+            actor=STAFF,
+            now=runtime.now(),
+            reason="left during the break",
+            settings=runtime.settings,
+        )
         review.approve(s, [alice_line], actor=STAFF, now=runtime.now())
     changed = " ".join(re.sub(r"<[^>]+>", " ", client.get(first_url).get_data(as_text=True)).split())
-    assert "The credit was changed after this certificate was issued; it is now 1.00 growth + 0.50 training = " \
-           "1.50 hours." in changed
+    assert (
+        "The credit was changed after this certificate was issued; it is now 1.00 growth + 0.50 training = "
+        "1.50 hours." in changed
+    )
     assert "Growth hours 1.25" in changed  # what the old paper says
     assert "Credit now 1.00 growth + 0.50 training" in changed
 
@@ -225,7 +277,8 @@ def test_a_certificate_whose_line_changed_says_so(runtime, held, client, tmp_pat
 
 
 def test_a_correction_of_submitted_credit_shows_on_the_certificate_the_page_and_the_transcript(
-        runtime, held, client, tmp_path):
+    runtime, held, client, tmp_path
+):
     """Alice's 1.25 growth + 0.50 training is submitted to the registry; then the training segment is removed,
     so her credit would be 1.75 growth: the submitted line stays as sent and a correction (revision 1) is
     made. Her old certificate reads "being reviewed again" while the correction waits and "changed" once it
@@ -243,11 +296,17 @@ def test_a_correction_of_submitted_credit_shows_on_the_certificate_the_page_and_
         segment = s.scalar(select(TrainingSegment.id).where(TrainingSegment.session_id == held))
         review.delete_segment(s, held, segment, actor=STAFF, now=runtime.now(), settings=runtime.settings)
     with runtime.db.begin() as s:
-        chain = [(l.revision, l.status, l.growth_hours, l.training_hours, l.corrects_id) for l in s.scalars(
-            select(CreditLine).where(CreditLine.participant_key == ALICE_KEY).order_by(CreditLine.revision))]
+        chain = [
+            (l.revision, l.status, l.growth_hours, l.training_hours, l.corrects_id)
+            for l in s.scalars(
+                select(CreditLine).where(CreditLine.participant_key == ALICE_KEY).order_by(CreditLine.revision)
+            )
+        ]
         correction = s.scalar(select(CreditLine.id).where(CreditLine.corrects_id == submitted))
-    assert chain == [(0, "approved", Decimal("1.25"), Decimal("0.50"), None),
-                     (1, "pending", Decimal("1.75"), Decimal("0.00"), submitted)]
+    assert chain == [
+        (0, "approved", Decimal("1.25"), Decimal("0.50"), None),
+        (1, "pending", Decimal("1.75"), Decimal("0.00"), submitted),
+    ]
     assert "being reviewed again" in client.get(first_url).get_data(as_text=True)
     waiting = " ".join(re.sub(r"<[^>]+>", " ", client.get(path).get_data(as_text=True)).split())
     # the submitted line counts until the correction is approved; the correction waits for review
@@ -280,14 +339,20 @@ def test_the_transcript_lists_the_year_with_totals_and_codes(runtime, held, clie
     with runtime.db.begin() as s:
         code = s.scalar(select(CertificateRecord.code))  # issued for the transcript
     text = words(pdf_text(response.data, tmp_path, "transcript"))
-    for expected in ["Transcript of Professional Development Hours",
-                     "Licensing year 2026 (January 1 – December 31, 2026)", "Alice Ames · Registry ID R-10442",
-                     "Professional growth hours (approved) 1.25", "Training hours (approved) 0.50",
-                     "Total approved 1.75", "Yearly requirement 15.00", "Progress 11% · 13.25 hours to go",
-                     # the date and figures sit mid-row, beside the community and its training on three lines
-                     f"Infant-Toddler CoP\nTraining: Safe sleep practices,\n"
-                     f"2026-10-13 1.25 0.50 1.75 {code[:4]}-{code[4:8]}-{code[8:]}\n"
-                     "Health, Safety and Nutrition,\napproval NV-2026-114 (0.50 h)"]:
+    for expected in [
+        "Transcript of Professional Development Hours",
+        "Licensing year 2026 (January 1 – December 31, 2026)",
+        "Alice Ames · Registry ID R-10442",
+        "Professional growth hours (approved) 1.25",
+        "Training hours (approved) 0.50",
+        "Total approved 1.75",
+        "Yearly requirement 15.00",
+        "Progress 11% · 13.25 hours to go",
+        # the date and figures sit mid-row, beside the community and its training on three lines
+        f"Infant-Toddler CoP\nTraining: Safe sleep practices,\n"
+        f"2026-10-13 1.25 0.50 1.75 {code[:4]}-{code[4:8]}-{code[8:]}\n"
+        "Health, Safety and Nutrition,\napproval NV-2026-114 (0.50 h)",
+    ]:
         assert expected in text, text
     assert ink_rows(render_page(response.data, tmp_path, "transcript")) > 100
     empty = words(pdf_text(client.get(f"{path}/transcripts/2025.pdf").data, tmp_path, "empty"))
@@ -295,6 +360,7 @@ def test_the_transcript_lists_the_year_with_totals_and_codes(runtime, held, clie
 
 
 # --- claims -----------------------------------------------------------------------------------------------
+
 
 def claim_form(client, path: str, sid: int) -> tuple[str, list[tuple[str, str]]]:
     """(csrf token, [(participant ref, times shown)]) from the member's page."""
@@ -310,8 +376,10 @@ def test_a_phone_caller_claims_their_time_and_staff_match_it(runtime, held, clie
     assert "+1 555" not in html and "555 0100" not in html and "Gina" not in html  # others' names and numbers
     token, choices = claim_form(client, carla, held)
     assert [times for _, times in choices] == ["6:31 PM – 8:25 PM EDT", "7:00 PM – 7:20 PM EDT"]
-    response = client.post(f"{carla}/claims/{held}", data={"csrf_token": token, "participant": choices[0][0],
-                                                           "description": "I dialled in from the car"})
+    response = client.post(
+        f"{carla}/claims/{held}",
+        data={"csrf_token": token, "participant": choices[0][0], "description": "I dialled in from the car"},
+    )
     assert response.status_code == 302
     page = client.get(carla).get_data(as_text=True)
     assert "You told us you were there (6:31 PM – 8:25 PM EDT): “I dialled in from the car”" in page
@@ -322,22 +390,31 @@ def test_a_phone_caller_claims_their_time_and_staff_match_it(runtime, held, clie
     listing = staff.get("/staff/claims").get_data(as_text=True)
     assert "Carla Cruz" in listing and "22:31–00:25" not in listing and "18:31–20:25: +1 555 0100" in listing
     # the claim is a reason in the needs-attention queue too, on the phone's line, and counted at the top
-    queue = " ".join(re.sub(r"<[^>]+>", " ", staff.get("/staff/attention?reason=claim").get_data(as_text=True))
-                     .split())
+    queue = " ".join(re.sub(r"<[^>]+>", " ", staff.get("/staff/attention?reason=claim").get_data(as_text=True)).split())
     assert "1 open claim from members waiting for a decision" in queue
-    assert "+1 555 0100 1.75 pending unmatched no member matched claim Carla Cruz claims this attendance as theirs" \
+    assert (
+        "+1 555 0100 1.75 pending unmatched no member matched claim Carla Cruz claims this attendance as theirs"
         in queue
+    )
     assert "Alice Ames" not in queue  # the filter shows the claimed line alone
     with runtime.db.begin() as s:
         claim_id = s.scalar(select(MemberClaim.id))
-    staff.post(f"/staff/claims/{claim_id}/accept", data={"csrf_token": token_from(listing),
-                                                         "identity_key": PHONE_KEY})
+    staff.post(f"/staff/claims/{claim_id}/accept", data={"csrf_token": token_from(listing), "identity_key": PHONE_KEY})
     phone = lines(runtime, held)[PHONE_KEY]
-    assert (phone.member_id, phone.status, phone.total_hours) == (member_id(runtime, "carla@example.org"),
-                                                                  "pending", Decimal("1.75"))
+    assert (phone.member_id, phone.status, phone.total_hours) == (
+        member_id(runtime, "carla@example.org"),
+        "pending",
+        Decimal("1.75"),
+    )
     with runtime.db.begin() as s:
-        actions = [(e.actor, e.action) for e in s.scalars(select(AuditEntry).where(
-            AuditEntry.entity.in_(("member_claim", "participant_alias"))).order_by(AuditEntry.id))]
+        actions = [
+            (e.actor, e.action)
+            for e in s.scalars(
+                select(AuditEntry)
+                .where(AuditEntry.entity.in_(("member_claim", "participant_alias")))
+                .order_by(AuditEntry.id)
+            )
+        ]
     assert actions == [("member (personal page)", "claimed"), (STAFF, "matched"), (STAFF, "claim_accepted")]
     after = " ".join(re.sub(r"<[^>]+>", " ", client.get(carla).get_data(as_text=True)).split())
     assert "Staff accepted your claim: your time in this meeting counts" in after
@@ -361,8 +438,10 @@ def test_a_declined_claim_shows_the_reason_and_a_merge_adds_the_time(runtime, he
         claim_id = s.scalar(select(MemberClaim.id))
     himself = runtime_client(runtime)
     login(himself, "bob@example.org")
-    himself.post(f"/staff/claims/{claim_id}/decline", data={
-        "csrf_token": token_from(himself.get("/staff/claims").get_data(as_text=True)), "reason": "mine"})
+    himself.post(
+        f"/staff/claims/{claim_id}/decline",
+        data={"csrf_token": token_from(himself.get("/staff/claims").get_data(as_text=True)), "reason": "mine"},
+    )
     assert "you cannot decide a claim about your own attendance" in himself.get("/staff/claims").get_data(as_text=True)
 
     staff = runtime_client(runtime)
@@ -371,8 +450,10 @@ def test_a_declined_claim_shows_the_reason_and_a_merge_adds_the_time(runtime, he
     staff.post(f"/staff/claims/{claim_id}/decline", data={"csrf_token": staff_token, "reason": ""})
     with runtime.db.begin() as s:
         assert s.get(MemberClaim, claim_id).status == "open"  # no reason, no decline
-    staff.post(f"/staff/claims/{claim_id}/decline", data={
-        "csrf_token": staff_token, "reason": "That guest was Gina, who told us so."})
+    staff.post(
+        f"/staff/claims/{claim_id}/decline",
+        data={"csrf_token": staff_token, "reason": "That guest was Gina, who told us so."},
+    )
     page = " ".join(re.sub(r"<[^>]+>", " ", client.get(bob).get_data(as_text=True)).split())
     assert "Staff declined your claim: That guest was Gina, who told us so." in page
 
@@ -400,11 +481,13 @@ def test_a_member_can_withdraw_and_claims_stay_in_their_communities(runtime, hel
     stranger = add_community(runtime, "Other CoP", "89999999999", members=[("Olga Other", "olga@example.org")])
     assert stranger
     olga = page_path(runtime, "olga@example.org")
-    refused = client.post(f"{olga}/claims/{held}", data={"csrf_token": token, "description": "me"},
-                          follow_redirects=True)
+    refused = client.post(
+        f"{olga}/claims/{held}", data={"csrf_token": token, "description": "me"}, follow_redirects=True
+    )
     assert "That meeting is not in one of your communities." in refused.get_data(as_text=True)
-    forged = client.post(f"{carla}/claims/{held}", data={"csrf_token": token, "participant": "f" * 20},
-                         follow_redirects=True)
+    forged = client.post(
+        f"{carla}/claims/{held}", data={"csrf_token": token, "participant": "f" * 20}, follow_redirects=True
+    )
     assert "That entry is no longer in the list" in forged.get_data(as_text=True)
 
 
@@ -419,32 +502,50 @@ def test_facilitators_see_claims_but_do_not_decide_them(runtime, held, client):
     assert "Carla Cruz" in listing and "Decline" not in listing
     with runtime.db.begin() as s:
         claim_id = s.scalar(select(MemberClaim.id))
-    assert fran.post(f"/staff/claims/{claim_id}/decline", data={
-        "csrf_token": token_from(listing), "reason": "no"}).status_code == 403
+    assert (
+        fran.post(
+            f"/staff/claims/{claim_id}/decline", data={"csrf_token": token_from(listing), "reason": "no"}
+        ).status_code
+        == 403
+    )
 
 
 # --- mail preferences and link requests -------------------------------------------------------------------
+
 
 def test_mail_preferences_per_community(runtime, held, client):
     fran = page_path(runtime, "fran@example.org")
     html = client.get(fran).get_data(as_text=True)
     assert "Facilitator e-mails (Facilitator): agenda preparation and meeting closure" in html
     community = re.search(r'name="member_mail_shown_(\d+)"', html).group(1)
-    client.post(f"{fran}/preferences", data={"csrf_token": token_from(html), f"member_mail_shown_{community}": "1",
-                                            f"facilitator_mail_shown_{community}": "1",
-                                            f"facilitator_mail_{community}": "on"})
+    client.post(
+        f"{fran}/preferences",
+        data={
+            "csrf_token": token_from(html),
+            f"member_mail_shown_{community}": "1",
+            f"facilitator_mail_shown_{community}": "1",
+            f"facilitator_mail_{community}": "on",
+        },
+    )
     with runtime.db.begin() as s:
         membership = s.scalar(select(Membership).where(Membership.member_id == member_id(runtime, "fran@example.org")))
         assert membership.unsubscribed_at == runtime.now() and membership.facilitator_mail_unsubscribed_at is None
-    client.post(f"{fran}/preferences", data={"csrf_token": token_from(html), f"member_mail_shown_{community}": "1",
-                                            f"facilitator_mail_shown_{community}": "1",
-                                            f"member_mail_{community}": "on"})
+    client.post(
+        f"{fran}/preferences",
+        data={
+            "csrf_token": token_from(html),
+            f"member_mail_shown_{community}": "1",
+            f"facilitator_mail_shown_{community}": "1",
+            f"member_mail_{community}": "on",
+        },
+    )
     with runtime.db.begin() as s:
         membership = s.scalar(select(Membership).where(Membership.member_id == member_id(runtime, "fran@example.org")))
         assert membership.unsubscribed_at is None and membership.facilitator_mail_unsubscribed_at == runtime.now()
-        assert [(e.action, e.reason) for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "membership")
-                                                        .order_by(AuditEntry.id))] == [
-            ("unsubscribed", "member mail"), ("resubscribed", "member mail"), ("unsubscribed", "facilitator mail")]
+        assert [
+            (e.action, e.reason)
+            for e in s.scalars(select(AuditEntry).where(AuditEntry.entity == "membership").order_by(AuditEntry.id))
+        ] == [("unsubscribed", "member mail"), ("resubscribed", "member mail"), ("unsubscribed", "facilitator mail")]
     alice = client.get(page_path(runtime, "alice@example.org")).get_data(as_text=True)
     assert "Facilitator e-mails" not in alice  # a member gets none, so has no such preference
 

@@ -1,5 +1,6 @@
 """Observability: /metrics (process counters and database-derived state), the staff status page, the
 structured logs that never carry personal data or secrets, and trusting a reverse proxy."""
+
 from __future__ import annotations
 
 import io
@@ -10,12 +11,12 @@ from datetime import datetime, timedelta
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from tests.helpers.zoom_events import zoom_event
 from jobs.base import Job, run_job
 from tests.helpers.staff import add_community, add_staff, login
+from tests.helpers.zoom_events import zoom_event
 from zoombot import logging_setup
 from zoombot.app import create_app
-from zoombot.store.models import OutboxMessage, Occurrence
+from zoombot.store.models import Occurrence, OutboxMessage
 
 
 def scrape(client) -> dict[tuple[str, tuple], float]:
@@ -32,15 +33,27 @@ def _outbox(runtime, statuses):
     community = add_community(runtime, "Infant-Toddler CoP", "81234567890")
     now = runtime.now()
     with runtime.db.begin() as s:
-        occurrence = Occurrence(community_id=community, original_start=now + timedelta(days=3),
-                                start=now + timedelta(days=3), end=now + timedelta(days=3, hours=2))
+        occurrence = Occurrence(
+            community_id=community,
+            original_start=now + timedelta(days=3),
+            start=now + timedelta(days=3),
+            end=now + timedelta(days=3, hours=2),
+        )
         s.add(occurrence)
         s.flush()
         for i, status in enumerate(statuses):
-            s.add(OutboxMessage(occurrence_id=occurrence.id, kind="reminder", recipient=f"m{i}@example.org",
-                                status=status, due_at=now - timedelta(minutes=5), expires_at=now + timedelta(days=1),
-                                attempts=3 if status == "failed" else 0,
-                                last_error="SMTP 550 mailbox unavailable" if status == "failed" else None))
+            s.add(
+                OutboxMessage(
+                    occurrence_id=occurrence.id,
+                    kind="reminder",
+                    recipient=f"m{i}@example.org",
+                    status=status,
+                    due_at=now - timedelta(minutes=5),
+                    expires_at=now + timedelta(days=1),
+                    attempts=3 if status == "failed" else 0,
+                    last_error="SMTP 550 mailbox unavailable" if status == "failed" else None,
+                )
+            )
 
 
 def test_metrics_report_deliveries_outbox_jobs_and_the_last_webhook(client, post_event, runtime):
@@ -88,6 +101,7 @@ def test_status_page_shows_what_needs_attention_to_staff_only(client, post_event
 
     def boom(rt):
         raise RuntimeError("smtp down")
+
     with pytest.raises(RuntimeError):
         run_job(runtime, Job("send", boom))
 
@@ -139,15 +153,26 @@ def _probe(runtime):
     @app.get("/probe")
     def probe():
         from flask import request
+
         return {"scheme": request.scheme, "host": request.host, "remote": request.remote_addr}
+
     return app.test_client()
 
 
 def test_proxy_headers_are_trusted_only_when_configured(make_settings, runtime):
-    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "zoombot.example.org",
-                 "X-Forwarded-For": "198.51.100.7"}
+    forwarded = {
+        "X-Forwarded-Proto": "https",
+        "X-Forwarded-Host": "zoombot.example.org",
+        "X-Forwarded-For": "198.51.100.7",
+    }
     assert _probe(runtime).get("/probe", headers=forwarded).json == {
-        "scheme": "http", "host": "localhost", "remote": "127.0.0.1"}  # a client cannot claim to be a proxy
+        "scheme": "http",
+        "host": "localhost",
+        "remote": "127.0.0.1",
+    }  # a client cannot claim to be a proxy
     runtime.settings = make_settings(web={"proxy_fix": 1})
     assert _probe(runtime).get("/probe", headers=forwarded).json == {
-        "scheme": "https", "host": "zoombot.example.org", "remote": "198.51.100.7"}
+        "scheme": "https",
+        "host": "zoombot.example.org",
+        "remote": "198.51.100.7",
+    }

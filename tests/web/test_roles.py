@@ -1,9 +1,10 @@
 """CoP roles: configurable, imported, set on the community page and named on each meeting's agenda; a
 co-facilitator facilitates (preparation and closure mail, the facilitator login's view); the agenda mail
 says who takes notes and keeps time. Mail through a real SMTP server."""
+
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import select
 
@@ -12,13 +13,15 @@ from tests.helpers.staff import add_staff, login, token_from
 from zoombot.store import directory
 from zoombot.store.models import Member, Membership, Occurrence
 
-UTC = timezone.utc
+UTC = UTC
 START = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)
-CSV = ("name,email,registry_id,community,role\n"
-       "Cody Co,cody@example.org,,Infant-Toddler CoP,co-facilitator\n"
-       "Alice Ames,alice@example.org,,Infant-Toddler CoP,note-taker\n"
-       "Bob Brown,bob@example.org,,Infant-Toddler CoP,Timekeeper\n"
-       "Hal Host,hal@example.org,,Infant-Toddler CoP,host\n")
+CSV = (
+    "name,email,registry_id,community,role\n"
+    "Cody Co,cody@example.org,,Infant-Toddler CoP,co-facilitator\n"
+    "Alice Ames,alice@example.org,,Infant-Toddler CoP,note-taker\n"
+    "Bob Brown,bob@example.org,,Infant-Toddler CoP,Timekeeper\n"
+    "Hal Host,hal@example.org,,Infant-Toddler CoP,host\n"
+)
 
 
 def roles_of(runtime) -> dict[str, str]:
@@ -32,10 +35,16 @@ def test_members_import_takes_the_configured_roles(runtime, zoombot_cli, tmp_pat
     members.write_text(CSV)
     result = zoombot_cli()("members", "import", str(members))
     assert result.exit_code == 1
-    assert (f"{members}: line 5: role must be one of facilitator, co-facilitator, note-taker, timekeeper, member, "
-            "got 'host'") in result.stderr
-    assert roles_of(runtime) == {"fran@example.org": "facilitator", "cody@example.org": "co-facilitator",
-                                 "alice@example.org": "note-taker", "bob@example.org": "timekeeper"}
+    assert (
+        f"{members}: line 5: role must be one of facilitator, co-facilitator, note-taker, timekeeper, member, "
+        "got 'host'"
+    ) in result.stderr
+    assert roles_of(runtime) == {
+        "fran@example.org": "facilitator",
+        "cody@example.org": "co-facilitator",
+        "alice@example.org": "note-taker",
+        "bob@example.org": "timekeeper",
+    }
     custom = zoombot_cli('[community]\nroles = "facilitator, host, member"\n')("members", "import", str(members))
     assert "got 'co-facilitator'" in custom.stderr and "got 'note-taker'" in custom.stderr
     assert roles_of(runtime)["hal@example.org"] == "host"
@@ -44,8 +53,14 @@ def test_members_import_takes_the_configured_roles(runtime, zoombot_cli, tmp_pat
 
 
 def with_roles(runtime) -> int:
-    community_id = add_community(runtime, members=[("Alice Ames", "alice@example.org"),
-                                                   ("Bob Brown", "bob@example.org"), ("Cody Co", "cody@example.org")])
+    community_id = add_community(
+        runtime,
+        members=[
+            ("Alice Ames", "alice@example.org"),
+            ("Bob Brown", "bob@example.org"),
+            ("Cody Co", "cody@example.org"),
+        ],
+    )
     with runtime.db.begin() as s:
         for email, role in (("cody@example.org", "co-facilitator"), ("alice@example.org", "note-taker")):
             directory.set_membership(s, community_id, directory.ensure_member(s, email).id, role)
@@ -60,8 +75,9 @@ def test_a_co_facilitator_gets_facilitator_mail_and_sees_the_community(runtime, 
     prep = at(clock, smtp, runtime, START - timedelta(days=7))
     assert by_kind(prep) == {"facilitator_prep": ["cody@example.org", FACILITATOR[1]]}
     # The draft names who holds each role in the community.
-    assert ("Roles this meeting\n  - Facilitator: Fran Facil\n  - Co-facilitator: Cody Co\n"
-            "  - Note-taker: Alice Ames\n") in prep[0].text.replace("\r\n", "\n")
+    assert (
+        "Roles this meeting\n  - Facilitator: Fran Facil\n  - Co-facilitator: Cody Co\n  - Note-taker: Alice Ames\n"
+    ) in prep[0].text.replace("\r\n", "\n")
     # The closure request goes to both facilitators and the note-taker.
     closure = at(clock, smtp, runtime, START + timedelta(hours=2))
     assert by_kind(closure) == {"facilitator_closure": ["alice@example.org", "cody@example.org", FACILITATOR[1]]}
@@ -86,17 +102,31 @@ def test_the_facilitator_names_this_meetings_roles_and_the_agenda_mail_says_who(
     page = client.get(f"/staff/agendas/{occurrence_id}").get_data(as_text=True)
     assert '<select id="role-note-taker" name="role:note-taker">' in page
     assert f'<option value="{people["alice@example.org"]}" selected>Alice Ames</option>' in page
-    saved = client.post(f"/staff/agendas/{occurrence_id}", data={
-        "csrf_token": token_from(page), "objectives": "Share routines", "topics": "Transitions",
-        "next_steps": "Try a song", "expectations": "", "confidentiality": "", "resources": "", "status": "ready",
-        "role:facilitator": str(people["fran@example.org"]), "role:co-facilitator": "",
-        "role:note-taker": str(people["bob@example.org"]), "role:timekeeper": str(people["alice@example.org"]),
-        "role:member": str(people["alice@example.org"])})  # not a meeting role: ignored
+    saved = client.post(
+        f"/staff/agendas/{occurrence_id}",
+        data={
+            "csrf_token": token_from(page),
+            "objectives": "Share routines",
+            "topics": "Transitions",
+            "next_steps": "Try a song",
+            "expectations": "",
+            "confidentiality": "",
+            "resources": "",
+            "status": "ready",
+            "role:facilitator": str(people["fran@example.org"]),
+            "role:co-facilitator": "",
+            "role:note-taker": str(people["bob@example.org"]),
+            "role:timekeeper": str(people["alice@example.org"]),
+            "role:member": str(people["alice@example.org"]),
+        },
+    )  # not a meeting role: ignored
     assert saved.status_code == 302
     got = at(clock, smtp, runtime, START - timedelta(days=2))
     agenda_mail = next(r for r in got if r.kind == "agenda")
-    assert ("Roles this meeting\n  - Facilitator: Fran Facil\n  - Note-taker: Bob Brown\n  - Timekeeper: Alice Ames\n"
-            in agenda_mail.text.replace("\r\n", "\n"))
+    assert (
+        "Roles this meeting\n  - Facilitator: Fran Facil\n  - Note-taker: Bob Brown\n  - Timekeeper: Alice Ames\n"
+        in agenda_mail.text.replace("\r\n", "\n")
+    )
     assert "<li>Note-taker: Bob Brown</li>" in agenda_mail.html and "Co-facilitator" not in agenda_mail.text
     # This meeting's note-taker (Bob), not the community's (Alice), is asked for the closure.
     closure = at(clock, smtp, runtime, START + timedelta(hours=2))
@@ -123,8 +153,9 @@ def test_roles_on_the_community_page(runtime, client):
     client.post("/staff/logout", data={"csrf_token": token})
     add_staff(runtime, "staff@example.org")
     login(client, "staff@example.org")
-    client.post(url, data={"csrf_token": token_from(client.get("/staff/").get_data(as_text=True)),
-                           "role": "co-facilitator"})
+    client.post(
+        url, data={"csrf_token": token_from(client.get("/staff/").get_data(as_text=True)), "role": "co-facilitator"}
+    )
     assert roles_of(runtime)["bob@example.org"] == "co-facilitator"
     trail = client.get("/staff/audit").get_data(as_text=True)
     assert "role changed" in trail and "timekeeper" in trail

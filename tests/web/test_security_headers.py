@@ -1,5 +1,6 @@
 """Security headers on every response, pages that need neither inline script nor inline style (so the
 strict policy breaks nothing), and the CSV export's content type."""
+
 from __future__ import annotations
 
 import re
@@ -15,7 +16,7 @@ from zoombot.store.models import Community, Occurrence
 
 EXPECTED = {
     "Content-Security-Policy": "default-src 'none'; style-src 'self'; img-src 'self'; form-action 'self'; "
-                               "base-uri 'none'; frame-ancestors 'none'",
+    "base-uri 'none'; frame-ancestors 'none'",
     "X-Frame-Options": "DENY",
     "X-Content-Type-Options": "nosniff",
     "Referrer-Policy": "no-referrer",
@@ -40,13 +41,26 @@ def pages(runtime) -> list[str]:
     alice = member_id(runtime, "alice@example.org")
     link = MemberLink(alice, community)
     secret = signing_secret(runtime)
-    staff = ["/staff/", "/staff/members", f"/staff/members/{alice}", "/staff/communities",
-             f"/staff/communities/{community}", f"/staff/sessions/{session_id(runtime)}", "/staff/audit",
-             "/staff/export", "/staff/status", "/staff/outbox", "/staff/agendas/", "/staff/no-such-page"]
+    staff = [
+        "/staff/",
+        "/staff/members",
+        f"/staff/members/{alice}",
+        "/staff/communities",
+        f"/staff/communities/{community}",
+        f"/staff/sessions/{session_id(runtime)}",
+        "/staff/audit",
+        "/staff/export",
+        "/staff/status",
+        "/staff/outbox",
+        "/staff/agendas/",
+        "/staff/no-such-page",
+    ]
     if occurrence is not None:
         staff.append(f"/staff/agendas/{occurrence}")
-    return staff + [f"/resources/{make_token(secret, 'resources', link)}",
-                    f"/unsubscribe/{make_token(secret, 'unsubscribe', link)}"]
+    return staff + [
+        f"/resources/{make_token(secret, 'resources', link)}",
+        f"/unsubscribe/{make_token(secret, 'unsubscribe', link)}",
+    ]
 
 
 def test_every_page_carries_the_headers_and_no_inline_script_or_style(signed_in, runtime):
@@ -61,10 +75,18 @@ def test_every_page_carries_the_headers_and_no_inline_script_or_style(signed_in,
     assert seen >= 14
 
 
-@pytest.mark.parametrize("method, path", [
-    ("GET", "/staff/login"), ("GET", "/"), ("GET", "/healthz"), ("GET", "/staff/static/staff.css"),
-    ("GET", "/staff/static/public.css"), ("POST", "/zoom/webhook"), ("POST", "/staff/login"),
-])
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("GET", "/staff/login"),
+        ("GET", "/"),
+        ("GET", "/healthz"),
+        ("GET", "/staff/static/staff.css"),
+        ("GET", "/staff/static/public.css"),
+        ("POST", "/zoom/webhook"),
+        ("POST", "/staff/login"),
+    ],
+)
 def test_machine_answers_redirects_errors_and_files_carry_them_too(client, method, path):
     response = client.open(path, method=method)
     assert {name: response.headers.get(name) for name in EXPECTED} == EXPECTED
@@ -72,8 +94,13 @@ def test_machine_answers_redirects_errors_and_files_carry_them_too(client, metho
 
 def test_no_template_writes_inline_script_or_style():
     """Pages only: mail templates keep their inline styles, which mail clients need and no page shows."""
-    found = [(str(p), m.group(0)) for p in TEMPLATES.rglob("*.html") if "mail" not in p.parts
-             for m in [INLINE.search(p.read_text(encoding="utf-8"))] if m]
+    found = [
+        (str(p), m.group(0))
+        for p in TEMPLATES.rglob("*.html")
+        if "mail" not in p.parts
+        for m in [INLINE.search(p.read_text(encoding="utf-8"))]
+        if m
+    ]
     assert found == []
 
 

@@ -1,4 +1,5 @@
 """Sign-in, sign-out, the login rate limit, CSRF, and what a facilitator may see."""
+
 from __future__ import annotations
 
 import random
@@ -8,14 +9,33 @@ import pytest
 from sqlalchemy import func, select
 
 from tests.helpers.staff import (
-    PASSWORD, add_community, add_staff, csrf_of, login, meeting_events, meeting_id, member_id, play, session_id)
+    PASSWORD,
+    add_community,
+    add_staff,
+    csrf_of,
+    login,
+    meeting_events,
+    meeting_id,
+    member_id,
+    play,
+    session_id,
+)
 from zoombot.app import create_app
 from zoombot.store.models import AuditEntry, CreditLine, LoginAttempt, StaffUser
 from zoombot.web.staff.auth import account_key, address_key
 
-PAGES = ["/staff/", "/staff/members", "/staff/communities", "/staff/export", "/staff/audit",
-         "/staff/meetings/1", "/staff/sessions/1", "/staff/members/1", "/staff/communities/1",
-         "/staff/export/download"]
+PAGES = [
+    "/staff/",
+    "/staff/members",
+    "/staff/communities",
+    "/staff/export",
+    "/staff/audit",
+    "/staff/meetings/1",
+    "/staff/sessions/1",
+    "/staff/members/1",
+    "/staff/communities/1",
+    "/staff/export/download",
+]
 
 
 def test_root_redirects_to_the_staff_ui(client):
@@ -34,8 +54,10 @@ def test_anonymous_visitors_are_sent_to_sign_in_with_next(client, path):
 def test_sign_in_brings_you_back_and_sign_out_is_a_post(client, runtime):
     add_staff(runtime, "staff@example.org")
     token = csrf_of(client)
-    response = client.post("/staff/login", data={"email": "Staff@Example.org", "password": PASSWORD,
-                                                  "csrf_token": token, "next": "/staff/members"})
+    response = client.post(
+        "/staff/login",
+        data={"email": "Staff@Example.org", "password": PASSWORD, "csrf_token": token, "next": "/staff/members"},
+    )
     assert response.status_code == 302 and response.headers["Location"] == "/staff/members"
     page = client.get("/staff/members").get_data(as_text=True)
     assert "staff@example.org" in page
@@ -47,8 +69,10 @@ def test_sign_in_brings_you_back_and_sign_out_is_a_post(client, runtime):
 def test_next_never_leaves_the_site(client, runtime):
     add_staff(runtime, "staff@example.org")
     token = csrf_of(client)
-    response = client.post("/staff/login", data={"email": "staff@example.org", "password": PASSWORD,
-                                                  "csrf_token": token, "next": "https://evil.example/"})
+    response = client.post(
+        "/staff/login",
+        data={"email": "staff@example.org", "password": PASSWORD, "csrf_token": token, "next": "https://evil.example/"},
+    )
     assert response.headers["Location"] == "/staff/"
 
 
@@ -56,8 +80,12 @@ def login_from(client, address: str, email: str, password: str = PASSWORD, *, fo
     """Sign in through the real form from a client at `address` (the socket's peer), optionally through a
     proxy that says the request came from `forwarded_for`."""
     headers = {"X-Forwarded-For": forwarded_for} if forwarded_for else {}
-    return client.post("/staff/login", data={"email": email, "password": password, "csrf_token": csrf_of(client)},
-                       environ_overrides={"REMOTE_ADDR": address}, headers=headers)
+    return client.post(
+        "/staff/login",
+        data={"email": email, "password": password, "csrf_token": csrf_of(client)},
+        environ_overrides={"REMOTE_ADDR": address},
+        headers=headers,
+    )
 
 
 def stored_keys(runtime) -> list[str]:
@@ -78,8 +106,9 @@ def test_wrong_password_and_unknown_account_get_the_same_answer(app, client, run
     for response in (wrong, unknown):
         assert "Wrong email or password." in response.get_data(as_text=True)
     # each failure is stored under its account and its address, by keyed hashes only
-    assert stored_keys(runtime) == keys_of(app, accounts=["staff@example.org", "nobody@example.org"],
-                                           addresses=["192.0.2.10", "192.0.2.10"])
+    assert stored_keys(runtime) == keys_of(
+        app, accounts=["staff@example.org", "nobody@example.org"], addresses=["192.0.2.10", "192.0.2.10"]
+    )
     assert not any("@" in key or "192.0.2" in key for key in stored_keys(runtime))
 
 
@@ -109,12 +138,17 @@ def test_guessing_at_random_accounts_from_many_addresses_never_refuses_the_right
     for address, email in real:
         assert login_from(attacker, address, email, "hunter2hunter2").status_code == 401
     assert stored_keys(runtime) == keys_of(app, accounts=[e for _, e in real], addresses=[a for a, _ in real])
-    bulk = [(f"198.18.{n // 250}.{n % 250}", f"x{rng.randrange(10**12)}@example.com")
-            for n in range(40) for _ in range(3)]
+    bulk = [
+        (f"198.18.{n // 250}.{n % 250}", f"x{rng.randrange(10**12)}@example.com") for n in range(40) for _ in range(3)
+    ]
     with app.test_request_context(), runtime.db.begin() as s:
         for address, email in bulk:
-            s.add_all([LoginAttempt(key_hash=account_key(email), at=clock()),
-                       LoginAttempt(key_hash=address_key(address), at=clock())])
+            s.add_all(
+                [
+                    LoginAttempt(key_hash=account_key(email), at=clock()),
+                    LoginAttempt(key_hash=address_key(address), at=clock()),
+                ]
+            )
     assert len(stored_keys(runtime)) == 2 * (len(real) + len(bulk)) == 252
 
     staff = app.test_client()
@@ -137,14 +171,17 @@ def test_one_address_that_keeps_failing_is_throttled_and_no_one_else(behind_prox
     add_staff(runtime, "staff@example.org")
     attacker = app.test_client()
     for i in range(3):  # three different accounts, so no account lock is involved
-        response = login_from(attacker, "127.0.0.1", f"guess{i}@example.net", "wrong password",
-                              forwarded_for="203.0.113.7")
+        response = login_from(
+            attacker, "127.0.0.1", f"guess{i}@example.net", "wrong password", forwarded_for="203.0.113.7"
+        )
         assert response.status_code == 401
     refused = login_from(attacker, "127.0.0.1", "staff@example.org", forwarded_for="203.0.113.7")
     assert refused.status_code == 429  # even the right password: a throttled guess must learn nothing
     assert "Too many failed sign-in attempts from your network" in refused.get_data(as_text=True)
-    assert login_from(app.test_client(), "127.0.0.1", "staff@example.org",
-                      forwarded_for="198.51.100.20").status_code == 302
+    assert (
+        login_from(app.test_client(), "127.0.0.1", "staff@example.org", forwarded_for="198.51.100.20").status_code
+        == 302
+    )
     clock.set(clock() + timedelta(minutes=15, seconds=1))
     assert login_from(attacker, "127.0.0.1", "staff@example.org", forwarded_for="203.0.113.7").status_code == 302
 
@@ -155,8 +192,12 @@ def test_without_proxy_fix_a_forged_forwarded_for_does_not_dodge_the_address_thr
     add_staff(runtime, "staff@example.org")
     client = app.test_client()
     for i in range(3):
-        assert login_from(client, "192.0.2.9", f"guess{i}@example.net", "wrong password",
-                          forwarded_for=f"198.51.100.{i}").status_code == 401
+        assert (
+            login_from(
+                client, "192.0.2.9", f"guess{i}@example.net", "wrong password", forwarded_for=f"198.51.100.{i}"
+            ).status_code
+            == 401
+        )
     assert login_from(client, "192.0.2.9", "staff@example.org", forwarded_for="198.51.100.99").status_code == 429
 
 
@@ -238,11 +279,20 @@ def test_post_without_or_with_a_wrong_csrf_token_is_refused_and_changes_nothing(
 
 
 def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_event):
-    mine = add_community(runtime, "Infant-Toddler CoP", "81234567890",
-                         members=[("Alice Ames", "alice@example.org")],
-                         facilitators=[("Fran Facil", "fran@example.org")])
-    other = add_community(runtime, "Preschool CoP", "89999999999", members=[("Olga Other", "olga@example.org")],
-                          facilitators=[("Pat Pre", "pat@example.org")])
+    mine = add_community(
+        runtime,
+        "Infant-Toddler CoP",
+        "81234567890",
+        members=[("Alice Ames", "alice@example.org")],
+        facilitators=[("Fran Facil", "fran@example.org")],
+    )
+    other = add_community(
+        runtime,
+        "Preschool CoP",
+        "89999999999",
+        members=[("Olga Other", "olga@example.org")],
+        facilitators=[("Pat Pre", "pat@example.org")],
+    )
     play(post_event, meeting_events())
     play(post_event, meeting_events(uuid="OTHERuuid0000000000000==", zoom_id="89999999999"))
     add_staff(runtime, "fran@example.org", role="facilitator")
@@ -254,13 +304,18 @@ def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_eve
     assert client.get(f"/staff/sessions/{own_session}").status_code == 200
     own = client.get(f"/staff/meetings/{own_meeting}")  # an instance's old address leads to its session
     assert own.status_code == 302 and own.headers["Location"] == f"/staff/sessions/{own_session}"
-    for path in (f"/staff/communities/{other}", f"/staff/meetings/{other_meeting}",
-                 f"/staff/sessions/{other_session}",
-                 f"/staff/members/{member_id(runtime, 'olga@example.org')}",
-                 f"/staff/audit?session={other_session}"):
+    for path in (
+        f"/staff/communities/{other}",
+        f"/staff/meetings/{other_meeting}",
+        f"/staff/sessions/{other_session}",
+        f"/staff/members/{member_id(runtime, 'olga@example.org')}",
+        f"/staff/audit?session={other_session}",
+    ):
         assert client.get(path).status_code == 404, path
-    lists = "".join(client.get(p).get_data(as_text=True)
-                    for p in ("/staff/", "/staff/communities", "/staff/members", "/staff/audit"))
+    lists = "".join(
+        client.get(p).get_data(as_text=True)
+        for p in ("/staff/", "/staff/communities", "/staff/members", "/staff/audit")
+    )
     assert "Infant-Toddler CoP" in lists and "Alice Ames" in lists
     assert "Preschool CoP" not in lists and "Olga Other" not in lists
     assert f"/staff/meetings/{other_meeting}" not in lists and f"/staff/sessions/{other_session}" not in lists
@@ -271,15 +326,26 @@ def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_eve
     token = csrf_of(client)
     with runtime.db.begin() as s:
         other_line = s.scalar(select(CreditLine.id).where(CreditLine.session_id == other_session))
-    for path in (f"/staff/lines/{other_line}/approve", f"/staff/records/{other_line}/approve",
-                 f"/staff/sessions/{other_session}/approve-clean"):
+    for path in (
+        f"/staff/lines/{other_line}/approve",
+        f"/staff/records/{other_line}/approve",
+        f"/staff/sessions/{other_session}/approve-clean",
+    ):
         assert client.post(path, data={"csrf_token": token}).status_code == 403, path  # no facilitator decides
     # what a facilitator may do is still limited to their own communities
-    assert client.post(f"/staff/lines/{other_line}/note", data={"csrf_token": token, "proposal": "confirmed",
-                                                              "note": ""}).status_code == 404
+    assert (
+        client.post(
+            f"/staff/lines/{other_line}/note", data={"csrf_token": token, "proposal": "confirmed", "note": ""}
+        ).status_code
+        == 404
+    )
     with runtime.db.begin() as s:
         assert sorted(s.scalars(select(CreditLine.status).where(CreditLine.session_id == other_session))) == [
-            "no_credit", "pending", "pending", "pending"]
+            "no_credit",
+            "pending",
+            "pending",
+            "pending",
+        ]
 
 
 def test_network_staff_see_every_community(client, runtime, post_event):

@@ -1,4 +1,5 @@
 """The Event value: what counts as a Zoom event, normalised identifiers, and the content-derived key."""
+
 from __future__ import annotations
 
 import json
@@ -9,11 +10,19 @@ from hypothesis import strategies as st
 
 from webhooks.event import BadPayload, Event
 
-JOINED = {"event": "meeting.participant_joined", "event_ts": 1760394610037,
-          "payload": {"account_id": "AbCdEfGh123", "object": {
-              "id": "81234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "host_id": "x1yCzABCDEfg23HiJKl4mN",
-              "participant": {"user_id": "16778240", "user_name": "Alice Ames",
-                              "join_time": "2026-10-13T22:30:10Z"}}}}
+JOINED = {
+    "event": "meeting.participant_joined",
+    "event_ts": 1760394610037,
+    "payload": {
+        "account_id": "AbCdEfGh123",
+        "object": {
+            "id": "81234567890",
+            "uuid": "4444AAAiAAAAAiAiAiiAii==",
+            "host_id": "x1yCzABCDEfg23HiJKl4mN",
+            "participant": {"user_id": "16778240", "user_name": "Alice Ames", "join_time": "2026-10-13T22:30:10Z"},
+        },
+    },
+}
 
 
 def test_parses_a_zoom_event():
@@ -26,13 +35,22 @@ def test_parses_a_zoom_event():
     assert event.object["participant"]["user_name"] == "Alice Ames"
 
 
-@pytest.mark.parametrize("raw, message", [
-    (b"", "not JSON"), (b"{not json", "not JSON"), (b"\xff\xfe\x00", "not JSON"),
-    (b"[1, 2]", "not a JSON object"), (b'"meeting.started"', "not a JSON object"), (b"null", "not a JSON object"),
-    (b"{}", "no event name"), (b'{"event": ""}', "no event name"), (b'{"event": 5}', "no event name"),
-    (b'{"payload": {"object": {}}}', "no event name"),
-    (json.dumps({"event": "x" * 101}).encode(), "no event name"),
-])
+@pytest.mark.parametrize(
+    "raw, message",
+    [
+        (b"", "not JSON"),
+        (b"{not json", "not JSON"),
+        (b"\xff\xfe\x00", "not JSON"),
+        (b"[1, 2]", "not a JSON object"),
+        (b'"meeting.started"', "not a JSON object"),
+        (b"null", "not a JSON object"),
+        (b"{}", "no event name"),
+        (b'{"event": ""}', "no event name"),
+        (b'{"event": 5}', "no event name"),
+        (b'{"payload": {"object": {}}}', "no event name"),
+        (json.dumps({"event": "x" * 101}).encode(), "no event name"),
+    ],
+)
 def test_bodies_that_are_not_zoom_events(raw, message):
     with pytest.raises(BadPayload, match=message):
         Event.from_body(raw)
@@ -45,20 +63,25 @@ def test_numeric_meeting_id_is_normalised_to_a_string():
     assert as_number.meeting_id == as_string.meeting_id == "81234567890"
 
 
-@pytest.mark.parametrize("body", [
-    {"event": "app.deauthorized"},
-    {"event": "meeting.started", "payload": "not an object"},
-    {"event": "meeting.started", "payload": {"object": ["nope"]}},
-    {"event": "meeting.started", "payload": {"object": {"id": "", "uuid": ""}}},
-    {"event": "meeting.started", "payload": {"object": {"id": True}}},
-])
+@pytest.mark.parametrize(
+    "body",
+    [
+        {"event": "app.deauthorized"},
+        {"event": "meeting.started", "payload": "not an object"},
+        {"event": "meeting.started", "payload": {"object": ["nope"]}},
+        {"event": "meeting.started", "payload": {"object": {"id": "", "uuid": ""}}},
+        {"event": "meeting.started", "payload": {"object": {"id": True}}},
+    ],
+)
 def test_missing_or_odd_parts_read_as_absent(body):
     event = Event.from_json(body)
     assert event.meeting_id is None and event.meeting_uuid is None and event.account_id is None
 
 
-@pytest.mark.parametrize("ts, expected", [(None, 0), ("1760394610037", 1760394610037), ("soon", 0), (True, 0),
-                                          (1760394610037.0, 1760394610037)])
+@pytest.mark.parametrize(
+    "ts, expected",
+    [(None, 0), ("1760394610037", 1760394610037), ("soon", 0), (True, 0), (1760394610037.0, 1760394610037)],
+)
 def test_event_ts_tolerates_odd_values(ts, expected):
     assert Event.from_json({"event": "meeting.started", "event_ts": ts}).event_ts == expected
 
@@ -79,13 +102,16 @@ def test_dedupe_key_differs_for_different_events():
     other_person = json.loads(json.dumps(JOINED))
     other_person["payload"]["object"]["participant"]["user_id"] = "16778241"
     renamed = dict(JOINED, event="meeting.participant_left")
-    keys = {base.dedupe_key, Event.from_json(later).dedupe_key, Event.from_json(other_person).dedupe_key,
-            Event.from_json(renamed).dedupe_key}
+    keys = {
+        base.dedupe_key,
+        Event.from_json(later).dedupe_key,
+        Event.from_json(other_person).dedupe_key,
+        Event.from_json(renamed).dedupe_key,
+    }
     assert len(keys) == 4
 
 
-@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()),
-                       max_size=6))
+@given(st.dictionaries(st.text(max_size=8), st.one_of(st.integers(), st.text(max_size=8), st.booleans()), max_size=6))
 def test_dedupe_key_is_a_function_of_content(extra):
     body = {"event": "meeting.participant_joined", "event_ts": 1, "payload": {"object": extra}}
     copy = json.loads(json.dumps(body))
@@ -93,27 +119,40 @@ def test_dedupe_key_is_a_function_of_content(extra):
 
 
 def test_lone_surrogate_escape_is_valid_json_and_becomes_a_replacement_character():
-    event = Event.from_body(b'{"event": "meeting.participant_joined", "event_ts": 1, '
-                            b'"payload": {"object": {"participant": {"user_name": "\\ud800x"}}}}')
+    event = Event.from_body(
+        b'{"event": "meeting.participant_joined", "event_ts": 1, '
+        b'"payload": {"object": {"participant": {"user_name": "\\ud800x"}}}}'
+    )
     assert len(event.dedupe_key) == 64
     assert event.object["participant"]["user_name"] == "\ufffdx"
 
 
-@pytest.mark.parametrize("raw, expected", [
-    (b'{"event": "e\\u0000", "a": ["x\\u0000y", {"k\\u0000": "\\udc00\\ud800"}]}',
-     {"event": "e\ufffd", "a": ["x\ufffdy", {"k\ufffd": "\ufffd\ufffd"}]}),
-    (b'{"event": "e", "pair": "\\ud83d\\ude00", "slash": "\\\\u0000"}',  # a real pair; an escaped backslash
-     {"event": "e", "pair": "\U0001F600", "slash": "\\u0000"}),
-    ('{"event": "e", "raw": "\ud800"}'.encode("utf-8", "surrogatepass"), {"event": "e", "raw": "\ufffd"}),
-    ('{"event": "e\ud800"}'.encode("utf-16-le", "surrogatepass"), {"event": "e\ufffd"}),
-])
+@pytest.mark.parametrize(
+    "raw, expected",
+    [
+        (
+            b'{"event": "e\\u0000", "a": ["x\\u0000y", {"k\\u0000": "\\udc00\\ud800"}]}',
+            {"event": "e\ufffd", "a": ["x\ufffdy", {"k\ufffd": "\ufffd\ufffd"}]},
+        ),
+        (
+            b'{"event": "e", "pair": "\\ud83d\\ude00", "slash": "\\\\u0000"}',  # a real pair; an escaped backslash
+            {"event": "e", "pair": "\U0001f600", "slash": "\\u0000"},
+        ),
+        ('{"event": "e", "raw": "\ud800"}'.encode("utf-8", "surrogatepass"), {"event": "e", "raw": "\ufffd"}),
+        ('{"event": "e\ud800"}'.encode("utf-16-le", "surrogatepass"), {"event": "e\ufffd"}),
+    ],
+)
 def test_nul_and_lone_surrogates_become_replacement_characters_wherever_they_are(raw, expected):
     assert Event.from_body(raw).body == expected
 
 
-@given(st.recursive(st.none() | st.integers() | st.text(alphabet=st.characters(exclude_categories=())),
-                    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner,
-                                                                                max_size=3), max_leaves=12))
+@given(
+    st.recursive(
+        st.none() | st.integers() | st.text(alphabet=st.characters(exclude_categories=())),
+        lambda inner: st.lists(inner, max_size=3) | st.dictionaries(st.text(max_size=4), inner, max_size=3),
+        max_leaves=12,
+    )
+)
 def test_whatever_a_signed_body_holds_comes_out_as_encodable_text(value):
     body = {"event": "meeting.participant_joined", "payload": value}
     raw = json.dumps(body).encode()  # ASCII with \\uXXXX escapes, surrogates and NUL included
@@ -127,27 +166,35 @@ def test_whatever_a_signed_body_holds_comes_out_as_encodable_text(value):
 def test_who_drops_unstorable_characters():
     from zoombot.core.attendance import Who
 
-    assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == \
-        Who(email="ana@example.org", name="?Ana")
+    assert Who.from_zoom({"user_name": " \ud800Ana ", "email": "ANA@example.org"}) == Who(
+        email="ana@example.org", name="?Ana"
+    )
 
 
 any_text = st.text(alphabet=st.characters(exclude_categories=()), max_size=12)
 json_without_floats = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70) | any_text,
-    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4), max_leaves=25)
+    st.none() | st.booleans() | st.integers(min_value=-(2**70), max_value=2**70) | any_text,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4),
+    max_leaves=25,
+)
 json_values = st.recursive(
-    st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-    | st.floats(allow_nan=False, allow_infinity=False) | st.text(max_size=12),
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=False, allow_infinity=False)
+    | st.text(max_size=12),
     lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8), inner, max_size=4),
-    max_leaves=25)
+    max_leaves=25,
+)
 
 
 @given(payload=json_without_floats)
 def test_the_fast_dedupe_key_is_the_canonical_one_whenever_there_is_no_float(payload):
     from zoombot.core.event_identity import event_key
 
-    assert event_key("meeting.participant_joined", 7, payload, no_floats=True) == \
-        event_key("meeting.participant_joined", 7, payload)
+    assert event_key("meeting.participant_joined", 7, payload, no_floats=True) == event_key(
+        "meeting.participant_joined", 7, payload
+    )
 
 
 @given(payload=json_values, indent=st.sampled_from([None, 1]), ascii_only=st.booleans())

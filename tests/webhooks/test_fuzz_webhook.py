@@ -1,5 +1,6 @@
 """Fuzz POST /zoom/webhook: arbitrary bodies and headers never cause a 5xx, and only a verified event is
 ever stored. Signed garbage is refused with 400 or kept (200) for audit or staff review, never a 500."""
+
 from __future__ import annotations
 
 import copy
@@ -17,21 +18,41 @@ from webhooks.event import Event
 from webhooks.signature import sign
 from zoombot.store.models import ZoomEvent
 
-FUZZ = settings(max_examples=120, deadline=None, derandomize=True,
-                suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow])
+FUZZ = settings(
+    max_examples=120,
+    deadline=None,
+    derandomize=True,
+    suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
+)
 
-FIXTURES = ["meeting_started", "meeting_ended", "participant_joined", "participant_left",
-            "participant_joined_waiting_room", "participant_admitted", "participant_put_in_waiting_room",
-            "participant_left_waiting_room", "meeting_created", "meeting_updated", "meeting_deleted"]
+FIXTURES = [
+    "meeting_started",
+    "meeting_ended",
+    "participant_joined",
+    "participant_left",
+    "participant_joined_waiting_room",
+    "participant_admitted",
+    "participant_put_in_waiting_room",
+    "participant_left_waiting_room",
+    "meeting_created",
+    "meeting_updated",
+    "meeting_deleted",
+]
 HANDLED = [load_fixture(name)["event"] for name in FIXTURES]
 
 header_text = st.text(alphabet=string.printable.strip() + " ", max_size=80)
 # ordinary text, and text with NUL and lone surrogates (valid JSON escapes that need storing with care)
 any_text = st.text(max_size=40) | st.text(alphabet=st.characters(exclude_categories=()), max_size=12)
-scalars = (st.none() | st.booleans() | st.integers(min_value=-2**70, max_value=2**70)
-           | st.floats(allow_nan=True, allow_infinity=True) | any_text)
-json_values = st.recursive(scalars, lambda inner: st.lists(inner, max_size=4)
-                           | st.dictionaries(any_text, inner, max_size=4), max_leaves=20)
+scalars = (
+    st.none()
+    | st.booleans()
+    | st.integers(min_value=-(2**70), max_value=2**70)
+    | st.floats(allow_nan=True, allow_infinity=True)
+    | any_text
+)
+json_values = st.recursive(
+    scalars, lambda inner: st.lists(inner, max_size=4) | st.dictionaries(any_text, inner, max_size=4), max_leaves=20
+)
 
 
 def count_events(runtime) -> int:
@@ -62,17 +83,40 @@ def mutated_fixture(draw):
 
 event_shaped = st.fixed_dictionaries(
     {"event": st.sampled_from(HANDLED) | st.text(max_size=30) | json_values},
-    optional={"event_ts": json_values | st.integers(min_value=0, max_value=2**63),
-              "payload": json_values | st.fixed_dictionaries(
-                  {"object": json_values | st.dictionaries(st.sampled_from(
-                      ["id", "uuid", "participant", "start_time", "end_time", "occurrences", "duration",
-                       "timezone", "join_url"]), json_values)},
-                  optional={"account_id": json_values})})
+    optional={
+        "event_ts": json_values | st.integers(min_value=0, max_value=2**63),
+        "payload": json_values
+        | st.fixed_dictionaries(
+            {
+                "object": json_values
+                | st.dictionaries(
+                    st.sampled_from(
+                        [
+                            "id",
+                            "uuid",
+                            "participant",
+                            "start_time",
+                            "end_time",
+                            "occurrences",
+                            "duration",
+                            "timezone",
+                            "join_url",
+                        ]
+                    ),
+                    json_values,
+                )
+            },
+            optional={"account_id": json_values},
+        ),
+    },
+)
 
-any_body = (st.binary(max_size=2000)
-            | json_values.map(lambda v: json.dumps(v).encode())
-            | event_shaped.map(lambda v: json.dumps(v).encode())
-            | mutated_fixture().map(lambda v: json.dumps(v).encode()))
+any_body = (
+    st.binary(max_size=2000)
+    | json_values.map(lambda v: json.dumps(v).encode())
+    | event_shaped.map(lambda v: json.dumps(v).encode())
+    | mutated_fixture().map(lambda v: json.dumps(v).encode())
+)
 
 
 @st.composite
@@ -131,8 +175,12 @@ def _check_signed(client, runtime, body: bytes) -> None:
     with runtime.db.begin() as session:
         rows = session.scalars(select(ZoomEvent).where(ZoomEvent.dedupe_key == key)).all()
     assert len(rows) == 1
-    expected = {"stored": {"processed"}, "ignored": {"ignored"}, "failed": {"failed"},
-                "duplicate": {"processed", "ignored", "failed"}}[outcome]
+    expected = {
+        "stored": {"processed"},
+        "ignored": {"ignored"},
+        "failed": {"failed"},
+        "duplicate": {"processed", "ignored", "failed"},
+    }[outcome]
     assert rows[0].status in expected
     if outcome == "failed":
         assert rows[0].error  # kept for staff review, with the reason
@@ -145,12 +193,16 @@ def _check_signed(client, runtime, body: bytes) -> None:
 @example(body=b'{"event": "meeting.participant_joined", "event_ts": NaN, "payload": {"x": Infinity}}')
 @example(body=b'{"event": "meeting.started\\u0000", "payload": {"object": {"uuid": "a\\u0000b", "id": 1}}}')
 @example(body=b'{"event": "meeting.started", "payload": {"object": {"uuid": "' + b"u" * 500 + b'", "id": "1"}}}')
-@example(body=b'{"event": "meeting.participant_left", "payload": {"object": {"uuid": "x", "id": "1", '
-              b'"participant": {"leave_time": "2026-13-45T99:99:99Z", "join_time": 7}}}}')
+@example(
+    body=b'{"event": "meeting.participant_left", "payload": {"object": {"uuid": "x", "id": "1", '
+    b'"participant": {"leave_time": "2026-13-45T99:99:99Z", "join_time": 7}}}}'
+)
 @example(body=b'{"event": "endpoint.url_validation", "payload": {"plainToken": {"a": 1}}}')
 @example(body=b'{"event": "endpoint.url_validation", "payload": {"plainToken": "\\ud800"}}')
-@example(body=b'{"event": "meeting.participant_joined", "payload": {"object": {"uuid": "u\\u0000", "id": 1, '
-              b'"participant": {"user_name": "\\udfff\\u0000"}}}}')
+@example(
+    body=b'{"event": "meeting.participant_joined", "payload": {"object": {"uuid": "u\\u0000", "id": 1, '
+    b'"participant": {"user_name": "\\udfff\\u0000"}}}}'
+)
 @example(body=b'\xef\xbb\xbf{"event": "x"}')
 def test_signed_garbage_is_refused_or_kept_never_a_server_error(client, runtime, body):
     _check_signed(client, runtime, body)
@@ -162,10 +214,13 @@ def test_signed_event_shaped_garbage_is_kept_for_review_or_refused(client, runti
     _check_signed(client, runtime, json.dumps(body).encode())
 
 
-timestamps = (st.text(alphabet="0123456789", min_size=1, max_size=500) | header_text
-              | st.integers(min_value=-10**6, max_value=10**6).map(lambda offset: str(int(time.time()) + offset))
-              | st.integers(min_value=-10**6, max_value=10**6).map(lambda ms: str(int(time.time()) * 1000 + ms))
-              | st.text(alphabet="0123456789", min_size=1, max_size=30).map(lambda d: f" -{d} "))
+timestamps = (
+    st.text(alphabet="0123456789", min_size=1, max_size=500)
+    | header_text
+    | st.integers(min_value=-(10**6), max_value=10**6).map(lambda offset: str(int(time.time()) + offset))
+    | st.integers(min_value=-(10**6), max_value=10**6).map(lambda ms: str(int(time.time()) * 1000 + ms))
+    | st.text(alphabet="0123456789", min_size=1, max_size=30).map(lambda d: f" -{d} ")
+)
 header_names = st.sampled_from(["content-type", "content-encoding", "x-zm-trackingid", "authorization", "x-extra"])
 
 
@@ -184,12 +239,15 @@ def test_any_headers_give_no_server_error_and_store_nothing_unless_signed(client
         extra = data.draw(st.dictionaries(header_names, header_text, max_size=3))
         chunked = data.draw(st.booleans())
     headers = {**extra, "x-zm-request-timestamp": timestamp}
-    headers["x-zm-signature"] = (sign(WEBHOOK_SECRET, timestamp.strip(), body) if signed
-                                 else data.draw(header_text))
+    headers["x-zm-signature"] = sign(WEBHOOK_SECRET, timestamp.strip(), body) if signed else data.draw(header_text)
     before = count_events(runtime)
     if chunked:
-        response = client.post("/zoom/webhook", input_stream=io.BytesIO(body), headers=headers,
-                               environ_overrides={"wsgi.input_terminated": True})
+        response = client.post(
+            "/zoom/webhook",
+            input_stream=io.BytesIO(body),
+            headers=headers,
+            environ_overrides={"wsgi.input_terminated": True},
+        )
     else:
         response = client.post("/zoom/webhook", data=body, headers=headers)
     assert response.status_code < 500, (response.status_code, response.get_data(as_text=True))

@@ -1,4 +1,5 @@
 """Group commit (webhooks.group_commit), with real threads and a stand-in for the database round trip."""
+
 from __future__ import annotations
 
 import threading

@@ -1,4 +1,5 @@
 """The Router: handlers by event name, composition, unknown names finding nothing."""
+
 from __future__ import annotations
 
 from webhooks.event import Event
@@ -47,10 +48,19 @@ def test_routers_compose():
 
 
 def test_zoombot_handles_the_events_the_issue_names():
-    expected = {"meeting.started", "meeting.ended", "meeting.participant_joined", "meeting.participant_left",
-                "meeting.participant_joined_waiting_room", "meeting.participant_admitted",
-                "meeting.participant_put_in_waiting_room", "meeting.participant_left_waiting_room",
-                "meeting.created", "meeting.updated", "meeting.deleted"}
+    expected = {
+        "meeting.started",
+        "meeting.ended",
+        "meeting.participant_joined",
+        "meeting.participant_left",
+        "meeting.participant_joined_waiting_room",
+        "meeting.participant_admitted",
+        "meeting.participant_put_in_waiting_room",
+        "meeting.participant_left_waiting_room",
+        "meeting.created",
+        "meeting.updated",
+        "meeting.deleted",
+    }
     assert expected <= set(zoombot_router.event_names)
     assert not zoombot_router.handles("endpoint.url_validation")  # answered by the view, never stored
 
@@ -75,7 +85,12 @@ def test_the_real_routes_store_only_participant_events_while_open():
     from webhooks.routes import router
 
     assert {name for name in router.event_names if router.store_only_while_open(name)} == {
-        "meeting.participant_joined", "meeting.participant_left", "meeting.participant_joined_waiting_room",
-        "meeting.participant_left_waiting_room", "meeting.participant_admitted",
-        "meeting.participant_put_in_waiting_room", "meeting.participant_joined_breakout_room",
-        "meeting.participant_left_breakout_room"}  # a bind is also audited: it takes the general path
+        "meeting.participant_joined",
+        "meeting.participant_left",
+        "meeting.participant_joined_waiting_room",
+        "meeting.participant_left_waiting_room",
+        "meeting.participant_admitted",
+        "meeting.participant_put_in_waiting_room",
+        "meeting.participant_joined_breakout_room",
+        "meeting.participant_left_breakout_room",
+    }  # a bind is also audited: it takes the general path

@@ -3,6 +3,7 @@
 The literal vectors were computed with `openssl dgst -sha256 -hmac SECRET`; the others with hmac by hand
 from Zoom's documented recipe (`v0:{timestamp}:{raw body}`, HMAC-SHA256, hex, prefix `v0=`).
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -10,7 +11,8 @@ import hmac
 import json
 
 import pytest
-from hypothesis import given, strategies as st
+from hypothesis import given
+from hypothesis import strategies as st
 
 from webhooks.signature import InvalidSignature, sign, url_validation_answer, verify
 
@@ -25,20 +27,30 @@ def by_hand(secret: str, message: bytes) -> str:
 
 def test_url_validation_known_vector():
     answer = url_validation_answer(SECRET, "qgg8vlvZRS6UYooatFL8Aw")
-    assert answer == {"plainToken": "qgg8vlvZRS6UYooatFL8Aw",
-                      "encryptedToken": "54236a2d9fd4ca79837ef336c8380ecca4046f932fa01ea351b13f812149b7a7"}
+    assert answer == {
+        "plainToken": "qgg8vlvZRS6UYooatFL8Aw",
+        "encryptedToken": "54236a2d9fd4ca79837ef336c8380ecca4046f932fa01ea351b13f812149b7a7",
+    }
 
 
 def test_signature_known_vector():
     body = b'{"event":"meeting.participant_joined","event_ts":1760394610037}'
-    assert sign(SECRET, "1760394610", body) == \
-        "v0=40af4e6ed6894fdd1af8e82e87af5222e54d9cd1320213c99d170d8d297bb17a"
-    verify(body, signature="v0=40af4e6ed6894fdd1af8e82e87af5222e54d9cd1320213c99d170d8d297bb17a",
-           timestamp="1760394610", secret=SECRET, now=NOW, tolerance_seconds=TOLERANCE)
+    assert sign(SECRET, "1760394610", body) == "v0=40af4e6ed6894fdd1af8e82e87af5222e54d9cd1320213c99d170d8d297bb17a"
+    verify(
+        body,
+        signature="v0=40af4e6ed6894fdd1af8e82e87af5222e54d9cd1320213c99d170d8d297bb17a",
+        timestamp="1760394610",
+        secret=SECRET,
+        now=NOW,
+        tolerance_seconds=TOLERANCE,
+    )
 
 
-@given(secret=st.text(min_size=1, max_size=40), body=st.binary(max_size=300),
-       ts=st.integers(min_value=1_000_000_000, max_value=9_999_999_999))
+@given(
+    secret=st.text(min_size=1, max_size=40),
+    body=st.binary(max_size=300),
+    ts=st.integers(min_value=1_000_000_000, max_value=9_999_999_999),
+)
 def test_sign_matches_zoom_recipe(secret, body, ts):
     expected = "v0=" + by_hand(secret, b"v0:" + str(ts).encode() + b":" + body)
     assert sign(secret, str(ts), body) == expected
@@ -64,8 +76,13 @@ def refused(body: bytes, **kwargs) -> str:
     return info.value.reason
 
 
-BODY = json.dumps({"event": "meeting.started", "event_ts": 1760394600000,
-                   "payload": {"account_id": "AbCdEfGh123", "object": {"id": "81234567890"}}}).encode()
+BODY = json.dumps(
+    {
+        "event": "meeting.started",
+        "event_ts": 1760394600000,
+        "payload": {"account_id": "AbCdEfGh123", "object": {"id": "81234567890"}},
+    }
+).encode()
 
 
 def test_valid_signature_passes():
@@ -106,8 +123,10 @@ def test_signature_for_another_timestamp_is_refused():
 def test_signature_without_prefix_or_upper_case_is_refused():
     headers = signed(BODY)
     assert refused(BODY, signature=headers["signature"][3:], timestamp=headers["timestamp"]) == "bad_signature"
-    assert refused(BODY, signature="v0=" + headers["signature"][3:].upper(),
-                   timestamp=headers["timestamp"]) == "bad_signature"
+    assert (
+        refused(BODY, signature="v0=" + headers["signature"][3:].upper(), timestamp=headers["timestamp"])
+        == "bad_signature"
+    )
 
 
 @pytest.mark.parametrize("offset", [TOLERANCE + 1, -(TOLERANCE + 1), 86_400, -86_400])
@@ -139,6 +158,12 @@ def test_non_ascii_signature_header_is_refused_not_crashing():
 def test_absurd_timestamps_are_invalid_not_an_overflow(timestamp):
     body = b'{"event": "x"}'
     with pytest.raises(InvalidSignature) as raised:
-        verify(body, signature=sign(SECRET, timestamp, body), timestamp=timestamp, secret=SECRET, now=NOW,
-               tolerance_seconds=TOLERANCE)
+        verify(
+            body,
+            signature=sign(SECRET, timestamp, body),
+            timestamp=timestamp,
+            secret=SECRET,
+            now=NOW,
+            tolerance_seconds=TOLERANCE,
+        )
     assert raised.value.reason == "stale_timestamp"

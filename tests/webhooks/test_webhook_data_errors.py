@@ -1,14 +1,15 @@
 """A database *data* error while processing an authentic event is not an outage (issue 15, item 2): the
 event is kept, marked failed with the reason, and answered 200; only an unreachable or locked database
 answers 503. On PostgreSQL in every run (the postgres_url fixture): SQLite enforces no column lengths."""
+
 from __future__ import annotations
 
 import json
 
-from tests.helpers.zoom_events import signed_headers, zoom_event
 import pytest
 from sqlalchemy import func, select
 
+from tests.helpers.zoom_events import signed_headers, zoom_event
 from webhooks.delivery import deliver
 from webhooks.event import Event
 from webhooks.router import Router
@@ -17,9 +18,13 @@ from zoombot.store.models import Meeting, ZoomEvent
 
 
 def sharing_started() -> Event:
-    return Event.from_json({"event": "meeting.sharing_started", "event_ts": 1760394610000,
-                            "payload": {"account_id": "AbCdEfGh123", "object": {"id": "81234567890",
-                                                                                 "uuid": "Shared=="}}})
+    return Event.from_json(
+        {
+            "event": "meeting.sharing_started",
+            "event_ts": 1760394610000,
+            "payload": {"account_id": "AbCdEfGh123", "object": {"id": "81234567890", "uuid": "Shared=="}},
+        }
+    )
 
 
 def test_a_data_error_in_a_handler_keeps_the_event_as_failed_and_undoes_only_the_handler(pg_runtime):
@@ -51,8 +56,9 @@ def test_an_identifier_too_long_for_its_column_does_not_cost_the_meeting_its_end
         return client.post("/zoom/webhook", data=data, headers=signed_headers(data))
 
     assert post(zoom_event("meeting_started")).status_code == 200
-    assert post(zoom_event("participant_joined", registrant_id="r" * 5000, email="e" * 5000 + "@example.org")) \
-        .json == {"status": "stored"}
+    assert post(zoom_event("participant_joined", registrant_id="r" * 5000, email="e" * 5000 + "@example.org")).json == {
+        "status": "stored"
+    }
     ended = post(zoom_event("meeting_ended"))
     assert ended.status_code == 200
     with pg_runtime.db.begin() as session:

@@ -2,13 +2,14 @@
 fixture): deliveries that arrive together share one INSERT and one commit, each still gets its own
 answer, a row the database refuses fails alone, and the writer's own connection survives the server
 closing it and a fork."""
+
 from __future__ import annotations
 
 import json
 import os
 import threading
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import pytest
 from sqlalchemy import create_engine, select, text
@@ -19,13 +20,13 @@ from tests.helpers.zoom_events import signed_headers, zoom_event
 from webhooks.event import Event
 from webhooks.store import OpenMeetingWriter
 from zoombot.app import create_app
+from zoombot.runtime import Runtime
 from zoombot.store.db import normalize_url
 from zoombot.store.models import ZoomEvent
-from zoombot.runtime import Runtime
 
 WAIT = 20  # seconds; bounds every wait so that a bug fails the test instead of hanging it
 UUID = "burst-meeting=="
-NOW = datetime(2026, 10, 13, 23, 0, tzinfo=timezone.utc)
+NOW = datetime(2026, 10, 13, 23, 0, tzinfo=UTC)
 
 
 @pytest.fixture
@@ -66,15 +67,15 @@ def backends(writer: OpenMeetingWriter) -> set[int]:
 def wait_until_gone(engine, pids: set[int]) -> None:
     with engine.connect() as conn:
         for _ in range(WAIT * 100):  # waiting for backends to exit, not a timed assertion
-            if not conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"),
-                                {"pids": list(pids)}).scalar():
+            if not conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(:pids)"), {"pids": list(pids)}
+            ).scalar():
                 return
             threading.Event().wait(0.01)
     raise AssertionError(f"backends {pids} still there")
 
 
-def test_deliveries_that_arrive_together_share_one_insert_and_each_gets_its_own_answer(pg_runtime, pg_client,
-                                                                                        admin):
+def test_deliveries_that_arrive_together_share_one_insert_and_each_gets_its_own_answer(pg_runtime, pg_client, admin):
     """The meeting row is held FOR UPDATE by another session, so the first batch waits on it while the
     other deliveries queue behind; released, they go in one statement. A redelivery racing its original
     in the same batch is stored once: one answer "stored", the other "duplicate"."""
@@ -109,8 +110,9 @@ def test_deliveries_that_arrive_together_share_one_insert_and_each_gets_its_own_
     for body, answer in zip(bodies, answers):
         by_body.setdefault(body, []).append(answer)
     for body in deliveries:
-        assert sorted(by_body[body]) == ([(200, "duplicate"), (200, "stored")] if body in deliveries[:3]
-                                         else [(200, "stored")])
+        assert sorted(by_body[body]) == (
+            [(200, "duplicate"), (200, "stored")] if body in deliveries[:3] else [(200, "stored")]
+        )
     stored = stored_keys(admin)
     assert set(stored.values()) == {1}
     assert {Event.from_body(b).dedupe_key for b in deliveries} <= set(stored)
@@ -120,18 +122,34 @@ def test_a_row_the_database_refuses_fails_alone_and_the_rest_of_its_batch_is_sto
     """A trigger (test only) refuses one body: its caller gets the error, the others are stored, and the
     writer's connection, which is not broken by a refused statement, is kept."""
     with admin.connect() as conn:
-        conn.execute(text("""
+        conn.execute(
+            text("""
             CREATE FUNCTION refuse_poison() RETURNS trigger LANGUAGE plpgsql AS $$
             BEGIN
               IF NEW.body::text LIKE '%Poison%' THEN RAISE EXCEPTION 'refused for the test'; END IF;
               RETURN NEW;
-            END $$"""))
-        conn.execute(text("CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
-                          "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"))
+            END $$""")
+        )
+        conn.execute(
+            text(
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
+                "FOR EACH ROW EXECUTE FUNCTION refuse_poison()"
+            )
+        )
     try:
         good, poison, other = (Event.from_body(d.body) for d in participant_events(3, uuid=UUID))
-        poison = Event.from_json({**poison.body, "payload": {**poison.payload, "object": {
-            **poison.object, "participant": {**poison.object["participant"], "user_name": "Poison Ivy"}}}})
+        poison = Event.from_json(
+            {
+                **poison.body,
+                "payload": {
+                    **poison.payload,
+                    "object": {
+                        **poison.object,
+                        "participant": {**poison.object["participant"], "user_name": "Poison Ivy"},
+                    },
+                },
+            }
+        )
         writer = writer_of(pg_runtime)
         assert post(pg_client, json.dumps(good.body).encode()) == (200, "stored")  # the connection exists
         connected = backends(writer)
@@ -160,8 +178,12 @@ def test_the_writers_connection_is_replaced_when_the_server_closes_it(pg_runtime
     writer = writer_of(pg_runtime)
     closed = backends(writer)
     with admin.connect() as conn:
-        assert closed and conn.execute(text("SELECT bool_and(pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"),
-                                       {"pids": list(closed)}).scalar()
+        assert (
+            closed
+            and conn.execute(
+                text("SELECT bool_and(pg_terminate_backend(pid)) FROM unnest(:pids) AS pid"), {"pids": list(closed)}
+            ).scalar()
+        )
     wait_until_gone(admin, closed)
     assert post(pg_client, second) == (200, "stored")  # no failed delivery: the closed one was noticed
     assert backends(writer) and not backends(writer) & closed
@@ -196,14 +218,15 @@ def test_dispose_closes_the_writers_connection(pg_runtime, pg_client, admin):
 
 
 @pytest.mark.parametrize("backend", ["sqlite", "postgresql"])
-def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(backend, make_settings, database_url,
-                                                                              postgres_url, clock, tmp_path):
+def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(
+    backend, make_settings, database_url, postgres_url, clock, tmp_path
+):
     """A receiver that comes up mid-meeting: no meeting.started, so the first participant events create
     the meeting's row, in the hot path's own statement, with what the handler would have given it:
     its community (by Zoom meeting id), topic, scheduled start and length; and a meeting in one batch
     with one that exists is handled alike."""
-    from zoombot.store.models import Community, Meeting
     from webhooks.store import store_while_meeting_open
+    from zoombot.store.models import Community, Meeting
 
     url = postgres_url if backend == "postgresql" else f"sqlite:///{tmp_path / 'hot.db'}"
     if backend == "sqlite":
@@ -216,8 +239,15 @@ def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(bac
     runtime = Runtime.from_settings(make_settings(database={"url": url}))
     try:
         with runtime.db.begin() as session:
-            session.add(Community(name="Infant-Toddler CoP", zoom_meeting_id="81234567890", timezone="America/New_York",
-                                  first_start_local=datetime(2026, 10, 13, 18, 30), duration_minutes=120))
+            session.add(
+                Community(
+                    name="Infant-Toddler CoP",
+                    zoom_meeting_id="81234567890",
+                    timezone="America/New_York",
+                    first_start_local=datetime(2026, 10, 13, 18, 30),
+                    duration_minutes=120,
+                )
+            )
             session.add(Meeting(uuid="Known==", zoom_meeting_id="1", discrepancies=[], status="live"))
         new = [Event.from_body(d.body) for d in participant_events(3, uuid="NewMeeting==")]
         known = Event.from_body(participant_events(1, uuid="Known==")[0].body)
@@ -225,8 +255,9 @@ def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(bac
             assert writer_of(runtime).insert_batch([(new[0], NOW), (known, NOW), (new[1], NOW)]) == [True] * 3
             assert writer_of(runtime).insert_batch([(new[2], NOW), (new[0], NOW)]) == [True, False]
         else:
-            assert [store_while_meeting_open(runtime.db, e, now=NOW) for e in (new[0], known, new[1], new[2])] \
-                == [True] * 4
+            assert [store_while_meeting_open(runtime.db, e, now=NOW) for e in (new[0], known, new[1], new[2])] == [
+                True
+            ] * 4
             assert store_while_meeting_open(runtime.db, new[0], now=NOW) is False  # a redelivery
         with runtime.db.begin() as session:
             community_id = session.scalar(select(Community.id))
@@ -235,10 +266,27 @@ def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(bac
         assert set(meetings) == {"Known==", "NewMeeting=="}
         created = meetings["NewMeeting=="]
         # its session is made when the instance starts or ends (zoombot.store.meetings.place), off the hot path
-        assert (created.zoom_meeting_id, created.community_id, created.topic, created.status,
-                created.scheduled_start, created.scheduled_minutes, created.discrepancies, created.session_id,
-                created.is_demo) == ("81234567890", community_id, "Infant-Toddler CoP", "scheduled",
-                                     datetime(2026, 10, 13, 22, 30, tzinfo=timezone.utc), 120, [], None, False)
+        assert (
+            created.zoom_meeting_id,
+            created.community_id,
+            created.topic,
+            created.status,
+            created.scheduled_start,
+            created.scheduled_minutes,
+            created.discrepancies,
+            created.session_id,
+            created.is_demo,
+        ) == (
+            "81234567890",
+            community_id,
+            "Infant-Toddler CoP",
+            "scheduled",
+            datetime(2026, 10, 13, 22, 30, tzinfo=UTC),
+            120,
+            [],
+            None,
+            False,
+        )
         assert statuses == {"processed": 4}
     finally:
         runtime.db.dispose()
@@ -250,12 +298,14 @@ def test_the_hot_path_stores_any_text_and_number_as_sent(pg_runtime, pg_client, 
     base = participant_events(1, uuid=UUID)[0].body
     body = json.loads(base)
     body["payload"]["object"]["participant"].update(
-        user_name='Zoë "Z" \\ Ng\u2028\u00e9\U0001F600\t', big=2**70, small=-2**64, ratio=0.1, tiny=1e-7)
+        user_name='Zoë "Z" \\ Ng\u2028\u00e9\U0001f600\t', big=2**70, small=-(2**64), ratio=0.1, tiny=1e-7
+    )
     data = json.dumps(body).encode()
     assert post(pg_client, data) == (200, "stored")
     with admin.connect() as conn:
-        stored = conn.execute(select(ZoomEvent.body).where(ZoomEvent.dedupe_key == Event.from_body(data).dedupe_key)) \
-            .scalar_one()
+        stored = conn.execute(
+            select(ZoomEvent.body).where(ZoomEvent.dedupe_key == Event.from_body(data).dedupe_key)
+        ).scalar_one()
     assert stored == body
 
 
@@ -272,11 +322,23 @@ def test_sqlite_batches_share_one_transaction_and_a_refused_row_fails_alone(make
     runtime = Runtime.from_settings(make_settings(database={"url": url}))
     try:
         with runtime.db.engine.begin() as conn:
-            conn.exec_driver_sql("CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
-                                 "WHEN NEW.body LIKE '%Poison%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END")
+            conn.exec_driver_sql(
+                "CREATE TRIGGER refuse_poison BEFORE INSERT ON zoom_events "
+                "WHEN NEW.body LIKE '%Poison%' BEGIN SELECT RAISE(ABORT, 'refused for the test'); END"
+            )
         good, poison, other = (Event.from_body(d.body) for d in participant_events(3, uuid="Lite=="))
-        poison = Event.from_json({**poison.body, "payload": {**poison.payload, "object": {
-            **poison.object, "participant": {**poison.object["participant"], "user_name": "Poison Ivy"}}}})
+        poison = Event.from_json(
+            {
+                **poison.body,
+                "payload": {
+                    **poison.payload,
+                    "object": {
+                        **poison.object,
+                        "participant": {**poison.object["participant"], "user_name": "Poison Ivy"},
+                    },
+                },
+            }
+        )
         writer = writer_of(runtime)
         assert writer.insert_batch([(good, NOW), (other, NOW), (good, NOW)]) == [True, True, False]
         third = Event.from_body(participant_events(4, uuid="Lite==")[3].body)

@@ -8,6 +8,7 @@ Two kinds of failure on each backend:
 - unreachable: the runtime points at a database that cannot be opened (SQLite: a path that is a
   directory; PostgreSQL: a loopback port with nothing listening).
 """
+
 from __future__ import annotations
 
 import json
@@ -23,10 +24,9 @@ from sqlalchemy.engine import make_url
 from tests.helpers.servers import free_port
 from tests.helpers.zoom_events import signed_headers, zoom_event
 from zoombot.app import create_app
+from zoombot.runtime import Runtime
 from zoombot.store.db import normalize_url
 from zoombot.store.models import CreditLine, CreditSession, Meeting, Participant, ZoomEvent
-from zoombot.runtime import Runtime
-
 
 NOTHING = (0, 0, 0, 0, 0)
 
@@ -35,8 +35,10 @@ def counts(url: str) -> tuple[int, ...]:
     """Rows of (events, meetings, sessions, participants, credit lines)."""
     engine = create_engine(normalize_url(url))
     with engine.connect() as conn:
-        result = tuple(conn.scalar(select(func.count()).select_from(m))
-                       for m in (ZoomEvent, Meeting, CreditSession, Participant, CreditLine))
+        result = tuple(
+            conn.scalar(select(func.count()).select_from(m))
+            for m in (ZoomEvent, Meeting, CreditSession, Participant, CreditLine)
+        )
     engine.dispose()
     return result
 
@@ -135,13 +137,17 @@ def unreachable_url(database_url: str, tmp_path: Path) -> str:
         directory = tmp_path / "not-a-database"
         directory.mkdir()
         return f"sqlite:///{directory}"
-    return make_url(normalize_url(database_url)).set(host="127.0.0.1", port=free_port()) \
+    return (
+        make_url(normalize_url(database_url))
+        .set(host="127.0.0.1", port=free_port())
         .render_as_string(hide_password=False)
+    )
 
 
 @pytest.mark.parametrize("secret_configured", [True, False])
 def test_unreachable_database_gives_503_then_the_redelivery_is_stored_once(
-        make_settings, clock, database_url, tmp_path, secret_configured):
+    make_settings, clock, database_url, tmp_path, secret_configured
+):
     zoom = {} if secret_configured else {"webhook_secret_token": ""}
     down = Runtime.from_settings(make_settings(database={"url": unreachable_url(database_url, tmp_path)}, zoom=zoom))
     down.clock = clock
@@ -168,22 +174,34 @@ def test_unreachable_database_gives_503_then_the_redelivery_is_stored_once(
 def test_connections_closed_by_the_server_are_replaced_without_a_failed_delivery(runtime, client, database_url):
     """zoombot checks pooled connections without a round trip (webhooks' hot path saves the pre-ping):
     one the server has closed (restart, terminated backend) is discarded at checkout, not used."""
-    first, second, end = (json.dumps(zoom_event(name, **kw)).encode() for name, kw in [
-        ("meeting_started", {}), ("participant_joined", {}), ("meeting_ended", {})])
+    first, second, end = (
+        json.dumps(zoom_event(name, **kw)).encode()
+        for name, kw in [("meeting_started", {}), ("participant_joined", {}), ("meeting_ended", {})]
+    )
     assert deliver(client, first).json == {"status": "stored"}
     if database_url.startswith("sqlite"):
         _check_socket_probe()
         return
     admin = create_engine(normalize_url(database_url), isolation_level="AUTOCOMMIT")
     with admin.connect() as conn:
-        victims = conn.execute(text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() "
-                                    "AND pid <> pg_backend_pid()")).scalars().all()
+        victims = (
+            conn.execute(
+                text("SELECT pid FROM pg_stat_activity WHERE datname = current_database() AND pid <> pg_backend_pid()")
+            )
+            .scalars()
+            .all()
+        )
         assert victims  # the runtime's pooled connections
-        conn.execute(text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"),
-                     {"pids": victims})
+        conn.execute(
+            text("SELECT pg_terminate_backend(pid) FROM unnest(CAST(:pids AS int[])) AS pid"), {"pids": victims}
+        )
         deadline = time.monotonic() + 10
-        while conn.execute(text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"),
-                           {"pids": victims}).scalar() and time.monotonic() < deadline:
+        while (
+            conn.execute(
+                text("SELECT count(*) FROM pg_stat_activity WHERE pid = ANY(CAST(:pids AS int[]))"), {"pids": victims}
+            ).scalar()
+            and time.monotonic() < deadline
+        ):
             time.sleep(0.02)  # waiting for the backends to exit, not a timed assertion
     admin.dispose()
     assert deliver(client, second).json == {"status": "stored"}  # hot path

@@ -1,5 +1,6 @@
 """POST /zoom/webhook as Zoom and an attacker see it (contract section 4): every refusal stores nothing,
 the challenge is answered, verified events are durable before the 200, redeliveries are stored once."""
+
 from __future__ import annotations
 
 import hashlib
@@ -40,11 +41,15 @@ def post(client, body: bytes, headers: dict, **kwargs):
 
 # --- signature and timestamp -------------------------------------------------------------------------
 
+
 def test_event_signed_by_hand_is_accepted(client, runtime):
     body = raw(zoom_event("participant_joined"))
     ts = str(int(time.time()))
-    response = post(client, body, {"x-zm-request-timestamp": ts, "x-zm-signature": by_hand(body, ts),
-                                   "content-type": "application/json"})
+    response = post(
+        client,
+        body,
+        {"x-zm-request-timestamp": ts, "x-zm-signature": by_hand(body, ts), "content-type": "application/json"},
+    )
     assert response.status_code == 200 and response.json == {"status": "stored"}
     assert counts(runtime)["zoom_events"] == 1
 
@@ -53,7 +58,7 @@ def test_event_signed_by_hand_is_accepted(client, runtime):
 def test_missing_headers_are_refused(client, runtime, drop):
     body = raw(zoom_event("participant_joined"))
     headers = signed_headers(body)
-    for name in (["x-zm-signature", "x-zm-request-timestamp"] if drop == "both" else [drop]):
+    for name in ["x-zm-signature", "x-zm-request-timestamp"] if drop == "both" else [drop]:
         del headers[name]
     assert post(client, body, headers).status_code == 401
     assert counts(runtime) == NOTHING
@@ -107,6 +112,7 @@ def test_retry_at_plus_60_minutes_with_first_timestamp_is_accepted_and_stored_on
 
 # --- url validation ------------------------------------------------------------------------------------
 
+
 def test_url_validation_is_answered(client, runtime):
     body = raw(load_fixture("url_validation"))
     response = post(client, body, signed_headers(body))
@@ -136,8 +142,21 @@ def test_url_validation_without_plain_token_is_a_bad_request(client, runtime):
 
 # --- malformed and oversized bodies ----------------------------------------------------------------------
 
-@pytest.mark.parametrize("body", [b"", b"not json", b"\xff\xfe", b"[]", b'"meeting.started"', b"42",
-                                  b'{"payload": {"object": {}}}', b'{"event": ""}', b'{"event": null}'])
+
+@pytest.mark.parametrize(
+    "body",
+    [
+        b"",
+        b"not json",
+        b"\xff\xfe",
+        b"[]",
+        b'"meeting.started"',
+        b"42",
+        b'{"payload": {"object": {}}}',
+        b'{"event": ""}',
+        b'{"event": null}',
+    ],
+)
 def test_signed_body_that_is_not_an_event_is_400(client, runtime, body):
     response = post(client, body, signed_headers(body))
     assert response.status_code == 400
@@ -169,16 +188,24 @@ def test_body_of_exactly_one_mib_is_accepted(client, runtime):
 def test_chunked_body_over_one_mib_without_content_length_is_413(client, runtime):
     """No Content-Length (chunked transfer): the limit is enforced while reading."""
     body = big_event()
-    response = client.post("/zoom/webhook", input_stream=io.BytesIO(body), headers=signed_headers(body),
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/zoom/webhook",
+        input_stream=io.BytesIO(body),
+        headers=signed_headers(body),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 413
     assert counts(runtime) == NOTHING
 
 
 def test_chunked_small_body_is_accepted(client, runtime):
     body = raw(zoom_event("participant_joined"))
-    response = client.post("/zoom/webhook", input_stream=io.BytesIO(body), headers=signed_headers(body),
-                           environ_overrides={"wsgi.input_terminated": True})
+    response = client.post(
+        "/zoom/webhook",
+        input_stream=io.BytesIO(body),
+        headers=signed_headers(body),
+        environ_overrides={"wsgi.input_terminated": True},
+    )
     assert response.status_code == 200 and response.json == {"status": "stored"}
 
 
@@ -189,6 +216,7 @@ def test_other_methods_are_not_allowed(client, runtime):
 
 # --- storage ---------------------------------------------------------------------------------------------
 
+
 def test_verified_event_is_committed_before_the_200(client, runtime, database_url):
     """Another connection (another process, in effect) sees the row as soon as the 200 is out."""
     body = raw(zoom_event("participant_joined"))
@@ -197,8 +225,16 @@ def test_verified_event_is_committed_before_the_200(client, runtime, database_ur
 
     other = create_engine(normalize_url(database_url))
     with other.connect() as conn:
-        row = conn.execute(select(ZoomEvent.event, ZoomEvent.status, ZoomEvent.meeting_uuid,
-                                  ZoomEvent.meeting_id, ZoomEvent.account_id, ZoomEvent.body)).one()
+        row = conn.execute(
+            select(
+                ZoomEvent.event,
+                ZoomEvent.status,
+                ZoomEvent.meeting_uuid,
+                ZoomEvent.meeting_id,
+                ZoomEvent.account_id,
+                ZoomEvent.body,
+            )
+        ).one()
     other.dispose()
     assert row.event == "meeting.participant_joined" and row.status == "processed"
     assert row.meeting_uuid == "4444AAAiAAAAAiAiAiiAii==" and row.meeting_id == "81234567890"
@@ -232,14 +268,35 @@ def test_distinct_events_are_all_stored(client, runtime):
 
 
 def test_unknown_event_type_is_kept_and_ignored(client, runtime):
-    body = raw({"event": "meeting.sharing_started", "event_ts": 1760395000000,
-                "payload": {"account_id": "AbCdEfGh123", "object": {
-                    "id": "81234567890", "uuid": "4444AAAiAAAAAiAiAiiAii==", "host_id": "x1yCzABCDEfg23HiJKl4mN",
-                    "topic": "Infant-Toddler CoP", "type": 8, "start_time": "2026-10-13T22:30:00Z",
-                    "timezone": "America/New_York", "duration": 120,
-                    "participant": {"user_id": "16778240", "user_name": "Alice Ames", "id": "",
-                                    "sharing_details": {"content": "application", "date_time": "2026-10-13T22:36:40Z",
-                                                        "source": "deskshare"}}}}})
+    body = raw(
+        {
+            "event": "meeting.sharing_started",
+            "event_ts": 1760395000000,
+            "payload": {
+                "account_id": "AbCdEfGh123",
+                "object": {
+                    "id": "81234567890",
+                    "uuid": "4444AAAiAAAAAiAiAiiAii==",
+                    "host_id": "x1yCzABCDEfg23HiJKl4mN",
+                    "topic": "Infant-Toddler CoP",
+                    "type": 8,
+                    "start_time": "2026-10-13T22:30:00Z",
+                    "timezone": "America/New_York",
+                    "duration": 120,
+                    "participant": {
+                        "user_id": "16778240",
+                        "user_name": "Alice Ames",
+                        "id": "",
+                        "sharing_details": {
+                            "content": "application",
+                            "date_time": "2026-10-13T22:36:40Z",
+                            "source": "deskshare",
+                        },
+                    },
+                },
+            },
+        }
+    )
     response = post(client, body, signed_headers(body))
     assert response.status_code == 200 and response.json == {"status": "ignored"}
     with runtime.db.begin() as session:
@@ -290,12 +347,16 @@ def test_healthz_and_readyz(client):
 
 # --- hardening (issue 15, items 5 and 6) --------------------------------------------------------------------
 
+
 def test_absurd_timestamp_is_refused_not_a_server_error(client, runtime):
     """400 nines parse as an integer too big for a float: refused as a bad timestamp, before the HMAC."""
     body = raw(zoom_event("participant_joined"))
     ts = "9" * 400
-    response = post(client, body, {"x-zm-request-timestamp": ts, "x-zm-signature": by_hand(body, ts),
-                                   "content-type": "application/json"})
+    response = post(
+        client,
+        body,
+        {"x-zm-request-timestamp": ts, "x-zm-signature": by_hand(body, ts), "content-type": "application/json"},
+    )
     assert response.status_code == 401
     assert counts(runtime) == NOTHING
 
@@ -310,8 +371,7 @@ def test_signed_challenge_with_a_lone_surrogate_token_is_a_bad_request(client, r
 
 
 @pytest.mark.parametrize("escape", [b"\\u0000", b"\\ud800", b"\\udc00"])
-def test_authentic_event_with_a_nul_or_lone_surrogate_is_stored_with_a_replacement_character(client, runtime,
-                                                                                              escape):
+def test_authentic_event_with_a_nul_or_lone_surrogate_is_stored_with_a_replacement_character(client, runtime, escape):
     """Neither PostgreSQL's text nor UTF-8 can hold U+0000 or a lone surrogate; Zoom never retries a 400.
     So the character becomes U+FFFD, everywhere in the event (keys, values, the meeting uuid), and a
     redelivery is still the same event."""
@@ -355,8 +415,12 @@ def test_one_body_limit_whether_chunked_or_not(client, runtime, size, status, ch
     """1 MiB is allowed and one byte more is not, with a Content-Length or without one (chunked)."""
     data = exactly(size)
     if chunked:
-        response = client.post("/zoom/webhook", input_stream=io.BytesIO(data), headers=signed_headers(data),
-                               environ_overrides={"wsgi.input_terminated": True})
+        response = client.post(
+            "/zoom/webhook",
+            input_stream=io.BytesIO(data),
+            headers=signed_headers(data),
+            environ_overrides={"wsgi.input_terminated": True},
+        )
     else:
         response = post(client, data, signed_headers(data))
     assert response.status_code == status
@@ -382,5 +446,6 @@ def test_an_unexpected_error_is_logged_masked_and_answered_500(make_settings, cl
     response = post(client, body, signed_headers(body))
     rt.db.dispose()
     assert response.status_code == 500 and response.json == {"error": "internal error"}
-    assert [r.getMessage() for r in caplog.records if r.name == "webhooks.endpoint"] == \
-        ["unexpected error answering a zoom webhook"]
+    assert [r.getMessage() for r in caplog.records if r.name == "webhooks.endpoint"] == [
+        "unexpected error answering a zoom webhook"
+    ]

@@ -2,6 +2,7 @@
 against its event's schema from Zoom's webhook events OpenAPI spec (kept, without annotations, in
 tests/fixtures/zoom-spec; see extract_schemas.py there). `format` is an annotation here, not checked: Zoom
 sends "" as the e-mail of a dial-in, which the spec marks `format: email`."""
+
 from __future__ import annotations
 
 import json
@@ -23,8 +24,10 @@ def test_every_recorded_event_has_its_schema():
 @pytest.mark.parametrize("path", RECORDED, ids=lambda p: p.stem)
 def test_recorded_event_validates_against_zooms_schema(path):
     body = json.loads(path.read_text(encoding="utf-8"))
-    errors = [f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
-              for e in jsonschema.Draft202012Validator(SCHEMAS[body["event"]]).iter_errors(body)]
+    errors = [
+        f"{'/'.join(map(str, e.absolute_path))}: {e.message}"
+        for e in jsonschema.Draft202012Validator(SCHEMAS[body["event"]]).iter_errors(body)
+    ]
     assert errors == []
 
 
@@ -33,9 +36,22 @@ def test_the_schemas_hold_what_the_issue_found_missing():
     for name in ("meeting.started", "meeting.ended"):
         required = SCHEMAS[name]["properties"]["payload"]["properties"]["object"]["required"]
         assert "host_email" in required and "host_id" in required
-    bare = {"event": "meeting.started", "event_ts": 1, "payload": {"account_id": "a", "object": {
-        "id": "1", "uuid": "u==", "host_id": "h", "topic": "t", "type": 8, "start_time": "2026-10-13T22:30:00Z",
-        "duration": 120}}}
+    bare = {
+        "event": "meeting.started",
+        "event_ts": 1,
+        "payload": {
+            "account_id": "a",
+            "object": {
+                "id": "1",
+                "uuid": "u==",
+                "host_id": "h",
+                "topic": "t",
+                "type": 8,
+                "start_time": "2026-10-13T22:30:00Z",
+                "duration": 120,
+            },
+        },
+    }
     assert not jsonschema.Draft202012Validator(SCHEMAS["meeting.started"]).is_valid(bare)
 
 

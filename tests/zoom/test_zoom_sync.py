@@ -1,21 +1,22 @@
 """Creating a community's Zoom meeting and syncing it back (Zoom's HTTP API mocked with `responses`)."""
+
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 import pytest
 import responses
 from sqlalchemy import select
 
+from tests.helpers.zoom_api import API, zoom_api, zoom_client
 from zoombot.store.models import Community, Occurrence
 from zoombot.zoom.client import ZoomClient, ZoomError
 from zoombot.zoom.sync import create_zoom_meeting, sync_community
-from tests.helpers.zoom_api import API, zoom_api, zoom_client
 
-UTC = timezone.utc
-OCT = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)   # 2nd Tuesday, 18:30 New York (EDT)
-NOV = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)   # 2nd Tuesday, 18:30 New York (EST)
+UTC = UTC
+OCT = datetime(2026, 10, 13, 22, 30, tzinfo=UTC)  # 2nd Tuesday, 18:30 New York (EDT)
+NOV = datetime(2026, 11, 10, 23, 30, tzinfo=UTC)  # 2nd Tuesday, 18:30 New York (EST)
 DEC = datetime(2026, 12, 8, 23, 30, tzinfo=UTC)
 
 
@@ -35,27 +36,52 @@ def zoom() -> ZoomClient:
 
 
 def add_community(session, *, rrule="FREQ=MONTHLY;BYDAY=2TU", zoom_meeting_id=None) -> Community:
-    community = Community(name="Infant-Toddler CoP", first_start_local=datetime(2026, 10, 13, 18, 30),
-                          timezone="America/New_York", duration_minutes=120, rrule=rrule,
-                          zoom_meeting_id=zoom_meeting_id)
+    community = Community(
+        name="Infant-Toddler CoP",
+        first_start_local=datetime(2026, 10, 13, 18, 30),
+        timezone="America/New_York",
+        duration_minutes=120,
+        rrule=rrule,
+        zoom_meeting_id=zoom_meeting_id,
+    )
     session.add(community)
     session.flush()
     for start in (OCT, NOV, DEC):
-        session.add(Occurrence(community_id=community.id, original_start=start, start=start,
-                               end=start + timedelta(minutes=120)))
+        session.add(
+            Occurrence(community_id=community.id, original_start=start, start=start, end=start + timedelta(minutes=120))
+        )
     session.flush()
     return community
 
 
 def test_create_zoom_meeting_monthly_second_tuesday(runtime, rsps, zoom):
-    rsps.add(responses.POST, f"{API}/users/host%40example.org/meetings", status=201, json={
-        "id": 81234567890, "uuid": "abc==", "join_url": "https://zoom.us/j/81234567890?pwd=x", "password": "Hk3e9q",
-        "occurrences": [
-            {"occurrence_id": ms(OCT), "start_time": "2026-10-13T22:30:00Z", "duration": 120, "status": "available"},
-            {"occurrence_id": ms(NOV), "start_time": "2026-11-10T23:30:00Z", "duration": 120, "status": "available"},
-            # an occurrence zoombot has not planned yet: left for the planner
-            {"occurrence_id": ms(DEC + timedelta(days=35)), "start_time": "2027-01-12T23:30:00Z", "duration": 120},
-        ]})
+    rsps.add(
+        responses.POST,
+        f"{API}/users/host%40example.org/meetings",
+        status=201,
+        json={
+            "id": 81234567890,
+            "uuid": "abc==",
+            "join_url": "https://zoom.us/j/81234567890?pwd=x",
+            "password": "Hk3e9q",
+            "occurrences": [
+                {
+                    "occurrence_id": ms(OCT),
+                    "start_time": "2026-10-13T22:30:00Z",
+                    "duration": 120,
+                    "status": "available",
+                },
+                {
+                    "occurrence_id": ms(NOV),
+                    "start_time": "2026-11-10T23:30:00Z",
+                    "duration": 120,
+                    "status": "available",
+                },
+                # an occurrence zoombot has not planned yet: left for the planner
+                {"occurrence_id": ms(DEC + timedelta(days=35)), "start_time": "2027-01-12T23:30:00Z", "duration": 120},
+            ],
+        },
+    )
     with runtime.db.begin() as session:
         community = add_community(session)
         create_zoom_meeting(session, community, zoom, user_id="host@example.org", now=runtime.now())
@@ -66,8 +92,13 @@ def test_create_zoom_meeting_monthly_second_tuesday(runtime, rsps, zoom):
     assert sent["start_time"] == "2026-10-13T18:30:00"
     assert sent["timezone"] == "America/New_York"
     assert sent["duration"] == 120
-    assert sent["recurrence"] == {"type": 3, "repeat_interval": 1, "monthly_week": 2, "monthly_week_day": 3,
-                                  "end_times": 50}
+    assert sent["recurrence"] == {
+        "type": 3,
+        "repeat_interval": 1,
+        "monthly_week": 2,
+        "monthly_week_day": 3,
+        "end_times": 50,
+    }
     assert sent["settings"]["waiting_room"] is True
     assert sent["settings"]["join_before_host"] is False
     assert "agenda" not in sent
@@ -83,8 +114,9 @@ def test_create_zoom_meeting_monthly_second_tuesday(runtime, rsps, zoom):
 
 
 def test_create_zoom_meeting_without_rrule_is_a_single_meeting(runtime, rsps, zoom):
-    rsps.add(responses.POST, f"{API}/users/me/meetings", status=201,
-             json={"id": 555, "join_url": "https://zoom.us/j/555"})
+    rsps.add(
+        responses.POST, f"{API}/users/me/meetings", status=201, json={"id": 555, "join_url": "https://zoom.us/j/555"}
+    )
     with runtime.db.begin() as session:
         community = add_community(session, rrule=None)
         create_zoom_meeting(session, community, zoom, user_id="me")
@@ -95,8 +127,9 @@ def test_create_zoom_meeting_without_rrule_is_a_single_meeting(runtime, rsps, zo
 
 
 def test_create_zoom_meeting_refused_stores_nothing(runtime, rsps, zoom):
-    rsps.add(responses.POST, f"{API}/users/me/meetings", status=400,
-             json={"code": 300, "message": "Invalid recurrence"})
+    rsps.add(
+        responses.POST, f"{API}/users/me/meetings", status=400, json={"code": 300, "message": "Invalid recurrence"}
+    )
     with pytest.raises(ZoomError) as raised:
         with runtime.db.begin() as session:
             community = add_community(session)
@@ -112,13 +145,24 @@ def test_sync_moves_and_cancels_occurrences(runtime, rsps, zoom):
         for row in session.scalars(select(Occurrence)):
             row.zoom_occurrence_id = ms(row.original_start) if row.original_start != NOV else None
     moved_oct = OCT + timedelta(days=2)
-    rsps.add(responses.GET, f"{API}/meetings/81234567890", json={
-        "id": 81234567890, "join_url": "https://zoom.us/j/81234567890?pwd=new",
-        "occurrences": [
-            {"occurrence_id": ms(OCT), "start_time": "2026-10-15T22:30:00Z", "duration": 90, "status": "available"},
-            {"occurrence_id": ms(NOV), "start_time": "2026-11-10T23:30:00Z", "duration": 120, "status": "deleted"},
-            {"occurrence_id": ms(DEC), "start_time": "2026-12-08T23:30:00Z", "duration": 120, "status": "available"},
-        ]})
+    rsps.add(
+        responses.GET,
+        f"{API}/meetings/81234567890",
+        json={
+            "id": 81234567890,
+            "join_url": "https://zoom.us/j/81234567890?pwd=new",
+            "occurrences": [
+                {"occurrence_id": ms(OCT), "start_time": "2026-10-15T22:30:00Z", "duration": 90, "status": "available"},
+                {"occurrence_id": ms(NOV), "start_time": "2026-11-10T23:30:00Z", "duration": 120, "status": "deleted"},
+                {
+                    "occurrence_id": ms(DEC),
+                    "start_time": "2026-12-08T23:30:00Z",
+                    "duration": 120,
+                    "status": "available",
+                },
+            ],
+        },
+    )
     with runtime.db.begin() as session:
         community = session.scalars(select(Community)).one()
         result = sync_community(session, community, zoom.get_meeting(community.zoom_meeting_id), runtime.now())
@@ -128,20 +172,38 @@ def test_sync_moves_and_cancels_occurrences(runtime, rsps, zoom):
         assert community.join_url == "https://zoom.us/j/81234567890?pwd=new"
         oct_row, nov_row, dec_row = session.scalars(select(Occurrence).order_by(Occurrence.original_start)).all()
         assert (oct_row.start, oct_row.end, oct_row.sequence, oct_row.status) == (
-            moved_oct, moved_oct + timedelta(minutes=90), 1, "scheduled")
+            moved_oct,
+            moved_oct + timedelta(minutes=90),
+            1,
+            "scheduled",
+        )
         assert (nov_row.status, nov_row.sequence, nov_row.zoom_occurrence_id) == ("cancelled", 1, ms(NOV))
         assert (dec_row.start, dec_row.sequence, dec_row.status) == (DEC, 0, "scheduled")
         # the same answer again changes nothing
-        again = sync_community(session, community, {
-            "join_url": "https://zoom.us/j/81234567890?pwd=new",
-            "occurrences": [
-                {"occurrence_id": ms(OCT), "start_time": "2026-10-15T22:30:00Z", "duration": 90},
-                {"occurrence_id": ms(NOV), "start_time": "2026-11-10T23:30:00Z", "duration": 120,
-                 "status": "deleted"},
-                {"occurrence_id": ms(DEC), "start_time": "2026-12-08T23:30:00Z", "duration": 120}]},
-            runtime.now())
+        again = sync_community(
+            session,
+            community,
+            {
+                "join_url": "https://zoom.us/j/81234567890?pwd=new",
+                "occurrences": [
+                    {"occurrence_id": ms(OCT), "start_time": "2026-10-15T22:30:00Z", "duration": 90},
+                    {
+                        "occurrence_id": ms(NOV),
+                        "start_time": "2026-11-10T23:30:00Z",
+                        "duration": 120,
+                        "status": "deleted",
+                    },
+                    {"occurrence_id": ms(DEC), "start_time": "2026-12-08T23:30:00Z", "duration": 120},
+                ],
+            },
+            runtime.now(),
+        )
         assert not again.changed
-        assert [r.sequence for r in session.scalars(select(Occurrence).order_by(Occurrence.original_start))] == [1, 1, 0]
+        assert [r.sequence for r in session.scalars(select(Occurrence).order_by(Occurrence.original_start))] == [
+            1,
+            1,
+            0,
+        ]
 
 
 def test_sync_cancels_an_occurrence_zoom_no_longer_lists(runtime):
@@ -151,11 +213,20 @@ def test_sync_cancels_an_occurrence_zoom_no_longer_lists(runtime):
             row.zoom_occurrence_id = ms(row.original_start)
     with runtime.db.begin() as session:
         community = session.scalars(select(Community)).one()
-        result = sync_community(session, community, {"occurrences": [
-            {"occurrence_id": ms(OCT), "start_time": "2026-10-13T22:30:00Z", "duration": 120},
-            {"occurrence_id": ms(DEC), "start_time": "2026-12-08T23:30:00Z", "duration": 120}]}, runtime.now())
+        result = sync_community(
+            session,
+            community,
+            {
+                "occurrences": [
+                    {"occurrence_id": ms(OCT), "start_time": "2026-10-13T22:30:00Z", "duration": 120},
+                    {"occurrence_id": ms(DEC), "start_time": "2026-12-08T23:30:00Z", "duration": 120},
+                ]
+            },
+            runtime.now(),
+        )
     assert result.cancelled == 1
     with runtime.db.begin() as session:
-        statuses = [(r.status, r.sequence) for r in
-                    session.scalars(select(Occurrence).order_by(Occurrence.original_start))]
+        statuses = [
+            (r.status, r.sequence) for r in session.scalars(select(Occurrence).order_by(Occurrence.original_start))
+        ]
     assert statuses == [("scheduled", 0), ("cancelled", 1), ("scheduled", 0)]

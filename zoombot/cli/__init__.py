@@ -1,8 +1,9 @@
 """Command-line commands, one module per area; `zoombot.cli.main` assembles them into one group."""
+
 from __future__ import annotations
 
 import functools
-from typing import Callable
+from collections.abc import Callable
 
 import click
 
@@ -33,10 +34,13 @@ class CliState:
 
 def pass_runtime(func: Callable | None = None, *, check_schema: bool = True):
     """Hand the command a ready Runtime as its first argument."""
+
     def decorate(f: Callable) -> Callable:
         @click.pass_obj
         @functools.wraps(f)
         def wrapper(state: CliState, *args, **kwargs):
             return f(state.runtime(check_schema=check_schema), *args, **kwargs)
+
         return wrapper
+
     return decorate(func) if func is not None else decorate

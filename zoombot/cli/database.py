@@ -1,8 +1,9 @@
 """`zoombot db upgrade`."""
+
 import click
 
-from zoombot.store import meetings
 from zoombot.cli import pass_runtime
+from zoombot.store import meetings
 from zoombot.store.migrate import REBUILD_AFTER, pending
 from zoombot.store.migrate import upgrade as apply_migrations
 
@@ -18,8 +19,11 @@ def upgrade(runtime) -> None:
     """Apply every migration not yet applied (safe to run again)."""
     missing = pending(runtime.db)
     apply_migrations(runtime.db, default_timezone=runtime.settings.schedule.timezone)
-    click.echo(f"applied {', '.join(missing)}: the database is up to date" if missing
-               else "the database was already up to date")
+    click.echo(
+        f"applied {', '.join(missing)}: the database is up to date"
+        if missing
+        else "the database was already up to date"
+    )
     if REBUILD_AFTER & set(missing):  # derived tables changed shape: re-derive them from the stored events
         with runtime.db.begin() as session:
             count = meetings.rebuild(session, runtime.settings, runtime.now())

@@ -1,8 +1,8 @@
 """`zoombot demo [--if-empty]`: seed the marked demo (see zoombot.demo)."""
+
 from __future__ import annotations
 
 import click
-
 from sqlalchemy import select
 
 from zoombot import demo as demo_data
@@ -14,8 +14,11 @@ from zoombot.store.models import Member
 
 
 @click.command("demo")
-@click.option("--if-empty", is_flag=True,
-              help="Do nothing (and say why) unless the database is empty and no Zoom API credentials are set.")
+@click.option(
+    "--if-empty",
+    is_flag=True,
+    help="Do nothing (and say why) unless the database is empty and no Zoom API credentials are set.",
+)
 @pass_runtime
 def demo(runtime, if_empty: bool) -> None:
     """Seed a clearly marked demo community, members and a past meeting into an empty database."""
@@ -41,11 +44,15 @@ def demo(runtime, if_empty: bool) -> None:
     except (demo_data.DemoRefused, demo_data.DemoPlaybackFailed) as exc:
         raise click.ClickException(str(exc)) from None
     local = seeded.meeting_start.astimezone(zone(demo_data.TIMEZONE))
-    click.echo(f"DEMO DATA seeded: community {demo_data.COMMUNITY!r} with {len(demo_data.MEMBERS)} members "
-               f"and a facilitator (fictional people, @example.org).")
-    click.echo(f"Its past meeting of {local:%Y-%m-%d %H:%M %Z} was played through the webhook endpoint: "
-               f"{seeded.lines} credit lines are ready for review, {seeded.no_credit} with no credit "
-               "(below the minimum).")
+    click.echo(
+        f"DEMO DATA seeded: community {demo_data.COMMUNITY!r} with {len(demo_data.MEMBERS)} members "
+        f"and a facilitator (fictional people, @example.org)."
+    )
+    click.echo(
+        f"Its past meeting of {local:%Y-%m-%d %H:%M %Z} was played through the webhook endpoint: "
+        f"{seeded.lines} credit lines are ready for review, {seeded.no_credit} with no credit "
+        "(below the minimum)."
+    )
     _print_logins(seeded.logins)
     _print_member_page(runtime)
 

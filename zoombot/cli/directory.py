@@ -1,4 +1,5 @@
 """`zoombot community add|edit|list`, `zoombot members import`, `zoombot staff create`: the directory's shell."""
+
 from __future__ import annotations
 
 import sys
@@ -7,13 +8,13 @@ from datetime import timedelta
 import click
 from sqlalchemy import func, select
 
-from zoombot.store import directory
 from zoombot.cli import pass_runtime
 from zoombot.core.join_link import join_details
-from zoombot.store.models import Community, Membership
 from zoombot.core.plurals import plural
-from zoombot.store.replanning import cadence_of
 from zoombot.core.schedule import occurrences
+from zoombot.store import directory
+from zoombot.store.models import Community, Membership
+from zoombot.store.replanning import cadence_of
 
 
 @click.group("community")
@@ -35,16 +36,39 @@ def community() -> None:
 @click.option("--passcode", default=None, help="The meeting passcode, shown to members as text.")
 @click.option("--create-zoom-meeting", is_flag=True, help="Create the meeting in Zoom (needs API credentials).")
 @pass_runtime
-def add(runtime, name, zoom_meeting_id, facilitator, start, duration, rrule, timezone, audience, region,
-        join_url, passcode, create_zoom_meeting) -> None:
+def add(
+    runtime,
+    name,
+    zoom_meeting_id,
+    facilitator,
+    start,
+    duration,
+    rrule,
+    timezone,
+    audience,
+    region,
+    join_url,
+    passcode,
+    create_zoom_meeting,
+) -> None:
     """Add a community (the facilitator becomes a member with the facilitator role)."""
     settings = runtime.settings
     try:
         spec = directory.community_spec(
-            name=name, zoom_meeting_id=zoom_meeting_id, facilitator=facilitator, start=start, duration=duration,
-            rrule=rrule, timezone=timezone, audience=audience, region=region,
-            default_timezone=settings.schedule.timezone, create_zoom_meeting=create_zoom_meeting,
-            join_url=join_url, passcode=passcode)
+            name=name,
+            zoom_meeting_id=zoom_meeting_id,
+            facilitator=facilitator,
+            start=start,
+            duration=duration,
+            rrule=rrule,
+            timezone=timezone,
+            audience=audience,
+            region=region,
+            default_timezone=settings.schedule.timezone,
+            create_zoom_meeting=create_zoom_meeting,
+            join_url=join_url,
+            passcode=passcode,
+        )
     except ValueError as exc:
         raise click.ClickException(str(exc)) from None
     client = None
@@ -66,9 +90,14 @@ def add(runtime, name, zoom_meeting_id, facilitator, start, duration, rrule, tim
                     create_in_zoom(session, created, client, user_id=settings.zoom.user_id, now=runtime.now())
                 except ZoomError as exc:
                     raise click.ClickException(f"Zoom did not create the meeting, nothing stored: {exc}") from None
-            summary = (created.id, created.name, created.zoom_meeting_id,
-                       join_details(zoom_meeting_id=created.zoom_meeting_id, join_url=created.join_url,
-                                    passcode=created.passcode))
+            summary = (
+                created.id,
+                created.name,
+                created.zoom_meeting_id,
+                join_details(
+                    zoom_meeting_id=created.zoom_meeting_id, join_url=created.join_url, passcode=created.passcode
+                ),
+            )
     except directory.DirectoryError as exc:
         raise click.ClickException(str(exc)) from None
     finally:
@@ -98,13 +127,36 @@ def _echo_join(join) -> None:
 @click.option("--join-url", default=None, help='The link members click ("" for the standard Zoom link).')
 @click.option("--passcode", default=None, help='The meeting passcode ("" for none).')
 @pass_runtime
-def edit(runtime, name, new_name, zoom_meeting_id, facilitator, start, duration, rrule, timezone, audience, region,
-         join_url, passcode) -> None:
+def edit(
+    runtime,
+    name,
+    new_name,
+    zoom_meeting_id,
+    facilitator,
+    start,
+    duration,
+    rrule,
+    timezone,
+    audience,
+    region,
+    join_url,
+    passcode,
+) -> None:
     """Change what `community add` set; upcoming meetings follow at once (members holding an invitation get
     an update with a higher SEQUENCE, or a cancellation for a meeting the new schedule drops)."""
-    given = {"name": new_name, "zoom_meeting_id": zoom_meeting_id, "facilitator": facilitator, "start": start,
-             "duration": duration, "rrule": rrule, "timezone": timezone, "audience": audience, "region": region,
-             "join_url": join_url, "passcode": passcode}
+    given = {
+        "name": new_name,
+        "zoom_meeting_id": zoom_meeting_id,
+        "facilitator": facilitator,
+        "start": start,
+        "duration": duration,
+        "rrule": rrule,
+        "timezone": timezone,
+        "audience": audience,
+        "region": region,
+        "join_url": join_url,
+        "passcode": passcode,
+    }
     changes = {key: value for key, value in given.items() if value is not None}
     if not changes:
         raise click.ClickException("nothing to change: give at least one option (see --help)")
@@ -113,8 +165,9 @@ def edit(runtime, name, new_name, zoom_meeting_id, facilitator, start, duration,
     try:
         with runtime.db.begin() as session:
             group = directory.find_community(session, name)
-            outcome = directory.edit_community(session, group, changes, now=now, horizon=horizon,
-                                               default_timezone=runtime.settings.schedule.timezone)
+            outcome = directory.edit_community(
+                session, group, changes, now=now, horizon=horizon, default_timezone=runtime.settings.schedule.timezone
+            )
             shown_name = group.name
             join = join_details(zoom_meeting_id=group.zoom_meeting_id, join_url=group.join_url, passcode=group.passcode)
     except (ValueError, directory.DirectoryError) as exc:
@@ -139,9 +192,13 @@ def list_communities(runtime) -> None:
     """Every community with its Zoom meeting, next meeting and number of members."""
     now = runtime.now()
     with runtime.db.begin() as session:
-        counts = dict(session.execute(select(Membership.community_id, func.count())
-                                      .where(Membership.unsubscribed_at.is_(None))
-                                      .group_by(Membership.community_id)).all())
+        counts = dict(
+            session.execute(
+                select(Membership.community_id, func.count())
+                .where(Membership.unsubscribed_at.is_(None))
+                .group_by(Membership.community_id)
+            ).all()
+        )
         rows = session.scalars(select(Community).order_by(Community.name)).all()
     if not rows:
         click.echo("no communities yet: add one with `zoombot community add`")
@@ -167,17 +224,21 @@ def import_members(runtime, csv_file) -> None:
     try:
         text = directory.decode_csv(csv_file.read())
         with runtime.db.begin() as session:
-            plan = directory.plan_import(text, communities=directory.community_lookup(session),
-                                         registry_owners=directory.registry_owners(session),
-                                         roles=runtime.settings.community.role_names,
-                                         registry_id_pattern=runtime.settings.registry.registry_id_pattern)
+            plan = directory.plan_import(
+                text,
+                communities=directory.community_lookup(session),
+                registry_owners=directory.registry_owners(session),
+                roles=runtime.settings.community.role_names,
+                registry_id_pattern=runtime.settings.registry.registry_id_pattern,
+            )
             result = directory.apply_import(session, plan)
     except directory.HeaderError as exc:
         raise click.ClickException(f"{csv_file.name}: {exc}; nothing loaded") from None
     for error in plan.errors:
         click.echo(f"{csv_file.name}: {error}", err=True)
-    summary = (f"loaded {result.loaded}, updated {result.updated}, rejected {len(plan.errors)}"
-               f" ({result.unchanged} unchanged)")
+    summary = (
+        f"loaded {result.loaded}, updated {result.updated}, rejected {len(plan.errors)} ({result.unchanged} unchanged)"
+    )
     if plan.errors:
         click.echo(summary, err=True)
         sys.exit(1)
@@ -191,8 +252,12 @@ def staff() -> None:
 
 @staff.command("create")
 @click.argument("email")
-@click.option("--role", type=click.Choice(directory.STAFF_ROLES), default=None,
-              help="staff (sees everything) or facilitator (their communities). Default: staff.")
+@click.option(
+    "--role",
+    type=click.Choice(directory.STAFF_ROLES),
+    default=None,
+    help="staff (sees everything) or facilitator (their communities). Default: staff.",
+)
 @click.option("--password-stdin", is_flag=True, help="Read the password from standard input (one line).")
 @pass_runtime
 def create_staff(runtime, email, role, password_stdin) -> None:
@@ -213,6 +278,8 @@ def create_staff(runtime, email, role, password_stdin) -> None:
     else:
         click.echo(f"{shown[0]} already had a login: password reset (role {shown[1]})")
     if shown[1] == "facilitator" and not facilitates:
-        click.echo(f"warning: {shown[0]} facilitates no community, so this login sees nothing yet: make the member "
-                   "with this e-mail a facilitator or co-facilitator (members import, or the community page)",
-                   err=True)
+        click.echo(
+            f"warning: {shown[0]} facilitates no community, so this login sees nothing yet: make the member "
+            "with this e-mail a facilitator or co-facilitator (members import, or the community page)",
+            err=True,
+        )

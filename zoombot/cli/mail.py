@@ -1,4 +1,5 @@
 """`zoombot mail preview COMMUNITY [--at DATE] [--output DIR]`: a meeting's mail as .eml files, sent to nobody."""
+
 from __future__ import annotations
 
 import re
@@ -7,11 +8,11 @@ from pathlib import Path
 
 import click
 
-from zoombot.store import directory
-from zoombot.mail import preview as mail_preview
 from zoombot.cli import pass_runtime
-from zoombot.runtime import signing_secret
 from zoombot.core.plurals import plural
+from zoombot.mail import preview as mail_preview
+from zoombot.runtime import signing_secret
+from zoombot.store import directory
 from zoombot.web.staff.formatting import local
 
 
@@ -23,8 +24,12 @@ def mail() -> None:
 @mail.command("preview")
 @click.argument("community_name", metavar="COMMUNITY")
 @click.option("--at", "day", default=None, help="The meeting on this local date (YYYY-MM-DD); default: the next one.")
-@click.option("--output", default=None, type=click.Path(file_okay=False),
-              help="Folder for the .eml files (default: ./mail-preview/<community>-<date>).")
+@click.option(
+    "--output",
+    default=None,
+    type=click.Path(file_okay=False),
+    help="Folder for the .eml files (default: ./mail-preview/<community>-<date>).",
+)
 @pass_runtime
 def preview(runtime, community_name: str, day: str | None, output: str | None) -> None:
     """Render every message of a meeting (calendar files included) as .eml files; sends and marks nothing."""

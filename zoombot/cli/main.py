@@ -2,6 +2,7 @@
 
 Every failure ends in one clear line on standard error and a non-zero exit status.
 """
+
 from __future__ import annotations
 
 import sys
@@ -30,8 +31,13 @@ class Group(click.Group):
 
 
 @click.group(cls=Group)
-@click.option("--config", "config_path", envvar="ZOOMBOT_CONFIG", default=None,
-              help="TOML configuration file (default: $ZOOMBOT_CONFIG, else ./config.toml if present).")
+@click.option(
+    "--config",
+    "config_path",
+    envvar="ZOOMBOT_CONFIG",
+    default=None,
+    help="TOML configuration file (default: $ZOOMBOT_CONFIG, else ./config.toml if present).",
+)
 @click.pass_context
 def main(ctx: click.Context, config_path: str | None) -> None:
     """zoombot: attendance, agendas and growth hours for Communities of Practice on Zoom."""
@@ -54,12 +60,20 @@ def serve(state: CliState, host: str, port: int, workers: int, no_scheduler: boo
 
     def ready() -> None:
         jobs = "" if no_scheduler else " and the scheduler"
-        click.echo(f"zoombot serving on http://{host}:{port}/ (staff UI at http://{host}:{port}/staff/){jobs}; "
-                   "Ctrl-C stops it")
+        click.echo(
+            f"zoombot serving on http://{host}:{port}/ (staff UI at http://{host}:{port}/staff/){jobs}; Ctrl-C stops it"
+        )
 
     try:
-        run(runtime, host=host, port=port, workers=workers, scheduler=not no_scheduler,
-            config_path=state.config_path, ready=ready)
+        run(
+            runtime,
+            host=host,
+            port=port,
+            workers=workers,
+            scheduler=not no_scheduler,
+            config_path=state.config_path,
+            ready=ready,
+        )
     except ServerFailed as exc:
         raise click.ClickException(str(exc)) from None
     click.echo("zoombot stopped")

@@ -1,4 +1,5 @@
 """`zoombot members link EMAIL`: print a member's personal "my hours" link (to hand over by phone or mail)."""
+
 from __future__ import annotations
 
 import click
@@ -6,9 +7,9 @@ from sqlalchemy import select
 
 from zoombot.cli import pass_runtime
 from zoombot.core.member_tokens import page_link_expires
-from zoombot.runtime import signing_secret
-from zoombot.mail.context import member_page_url
 from zoombot.core.times import when
+from zoombot.mail.context import member_page_url
+from zoombot.runtime import signing_secret
 from zoombot.store.models import Member
 
 

@@ -1,4 +1,5 @@
 """`zoombot registry submit|batches|download`: submission batches for the licensing registry."""
+
 from __future__ import annotations
 
 import sys
@@ -6,10 +7,10 @@ from pathlib import Path
 
 import click
 
-from zoombot.store import registry
 from zoombot.cli import pass_runtime
-from zoombot.store.models import SubmissionBatch
 from zoombot.core.plurals import plural
+from zoombot.store import registry
+from zoombot.store.models import SubmissionBatch
 
 ACTOR = "cli"
 
@@ -32,8 +33,9 @@ def _write(path: str, content: bytes) -> None:
 
 @registry_group.command("submit")
 @click.option("--format", "fmt", type=click.Choice(registry.FORMATS), default="csv", show_default=True)
-@click.option("--output", default=None, help="The file to write (default: the batch's file name here; - for "
-                                            "standard output).")
+@click.option(
+    "--output", default=None, help="The file to write (default: the batch's file name here; - for standard output)."
+)
 @pass_runtime
 def submit(runtime, fmt, output) -> None:
     """Send every approved line not yet submitted: write the file, record the batch, mark its lines
@@ -51,12 +53,18 @@ def submit(runtime, fmt, output) -> None:
         click.echo(f"held back line {held.line_id} ({held.who}, {held.session}): {'; '.join(held.reasons)}", err=True)
     shown = "standard output" if target == "-" else target
     if outcome.batch_id is None:
-        click.echo(f"nothing new to submit: wrote an empty file to {shown}"
-                   + (f" ({plural(len(outcome.held), 'line')} held back)" if outcome.held else ""), err=True)
+        click.echo(
+            f"nothing new to submit: wrote an empty file to {shown}"
+            + (f" ({plural(len(outcome.held), 'line')} held back)" if outcome.held else ""),
+            err=True,
+        )
         return
-    click.echo(f"batch {outcome.batch_id}: {plural(outcome.lines, 'line')} ({plural(outcome.rows, 'row')}) "
-               f"written to {shown} and marked submitted"
-               + (f"; {plural(len(outcome.held), 'line')} held back" if outcome.held else ""), err=True)
+    click.echo(
+        f"batch {outcome.batch_id}: {plural(outcome.lines, 'line')} ({plural(outcome.rows, 'row')}) "
+        f"written to {shown} and marked submitted"
+        + (f"; {plural(len(outcome.held), 'line')} held back" if outcome.held else ""),
+        err=True,
+    )
 
 
 @registry_group.command("batches")
@@ -69,15 +77,18 @@ def list_batches(runtime) -> None:
         click.echo("no batches yet: `zoombot registry submit` makes the first")
         return
     for b in found:
-        click.echo(f"{b['id']:>5}  {b['created_at']:%Y-%m-%d %H:%M} UTC  {b['created_by']:<28} "
-                   f"{plural(b['lines'], 'line'):>10} {plural(b['rows'], 'row'):>9}  held back {b['held_back']:<4} "
-                   f"{b['filename']}")
+        click.echo(
+            f"{b['id']:>5}  {b['created_at']:%Y-%m-%d %H:%M} UTC  {b['created_by']:<28} "
+            f"{plural(b['lines'], 'line'):>10} {plural(b['rows'], 'row'):>9}  held back {b['held_back']:<4} "
+            f"{b['filename']}"
+        )
 
 
 @registry_group.command("download")
 @click.argument("batch_id", type=int)
-@click.option("--output", default=None, help="The file to write (default: the batch's file name; - for standard "
-                                            "output).")
+@click.option(
+    "--output", default=None, help="The file to write (default: the batch's file name; - for standard output)."
+)
 @pass_runtime
 def download(runtime, batch_id, output) -> None:
     """Write a batch's file again, byte for byte as it was sent."""

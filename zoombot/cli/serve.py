@@ -7,6 +7,7 @@ threads can leave their locks held in the child). Ctrl-C (SIGINT to the terminal
 SIGTERM stops both cleanly: gunicorn lets requests in flight finish, the scheduler lets a running job
 finish, and the command exits 0.
 """
+
 from __future__ import annotations
 
 import http.client
@@ -15,7 +16,7 @@ import signal
 import subprocess
 import sys
 import time
-from typing import Callable
+from collections.abc import Callable
 
 from zoombot.runtime import Runtime
 
@@ -31,8 +32,18 @@ class ServerFailed(Exception):
 
 
 def gunicorn_command(host: str, port: int, workers: int) -> list[str]:
-    return [sys.executable, "-m", "gunicorn", APP, "--config", "python:zoombot.cli.serve_settings",
-            "--bind", f"{host}:{port}", "--workers", str(workers)]
+    return [
+        sys.executable,
+        "-m",
+        "gunicorn",
+        APP,
+        "--config",
+        "python:zoombot.cli.serve_settings",
+        "--bind",
+        f"{host}:{port}",
+        "--workers",
+        str(workers),
+    ]
 
 
 def _answers(host: str, port: int) -> bool:
@@ -46,8 +57,16 @@ def _answers(host: str, port: int) -> bool:
         connection.close()
 
 
-def run(runtime: Runtime, *, host: str, port: int, workers: int, scheduler: bool, config_path: str | None,
-        ready: Callable[[], None]) -> None:
+def run(
+    runtime: Runtime,
+    *,
+    host: str,
+    port: int,
+    workers: int,
+    scheduler: bool,
+    config_path: str | None,
+    ready: Callable[[], None],
+) -> None:
     """Serve until interrupted; `ready()` is called once the web tier answers. ServerFailed when gunicorn
     could not start or died on its own."""
     env = dict(os.environ)

@@ -4,6 +4,7 @@ The address and the number of workers come as command-line flags; the rest is fi
 module as the configuration also keeps a stray `./gunicorn.conf.py` in the working directory from being
 read. Production uses `deploy/gunicorn.conf.py` instead.
 """
+
 worker_class = "gthread"
 threads = 8  # webhook deliveries share commits across threads (see deploy/gunicorn.conf.py)
 timeout = 30

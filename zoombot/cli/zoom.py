@@ -1,24 +1,25 @@
 """`zoombot zoom sync`, `zoombot zoom reconcile` and `zoombot attendance backfill`: the commands that call
 Zoom's REST API. Without API credentials each says so in one line and exits non-zero."""
+
 from __future__ import annotations
 
 import contextlib
+from collections.abc import Iterator
 from datetime import date, timedelta
-from typing import Iterator
 from zoneinfo import ZoneInfo
 
 import click
 from sqlalchemy import select
 
-from zoombot.core.times import parse_time
 from zoombot.cli import pass_runtime
 from zoombot.cli.hours import DateParam
-from zoombot.store.models import Community, Meeting
-from zoombot.zoom.reconcile import due_meetings, reconcile_instance
-from zoombot.runtime import Runtime
-from zoombot.zoom.client import ZoomClient, ZoomError, ZoomNotConfigured
-from zoombot.zoom.sync import sync_community
 from zoombot.core.digits import is_digits
+from zoombot.core.times import parse_time
+from zoombot.runtime import Runtime
+from zoombot.store.models import Community, Meeting
+from zoombot.zoom.client import ZoomClient, ZoomError, ZoomNotConfigured
+from zoombot.zoom.reconcile import due_meetings, reconcile_instance
+from zoombot.zoom.sync import sync_community
 
 
 @contextlib.contextmanager
@@ -47,8 +48,11 @@ def sync(runtime: Runtime, community_name: str | None) -> None:
     failed = 0
     with zoom_client(runtime) as client:
         with runtime.db.begin() as session:
-            query = select(Community.id, Community.name, Community.zoom_meeting_id).where(
-                Community.zoom_meeting_id.is_not(None)).order_by(Community.name)
+            query = (
+                select(Community.id, Community.name, Community.zoom_meeting_id)
+                .where(Community.zoom_meeting_id.is_not(None))
+                .order_by(Community.name)
+            )
             if community_name is not None:
                 query = query.where(Community.name == community_name)
             targets = session.execute(query).all()
@@ -68,8 +72,11 @@ def sync(runtime: Runtime, community_name: str | None) -> None:
                 community = session.get(Community, community_id)
                 assert community is not None  # listed above, and nothing deletes a community
                 result = sync_community(session, community, meeting, runtime.now())
-            changes = [f"{n} {what}" for n, what in ((result.moved, "moved"), (result.cancelled, "cancelled"),
-                                                   (result.linked, "linked")) if n]
+            changes = [
+                f"{n} {what}"
+                for n, what in ((result.moved, "moved"), (result.cancelled, "cancelled"), (result.linked, "linked"))
+                if n
+            ]
             if result.join_url_changed:
                 changes.append("join link updated")
             click.echo(f"{name}: {', '.join(changes) if changes else 'up to date'}")
@@ -89,9 +96,14 @@ def reconcile(runtime: Runtime) -> None:
             due = [(m.uuid, m.zoom_meeting_id) for m in due_meetings(session, runtime.now(), delay)]
         outcomes = [reconcile_instance(runtime, client, uuid, meeting_id) for uuid, meeting_id in due]
     for outcome in outcomes:
-        click.echo(f"{outcome.meeting_uuid}: {outcome.status}"
-                   + (f", {outcome.stored} new report rows, {outcome.discrepancies} discrepancies"
-                      if outcome.status == "done" else f" ({outcome.error})"))
+        click.echo(
+            f"{outcome.meeting_uuid}: {outcome.status}"
+            + (
+                f", {outcome.stored} new report rows, {outcome.discrepancies} discrepancies"
+                if outcome.status == "done"
+                else f" ({outcome.error})"
+            )
+        )
     if not outcomes:
         click.echo("no meeting is due for reconciliation")
     if any(o.status == "error" for o in outcomes):
@@ -130,15 +142,23 @@ def backfill(runtime: Runtime, meeting_id: str, date_from: date | None, date_to:
             instances[str(item["uuid"])] = (start, item)
         ordered = sorted(instances.items(), key=lambda pair: pair[1][0])
         with runtime.db.begin() as session:
-            done = set(session.scalars(select(Meeting.uuid).where(
-                Meeting.uuid.in_(list(instances)), Meeting.report_status == "done"))) if instances else set()
+            done = (
+                set(
+                    session.scalars(
+                        select(Meeting.uuid).where(Meeting.uuid.in_(list(instances)), Meeting.report_status == "done")
+                    )
+                )
+                if instances
+                else set()
+            )
         todo = [(uuid, item) for uuid, (_, item) in ordered if force or uuid not in done]
         skipped = len(ordered) - len(todo)
         counts = {"done": 0, "unavailable": 0, "error": 0}
         new_rows = 0
         stopped = None
-        with click.progressbar(todo, label="Importing instances", show_pos=True,
-                               item_show_func=lambda entry: None) as bar:
+        with click.progressbar(
+            todo, label="Importing instances", show_pos=True, item_show_func=lambda entry: None
+        ) as bar:
             for uuid, item in bar:
                 outcome = reconcile_instance(runtime, client, uuid, meeting_id, instance=item)
                 counts[outcome.status] += 1
@@ -146,9 +166,11 @@ def backfill(runtime: Runtime, meeting_id: str, date_from: date | None, date_to:
                 if outcome.error is not None and outcome.error.status == 429:
                     stopped = outcome.error
                     break
-    click.echo(f"{len(ordered)} instances in range, {skipped} already reconciled (skipped), "
-               f"{counts['done']} imported, {counts['unavailable']} without a report, {counts['error']} failed; "
-               f"{new_rows} new report rows")
+    click.echo(
+        f"{len(ordered)} instances in range, {skipped} already reconciled (skipped), "
+        f"{counts['done']} imported, {counts['unavailable']} without a report, {counts['error']} failed; "
+        f"{new_rows} new report rows"
+    )
     if stopped is not None:
         raise click.ClickException(f"{stopped}; run the same command later to resume")
     if counts["error"]:

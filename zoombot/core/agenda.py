@@ -11,12 +11,14 @@ Pure: no database, no web framework, no rendering. Text is stored as typed; esca
 job. URLs are the exception: only http(s) links are ever kept, so no renderer can be handed a
 ``javascript:`` or ``data:`` link from here.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, fields
-from typing import Any, Iterable, Sequence
+from typing import Any
 from urllib.parse import urlsplit
 
 __all__ = [
@@ -130,8 +132,9 @@ def _clean_text(text: str, limit: int = MAX_ITEM_LENGTH) -> str:
     """One line: control characters out, whitespace runs to one space, at most ``limit`` characters."""
     # Controls and line/paragraph separators become spaces, lone surrogates (unencodable) go; format
     # characters (ZWJ in emoji, RTL marks) stay.
-    text = "".join(" " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
-                   for ch in text if unicodedata.category(ch) != "Cs")
+    text = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch for ch in text if unicodedata.category(ch) != "Cs"
+    )
     text = _SPACE_RE.sub(" ", text).strip()
     return text[:limit].rstrip()
 
@@ -247,8 +250,11 @@ def role_holder(agenda: Agenda, role: str) -> RoleAssignment | None:
 
 def missing_sections(agenda: Agenda) -> list[str]:
     """Required sections (REQUIRED_SECTIONS order) that are still empty or only blank items."""
-    return [name for name in REQUIRED_SECTIONS
-            if not any(isinstance(item, str) and item.strip() for item in getattr(agenda, name))]
+    return [
+        name
+        for name in REQUIRED_SECTIONS
+        if not any(isinstance(item, str) and item.strip() for item in getattr(agenda, name))
+    ]
 
 
 # --------------------------------------------------------------------------------------------------
@@ -356,8 +362,13 @@ def from_dict(data: dict[str, Any]) -> Agenda:
         if not isinstance(entry, dict) or not isinstance(entry.get("title"), str):
             raise ValueError("each agenda resource must be a dict with a string title")
         url = _optional_str(entry, "url")
-        resources.append(Resource(title=entry["title"], url=safe_url(url) if url is not None else None,
-                                  submitted_by=_optional_str(entry, "submitted_by")))
+        resources.append(
+            Resource(
+                title=entry["title"],
+                url=safe_url(url) if url is not None else None,
+                submitted_by=_optional_str(entry, "submitted_by"),
+            )
+        )
     roles = []
     for entry in data.get("roles") or []:
         if not isinstance(entry, dict) or not all(isinstance(entry.get(key), str) for key in ("role", "name")):

@@ -22,6 +22,7 @@ No I/O here. A *session* is one community occurrence, made of one or more Zoom m
 - Report API rows are whole spans; they join the same union, so nothing is counted twice.
 Events may come in any order and any number of times: everything is sorted and unioned first.
 """
+
 from __future__ import annotations
 
 import functools
@@ -32,13 +33,16 @@ from datetime import datetime
 from typing import Any, NamedTuple
 
 from zoombot.core import intervals
-from zoombot.core.times import parse_time
 from zoombot.core.intervals import Span
+from zoombot.core.times import parse_time
 
 JOIN_EVENTS = {"meeting.participant_joined", "meeting.participant_joined_breakout_room"}
 ADMIT_EVENT = "meeting.participant_admitted"  # from the waiting room into the meeting
-LEAVE_EVENTS = {"meeting.participant_left", "meeting.participant_put_in_waiting_room",
-                "meeting.participant_left_breakout_room"}
+LEAVE_EVENTS = {
+    "meeting.participant_left",
+    "meeting.participant_put_in_waiting_room",
+    "meeting.participant_left_breakout_room",
+}
 BREAKOUT_EVENTS = {"meeting.participant_joined_breakout_room", "meeting.participant_left_breakout_room"}
 BIND_EVENT = "meeting.participant_bind"
 REPORT_EVENT = "report.participant"
@@ -47,7 +51,7 @@ _ORDER = {"start": 0, "admit": 1, "join": 1, "transfer": 2, "leave": 3, "end": 4
 
 #: Longest identifier kept as Zoom sent it; a longer one is replaced by its hash (see `_identifier`).
 MAX_IDENTIFIER = 64
-MAX_EMAIL = 254   # RFC 5321's longest address
+MAX_EMAIL = 254  # RFC 5321's longest address
 MAX_NAME = 200
 
 
@@ -89,10 +93,12 @@ class Who(NamedTuple):
     @classmethod
     def from_zoom(cls, p: Mapping[str, Any]) -> Who:
         name = " ".join(_text(p, "user_name").split()) or " ".join(_text(p, "name").split())
-        return cls(_identifier(_text(p, "registrant_id"), MAX_IDENTIFIER),
-                   _identifier((_text(p, "email") or _text(p, "user_email")).lower(), MAX_EMAIL),
-                   _identifier(_text(p, "participant_user_id") or _text(p, "id"), MAX_IDENTIFIER),
-                   name[:MAX_NAME])
+        return cls(
+            _identifier(_text(p, "registrant_id"), MAX_IDENTIFIER),
+            _identifier((_text(p, "email") or _text(p, "user_email")).lower(), MAX_EMAIL),
+            _identifier(_text(p, "participant_user_id") or _text(p, "id"), MAX_IDENTIFIER),
+            name[:MAX_NAME],
+        )
 
     def strong_keys(self) -> list[str]:
         keys = []
@@ -127,15 +133,22 @@ class Signal(NamedTuple):
     at: datetime
     who: Who | None = None
     device: str = ""
-    until: datetime | None = None      # end of a span, or a meeting end paired with `at` as its start
+    until: datetime | None = None  # end of a span, or a meeting end paired with `at` as its start
     join_time: datetime | None = None  # reported with a leave
     source: str = "webhook"
     is_host: bool = False
     link: tuple[str, str, str, str] | None = None
 
     def sort_key(self) -> tuple:
-        return (self.at, _ORDER.get(self.kind, 9), self.until or self.at, self.device, self.who or _NOBODY,
-                self.source, self.link or ())
+        return (
+            self.at,
+            _ORDER.get(self.kind, 9),
+            self.until or self.at,
+            self.device,
+            self.who or _NOBODY,
+            self.source,
+            self.link or (),
+        )
 
 
 def _device(participant: Mapping[str, Any], who: Who) -> str:
@@ -186,14 +199,15 @@ def signals_from_event(name: str, body: Mapping[str, Any]) -> list[Signal]:
             return []  # left from the waiting room: never was in the meeting
         if name == "meeting.participant_left" and "breakout" in reason:
             return [Signal("transfer", at, who, device, is_host=is_host)]  # still attending, in a breakout room
-        return [Signal("leave", at, who, device, join_time=parse_time(participant.get("join_time")),
-                       is_host=is_host)]
+        return [Signal("leave", at, who, device, join_time=parse_time(participant.get("join_time")), is_host=is_host)]
     return []
 
 
 def _bind(participant: Mapping[str, Any]) -> list[Signal]:
-    ids = tuple(str(participant.get(key) or "") for key in
-                ("participant_uuid", "user_id", "bind_participant_uuid", "bind_user_id"))
+    ids = tuple(
+        str(participant.get(key) or "")
+        for key in ("participant_uuid", "user_id", "bind_participant_uuid", "bind_user_id")
+    )
     at = parse_time(participant.get("date_time")) or parse_time(participant.get("join_time"))
     if at is None or not (ids[0] or ids[1]) or not (ids[2] or ids[3]):
         return []
@@ -201,6 +215,7 @@ def _bind(participant: Mapping[str, Any]) -> list[Signal]:
 
 
 # --- people ------------------------------------------------------------------------------------------------
+
 
 @dataclass
 class Person:
@@ -210,8 +225,8 @@ class Person:
     registrant_id: str = ""
     user_id: str = ""
     is_host: bool = False
-    devices: int = 0   # the most devices present at the same moment
-    rejoins: int = 0   # times the person came back after a gap in one instance
+    devices: int = 0  # the most devices present at the same moment
+    rejoins: int = 0  # times the person came back after a gap in one instance
     intervals: list[tuple[datetime, datetime, str]] = field(default_factory=list)
     attended_seconds: int = 0
     incomplete: bool = False
@@ -280,8 +295,9 @@ def live_windows(signals: Iterable[Signal], until: datetime | None) -> list[Span
 RANK = ("registrant:", "email:", "user:", "name:")  # contract section 5: which identifier names a person
 
 
-def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str],
-                      links: Iterable[tuple[str, str]] = ()) -> Callable[[Who], str]:
+def identity_resolver(
+    whos: Iterable[Who], merges: Mapping[str, str], links: Iterable[tuple[str, str]] = ()
+) -> Callable[[Who], str]:
     """Who is who: union-find over strong identifiers (people who share a registrant id, an e-mail or a
     Zoom user id are one person), Zoom's binds (`links`, pairs of own keys) and staff merges applied; the
     person's key is their best-ranked identifier. Returns a function from a `Who` to that key."""
@@ -312,12 +328,15 @@ def identity_resolver(whos: Iterable[Who], merges: Mapping[str, str],
     members: dict[str, set[str]] = {}
     for node in list(parent):
         members.setdefault(find(node), set()).add(node)
-    chosen = {root: min(nodes, key=lambda k: (next(i for i, p in enumerate(RANK) if k.startswith(p)), k))
-              for root, nodes in members.items()}
+    chosen = {
+        root: min(nodes, key=lambda k: (next(i for i, p in enumerate(RANK) if k.startswith(p)), k))
+        for root, nodes in members.items()
+    }
 
     def resolve(who: Who) -> str:
         keys = own_keys(who)
         return next((chosen[find(k)] for k in keys if k in parent), keys[0])
+
     return resolve
 
 
@@ -345,27 +364,37 @@ def binds_of(instances: Mapping[str, list[Signal]], unbinds: Collection[frozense
     return sorted(set(out), key=lambda b: (b.phone, b.bound))
 
 
-def compute(signals: Iterable[Signal], *, until: datetime | None = None,
-            merges: Mapping[str, str] | None = None) -> Attendance:
+def compute(
+    signals: Iterable[Signal], *, until: datetime | None = None, merges: Mapping[str, str] | None = None
+) -> Attendance:
     """Attendance of one meeting instance. `until`: now, for a meeting that is still live."""
     return compute_session({"": Instance(list(signals), until)}, merges=merges)
 
 
-def compute_session(instances: Mapping[str, Instance], *, merges: Mapping[str, str] | None = None,
-                    unbinds: Collection[frozenset[str]] = ()) -> Attendance:
+def compute_session(
+    instances: Mapping[str, Instance],
+    *,
+    merges: Mapping[str, str] | None = None,
+    unbinds: Collection[frozenset[str]] = (),
+) -> Attendance:
     """Attendance of a session: every instance's events, one union of time per person.
 
     `instances`: by instance uuid; `merges`: staff merges (source key -> target key); `unbinds`: pairs of
     own keys whose Zoom bind staff undid."""
     ordered = {uuid: sorted(set(inst.signals), key=Signal.sort_key) for uuid, inst in instances.items()}
-    live_by_instance = {uuid: live_windows((s for s in signals if s.kind in ("start", "end")), instances[uuid].until)
-                        for uuid, signals in ordered.items()}
+    live_by_instance = {
+        uuid: live_windows((s for s in signals if s.kind in ("start", "end")), instances[uuid].until)
+        for uuid, signals in ordered.items()
+    }
     binds = binds_of(ordered, unbinds)
-    resolve = identity_resolver((s.who for signals in ordered.values() for s in signals if s.who is not None),
-                                merges or {}, ((b.phone, b.bound) for b in binds if b.applied))
+    resolve = identity_resolver(
+        (s.who for signals in ordered.values() for s in signals if s.who is not None),
+        merges or {},
+        ((b.phone, b.bound) for b in binds if b.applied),
+    )
     people: dict[str, Person] = {}
     raw: dict[str, list[tuple[datetime, datetime, str]]] = {}
-    per_device: dict[str, list[list[Span]]] = {}   # each device's presence, for counting devices at once
+    per_device: dict[str, list[list[Span]]] = {}  # each device's presence, for counting devices at once
     per_instance: dict[str, list[list[Span]]] = {}  # each instance's presence, for counting rejoins
     for uuid, signals in ordered.items():
         live, until = live_by_instance[uuid], instances[uuid].until
@@ -419,9 +448,9 @@ def _presence(signals: list[Signal], close_at: datetime | None) -> tuple[list[tu
     seen."""
     out: list[tuple[datetime, datetime, str]] = []
     since: datetime | None = None
-    joined = False      # the open presence has had its participant_joined
-    extra = 0           # overlapping joins whose leaves are still to come
-    returning = False   # left the main room for a breakout room: the next main join is the return
+    joined = False  # the open presence has had its participant_joined
+    extra = 0  # overlapping joins whose leaves are still to come
+    returning = False  # left the main room for a breakout room: the next main join is the return
     seen_join = incomplete = False
     for s in signals:
         if s.kind == "span":

@@ -5,6 +5,7 @@ approved and not yet submitted) and at least one source gives a reason. Each sou
 the line's facts returning a `Reason` or None; sources kept elsewhere (a member's claim, say) hand their
 reasons in by line id (`gather(..., more=...)`), so adding one is one more entry, not a new queue.
 """
+
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Mapping, Sequence
@@ -77,7 +78,13 @@ def _correction(line: LineFacts, pattern: str) -> Reason | None:
 
 
 SOURCES: list[Callable[[LineFacts, str], Reason | None]] = [
-    _unmatched, _flagged, _registry_id, _overridden, _disputed, _correction]
+    _unmatched,
+    _flagged,
+    _registry_id,
+    _overridden,
+    _disputed,
+    _correction,
+]
 KINDS = ("unmatched", "flagged", "no_registry_id", "overridden", "disputed", "correction", "claim")
 
 
@@ -86,8 +93,9 @@ def reasons(line: LineFacts, pattern: str = "") -> list[Reason]:
     return [reason for reason in found if reason is not None]
 
 
-def gather(lines: Iterable[LineFacts], *, pattern: str = "",
-           more: Mapping[int, Sequence[Reason]] | None = None) -> dict[int, list[Reason]]:
+def gather(
+    lines: Iterable[LineFacts], *, pattern: str = "", more: Mapping[int, Sequence[Reason]] | None = None
+) -> dict[int, list[Reason]]:
     """line id -> its reasons, for the lines that have any. `more`: reasons of other sources, by line id
     (counted only while the line is open)."""
     more = more or {}
@@ -109,13 +117,21 @@ class SessionItem:
     lines: list[tuple[int, list[Reason]]]
 
 
-def queue(sessions: Mapping[int, date], found: Mapping[int, list[Reason]], line_session: Mapping[int, int], *,
-          submission_days: int, today: date) -> list[SessionItem]:
+def queue(
+    sessions: Mapping[int, date],
+    found: Mapping[int, list[Reason]],
+    line_session: Mapping[int, int],
+    *,
+    submission_days: int,
+    today: date,
+) -> list[SessionItem]:
     """Sessions with lines needing attention, the soonest due first (then the oldest; then by id)."""
     by_session: dict[int, list[tuple[int, list[Reason]]]] = {}
     for line_id in sorted(found):
         by_session.setdefault(line_session[line_id], []).append((line_id, found[line_id]))
-    items = [SessionItem(sid, sessions[sid], due(sessions[sid], submission_days, today), lines)
-             for sid, lines in by_session.items()]
+    items = [
+        SessionItem(sid, sessions[sid], due(sessions[sid], submission_days, today), lines)
+        for sid, lines in by_session.items()
+    ]
     items.sort(key=lambda item: (item.due.date if item.due else item.local_date, item.local_date, item.session_id))
     return items

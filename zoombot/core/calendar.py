@@ -8,11 +8,12 @@ updates the invitation people already have (with a higher SEQUENCE) instead of a
 Pure: builds bytes, sends nothing. Uses icalendar for escaping, line folding and CRLF endings, and its
 zoneinfo-based VTIMEZONE generation so that DTSTART/DTEND carry the community's zone.
 """
+
 from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime, timezone
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -21,7 +22,7 @@ from zoombot.core.schedule import require_aware
 
 __all__ = ["PRODID", "METHODS", "STATUSES", "event_uid", "build_ics"]
 
-UTC = timezone.utc
+UTC = UTC
 PRODID = "-//zoombot//CoP meetings//EN"
 METHODS = ("REQUEST", "CANCEL")
 STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
@@ -30,7 +31,6 @@ STATUSES = ("CONFIRMED", "TENTATIVE", "CANCELLED")
 # One "@", nothing that could break out of a property; a dotless domain (zoombot@localhost) is fine.
 _EMAIL_RE = re.compile(r"^[^\s@<>\"'(),;:\\\[\]]+@[^\s@<>\"'(),;:\\\[\]]+$")
 _DOMAIN_RE = re.compile(r"^[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?$")
-
 
 
 def event_uid(community_id: int, original_start: datetime, domain: str) -> str:
@@ -110,8 +110,10 @@ def build_ics(
         raise ValueError(f"unknown timezone {tzid!r}") from None
     organizer = _email("organizer_email", organizer_email)
     attendee = _email("attendee_email", attendee_email) if attendee_email is not None else None
-    if join_url is not None and (not join_url.lower().startswith(("https://", "http://"))
-                                 or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in join_url)):
+    if join_url is not None and (
+        not join_url.lower().startswith(("https://", "http://"))
+        or any(ch.isspace() or unicodedata.category(ch) == "Cc" for ch in join_url)
+    ):
         raise ValueError("join_url must be an http(s) URL without spaces, or None")
 
     text = _text(description, single_line=False)

@@ -11,6 +11,7 @@ later revision of it, so "the line as it is now" is its latest revision staff di
 No database, no clock, no PDF here: `zoombot.store.certificates` gathers the facts, `zoombot.web.certificate_pdf`
 draws them.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -50,8 +51,14 @@ def training_parts(segments: Iterable[dict[str, Any]] | None) -> tuple[TrainingP
     for entry in segments or ():
         hours = Decimal(str(entry.get("hours") or "0"))
         if hours > 0 and not entry.get("refused"):
-            parts.append(TrainingPart(title=str(entry.get("title") or ""), category=str(entry.get("category") or ""),
-                                      approval_code=str(entry.get("approval_code") or ""), hours=hours.quantize(TWO)))
+            parts.append(
+                TrainingPart(
+                    title=str(entry.get("title") or ""),
+                    category=str(entry.get("category") or ""),
+                    approval_code=str(entry.get("approval_code") or ""),
+                    hours=hours.quantize(TWO),
+                )
+            )
     return tuple(parts)
 
 
@@ -70,18 +77,39 @@ class Credit:
         return self.growth_hours + self.training_hours
 
     def to_json(self) -> dict[str, Any]:
-        return {"line_id": self.line_id, "member_id": self.member_id,
-                "growth_hours": hours_text(self.growth_hours), "training_hours": hours_text(self.training_hours),
-                "training": [{"title": p.title, "category": p.category, "approval_code": p.approval_code,
-                              "hours": hours_text(p.hours)} for p in self.training]}
+        return {
+            "line_id": self.line_id,
+            "member_id": self.member_id,
+            "growth_hours": hours_text(self.growth_hours),
+            "training_hours": hours_text(self.training_hours),
+            "training": [
+                {
+                    "title": p.title,
+                    "category": p.category,
+                    "approval_code": p.approval_code,
+                    "hours": hours_text(p.hours),
+                }
+                for p in self.training
+            ],
+        }
 
     @classmethod
     def from_json(cls, data: dict[str, Any]) -> Credit:
-        return cls(line_id=int(data["line_id"]), member_id=data.get("member_id"),
-                   growth_hours=Decimal(data["growth_hours"]), training_hours=Decimal(data["training_hours"]),
-                   training=tuple(TrainingPart(title=p["title"], category=p["category"],
-                                               approval_code=p["approval_code"], hours=Decimal(p["hours"]))
-                                  for p in data.get("training", ())))
+        return cls(
+            line_id=int(data["line_id"]),
+            member_id=data.get("member_id"),
+            growth_hours=Decimal(data["growth_hours"]),
+            training_hours=Decimal(data["training_hours"]),
+            training=tuple(
+                TrainingPart(
+                    title=p["title"],
+                    category=p["category"],
+                    approval_code=p["approval_code"],
+                    hours=Decimal(p["hours"]),
+                )
+                for p in data.get("training", ())
+            ),
+        )
 
     def fingerprint(self) -> str:
         """Equal for equal credit, whatever the Decimal's form ('1.5' and '1.50' are one credit)."""
@@ -91,11 +119,17 @@ class Credit:
 
 def credit_of(line: Any) -> Credit:
     """A credit line (model or anything with the same attributes) as a certificate sees it."""
-    return Credit(line_id=line.id, member_id=line.member_id, growth_hours=Decimal(line.growth_hours).quantize(TWO),
-                  training_hours=Decimal(line.training_hours).quantize(TWO), training=training_parts(line.segments))
+    return Credit(
+        line_id=line.id,
+        member_id=line.member_id,
+        growth_hours=Decimal(line.growth_hours).quantize(TWO),
+        training_hours=Decimal(line.training_hours).quantize(TWO),
+        training=training_parts(line.segments),
+    )
 
 
 # --- does a certificate still hold ---------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class LineNow:
@@ -128,18 +162,26 @@ def standing(issued: Credit, now: LineNow | None) -> Standing:
     """Whether a certificate issued for `issued` still holds, given the line today (its latest revision;
     None: the line is gone)."""
     if now is None:
-        return Standing(WITHDRAWN, "This credit no longer exists: the attendance was corrected after this "
-                                   "certificate was issued.")
+        return Standing(
+            WITHDRAWN, "This credit no longer exists: the attendance was corrected after this certificate was issued."
+        )
     if now.credit.member_id != issued.member_id:
         return Standing(WITHDRAWN, "This credit was withdrawn: the attendance was found to be someone else's.")
     if now.status in ("rejected", "no_credit"):
         return Standing(WITHDRAWN, "This credit was withdrawn on review after this certificate was issued.")
     if now.status == "pending" or now.flagged:
-        return Standing(UNDER_REVIEW, "This credit is being reviewed again since this certificate was issued "
-                                      "(the attendance changed); ask the issuer before relying on it.", now.credit)
+        return Standing(
+            UNDER_REVIEW,
+            "This credit is being reviewed again since this certificate was issued "
+            "(the attendance changed); ask the issuer before relying on it.",
+            now.credit,
+        )
     if now.credit.fingerprint() != issued.fingerprint():
-        return Standing(CORRECTED, f"The credit was changed after this certificate was issued; it is now "
-                                   f"{_split(now.credit)}.", now.credit)
+        return Standing(
+            CORRECTED,
+            f"The credit was changed after this certificate was issued; it is now {_split(now.credit)}.",
+            now.credit,
+        )
     return Standing(VALID, "Valid: the credit is approved and unchanged since this certificate was issued.")
 
 
@@ -151,6 +193,7 @@ def initials(name: str) -> str:
 
 
 # --- what the papers say ----------------------------------------------------------------------------
+
 
 @dataclass(frozen=True)
 class SessionFacts:
@@ -190,15 +233,25 @@ class Certificate:
 
     def lines(self) -> list[tuple[str, str]]:
         """(label, value) pairs in the order the certificate prints them (the PDF and tests read these)."""
-        rows = [("Name", self.member_name), ("Registry ID", self.registry_id or "not on file"),
-                ("Community of Practice", self.session.community), ("Session", self.session.when)]
+        rows = [
+            ("Name", self.member_name),
+            ("Registry ID", self.registry_id or "not on file"),
+            ("Community of Practice", self.session.community),
+            ("Session", self.session.when),
+        ]
         if self.session.facilitators:
-            rows.append(("Facilitator" if len(self.session.facilitators) == 1 else "Facilitators",
-                         ", ".join(self.session.facilitators)))
-        rows += [("Time attended", self.attended),
-                 ("Professional growth hours", hours_text(self.credit.growth_hours)),
-                 ("Training hours", hours_text(self.credit.training_hours)),
-                 ("Total hours", hours_text(self.credit.total_hours))]
+            rows.append(
+                (
+                    "Facilitator" if len(self.session.facilitators) == 1 else "Facilitators",
+                    ", ".join(self.session.facilitators),
+                )
+            )
+        rows += [
+            ("Time attended", self.attended),
+            ("Professional growth hours", hours_text(self.credit.growth_hours)),
+            ("Training hours", hours_text(self.credit.training_hours)),
+            ("Total hours", hours_text(self.credit.total_hours)),
+        ]
         return rows
 
 
@@ -232,16 +285,35 @@ def year_hours(rows: Iterable[tuple[str, Credit]], year: LicensingYear, requirem
     return found[0] if found else MemberYear(0, year.start_year, Decimal(requirement))
 
 
-def transcript(*, issuer: str, member_name: str, registry_id: str | None, year: LicensingYear,
-               lines: Sequence[tuple[SessionFacts, str, Credit, str | None]], requirement: int | Decimal,
-               verify_url: str, issued_on: date) -> Transcript:
+def transcript(
+    *,
+    issuer: str,
+    member_name: str,
+    registry_id: str | None,
+    year: LicensingYear,
+    lines: Sequence[tuple[SessionFacts, str, Credit, str | None]],
+    requirement: int | Decimal,
+    verify_url: str,
+    issued_on: date,
+) -> Transcript:
     """The year's transcript from the member's lines (session, status, credit, code), any order: approved
     lines are listed, pending ones only counted (they may still change)."""
     mine = [line for line in lines if year.contains(line[0].local_date)]
-    rows = tuple(TranscriptRow(session=s, status=status, credit=c, code=code)
-                 for s, status, c, code in sorted(mine, key=lambda line: (line[0].local_date, line[2].line_id))
-                 if status == "approved")
+    rows = tuple(
+        TranscriptRow(session=s, status=status, credit=c, code=code)
+        for s, status, c, code in sorted(mine, key=lambda line: (line[0].local_date, line[2].line_id))
+        if status == "approved"
+    )
     totals = year_hours([(status, c) for _, status, c, _ in mine], year, requirement)
     pending = sum(1 for _, status, _, _ in mine if status == "pending")
-    return Transcript(issuer=issuer, member_name=member_name, registry_id=registry_id, year=year, rows=rows,
-                      hours=totals, verify_url=verify_url, issued_on=issued_on, pending_sessions=pending)
+    return Transcript(
+        issuer=issuer,
+        member_name=member_name,
+        registry_id=registry_id,
+        year=year,
+        rows=rows,
+        hours=totals,
+        verify_url=verify_url,
+        issued_on=issued_on,
+        pending_sessions=pending,
+    )

@@ -11,6 +11,7 @@ States: open -> accepted (staff matched the participant to the member, or merged
 attendance) | declined (with a reason the member reads) | withdrawn (by the member). A declined or withdrawn
 claim may be made again; an open one may be changed; an accepted one is done.
 """
+
 from __future__ import annotations
 
 import hashlib
@@ -63,8 +64,11 @@ class Choice:
 def choices(participants: Iterable[Unmatched], *, secret: str, session_id: int) -> list[Choice]:
     """The session's participants a member may say were them: matched to nobody, not the host, present at
     all; in order of joining."""
-    found = [Choice(ref=participant_ref(secret, session_id, p.identity_key), spans=tuple(sorted(p.spans)))
-             for p in participants if p.member_id is None and not p.is_host and p.spans]
+    found = [
+        Choice(ref=participant_ref(secret, session_id, p.identity_key), spans=tuple(sorted(p.spans)))
+        for p in participants
+        if p.member_id is None and not p.is_host and p.spans
+    ]
     return sorted(found, key=lambda c: (c.first_join, c.last_leave, c.ref))
 
 

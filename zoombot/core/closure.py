@@ -8,10 +8,11 @@ carries that; the next agenda opens with those next steps.
 
 Pure: the form's text in, checked values out; no database.
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
-from typing import Iterable, Sequence
 
 from zoombot.core.agenda import parse_lines, safe_url
 from zoombot.core.digits import is_digits
@@ -63,8 +64,9 @@ def clean_summary(text: str | None) -> str:
     return "\n".join(kept).strip()[:MAX_SUMMARY].rstrip()
 
 
-def parse_form(*, summary: str, next_steps: str, evaluation_url: str, resolved: Iterable[str], raised: str,
-               shown_ids: set[int]) -> tuple[ClosureInput | None, list[str]]:
+def parse_form(
+    *, summary: str, next_steps: str, evaluation_url: str, resolved: Iterable[str], raised: str, shown_ids: set[int]
+) -> tuple[ClosureInput | None, list[str]]:
     """(input, []) or (None, errors for the person filling the form). `resolved` holds the ids ticked;
     only items the form showed (`shown_ids`) can be resolved."""
     errors: list[str] = []
@@ -84,12 +86,14 @@ def parse_form(*, summary: str, next_steps: str, evaluation_url: str, resolved: 
         errors.append("Write a summary or the agreed next steps (or both).")
     if errors:
         return None, errors
-    return ClosureInput(summary=text, next_steps=steps, evaluation_url=url, resolved_ids=frozenset(ids),
-                        raised=parse_lines(raised)), []
+    return ClosureInput(
+        summary=text, next_steps=steps, evaluation_url=url, resolved_ids=frozenset(ids), raised=parse_lines(raised)
+    ), []
 
 
-def outcome(*, recorded: ClosureInput | None, planned_next_steps: Sequence[str],
-            items: Sequence[ParkedItem]) -> Outcome:
+def outcome(
+    *, recorded: ClosureInput | None, planned_next_steps: Sequence[str], items: Sequence[ParkedItem]
+) -> Outcome:
     """What the follow-up says: the recorded closure, or (none recorded) the agenda's planned next steps;
     the parking lot as the meeting left it."""
     return Outcome(
@@ -99,4 +103,5 @@ def outcome(*, recorded: ClosureInput | None, planned_next_steps: Sequence[str],
         evaluation_url=recorded.evaluation_url if recorded else None,
         resolved=tuple(item.text for item in items if item.resolved_here),
         raised=tuple(item.text for item in items if item.open and item.raised_here),
-        carried=tuple(item.text for item in items if item.open and not item.raised_here))
+        carried=tuple(item.text for item in items if item.open and not item.raised_here),
+    )

@@ -16,6 +16,7 @@ segments then split that credited total into training and growth; they never cha
 Hours are seconds / 3600 with two decimals; growth hours are total hours minus training hours, so the
 two always add up to exactly the total a person would get without any segment.
 """
+
 from __future__ import annotations
 
 from collections.abc import Sequence
@@ -51,8 +52,10 @@ class TrainingRules:
         if self.minimum_minutes:
             parts.append(f"A training segment shorter than {self.minimum_minutes} minutes earns no training hours.")
         if self.full_attendance:
-            parts.append(f"Training hours need the whole segment: missing more than {self.missed_minutes} "
-                         "minutes of it (arriving late, leaving early or dropping out) earns none.")
+            parts.append(
+                f"Training hours need the whole segment: missing more than {self.missed_minutes} "
+                "minutes of it (arriving late, leaving early or dropping out) earns none."
+            )
         parts.append("Time not credited as training counts as growth.")
         return " ".join(parts)
 
@@ -97,9 +100,9 @@ class SegmentCredit:
     """One person in one training segment."""
 
     segment: Segment
-    live_seconds: int       # how long the session was live during the segment
-    attended_seconds: int   # how much of that the person was there
-    credited_seconds: int   # training credit (0 when refused)
+    live_seconds: int  # how long the session was live during the segment
+    attended_seconds: int  # how much of that the person was there
+    credited_seconds: int  # training credit (0 when refused)
     refused: str | None = None
 
     @property
@@ -153,7 +156,8 @@ def line(spans: Sequence[Span], policy: Policy, session: Session, rules: Trainin
     reason = None
     if total == 0:
         reason = hours.below_minimum(attended, policy, **lengths) or (
-            "no attendance" if attended == 0 else f"attended {attended // 60} min, which rounds to 0 h")
+            "no attendance" if attended == 0 else f"attended {attended // 60} min, which rounds to 0 h"
+        )
     present = intervals.union(spans)
     credits = []
     left = total

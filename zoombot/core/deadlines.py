@@ -5,6 +5,7 @@ session was held (Nevada: 5 calendar days; Wisconsin 7; North Dakota 10), so a s
 `[registry] submission_days` after its *local* date, whatever the hour. 0 turns deadlines (and the
 digest) off.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

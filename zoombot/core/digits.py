@@ -3,6 +3,7 @@
 `str.isdigit()` alone says yes to "²" and "①", which `int()` then refuses; Zoom ids, durations and form
 fields are ASCII digits, so every check that guards an `int()` asks here.
 """
+
 from __future__ import annotations
 
 from typing import Any

@@ -5,9 +5,11 @@ report rows only, and from both (the union that counts). The merged figure is ne
 one, so the report can only add time; it is "shorter" only as information (the webhook time is kept).
 Entries name participants by display name only. No I/O here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable
+from collections.abc import Iterable
+from typing import Any
 
 from zoombot.core.attendance import MeetingAttendance, Person, Who
 
@@ -50,8 +52,13 @@ def _entry(kind: str, person: Person | None, seconds: int, detail: str) -> dict[
     return {"kind": kind, "participant": person.name if person else "", "seconds": int(seconds), "detail": detail}
 
 
-def find(webhook: MeetingAttendance, merged: MeetingAttendance, report: MeetingAttendance | None = None, *,
-         tolerance_seconds: int = 60) -> list[dict[str, Any]]:
+def find(
+    webhook: MeetingAttendance,
+    merged: MeetingAttendance,
+    report: MeetingAttendance | None = None,
+    *,
+    tolerance_seconds: int = 60,
+) -> list[dict[str, Any]]:
     """Discrepancies, sorted by kind then participant. `report_shorter` is listed only beyond
     `tolerance_seconds` (the two sources' clocks differ by a few seconds as a matter of course)."""
     if not any(p.attended_seconds or p.incomplete for p in webhook.people.values()):
@@ -59,9 +66,15 @@ def find(webhook: MeetingAttendance, merged: MeetingAttendance, report: MeetingA
         if not reported:
             return []
         total = len(reported)
-        return [_entry("no_webhooks", None, sum(p.attended_seconds for p in reported),
-                       f"No webhook attendance was received for this meeting; the attendance of {total} "
-                       f"participant{'s' if total != 1 else ''} comes from the Zoom report alone.")]
+        return [
+            _entry(
+                "no_webhooks",
+                None,
+                sum(p.attended_seconds for p in reported),
+                f"No webhook attendance was received for this meeting; the attendance of {total} "
+                f"participant{'s' if total != 1 else ''} comes from the Zoom report alone.",
+            )
+        ]
     out: list[dict[str, Any]] = []
     for person in merged.people.values():
         seen = _matching(webhook.people.values(), person)
@@ -70,24 +83,46 @@ def find(webhook: MeetingAttendance, merged: MeetingAttendance, report: MeetingA
         name = _label(person)
         if not seen or (seen_seconds == 0 and not any(p.incomplete for p in seen)):
             if person.attended_seconds > 0:
-                out.append(_entry("missed_participant", person, person.attended_seconds,
-                                  f"{name} is missing from the webhook events; the Zoom report shows "
-                                  f"{describe_seconds(person.attended_seconds)} of attendance."))
+                out.append(
+                    _entry(
+                        "missed_participant",
+                        person,
+                        person.attended_seconds,
+                        f"{name} is missing from the webhook events; the Zoom report shows "
+                        f"{describe_seconds(person.attended_seconds)} of attendance.",
+                    )
+                )
         elif added > 0 and any(p.incomplete for p in seen):
-            out.append(_entry("missed_join", person, added,
-                              f"A join of {name} never arrived by webhook; the Zoom report supplies "
-                              f"{describe_seconds(added)}."))
+            out.append(
+                _entry(
+                    "missed_join",
+                    person,
+                    added,
+                    f"A join of {name} never arrived by webhook; the Zoom report supplies {describe_seconds(added)}.",
+                )
+            )
         elif added > 0:
-            out.append(_entry("extra_time", person, added,
-                              f"The Zoom report adds {describe_seconds(added)} for {name} that the webhook "
-                              f"events missed."))
+            out.append(
+                _entry(
+                    "extra_time",
+                    person,
+                    added,
+                    f"The Zoom report adds {describe_seconds(added)} for {name} that the webhook events missed.",
+                )
+            )
         if report is not None and seen_seconds > 0:
             in_report = sum(p.attended_seconds for p in _matching(report.people.values(), person))
             shorter = seen_seconds - in_report
             if shorter > tolerance_seconds:
-                out.append(_entry("report_shorter", person, shorter,
-                                  f"The Zoom report shows {describe_seconds(shorter)} less than the webhook "
-                                  f"events for {name}; the webhook time is kept."))
+                out.append(
+                    _entry(
+                        "report_shorter",
+                        person,
+                        shorter,
+                        f"The Zoom report shows {describe_seconds(shorter)} less than the webhook "
+                        f"events for {name}; the webhook time is kept.",
+                    )
+                )
     order = {kind: i for i, kind in enumerate(KINDS)}
     out.sort(key=lambda e: (order[e["kind"]], e["participant"].casefold(), e["seconds"]))
     return out

@@ -1,6 +1,7 @@
 """The identity of a stored Zoom event. Zoom sends no event id, so it is derived from content: the event
 name, `event_ts` and the payload as canonical JSON. A redelivery has the same key, two different events
 cannot; webhook deliveries and Report API rows share this one scheme."""
+
 from __future__ import annotations
 
 import hashlib

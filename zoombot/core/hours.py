@@ -56,14 +56,13 @@ class Policy:
     def __post_init__(self) -> None:
         increment = _require_int("increment_minutes", self.increment_minutes)
         if not 1 <= increment <= MAX_INCREMENT_MINUTES:
-            raise ValueError(
-                f"increment_minutes must be between 1 and {MAX_INCREMENT_MINUTES}, got {increment}"
-            )
+            raise ValueError(f"increment_minutes must be between 1 and {MAX_INCREMENT_MINUTES}, got {increment}")
         if _require_int("minimum_minutes", self.minimum_minutes) < 0:
             raise ValueError(f"minimum_minutes must not be negative, got {self.minimum_minutes}")
         if not 0 <= _require_int("attendance_percent_minimum", self.attendance_percent_minimum) <= 100:
-            raise ValueError("attendance_percent_minimum must be between 0 and 100, "
-                             f"got {self.attendance_percent_minimum}")
+            raise ValueError(
+                f"attendance_percent_minimum must be between 0 and 100, got {self.attendance_percent_minimum}"
+            )
         if self.rounding not in ROUNDING_MODES:
             raise ValueError(f"rounding must be one of {', '.join(ROUNDING_MODES)}; got {self.rounding!r}")
         if self.cap not in CAP_MODES:
@@ -76,8 +75,7 @@ class Policy:
         else:
             minimum = f"Attendance under {_minutes(self.minimum_minutes)} earns no hours."
         if self.attendance_percent_minimum:
-            minimum += (f" Attending less than {self.attendance_percent_minimum}% of the scheduled time"
-                        " earns no hours.")
+            minimum += f" Attending less than {self.attendance_percent_minimum}% of the scheduled time earns no hours."
         cap = {
             "scheduled": "Time is capped at the scheduled length of the meeting and",
             "meeting": "Time is capped at how long the meeting actually ran and",
@@ -123,8 +121,9 @@ def rounded(seconds: int, policy: Policy) -> int:
     return down
 
 
-def below_minimum(attended_seconds: int, policy: Policy, *, scheduled_seconds: int | None,
-                  meeting_seconds: int | None) -> str | None:
+def below_minimum(
+    attended_seconds: int, policy: Policy, *, scheduled_seconds: int | None, meeting_seconds: int | None
+) -> str | None:
     """Why this attendance earns nothing by the minimums (for staff and members), or None."""
     if attended_seconds < policy.minimum_minutes * 60:
         return f"attended {attended_seconds // 60} min, under the {_minutes(policy.minimum_minutes)} minimum"
@@ -132,8 +131,10 @@ def below_minimum(attended_seconds: int, policy: Policy, *, scheduled_seconds: i
     if policy.attendance_percent_minimum and length:
         if attended_seconds * 100 < policy.attendance_percent_minimum * length:
             share = attended_seconds * 100 // length
-            return (f"attended {share}% of the {'scheduled' if scheduled_seconds is not None else 'actual'} "
-                    f"{length // 60} min, under the {policy.attendance_percent_minimum}% minimum")
+            return (
+                f"attended {share}% of the {'scheduled' if scheduled_seconds is not None else 'actual'} "
+                f"{length // 60} min, under the {policy.attendance_percent_minimum}% minimum"
+            )
     return None
 
 
@@ -148,8 +149,7 @@ def credited_seconds(
     _require_seconds("attended_seconds", attended_seconds, optional=False)
     _require_seconds("scheduled_seconds", scheduled_seconds, optional=True)
     _require_seconds("meeting_seconds", meeting_seconds, optional=True)
-    if below_minimum(attended_seconds, policy, scheduled_seconds=scheduled_seconds,
-                     meeting_seconds=meeting_seconds):
+    if below_minimum(attended_seconds, policy, scheduled_seconds=scheduled_seconds, meeting_seconds=meeting_seconds):
         return 0
     limit = cap_limit(policy, scheduled_seconds, meeting_seconds)
     capped = _capped(attended_seconds, limit)
@@ -174,7 +174,5 @@ def hours_for(
 ) -> Decimal:
     """Hours earned for ``attended_seconds`` under ``policy`` (see module docstring)."""
     return seconds_to_hours(
-        credited_seconds(
-            attended_seconds, policy, scheduled_seconds=scheduled_seconds, meeting_seconds=meeting_seconds
-        )
+        credited_seconds(attended_seconds, policy, scheduled_seconds=scheduled_seconds, meeting_seconds=meeting_seconds)
     )

@@ -6,6 +6,7 @@ A span is `(start, end)` with `end >= start`; zero-length spans count nothing an
 Lengths are whole seconds of the union (a sub-second remainder of the total is dropped, never a
 per-span one), so the parts of a split always add up to the whole.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable

@@ -11,6 +11,7 @@ link copied from Zoom, `pwd=` included, can be given with `--join-url` and is us
 
 Pure: no database.
 """
+
 from __future__ import annotations
 
 import re
@@ -42,7 +43,7 @@ def grouped(meeting_id: str) -> str:
         return meeting_id
     parts, at = [], 0
     for size in groups:
-        parts.append(meeting_id[at:at + size])
+        parts.append(meeting_id[at : at + size])
         at += size
     return " ".join(parts)
 
@@ -56,8 +57,9 @@ def join_details(*, zoom_meeting_id: str | None, join_url: str | None, passcode:
     url = safe_url(join_url) if join_url else None
     if url is None and zoom_meeting_id:
         url = standard_url(zoom_meeting_id)
-    return JoinDetails(url=url, meeting_id=grouped(zoom_meeting_id) if zoom_meeting_id else None,
-                       passcode=passcode or None)
+    return JoinDetails(
+        url=url, meeting_id=grouped(zoom_meeting_id) if zoom_meeting_id else None, passcode=passcode or None
+    )
 
 
 def check_join_url(value: str | None, zoom_meeting_id: str | None) -> str | None:
@@ -82,6 +84,8 @@ def check_passcode(value: str | None) -> str | None:
     if not text:
         return None
     if not _PASSCODE_RE.match(text):
-        raise ValueError(f"--passcode must be at most {MAX_PASSCODE} letters, digits or symbols such as @ - _ * "
-                         "(no spaces), as Zoom allows")
+        raise ValueError(
+            f"--passcode must be at most {MAX_PASSCODE} letters, digits or symbols such as @ - _ * "
+            "(no spaces), as Zoom allows"
+        )
     return text

@@ -4,6 +4,7 @@ Entries are stored as they were written (never rewritten); older ones hold raw U
 ("2026-10-13T23:00:00+00:00") and seconds ("7200 s"). `humanize` shows them in the community's time zone
 and as h:mm at display time, so the whole trail reads the same way.
 """
+
 from __future__ import annotations
 
 import re
@@ -14,13 +15,27 @@ _INSTANT = re.compile(r"\b(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z
 _SECONDS = re.compile(r"\b(\d+) ?s\b")
 
 ACTIONS = {  # stored action -> how the ledger says it
-    "created": "line created", "recomputed": "line recomputed", "reopened": "line reopened",
-    "removed": "line removed", "approved": "approved", "adjusted": "hours adjusted", "rejected": "rejected",
-    "exported": "exported", "submitted": "submitted to the registry", "corrected": "correction created",
-    "noted": "note added", "matched": "participant matched", "unmatched": "match undone",
-    "merged": "participants merged", "unmerged": "merge undone", "unbound": "Zoom's bind undone",
-    "rebound": "Zoom's bind restored", "segment_added": "training marked", "segment_changed": "training changed",
-    "segment_removed": "training cleared", "redacted": "personal data stripped",
+    "created": "line created",
+    "recomputed": "line recomputed",
+    "reopened": "line reopened",
+    "removed": "line removed",
+    "approved": "approved",
+    "adjusted": "hours adjusted",
+    "rejected": "rejected",
+    "exported": "exported",
+    "submitted": "submitted to the registry",
+    "corrected": "correction created",
+    "noted": "note added",
+    "matched": "participant matched",
+    "unmatched": "match undone",
+    "merged": "participants merged",
+    "unmerged": "merge undone",
+    "unbound": "Zoom's bind undone",
+    "rebound": "Zoom's bind restored",
+    "segment_added": "training marked",
+    "segment_changed": "training changed",
+    "segment_removed": "training cleared",
+    "redacted": "personal data stripped",
 }
 
 

@@ -5,6 +5,7 @@ July-to-June year is common); `[hours] licensing_year_start_month` says which mo
 named by the calendar year it starts in, and shown as "2026" when it is the calendar year, "2026–27"
 otherwise, the way members read it on their renewal papers.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass

@@ -8,12 +8,13 @@ What counts: approved lines as approved, pending lines as pending; rejected and 
 nothing. A line a later correction has replaced (an approved correction of a submitted line) counts no
 more: the correction does (`Fact.replaced`).
 """
+
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
-from typing import Iterable
 
 from zoombot.core.licensing_year import year_of
 
@@ -122,8 +123,9 @@ def years_of(facts: Iterable[Fact], start_month: int, requirement: int | Decimal
         year = year_of(fact.local_date, start_month)
         summary = out.get((fact.member_id, year.start_year))
         if summary is None:
-            summary = out[(fact.member_id, year.start_year)] = MemberYear(fact.member_id, year.start_year,
-                                                                          Decimal(requirement))
+            summary = out[(fact.member_id, year.start_year)] = MemberYear(
+                fact.member_id, year.start_year, Decimal(requirement)
+            )
         summary.months[year.month_index(fact.local_date)].add(fact)
         summary.total.add(fact)
     return out
@@ -134,13 +136,15 @@ def member_years(facts: Iterable[Fact], start_month: int, requirement: int | Dec
     return sorted(years_of(facts, start_month, requirement).values(), key=lambda y: y.year, reverse=True)
 
 
-def grid(facts: Iterable[Fact], member_ids: Iterable[int], year: int, start_month: int,
-         requirement: int | Decimal) -> list[MemberYear]:
+def grid(
+    facts: Iterable[Fact], member_ids: Iterable[int], year: int, start_month: int, requirement: int | Decimal
+) -> list[MemberYear]:
     """One row per member of `member_ids` (in that order) for licensing year `year`, members without hours
     included (they are the ones furthest below the requirement)."""
     found = years_of(facts, start_month, requirement)
-    return [found.get((member_id, year)) or MemberYear(member_id, year, Decimal(requirement))
-            for member_id in member_ids]
+    return [
+        found.get((member_id, year)) or MemberYear(member_id, year, Decimal(requirement)) for member_id in member_ids
+    ]
 
 
 def totals(rows: Iterable[MemberYear]) -> MemberYear:
@@ -165,7 +169,6 @@ def replaced_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
     for chain in chains.values():
         chain.sort()
         for index, (_, line_id, _) in enumerate(chain):
-            if any(status == "approved" for _, _, status in chain[index + 1:]):
+            if any(status == "approved" for _, _, status in chain[index + 1 :]):
                 out.add(line_id)
     return out
-

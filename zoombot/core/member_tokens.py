@@ -10,10 +10,11 @@ The one exception is the member's personal page ("my hours"): it shows all of a 
 changes their mail preferences, so its link names the member and when it was made, and stops working
 `[web] member_link_days` later (`page_link_expires`); a member asks for a fresh one by e-mail address.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 
 from itsdangerous import BadSignature, URLSafeSerializer
 
@@ -51,8 +52,11 @@ def read_token(secret: str, purpose: str, token: str) -> MemberLink | None:
     except BadSignature:
         return None
     size = 3 if PURPOSES[purpose] else 2
-    if (not isinstance(data, list) or len(data) != size
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in data)):
+    if (
+        not isinstance(data, list)
+        or len(data) != size
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in data)
+    ):
         return None
     return MemberLink(*data)
 
@@ -75,10 +79,13 @@ def read_page_token(secret: str, token: str) -> PageLink | None:
         data = _serializer(secret, PAGE_PURPOSE).loads(token)
     except BadSignature:
         return None
-    if (not isinstance(data, list) or len(data) != 2
-            or not all(isinstance(v, int) and not isinstance(v, bool) for v in data)):
+    if (
+        not isinstance(data, list)
+        or len(data) != 2
+        or not all(isinstance(v, int) and not isinstance(v, bool) for v in data)
+    ):
         return None
-    return PageLink(data[0], datetime.fromtimestamp(data[1], tz=timezone.utc))
+    return PageLink(data[0], datetime.fromtimestamp(data[1], tz=UTC))
 
 
 def page_link_expires(issued_at: datetime, days: int) -> datetime:

@@ -6,11 +6,12 @@ Zoom told us the person was there but no presence interval could be built (a lea
 arrived), which the Report API reconciliation usually fills in. "2 devices" means two devices present at
 the same moment; a drop and a rejoin, from the same device or another, is "rejoined".
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
 
 GRACE = timedelta(minutes=10)
 
@@ -22,10 +23,20 @@ class Flag:
     tone: str = "info"  # info | warn | bad: how loudly the page shows it
 
 
-def participant_flags(*, matched: bool, attended_seconds: int, devices: int, is_host: bool, incomplete: bool,
-                      intervals: Sequence[tuple[datetime, datetime, str]], live_start: datetime | None,
-                      live_end: datetime | None, minimum_seconds: int, rejoins: int = 0,
-                      bound_by_zoom: bool = False) -> list[Flag]:
+def participant_flags(
+    *,
+    matched: bool,
+    attended_seconds: int,
+    devices: int,
+    is_host: bool,
+    incomplete: bool,
+    intervals: Sequence[tuple[datetime, datetime, str]],
+    live_start: datetime | None,
+    live_end: datetime | None,
+    minimum_seconds: int,
+    rejoins: int = 0,
+    bound_by_zoom: bool = False,
+) -> list[Flag]:
     out: list[Flag] = []
     if not matched:
         out.append(Flag("unmatched", "unmatched", "bad"))

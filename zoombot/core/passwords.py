@@ -3,6 +3,7 @@
 The command line sets passwords (`zoombot staff create`) and the staff login checks them; both go through
 these three functions so the hashing scheme lives in one place.
 """
+
 from __future__ import annotations
 
 from werkzeug.security import check_password_hash, generate_password_hash

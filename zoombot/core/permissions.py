@@ -10,6 +10,7 @@ actor's e-mail address).
 `zoombot.web.staff.auth.require` applies `may` to every staff action before it runs, so a refused action is
 refused whether or not its button was shown; `zoombot.store.review` applies `check_not_own` to each line.
 """
+
 from __future__ import annotations
 
 STAFF = "staff"
@@ -53,7 +54,17 @@ def check_not_own(actor_email: str, member_email: str | None) -> None:
         raise NotAllowed("nobody decides a line about themselves: another staff member must")
 
 
-WORDS = {"approve": "approve lines", "adjust": "adjust hours", "reject": "reject lines", "reopen": "reopen lines",
-         "match": "match participants to members", "merge": "merge participants", "export": "export hours",
-         "submit": "submit to the registry", "status": "see the service's status",
-         "registry": "see registry submissions", "segment": "mark training", "note": "add notes"}
+WORDS = {
+    "approve": "approve lines",
+    "adjust": "adjust hours",
+    "reject": "reject lines",
+    "reopen": "reopen lines",
+    "match": "match participants to members",
+    "merge": "merge participants",
+    "export": "export hours",
+    "submit": "submit to the registry",
+    "status": "see the service's status",
+    "registry": "see registry submissions",
+    "segment": "mark training",
+    "note": "add notes",
+}

@@ -3,6 +3,7 @@
 One home for the rule, registered as the `plural` filter in the mail templates and the staff pages
 (`{{ agenda_days|plural("day") }}`), and called directly where Python builds a sentence.
 """
+
 from __future__ import annotations
 
 

@@ -1,6 +1,7 @@
 """Pure: keeping personal data and secrets out of text that leaves zoombot's hands (logs, stored error
 messages, stripped events). One recognition of an e-mail address for all of them, generous on purpose:
 masking a little too much costs nothing, letting one address through breaks the confidentiality rule."""
+
 from __future__ import annotations
 
 import re

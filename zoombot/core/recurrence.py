@@ -5,6 +5,7 @@ weekday; a count or an end; intervals up to 99 days, 50 weeks or 10 months, from
 spec), so the translation says None for anything else and the caller keeps the schedule in zoombot only.
 An RRULE UNTIL is read exactly as the schedule reads it (`zoombot.core.schedule.until_instant`).
 """
+
 from __future__ import annotations
 
 import re
@@ -61,8 +62,13 @@ def recurrence_from_rrule(
     byday = _parse_byday(parts["BYDAY"]) if "BYDAY" in parts else None
     bymonthday = parts["BYMONTHDAY"].split(",") if "BYMONTHDAY" in parts else None
 
-    if freq == "DAILY" and byday is not None and bymonthday is None and interval == 1 \
-            and all(ordinal is None for ordinal, _ in byday):
+    if (
+        freq == "DAILY"
+        and byday is not None
+        and bymonthday is None
+        and interval == 1
+        and all(ordinal is None for ordinal, _ in byday)
+    ):
         freq = "WEEKLY"  # FREQ=DAILY;BYDAY=MO,WE,FR is the same set of dates as a weekly rule
     rec_type = _FREQ_TYPES.get(freq)
     if rec_type is None:
@@ -145,8 +151,11 @@ def meeting_body(
     if not timezone:
         raise ValueError("timezone is required")
     single = not (rrule or "").strip()
-    recurrence = None if single else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date(),
-                                                           timezone=timezone)
+    recurrence = (
+        None
+        if single
+        else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date(), timezone=timezone)
+    )
     body: dict[str, Any] = {
         "topic": topic,
         "type": 2 if single else (8 if recurrence is not None else 3),

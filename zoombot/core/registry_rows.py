@@ -15,15 +15,15 @@ It has a row for every kind either it or the replaced line carries, so a kind th
 registry's, flagged, a required column left empty...): such a line is held back with its reasons and tried
 again in the next batch.
 """
+
 from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
-from zoneinfo import ZoneInfo
-
 from typing import TYPE_CHECKING
+from zoneinfo import ZoneInfo
 
 if TYPE_CHECKING:  # the settings' shape only: the core reads no configuration itself
     from zoombot.config import RegistrySettings
@@ -111,18 +111,31 @@ def rows(line: LineFacts, profile: RegistrySettings) -> list[dict[str, str]]:
             title, category, code = line.title, line.category, line.approval_code
             trainer, trainer_id = line.trainer_name, line.trainer_registry_id
         hours = line.growth if kind == "growth" else line.training
-        out.append({
-            "record_id": str(line.line_id),
-            "corrects_record_id": str(line.corrects_id) if line.corrects_id is not None else "",
-            "registry_id": line.registry_id or "", "participant_name": line.member_name or "",
-            "session_date": line.local_date.isoformat(), "start_local": _local(line.start, line.timezone),
-            "end_local": _local(line.end, line.timezone), "title": title, "category": category,
-            "approval_code": code, "kind": kind, "hours": f"{Decimal(hours):.2f}", "trainer_name": trainer,
-            "trainer_registry_id": trainer_id, "sponsor": line.extra.get("sponsor", ""),
-            "delivery_format": line.extra.get("delivery_format", ""), "approver": line.approver or "",
-            "approval_date": _local(line.approved_at, line.timezone)[:10], "community": line.community,
-            "session_id": str(line.session_id), "override_reason": line.override_reason or "",
-        })
+        out.append(
+            {
+                "record_id": str(line.line_id),
+                "corrects_record_id": str(line.corrects_id) if line.corrects_id is not None else "",
+                "registry_id": line.registry_id or "",
+                "participant_name": line.member_name or "",
+                "session_date": line.local_date.isoformat(),
+                "start_local": _local(line.start, line.timezone),
+                "end_local": _local(line.end, line.timezone),
+                "title": title,
+                "category": category,
+                "approval_code": code,
+                "kind": kind,
+                "hours": f"{Decimal(hours):.2f}",
+                "trainer_name": trainer,
+                "trainer_registry_id": trainer_id,
+                "sponsor": line.extra.get("sponsor", ""),
+                "delivery_format": line.extra.get("delivery_format", ""),
+                "approver": line.approver or "",
+                "approval_date": _local(line.approved_at, line.timezone)[:10],
+                "community": line.community,
+                "session_id": str(line.session_id),
+                "override_reason": line.override_reason or "",
+            }
+        )
     return out
 
 
@@ -138,8 +151,9 @@ def problems(line: LineFacts, line_rows: list[dict[str, str]], profile: Registry
     elif not line.registry_id:
         found.append("no registry id")
     elif not registry_id_ok(profile.registry_id_pattern, line.registry_id):
-        found.append(f"registry id {line.registry_id} does not look like the registry's "
-                     f"({profile.registry_id_pattern})")
+        found.append(
+            f"registry id {line.registry_id} does not look like the registry's ({profile.registry_id_pattern})"
+        )
     if not line_rows:
         found.append("no hours to submit")
     for column in profile.required_columns:

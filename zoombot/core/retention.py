@@ -12,18 +12,20 @@ stripped as a whole (all its Zoom instances), because who is who is decided acro
 
 No I/O here: the retention job (`jobs/retention.py`, the shell) loads, calls these, checks, and stores.
 """
+
 from __future__ import annotations
 
 import hashlib
 import hmac
 import re
+from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Callable, Iterable, Mapping
+from typing import Any
 
 from zoombot.core.attendance import Who, binds_of, signals_from_event
-from zoombot.core.privacy import mask_emails
 from zoombot.core.attendance import identity_resolver as attendance_identity_resolver
+from zoombot.core.privacy import mask_emails
 
 ANON_PREFIX = "anon:"
 ANON_KEY_PREFIX = "user:" + ANON_PREFIX
@@ -32,25 +34,75 @@ REDACTED = "[redacted]"
 #: In a participant object only these survive (times and what attendance needs), plus the pseudonyms.
 PARTICIPANT_KEEP = frozenset({"join_time", "leave_time", "date_time", "duration", "status", "failover"})
 #: Anywhere else in an event, keys that hold personal data, secrets or content, dropped with their value.
-PERSONAL_KEYS = frozenset({
-    "email", "user_email", "host_email", "registrant_email", "operator", "operator_id",
-    "name", "user_name", "first_name", "last_name", "display_name", "participant_name",
-    "phone", "phone_number", "phone_numbers", "caller_number", "callee_number", "address", "city", "zip",
-    "state", "country", "org", "job_title", "comments", "custom_questions",
-    "registrant_id", "participant_user_id", "customer_key", "user_id", "id_number",
-    "ip", "ip_address", "public_ip", "private_ip", "location", "mac_addr", "pc_name", "device_name",
-    "harddisk_id", "domain", "network_type", "microphone", "speaker", "camera",
-    "password", "h323_password", "pstn_password", "encrypted_password", "start_url", "join_url",
-    "registration_url", "alternative_hosts", "message", "chat_message", "content",
-})
+PERSONAL_KEYS = frozenset(
+    {
+        "email",
+        "user_email",
+        "host_email",
+        "registrant_email",
+        "operator",
+        "operator_id",
+        "name",
+        "user_name",
+        "first_name",
+        "last_name",
+        "display_name",
+        "participant_name",
+        "phone",
+        "phone_number",
+        "phone_numbers",
+        "caller_number",
+        "callee_number",
+        "address",
+        "city",
+        "zip",
+        "state",
+        "country",
+        "org",
+        "job_title",
+        "comments",
+        "custom_questions",
+        "registrant_id",
+        "participant_user_id",
+        "customer_key",
+        "user_id",
+        "id_number",
+        "ip",
+        "ip_address",
+        "public_ip",
+        "private_ip",
+        "location",
+        "mac_addr",
+        "pc_name",
+        "device_name",
+        "harddisk_id",
+        "domain",
+        "network_type",
+        "microphone",
+        "speaker",
+        "camera",
+        "password",
+        "h323_password",
+        "pstn_password",
+        "encrypted_password",
+        "start_url",
+        "join_url",
+        "registration_url",
+        "alternative_hosts",
+        "message",
+        "chat_message",
+        "content",
+    }
+)
 IPV4 = re.compile(r"\b(?:(?:25[0-5]|2[0-4]\d|1?\d?\d)\.){3}(?:25[0-5]|2[0-4]\d|1?\d?\d)\b")
 
 
 # --- when ----------------------------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class LineState:
-    status: str                       # pending | approved | rejected | no_credit
+    status: str  # pending | approved | rejected | no_credit
     exported_at: datetime | None
 
 
@@ -59,11 +111,13 @@ def is_due(ended_at: datetime | None, lines: Iterable[LineState], *, now: dateti
     rejected, no credit, or approved and exported. A session without lines only waits."""
     if ended_at is None or ended_at > now - timedelta(days=days):
         return False
-    return all(r.status in ("rejected", "no_credit") or (r.status == "approved" and r.exported_at is not None)
-               for r in lines)
+    return all(
+        r.status in ("rejected", "no_credit") or (r.status == "approved" and r.exported_at is not None) for r in lines
+    )
 
 
 # --- pseudonyms ----------------------------------------------------------------------------------
+
 
 def pseudonym(secret: str, value: str) -> str:
     """`anon:` + the first 16 hex digits of HMAC-SHA256(secret, value): stable, not reversible without
@@ -88,8 +142,10 @@ def inert_key(secret: str, identity_key: str) -> str:
 
 # --- who is who in a meeting ----------------------------------------------------------------------
 
-def identity_resolver(events: Iterable[tuple[str, Mapping[str, Any]]], merges: Mapping[str, str],
-                      unbinds: Iterable[frozenset[str]] = ()) -> Callable[[Mapping[str, Any]], str]:
+
+def identity_resolver(
+    events: Iterable[tuple[str, Mapping[str, Any]]], merges: Mapping[str, str], unbinds: Iterable[frozenset[str]] = ()
+) -> Callable[[Mapping[str, Any]], str]:
     """For one session: a function giving the identity key zoombot's attendance gives the person a
     participant object belongs to (`zoombot.core.attendance.identity_resolver` over the session's events, Zoom's
     binds and staff merges applied as in `zoombot.core.attendance.compute_session`)."""
@@ -99,7 +155,9 @@ def identity_resolver(events: Iterable[tuple[str, Mapping[str, Any]]], merges: M
     binds = binds_of(by_instance, frozenset(unbinds))
     resolve = attendance_identity_resolver(
         (signal.who for signals in by_instance.values() for signal in signals if signal.who is not None),
-        merges, ((b.phone, b.bound) for b in binds if b.applied))
+        merges,
+        ((b.phone, b.bound) for b in binds if b.applied),
+    )
     return lambda participant: resolve(Who.from_zoom(participant))
 
 
@@ -114,9 +172,17 @@ def personal_values(participants: Iterable[Mapping[str, Any]]) -> set[str]:
     found: set[str] = set()
     for p in participants:
         who = Who.from_zoom(p)
-        for value in (who.name, who.email, who.registrant_id, who.user_id, str(p.get("phone_number") or ""),
-                      str(p.get("user_name") or ""), str(p.get("name") or ""), str(p.get("email") or ""),
-                      str(p.get("user_email") or "")):
+        for value in (
+            who.name,
+            who.email,
+            who.registrant_id,
+            who.user_id,
+            str(p.get("phone_number") or ""),
+            str(p.get("user_name") or ""),
+            str(p.get("name") or ""),
+            str(p.get("email") or ""),
+            str(p.get("user_email") or ""),
+        ):
             value = value.strip()
             digits = sum(c.isdigit() for c in value)
             if len(value) >= 3 and (any(c.isalpha() for c in value) or digits >= 7):  # not bits of a time
@@ -125,6 +191,7 @@ def personal_values(participants: Iterable[Mapping[str, Any]]) -> set[str]:
 
 
 # --- stripping -----------------------------------------------------------------------------------
+
 
 def mask_text(text: str, known: Iterable[str] = ()) -> str:
     """Free text with e-mail addresses, IPv4 addresses and the given personal values masked."""
@@ -139,8 +206,11 @@ def strip_participant(participant: Mapping[str, Any], *, person: str, host: str 
     """A participant object reduced to its times, its device's pseudonym, its person's pseudonym (in
     `participant_user_id`, the first id attendance reads) and, for the host, the meeting's stripped host
     id in `id` (attendance recognises the host by `id` == the meeting's `host_id`)."""
-    out = {k: (mask_text(v) if isinstance(v, str) else v) for k, v in participant.items()
-           if k in PARTICIPANT_KEEP and not isinstance(v, (dict, list))}
+    out = {
+        k: (mask_text(v) if isinstance(v, str) else v)
+        for k, v in participant.items()
+        if k in PARTICIPANT_KEEP and not isinstance(v, (dict, list))
+    }
     device = device_of(participant)
     if device:
         out["participant_uuid"] = pseudonym(secret, "device:" + device)
@@ -159,8 +229,9 @@ def strip_participant(participant: Mapping[str, Any], *, person: str, host: str 
     return out
 
 
-def strip_event(body: Mapping[str, Any], *, person_of: Callable[[Mapping[str, Any]], str], secret: str,
-                known: Iterable[str] = ()) -> dict:
+def strip_event(
+    body: Mapping[str, Any], *, person_of: Callable[[Mapping[str, Any]], str], secret: str, known: Iterable[str] = ()
+) -> dict:
     """One event body with its personal data replaced (see the module docstring)."""
     known = tuple(known)
 
@@ -171,8 +242,9 @@ def strip_event(body: Mapping[str, Any], *, person_of: Callable[[Mapping[str, An
         if isinstance(value, Mapping):
             if key == "participant":
                 is_host = bool(host_id) and str(value.get("id") or "") == host_id
-                return strip_participant(value, person=person_of(value), secret=secret,
-                                         host=host_pseudonym(host_id) if is_host else None)
+                return strip_participant(
+                    value, person=person_of(value), secret=secret, host=host_pseudonym(host_id) if is_host else None
+                )
             host_id = str(value.get("host_id") or "") or host_id
             out = {}
             for k, v in value.items():
@@ -206,8 +278,14 @@ class MeetingPlan:
         return self.keys.get(old, old)
 
 
-def plan_meeting(events: list[tuple[int, str, Mapping[str, Any], bool]], merges: Mapping[str, str],
-                 participant_keys: Iterable[str], *, secret: str, unbinds: Iterable[frozenset[str]] = ()) -> MeetingPlan:
+def plan_meeting(
+    events: list[tuple[int, str, Mapping[str, Any], bool]],
+    merges: Mapping[str, str],
+    participant_keys: Iterable[str],
+    *,
+    secret: str,
+    unbinds: Iterable[frozenset[str]] = (),
+) -> MeetingPlan:
     """Strip every not-yet-stripped event of one session (all its instances). `events`: (id, name, body,
     already_stripped).
 
@@ -221,8 +299,11 @@ def plan_meeting(events: list[tuple[int, str, Mapping[str, Any], bool]], merges:
     def person_of(participant: Mapping[str, Any]) -> str:
         return anonymous_key(secret, resolve(participant))
 
-    bodies = {event_id: strip_event(body, person_of=person_of, secret=secret, known=known)
-              for event_id, _, body, done in events if not done}
+    bodies = {
+        event_id: strip_event(body, person_of=person_of, secret=secret, known=known)
+        for event_id, _, body, done in events
+        if not done
+    }
     keys = {key: anonymous_key(secret, key) for key in participant_keys}
     return MeetingPlan(bodies=bodies, keys=keys, known=known)
 

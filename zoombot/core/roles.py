@@ -12,6 +12,7 @@ operator's (`[community] roles`), but a few roles carry meaning in zoombot itsel
 
 Pure: no database, no configuration loading.
 """
+
 from __future__ import annotations
 
 import re
@@ -66,5 +67,5 @@ def meeting_roles(configured: tuple[str, ...]) -> tuple[str, ...]:
 
 
 def label(role: str) -> str:
-    """"co-facilitator" -> "Co-facilitator" (for pages and mail)."""
+    """ "co-facilitator" -> "Co-facilitator" (for pages and mail)."""
     return role[:1].upper() + role[1:]

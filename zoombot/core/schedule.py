@@ -22,13 +22,14 @@ RRULE semantics follow RFC 5545, with these choices:
 * The time of day always comes from the first meeting: BYHOUR/BYMINUTE/BYSECOND and sub-daily
   frequencies are rejected, so there is at most one meeting per local day.
 """
+
 from __future__ import annotations
 
 import functools
 import re
+from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime, time, timedelta, timezone
-from typing import Callable
+from datetime import UTC, date, datetime, time, timedelta, timezone
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
@@ -53,11 +54,10 @@ __all__ = [
     "replan",
 ]
 
-UTC = timezone.utc
+UTC = UTC
 
 #: Message kinds, in the order :func:`plan_messages` returns them.
-MESSAGE_KINDS: tuple[str, ...] = ("facilitator_prep", "invite", "agenda", "reminder", "facilitator_closure",
-                                  "followup")
+MESSAGE_KINDS: tuple[str, ...] = ("facilitator_prep", "invite", "agenda", "reminder", "facilitator_closure", "followup")
 #: Mail for those who run the meeting, under its own preference (unsubscribing from member mail never
 #: stops it): agenda preparation before the meeting, the closure request after it.
 FACILITATOR_KINDS: tuple[str, ...] = ("facilitator_prep", "facilitator_closure")
@@ -66,8 +66,19 @@ FOLLOWUP_LIFETIME = timedelta(days=7)
 
 _FREQS = ("DAILY", "WEEKLY", "MONTHLY", "YEARLY")
 _SUB_DAILY = ("SECONDLY", "MINUTELY", "HOURLY")
-_KNOWN_PARTS = ("FREQ", "INTERVAL", "COUNT", "UNTIL", "WKST", "BYSETPOS", "BYMONTH", "BYMONTHDAY",
-                "BYYEARDAY", "BYWEEKNO", "BYDAY")
+_KNOWN_PARTS = (
+    "FREQ",
+    "INTERVAL",
+    "COUNT",
+    "UNTIL",
+    "WKST",
+    "BYSETPOS",
+    "BYMONTH",
+    "BYMONTHDAY",
+    "BYYEARDAY",
+    "BYWEEKNO",
+    "BYDAY",
+)
 _TIME_PARTS = ("BYHOUR", "BYMINUTE", "BYSECOND")
 _WEEKDAYS = ("MO", "TU", "WE", "TH", "FR", "SA", "SU")
 _INT_RE = re.compile(r"^[+-]?[0-9]{1,4}$")
@@ -75,8 +86,13 @@ _COUNT_RE = re.compile(r"^[0-9]{1,4}$")
 _BYDAY_RE = re.compile(r"^([+-]?[0-9]{1,2})?(MO|TU|WE|TH|FR|SA|SU)$")
 _UNTIL_RE = re.compile(r"^([0-9]{4})([0-9]{2})([0-9]{2})(?:T([0-9]{2})([0-9]{2})([0-9]{2})(Z?))?$")
 # (lowest, highest absolute value, negatives allowed) for each numeric BY* list; 0 is never allowed.
-_BY_RANGES = {"BYMONTH": (1, 12, False), "BYMONTHDAY": (1, 31, True), "BYYEARDAY": (1, 366, True),
-              "BYWEEKNO": (1, 53, True), "BYSETPOS": (1, 366, True)}
+_BY_RANGES = {
+    "BYMONTH": (1, 12, False),
+    "BYMONTHDAY": (1, 31, True),
+    "BYYEARDAY": (1, 366, True),
+    "BYWEEKNO": (1, 53, True),
+    "BYSETPOS": (1, 366, True),
+}
 _MAX_RRULE_LENGTH = 1000
 # Windows are clamped to this range so that local/UTC conversions near datetime.min/max cannot overflow.
 _EARLIEST = datetime(2, 1, 1, tzinfo=timezone.utc)
@@ -130,8 +146,14 @@ class Offsets:
     closure_wait_hours: int = 24  # how long past its due time the follow-up waits for the closure
 
     def __post_init__(self) -> None:
-        for name in ("facilitator_prep_days", "invite_days", "agenda_days", "reminder_minutes", "followup_hours",
-                     "closure_wait_hours"):
+        for name in (
+            "facilitator_prep_days",
+            "invite_days",
+            "agenda_days",
+            "reminder_minutes",
+            "followup_hours",
+            "closure_wait_hours",
+        ):
             value = getattr(self, name)
             if isinstance(value, bool) or not isinstance(value, int):
                 raise ValueError(f"{name} must be an integer, got {value!r}")
@@ -171,7 +193,7 @@ def _split_rrule(rrule: str) -> dict[str, str]:
     if len(text) > _MAX_RRULE_LENGTH:
         raise ValueError(f"RRULE is too long (over {_MAX_RRULE_LENGTH} characters)")
     if text.upper().startswith("RRULE:"):
-        text = text[len("RRULE:"):].strip()
+        text = text[len("RRULE:") :].strip()
     if not text:
         raise ValueError("RRULE is empty")
     if any(ch in text for ch in "\r\n:") or not text.isprintable():
@@ -396,8 +418,9 @@ def occurrences(cadence: Cadence, window_start: datetime, window_end: datetime) 
             continue
         if until_ok is not None and naive != first and not until_ok(start):
             continue
-        found[start] = Occurrence(original_start=start, start=start, end=start + duration,
-                                  local_start=start.astimezone(tz))
+        found[start] = Occurrence(
+            original_start=start, start=start, end=start + duration, local_start=start.astimezone(tz)
+        )
     return [found[start] for start in sorted(found)]
 
 

@@ -7,16 +7,19 @@ strict: `default-src 'none'` forbids scripts, frames, plugins and connections ou
 rendered as HTML), and no address leaves in a Referer header: page URLs carry meeting ids, and members'
 resource links carry their personal token.
 """
+
 from __future__ import annotations
 
-CONTENT_SECURITY_POLICY = "; ".join([
-    "default-src 'none'",
-    "style-src 'self'",
-    "img-src 'self'",
-    "form-action 'self'",
-    "base-uri 'none'",
-    "frame-ancestors 'none'",
-])
+CONTENT_SECURITY_POLICY = "; ".join(
+    [
+        "default-src 'none'",
+        "style-src 'self'",
+        "img-src 'self'",
+        "form-action 'self'",
+        "base-uri 'none'",
+        "frame-ancestors 'none'",
+    ]
+)
 HEADERS = (
     ("Content-Security-Policy", CONTENT_SECURITY_POLICY),
     ("X-Frame-Options", "DENY"),

@@ -11,6 +11,7 @@ does not depend on whether an occurrence was planned (occurrences are planned ah
 demo meeting may have none), so a rebuild names every session as live processing did. One limit follows:
 two occurrences of one community on the same local day are one session.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -41,8 +42,15 @@ def matching_occurrence(anchor: datetime, occurrences: Iterable[Planned], grace:
     return min(inside, key=lambda o: (abs((o.start - anchor).total_seconds()), o.id), default=None)
 
 
-def place(anchor: datetime, *, zoom_meeting_id: str, community_id: int | None, timezone: str,
-          occurrences: Iterable[Planned] = (), grace: timedelta = timedelta(hours=2)) -> Placement:
+def place(
+    anchor: datetime,
+    *,
+    zoom_meeting_id: str,
+    community_id: int | None,
+    timezone: str,
+    occurrences: Iterable[Planned] = (),
+    grace: timedelta = timedelta(hours=2),
+) -> Placement:
     """The session of an instance that started (or was first seen) at `anchor`.
 
     `timezone`: the community's zone, else the installation's (`[schedule] timezone`); `occurrences`: the

@@ -3,11 +3,12 @@
 Anyone can pick their display name in Zoom, so a cell that starts like a formula (`=`, `+`, `-`, `@`, a
 tab or a carriage return) gets a leading apostrophe, in CSV and XLSX alike.
 """
+
 from __future__ import annotations
 
 import csv
 import io
-from typing import Iterable, Sequence
+from collections.abc import Iterable, Sequence
 
 FORMULA_START = "=+-@\t\r"
 
@@ -27,8 +28,9 @@ def to_csv(columns: Sequence[str], rows: Iterable[dict[str, str]], *, safe: Sequ
     return out.getvalue().encode("utf-8")
 
 
-def to_xlsx(columns: Sequence[str], rows: Iterable[dict[str, str]], *, sheet: str = "Submission",
-            safe: Sequence[str] = ()) -> bytes:
+def to_xlsx(
+    columns: Sequence[str], rows: Iterable[dict[str, str]], *, sheet: str = "Submission", safe: Sequence[str] = ()
+) -> bytes:
     """One worksheet: a bold header row, then one row per dict, every cell as text (ids and codes keep
     their leading zeros), `safe` columns defused like CSV."""
     from openpyxl import Workbook

@@ -7,15 +7,17 @@ community's local time. Every shape carries a
 `<title>` (a tooltip and an accessible name), and the picture as a whole has a title and a description.
 All text is escaped here, so the result can be placed in a page as is.
 """
+
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Sequence
 from xml.sax.saxutils import escape, quoteattr
 from zoneinfo import ZoneInfo
 
 from zoombot.core.intervals import Span
+
 TICK_STEPS_MINUTES = (5, 10, 15, 30, 60, 120, 240, 480)
 MAX_TICKS = 8
 LABEL_CHARS = 28
@@ -92,17 +94,26 @@ def _clock(when: datetime, tz: str) -> str:
 
 def _short(label: str) -> str:
     label = " ".join(label.split()) or "(no name)"
-    return label if len(label) <= LABEL_CHARS else label[:LABEL_CHARS - 1] + "…"
+    return label if len(label) <= LABEL_CHARS else label[: LABEL_CHARS - 1] + "…"
 
 
 def _rect(x1: float, y: float, x2: float, height: float, css: str, title: str, **extra: str) -> str:
     attrs = "".join(f" {k.replace('_', '-')}={quoteattr(v)}" for k, v in extra.items())
-    return (f'<rect class="{css}" x="{x1}" y="{y}" width="{round(max(x2 - x1, 1.0), 2)}" height="{height}"{attrs}>'
-            f"<title>{escape(title)}</title></rect>")
+    return (
+        f'<rect class="{css}" x="{x1}" y="{y}" width="{round(max(x2 - x1, 1.0), 2)}" height="{height}"{attrs}>'
+        f"<title>{escape(title)}</title></rect>"
+    )
 
 
-def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Sequence[Span] = (),
-           width: int = 960, title: str = "Attendance timeline") -> str:
+def render(
+    rows: Sequence[Row],
+    *,
+    live: Sequence[Span],
+    tz: str,
+    training: Sequence[Span] = (),
+    width: int = 960,
+    title: str = "Attendance timeline",
+) -> str:
     """The SVG markup, or "" when there is nothing to draw."""
     span = domain(rows, live)
     if span is None:
@@ -121,36 +132,79 @@ def render(rows: Sequence[Row], *, live: Sequence[Span], tz: str, training: Sequ
         '<g class="tl-live">',
     ]
     for a, b in live:
-        parts.append(_rect(layout.x(a), body_top, layout.x(b), body_bottom - body_top, "live",
-                           f"Meeting live {_clock(a, tz)}–{_clock(b, tz)}", fill="#e9eef5"))
+        parts.append(
+            _rect(
+                layout.x(a),
+                body_top,
+                layout.x(b),
+                body_bottom - body_top,
+                "live",
+                f"Meeting live {_clock(a, tz)}–{_clock(b, tz)}",
+                fill="#e9eef5",
+            )
+        )
     parts.append("</g>")
     if training:
-        parts.append('<g class="tl-training">' + "".join(_rect(
-            layout.x(a), body_top, layout.x(b), body_bottom - body_top, "training",
-            f"Elective training {_clock(a, tz)}–{_clock(b, tz)}", fill="#7d4cc4", fill_opacity="0.16",
-            stroke="#7d4cc4", stroke_dasharray="4 3") for a, b in training) + "</g>")
+        parts.append(
+            '<g class="tl-training">'
+            + "".join(
+                _rect(
+                    layout.x(a),
+                    body_top,
+                    layout.x(b),
+                    body_bottom - body_top,
+                    "training",
+                    f"Elective training {_clock(a, tz)}–{_clock(b, tz)}",
+                    fill="#7d4cc4",
+                    fill_opacity="0.16",
+                    stroke="#7d4cc4",
+                    stroke_dasharray="4 3",
+                )
+                for a, b in training
+            )
+            + "</g>"
+        )
     parts.append('<g class="tl-axis">')
     for when, text in ticks(layout.start, layout.end, tz):
         x = layout.x(when)
-        parts.append(f'<line x1="{x}" y1="{layout.axis_height - 6}" x2="{x}" y2="{body_bottom}" '
-                     f'stroke="#c3cad3" stroke-width="1"/>'
-                     f'<text x="{x}" y="{layout.axis_height - 10}" text-anchor="middle" fill="#454d57">{text}</text>')
+        parts.append(
+            f'<line x1="{x}" y1="{layout.axis_height - 6}" x2="{x}" y2="{body_bottom}" '
+            f'stroke="#c3cad3" stroke-width="1"/>'
+            f'<text x="{x}" y="{layout.axis_height - 10}" text-anchor="middle" fill="#454d57">{text}</text>'
+        )
     parts.append("</g>")
     parts.append('<g class="tl-rows">')
     for index, row in enumerate(rows):
         y = layout.row_y(index)
         bar_y = y + (layout.row_height - layout.bar_height) / 2
-        spans = "; ".join(f"{_clock(a, tz)}–{_clock(b, tz)}{' (report only)' if src == 'report' else ''}"
-                          for a, b, src in row.intervals) or "no presence recorded"
+        spans = (
+            "; ".join(
+                f"{_clock(a, tz)}–{_clock(b, tz)}{' (report only)' if src == 'report' else ''}"
+                for a, b, src in row.intervals
+            )
+            or "no presence recorded"
+        )
         parts.append(f'<g class="tl-row" aria-label={quoteattr(f"{row.label}: {spans}")}>')
-        parts.append(f'<text x="{layout.label_width - 8}" y="{y + layout.row_height - 5}" text-anchor="end" '
-                     f'fill="#1b1f24">{escape(_short(row.label))}<title>{escape(row.label)}</title></text>')
+        parts.append(
+            f'<text x="{layout.label_width - 8}" y="{y + layout.row_height - 5}" text-anchor="end" '
+            f'fill="#1b1f24">{escape(_short(row.label))}<title>{escape(row.label)}</title></text>'
+        )
         for a, b, src in row.intervals:
             report = src == "report"
             tip = f"{row.label}: {_clock(a, tz)}–{_clock(b, tz)}" + (" (from Zoom's report only)" if report else "")
             extra = {"fill": "url(#tl-report)", "stroke": "#b85c00"} if report else {"fill": "#1f5fa8"}
-            parts.append(_rect(layout.x(a), bar_y, layout.x(b), layout.bar_height,
-                               "report" if report else "webhook", tip, rx="2", **extra))
+            parts.append(
+                _rect(
+                    layout.x(a),
+                    bar_y,
+                    layout.x(b),
+                    layout.bar_height,
+                    "report" if report else "webhook",
+                    tip,
+                    rx="2",
+                    **extra,
+                )
+            )
         parts.append("</g>")
     parts.append("</g></svg>")
     return "".join(parts)

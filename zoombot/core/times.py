@@ -4,9 +4,10 @@ times written for people, one way everywhere (mail, the member's page, certifica
 Zoom writes ISO 8601 in UTC ("2026-10-13T22:30:10Z"); zoombot keeps aware UTC datetimes and converts to a
 community's zone only for people.
 """
+
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -20,8 +21,8 @@ def parse_time(value: Any) -> datetime | None:
     except ValueError:
         return None
     if parsed.tzinfo is None:
-        return parsed.replace(tzinfo=timezone.utc)
-    return parsed if parsed.tzinfo is timezone.utc else parsed.astimezone(timezone.utc)
+        return parsed.replace(tzinfo=UTC)
+    return parsed if parsed.tzinfo is UTC else parsed.astimezone(UTC)
 
 
 def _local(moment: datetime, tz: str) -> datetime:
@@ -31,8 +32,10 @@ def _local(moment: datetime, tz: str) -> datetime:
 def when(moment: datetime, tz: str) -> str:
     """'Tuesday, October 13, 2026 at 6:30 PM EDT' in the community's zone."""
     local = _local(moment, tz)
-    return (f"{local:%A, %B} {local.day}, {local.year} at {local.hour % 12 or 12}:{local:%M} "
-            f"{'AM' if local.hour < 12 else 'PM'} {local.tzname()}")
+    return (
+        f"{local:%A, %B} {local.day}, {local.year} at {local.hour % 12 or 12}:{local:%M} "
+        f"{'AM' if local.hour < 12 else 'PM'} {local.tzname()}"
+    )
 
 
 def clock_time(moment: datetime, tz: str) -> str:

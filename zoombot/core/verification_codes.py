@@ -5,6 +5,7 @@ bits, printed in three groups ("7KQ2-M9XD-4TRA"). Random, never derived from a l
 walk the sequence to see other people's certificates; 2^60 codes make guessing hopeless. Typing is
 forgiving: case, spaces and dashes do not matter, and O, I and L read as 0, 1 and 1.
 """
+
 from __future__ import annotations
 
 ALPHABET = "0123456789ABCDEFGHJKMNPQRSTVWXYZ"
@@ -31,4 +32,4 @@ def normalize(text: str) -> str | None:
 
 def display(code: str) -> str:
     """'7KQ2M9XD4TRA' -> '7KQ2-M9XD-4TRA'."""
-    return "-".join(code[i:i + 4] for i in range(0, len(code), 4))
+    return "-".join(code[i : i + 4] for i in range(0, len(code), 4))

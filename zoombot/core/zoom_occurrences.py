@@ -5,15 +5,16 @@ occurrence is moved, like zoombot's `original_start`), and tells its current `st
 `status` ("deleted" once removed in Zoom). The same reading serves the meeting.updated / meeting.deleted
 webhooks and `zoombot zoom sync`, so both move and cancel exactly alike.
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from zoombot.core.times import parse_time
 from zoombot.core.digits import is_digits
+from zoombot.core.times import parse_time
 
 #: Latest original start an occurrence id may name (year 9999): anything larger is not Zoom's.
 _LATEST_MS = 253_402_300_799_000
@@ -25,7 +26,7 @@ def original_start(item: Mapping[str, Any]) -> datetime | None:
     raw = str(item.get("occurrence_id") or "").strip()
     if not is_digits(raw) or len(raw) > 16 or int(raw) > _LATEST_MS:
         return None
-    return datetime.fromtimestamp(int(raw) / 1000, tz=timezone.utc)
+    return datetime.fromtimestamp(int(raw) / 1000, tz=UTC)
 
 
 def is_deleted(item: Mapping[str, Any]) -> bool:

@@ -6,6 +6,7 @@ follow-up whose session has not ended or has no credit lines so far, or whose cl
 recorded yet while `[schedule] closure_wait_hours` has not run out). `message_facts` gathers what one message
 says; the mail preview (`zoombot.mail.preview`) uses it too, without the checks.
 """
+
 from __future__ import annotations
 
 from dataclasses import replace
@@ -15,16 +16,16 @@ from email.message import EmailMessage
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zoombot.store import agenda_store, closure_store
-from zoombot.mail import messages
-from zoombot.core import roles, schedule
 from zoombot.config import Settings
+from zoombot.core import roles, schedule
+from zoombot.core.credit import KINDS
 from zoombot.core.join_link import join_details
 from zoombot.core.member_tokens import MemberLink, make_page_token, make_token
-from zoombot.core.credit import KINDS
+from zoombot.core.schedule import zone
+from zoombot.mail import messages
+from zoombot.store import agenda_store, closure_store
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership, Occurrence, OutboxMessage
 from zoombot.store.outbox import CALENDAR_KINDS, FACILITATOR_KINDS, RECORDS_WAIT, Defer, Skip
-from zoombot.core.schedule import zone
 
 #: The token in the personal links of a staff preview: it opens nothing.
 PREVIEW_TOKEN = "preview-only-link"
@@ -38,12 +39,14 @@ def _link(settings: Settings, secret: str | None, purpose: str, path: str, link:
     return public_url(settings, f"{path}/{make_token(secret, purpose, link) if secret else PREVIEW_TOKEN}")
 
 
-def unsubscribe_url(settings: Settings, secret: str | None, member_id: int, community_id: int, *,
-                    facilitator_mail: bool = False) -> str:
+def unsubscribe_url(
+    settings: Settings, secret: str | None, member_id: int, community_id: int, *, facilitator_mail: bool = False
+) -> str:
     """The member-mail unsubscribe link, or (for facilitator mail) the facilitator-mail one."""
     if facilitator_mail:
-        return _link(settings, secret, "facilitator_unsubscribe", "/unsubscribe/facilitator",
-                     MemberLink(member_id, community_id))
+        return _link(
+            settings, secret, "facilitator_unsubscribe", "/unsubscribe/facilitator", MemberLink(member_id, community_id)
+        )
     return _link(settings, secret, "unsubscribe", "/unsubscribe", MemberLink(member_id, community_id))
 
 
@@ -57,8 +60,7 @@ def member_page_url(settings: Settings, secret: str | None, member_id: int, now:
 
 
 def closure_url(settings: Settings, secret: str | None, member_id: int, occurrence: Occurrence) -> str:
-    return _link(settings, secret, "closure", "/closure",
-                 MemberLink(member_id, occurrence.community_id, occurrence.id))
+    return _link(settings, secret, "closure", "/closure", MemberLink(member_id, occurrence.community_id, occurrence.id))
 
 
 def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None:
@@ -73,21 +75,26 @@ def session_of(session: Session, occurrence: Occurrence) -> CreditSession | None
 
 def attendance_of(session: Session, credit_session: CreditSession, member_id: int) -> messages.Attendance | None:
     """The member's credit line in the session, as the follow-up shows it (None: they did not attend)."""
-    line = session.scalar(select(CreditLine).where(CreditLine.session_id == credit_session.id,
-                                                   CreditLine.member_id == member_id)
-                          .order_by(CreditLine.revision.desc()).limit(1))  # a correction is the current line
+    line = session.scalar(
+        select(CreditLine)
+        .where(CreditLine.session_id == credit_session.id, CreditLine.member_id == member_id)
+        .order_by(CreditLine.revision.desc())
+        .limit(1)
+    )  # a correction is the current line
     if line is None:
         return None
     status = "pending review" if line.status == "pending" else line.status
     amounts = {"growth": line.growth_hours, "training": line.training_hours}
-    hours = tuple(messages.HoursLine(kind=kind, hours=amounts[kind], status=status) for kind in KINDS
-                  if amounts[kind] > 0)
+    hours = tuple(
+        messages.HoursLine(kind=kind, hours=amounts[kind], status=status) for kind in KINDS if amounts[kind] > 0
+    )
     no_credit = None if hours else (line.no_credit_reason or ("rejected" if line.status == "rejected" else None))
     return messages.Attendance(attended_seconds=line.attended_seconds, hours=hours, no_credit=no_credit)
 
 
-def compose(session: Session, settings: Settings, secret: str, row: OutboxMessage,
-            now: datetime) -> EmailMessage | Skip | Defer:
+def compose(
+    session: Session, settings: Settings, secret: str, row: OutboxMessage, now: datetime
+) -> EmailMessage | Skip | Defer:
     if row.occurrence_id is None:  # a member's own mail, about no meeting
         from zoombot.mail.member import compose_member_mail
 
@@ -97,8 +104,13 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
     assert occurrence is not None
     community = occurrence.community
     member = session.get(Member, row.member_id) if row.member_id is not None else None
-    membership = session.scalar(select(Membership).where(Membership.community_id == community.id,
-                                                         Membership.member_id == row.member_id)) if member else None
+    membership = (
+        session.scalar(
+            select(Membership).where(Membership.community_id == community.id, Membership.member_id == row.member_id)
+        )
+        if member
+        else None
+    )
     if member is None or membership is None:
         return Skip("no longer a member of this community")
     if community.is_demo or member.is_demo:  # zoombot demo's fictional people: planned and shown, never sent
@@ -139,43 +151,78 @@ def compose(session: Session, settings: Settings, secret: str, row: OutboxMessag
 
 
 def meeting_facts(community: Community, occurrence: Occurrence) -> messages.MeetingFacts:
-    join = join_details(zoom_meeting_id=community.zoom_meeting_id, join_url=community.join_url,
-                        passcode=community.passcode)
-    return messages.MeetingFacts(community=community.name, community_id=community.id,
-                                 original_start=occurrence.original_start, start=occurrence.start,
-                                 end=occurrence.end, timezone=community.timezone, sequence=occurrence.sequence,
-                                 join_url=join.url, meeting_number=join.meeting_id, passcode=join.passcode)
+    join = join_details(
+        zoom_meeting_id=community.zoom_meeting_id, join_url=community.join_url, passcode=community.passcode
+    )
+    return messages.MeetingFacts(
+        community=community.name,
+        community_id=community.id,
+        original_start=occurrence.original_start,
+        start=occurrence.start,
+        end=occurrence.end,
+        timezone=community.timezone,
+        sequence=occurrence.sequence,
+        join_url=join.url,
+        meeting_number=join.meeting_id,
+        passcode=join.passcode,
+    )
 
 
-def message_facts(session: Session, settings: Settings, secret: str | None, kind: str, occurrence: Occurrence,
-                  community: Community, member: Member, address: str, now: datetime) -> messages.MessageFacts:
+def message_facts(
+    session: Session,
+    settings: Settings,
+    secret: str | None,
+    kind: str,
+    occurrence: Occurrence,
+    community: Community,
+    member: Member,
+    address: str,
+    now: datetime,
+) -> messages.MessageFacts:
     """What one message of `kind` about `occurrence` says to `member` (no checks; `secret` None makes
     placeholder personal links, for a staff preview)."""
     facts = messages.MessageFacts(
-        kind=kind, recipient_name=member.name, recipient_address=address, meeting=meeting_facts(community, occurrence),
-        unsubscribe_url=unsubscribe_url(settings, secret, member.id, community.id,
-                                        facilitator_mail=kind in FACILITATOR_KINDS),
-        resources_url=resources_url(settings, secret, member.id, community.id))
+        kind=kind,
+        recipient_name=member.name,
+        recipient_address=address,
+        meeting=meeting_facts(community, occurrence),
+        unsubscribe_url=unsubscribe_url(
+            settings, secret, member.id, community.id, facilitator_mail=kind in FACILITATOR_KINDS
+        ),
+        resources_url=resources_url(settings, secret, member.id, community.id),
+    )
     if kind in ("facilitator_prep", "agenda"):
-        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
-                       agenda_url=public_url(settings, f"/staff/agendas/{occurrence.id}"),
-                       extra={"agenda_days": settings.schedule.agenda_days})
+        return replace(
+            facts,
+            agenda=agenda_store.current(session, occurrence, now),
+            agenda_url=public_url(settings, f"/staff/agendas/{occurrence.id}"),
+            extra={"agenda_days": settings.schedule.agenda_days},
+        )
     if kind == "facilitator_closure":
-        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
-                       closure_url=closure_url(settings, secret, member.id, occurrence),
-                       extra={"closure_wait_hours": settings.schedule.closure_wait_hours})
+        return replace(
+            facts,
+            agenda=agenda_store.current(session, occurrence, now),
+            closure_url=closure_url(settings, secret, member.id, occurrence),
+            extra={"closure_wait_hours": settings.schedule.closure_wait_hours},
+        )
     if kind == "followup":
         held = session_of(session, occurrence)
-        return replace(facts, agenda=agenda_store.current(session, occurrence, now),
-                       attendance=attendance_of(session, held, member.id) if held is not None else None,
-                       outcome=closure_store.outcome(session, occurrence),
-                       member_page_url=member_page_url(settings, secret, member.id, now),
-                       member_link_days=settings.web.member_link_days)
+        return replace(
+            facts,
+            agenda=agenda_store.current(session, occurrence, now),
+            attendance=attendance_of(session, held, member.id) if held is not None else None,
+            outcome=closure_store.outcome(session, occurrence),
+            member_page_url=member_page_url(settings, secret, member.id, now),
+            member_link_days=settings.web.member_link_days,
+        )
     if kind == "certificate_ready":
         held = session_of(session, occurrence)
-        return replace(facts, attendance=attendance_of(session, held, member.id) if held is not None else None,
-                       member_page_url=member_page_url(settings, secret, member.id, now),
-                       member_link_days=settings.web.member_link_days)
+        return replace(
+            facts,
+            attendance=attendance_of(session, held, member.id) if held is not None else None,
+            member_page_url=member_page_url(settings, secret, member.id, now),
+            member_link_days=settings.web.member_link_days,
+        )
     if kind == "update" and occurrence.sequence == 1 and occurrence.original_start != occurrence.start:
         return replace(facts, previous_start=occurrence.original_start)
     return facts

@@ -3,6 +3,7 @@
 A session is listed when it has open lines (pending, or approved and not yet submitted) and its registry
 due date is at most `[registry] digest_days_before` days away, or past. Soonest due first.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -10,8 +11,8 @@ from datetime import date, datetime
 from email.message import EmailMessage
 from email.utils import format_datetime, make_msgid
 
-from zoombot.core import deadlines
 from zoombot.config import MailSettings
+from zoombot.core import deadlines
 from zoombot.mail.messages import environment, sender_domain
 
 KIND = "deadline_digest"
@@ -32,11 +33,17 @@ def listed(items: list[Item]) -> list[Item]:
     return sorted(items, key=lambda item: (item.due.date, item.community, item.session_id))
 
 
-def build(items: list[Item], *, recipient: str, registry: str, queue_url: str, today: date, mail: MailSettings,
-          now: datetime) -> EmailMessage:
+def build(
+    items: list[Item], *, recipient: str, registry: str, queue_url: str, today: date, mail: MailSettings, now: datetime
+) -> EmailMessage:
     env = environment(mail.templates_dir)
-    variables = {"items": listed(items), "registry": registry, "queue_url": queue_url, "today": today,
-                 "overdue": sum(1 for item in items if item.due.overdue)}
+    variables = {
+        "items": listed(items),
+        "registry": registry,
+        "queue_url": queue_url,
+        "today": today,
+        "overdue": sum(1 for item in items if item.due.overdue),
+    }
     message = EmailMessage()
     message["From"] = mail.from_address
     message["To"] = recipient

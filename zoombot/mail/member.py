@@ -5,6 +5,7 @@
 - "your certificate is ready" once staff approve their line for a session (`plan_certificate_mail`, a job):
   one row per member and meeting under the outbox's unique key, so it goes once.
 """
+
 from __future__ import annotations
 
 from datetime import datetime, timedelta
@@ -13,11 +14,11 @@ from email.message import EmailMessage
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zoombot.mail import messages
-from zoombot.core import schedule
 from zoombot.config import Settings
-from zoombot.store.db import insert_ignoring_conflict
+from zoombot.core import schedule
 from zoombot.core.member_tokens import page_link_expires
+from zoombot.mail import messages
+from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import CreditLine, CreditSession, Member, OutboxMessage
 from zoombot.store.outbox import RECORDS_WAIT, Defer, Skip
 
@@ -42,19 +43,35 @@ def request_link(session: Session, email: str, now: datetime) -> bool:
     member = session.scalar(select(Member).where(Member.email == email.strip().lower()))
     if member is None:
         return False
-    recent = session.execute(select(func.count(), func.max(OutboxMessage.created_at)).where(
-        OutboxMessage.kind == LINK_KIND, OutboxMessage.member_id == member.id,
-        OutboxMessage.created_at > now - timedelta(days=1))).one()
+    recent = session.execute(
+        select(func.count(), func.max(OutboxMessage.created_at)).where(
+            OutboxMessage.kind == LINK_KIND,
+            OutboxMessage.member_id == member.id,
+            OutboxMessage.created_at > now - timedelta(days=1),
+        )
+    ).one()
     if recent[0] >= LINKS_PER_DAY or (recent[1] is not None and recent[1] > now - LINK_SPACING):
         return False
-    session.add(OutboxMessage(occurrence_id=None, kind=LINK_KIND, recipient=member.email, member_id=member.id,
-                              revision=0, status="pending", due_at=now, expires_at=now + LINK_LIFETIME,
-                              attempts=0, created_at=now))
+    session.add(
+        OutboxMessage(
+            occurrence_id=None,
+            kind=LINK_KIND,
+            recipient=member.email,
+            member_id=member.id,
+            revision=0,
+            status="pending",
+            due_at=now,
+            expires_at=now + LINK_LIFETIME,
+            attempts=0,
+            created_at=now,
+        )
+    )
     return True
 
 
-def compose_member_mail(session: Session, settings: Settings, secret: str, row: OutboxMessage,
-                        now: datetime) -> EmailMessage | Skip:
+def compose_member_mail(
+    session: Session, settings: Settings, secret: str, row: OutboxMessage, now: datetime
+) -> EmailMessage | Skip:
     """The message of an outbox row about no meeting (today: a fresh page link)."""
     from zoombot.mail.context import member_page_url, public_url
 
@@ -66,9 +83,14 @@ def compose_member_mail(session: Session, settings: Settings, secret: str, row: 
     if not schedule.is_sendable(row.due_at, row.expires_at, now):
         return Skip("expired before it could be sent")
     days = settings.web.member_link_days
-    variables = {"name": member.name, "url": member_page_url(settings, secret, member.id, now),
-                 "days": days, "until": page_link_expires(now, days), "tz": settings.schedule.timezone,
-                 "request_url": public_url(settings, "/me")}
+    variables = {
+        "name": member.name,
+        "url": member_page_url(settings, secret, member.id, now),
+        "days": days,
+        "until": page_link_expires(now, days),
+        "tz": settings.schedule.timezone,
+        "request_url": public_url(settings, "/me"),
+    }
     env = messages.environment(settings.mail.templates_dir)
     subject = " ".join(env.get_template(f"{LINK_KIND}.subject.txt").render(variables).split())
     text = env.get_template(f"{LINK_KIND}.txt").render(variables)
@@ -85,27 +107,55 @@ def plan_certificate_mail(session: Session, settings: Settings, now: datetime) -
         select(CreditLine.member_id, Member.email, CreditSession.occurrence_id, func.min(CreditLine.decided_at))
         .join(CreditSession, CreditSession.id == CreditLine.session_id)
         .join(Member, Member.id == CreditLine.member_id)
-        .where(CreditLine.status == "approved", CreditLine.decided_at > now - LOOKBACK,
-               CreditSession.occurrence_id.is_not(None), CreditSession.is_demo.is_(False),
-               Member.is_demo.is_(False))
-        .group_by(CreditLine.member_id, Member.email, CreditSession.occurrence_id)).all()
+        .where(
+            CreditLine.status == "approved",
+            CreditLine.decided_at > now - LOOKBACK,
+            CreditSession.occurrence_id.is_not(None),
+            CreditSession.is_demo.is_(False),
+            Member.is_demo.is_(False),
+        )
+        .group_by(CreditLine.member_id, Member.email, CreditSession.occurrence_id)
+    ).all()
     created = 0
     for member_id, email, occurrence_id, decided_at in rows:
         assert decided_at is not None  # the earliest decision of lines the query kept for being decided lately
-        created += insert_ignoring_conflict(session, OutboxMessage, {
-            "occurrence_id": occurrence_id, "kind": CERTIFICATE_KIND, "recipient": email.lower(),
-            "member_id": member_id, "revision": 0, "status": "pending", "due_at": decided_at + GRACE,
-            "expires_at": decided_at + CERTIFICATE_LIFETIME, "attempts": 0, "created_at": now},
-            ["occurrence_id", "kind", "recipient", "revision"]) is not None
+        created += (
+            insert_ignoring_conflict(
+                session,
+                OutboxMessage,
+                {
+                    "occurrence_id": occurrence_id,
+                    "kind": CERTIFICATE_KIND,
+                    "recipient": email.lower(),
+                    "member_id": member_id,
+                    "revision": 0,
+                    "status": "pending",
+                    "due_at": decided_at + GRACE,
+                    "expires_at": decided_at + CERTIFICATE_LIFETIME,
+                    "attempts": 0,
+                    "created_at": now,
+                },
+                ["occurrence_id", "kind", "recipient", "revision"],
+            )
+            is not None
+        )
     return created
 
 
-def certificate_readiness(session: Session, held: CreditSession | None, member_id: int,
-                          now: datetime) -> Skip | Defer | None:
+def certificate_readiness(
+    session: Session, held: CreditSession | None, member_id: int, now: datetime
+) -> Skip | Defer | None:
     """None when the member has an approved line in the session (send); wait while a line of theirs is
     pending again (reopened since the approval); otherwise the mail is not needed."""
-    statuses = set(session.scalars(select(CreditLine.status).where(
-        CreditLine.session_id == held.id, CreditLine.member_id == member_id))) if held is not None else set()
+    statuses = (
+        set(
+            session.scalars(
+                select(CreditLine.status).where(CreditLine.session_id == held.id, CreditLine.member_id == member_id)
+            )
+        )
+        if held is not None
+        else set()
+    )
     if "approved" in statuses:
         return None
     if "pending" in statuses:

@@ -10,6 +10,7 @@ derived from the HTML.
 
 No database here: `zoombot.mail.context` gathers the facts, this module turns them into a message.
 """
+
 from __future__ import annotations
 
 import functools
@@ -22,10 +23,10 @@ from pathlib import Path
 
 from jinja2 import ChoiceLoader, Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from zoombot.config import MailSettings
 from zoombot.core import calendar
 from zoombot.core.agenda import Agenda
 from zoombot.core.closure import Outcome
-from zoombot.config import MailSettings
 from zoombot.core.join_link import JoinDetails
 from zoombot.core.plurals import plural
 from zoombot.core.roles import label as role_label
@@ -97,8 +98,14 @@ def environment(templates_dir: str = "") -> Environment:
     """One Jinja environment per override folder: HTML autoescaped, text not."""
     loaders = [FileSystemLoader(templates_dir)] if templates_dir else []
     loaders.append(FileSystemLoader(str(TEMPLATES)))
-    env = Environment(loader=ChoiceLoader(loaders), autoescape=select_autoescape(["html"], default=False),
-                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True, keep_trailing_newline=True)
+    env = Environment(
+        loader=ChoiceLoader(loaders),
+        autoescape=select_autoescape(["html"], default=False),
+        undefined=StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+        keep_trailing_newline=True,
+    )
     env.filters["when"] = when
     env.filters["clock_time"] = clock_time
     env.filters["duration"] = duration
@@ -111,13 +118,25 @@ def environment(templates_dir: str = "") -> Environment:
 def _variables(facts: MessageFacts) -> dict:
     m = facts.meeting
     return {
-        "kind": facts.kind, "name": facts.recipient_name, "community": m.community, "tz": m.timezone,
-        "start": m.start, "end": m.end, "minutes": int((m.end - m.start) / timedelta(minutes=1)),
-        "when": when(m.start, m.timezone), "join_url": m.join_url, "join": m.join, "agenda": facts.agenda,
-        "agenda_url": facts.agenda_url, "unsubscribe_url": facts.unsubscribe_url,
-        "resources_url": facts.resources_url, "attendance": facts.attendance,
+        "kind": facts.kind,
+        "name": facts.recipient_name,
+        "community": m.community,
+        "tz": m.timezone,
+        "start": m.start,
+        "end": m.end,
+        "minutes": int((m.end - m.start) / timedelta(minutes=1)),
+        "when": when(m.start, m.timezone),
+        "join_url": m.join_url,
+        "join": m.join,
+        "agenda": facts.agenda,
+        "agenda_url": facts.agenda_url,
+        "unsubscribe_url": facts.unsubscribe_url,
+        "resources_url": facts.resources_url,
+        "attendance": facts.attendance,
         "previous_when": when(facts.previous_start, m.timezone) if facts.previous_start else None,
-        "closure_url": facts.closure_url, "outcome": facts.outcome, "member_page_url": facts.member_page_url,
+        "closure_url": facts.closure_url,
+        "outcome": facts.outcome,
+        "member_page_url": facts.member_page_url,
         "member_link_days": facts.member_link_days,
         "facilitator_mail": facts.kind in FACILITATOR_KINDS,
         **facts.extra,
@@ -144,10 +163,20 @@ def calendar_file(facts: MessageFacts, mail: MailSettings, now: datetime) -> byt
     join += [f"Passcode: {m.passcode}"] if m.passcode else []
     description = "\n".join([f"{m.community}: Community of Practice meeting.", ""] + join).strip()
     return calendar.build_ics(
-        uid=calendar.event_uid(m.community_id, m.original_start, sender_domain(mail)), sequence=m.sequence,
-        start=m.start, end=m.end, tzid=m.timezone, summary=m.community, description=description,
-        join_url=m.join_url, organizer_email=mail.from_address, organizer_name=m.community,
-        attendee_email=facts.recipient_address, method=method, stamp=now)
+        uid=calendar.event_uid(m.community_id, m.original_start, sender_domain(mail)),
+        sequence=m.sequence,
+        start=m.start,
+        end=m.end,
+        tzid=m.timezone,
+        summary=m.community,
+        description=description,
+        join_url=m.join_url,
+        organizer_email=mail.from_address,
+        organizer_name=m.community,
+        attendee_email=facts.recipient_address,
+        method=method,
+        stamp=now,
+    )
 
 
 def sender_domain(mail: MailSettings) -> str:
@@ -157,21 +186,31 @@ def sender_domain(mail: MailSettings) -> str:
 def build(facts: MessageFacts, mail: MailSettings, now: datetime) -> EmailMessage:
     """The complete message, headers included; `message["Message-ID"]` is what the outbox stores."""
     subject, text, html = render(facts, mail.templates_dir)
-    message = envelope(facts.kind, facts.recipient_address, subject, text, html, mail, now,
-                       unsubscribe_url=facts.unsubscribe_url)
+    message = envelope(
+        facts.kind, facts.recipient_address, subject, text, html, mail, now, unsubscribe_url=facts.unsubscribe_url
+    )
     ics = calendar_file(facts, mail, now)
     if ics is not None:
         method = ICS_KINDS[facts.kind]
         # Inline as an alternative (what Outlook and Gmail read as an invitation) and as a file (for the rest).
-        message.add_alternative(ics, maintype="text", subtype="calendar",
-                                params={"method": method, "charset": "UTF-8"})
-        message.add_attachment(ics, maintype="application", subtype="ics",
-                               filename="cancel.ics" if method == "CANCEL" else "invite.ics")
+        message.add_alternative(ics, maintype="text", subtype="calendar", params={"method": method, "charset": "UTF-8"})
+        message.add_attachment(
+            ics, maintype="application", subtype="ics", filename="cancel.ics" if method == "CANCEL" else "invite.ics"
+        )
     return message
 
 
-def envelope(kind: str, to: str, subject: str, text: str, html: str, mail: MailSettings, now: datetime, *,
-             unsubscribe_url: str | None) -> EmailMessage:
+def envelope(
+    kind: str,
+    to: str,
+    subject: str,
+    text: str,
+    html: str,
+    mail: MailSettings,
+    now: datetime,
+    *,
+    unsubscribe_url: str | None,
+) -> EmailMessage:
     """Headers and the text and HTML parts every zoombot message has. Mail a member asked for themselves
     (a fresh link to their page) has no unsubscribe link: there is nothing to unsubscribe from."""
     message = EmailMessage()

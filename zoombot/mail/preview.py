@@ -9,6 +9,7 @@ show it, leaves no trace.
 
 Before a meeting has ended, a follow-up reads as it would for someone who did not attend.
 """
+
 from __future__ import annotations
 
 import contextlib
@@ -23,19 +24,21 @@ from typing import cast
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from zoombot.mail import messages
-from zoombot.store import outbox
-from zoombot.core import schedule
 from zoombot.config import Settings
-from zoombot.store.db import Database
+from zoombot.core import schedule
+from zoombot.mail import messages
 from zoombot.mail.context import message_facts
+from zoombot.store import outbox
+from zoombot.store.db import Database
 from zoombot.store.models import Community, Member, Occurrence
 from zoombot.store.replanning import cadence_of
 
 #: Kinds in the order a meeting's mail goes out; update and cancellation only if it changes.
 KINDS = schedule.MESSAGE_KINDS + ("update", "cancellation")
-CONDITIONAL = {"update": "only if the meeting moves or its details change",
-               "cancellation": "only if the meeting is cancelled"}
+CONDITIONAL = {
+    "update": "only if the meeting moves or its details change",
+    "cancellation": "only if the meeting is cancelled",
+}
 
 
 class PreviewError(Exception):
@@ -85,9 +88,12 @@ def occurrence_on(session: Session, community: Community, day: date | None, now:
     caller's throwaway session) when the planner has not reached it yet. PreviewError when there is none."""
     tz = schedule.zone(community.timezone)
     if day is None:
-        row = session.scalar(select(Occurrence).where(
-            Occurrence.community_id == community.id, Occurrence.status == "scheduled", Occurrence.start > now)
-            .order_by(Occurrence.start).limit(1))
+        row = session.scalar(
+            select(Occurrence)
+            .where(Occurrence.community_id == community.id, Occurrence.status == "scheduled", Occurrence.start > now)
+            .order_by(Occurrence.start)
+            .limit(1)
+        )
         if row is not None:
             return row
         wanted = schedule.occurrences(cadence_of(community), now, now + timedelta(days=800))[:1]
@@ -96,32 +102,61 @@ def occurrence_on(session: Session, community: Community, day: date | None, now:
     else:
         low = datetime.combine(day, time()).replace(tzinfo=tz)
         high = low + timedelta(days=1)
-        row = session.scalar(select(Occurrence).where(
-            Occurrence.community_id == community.id, Occurrence.start >= low, Occurrence.start < high)
-            .order_by(Occurrence.start).limit(1))
+        row = session.scalar(
+            select(Occurrence)
+            .where(Occurrence.community_id == community.id, Occurrence.start >= low, Occurrence.start < high)
+            .order_by(Occurrence.start)
+            .limit(1)
+        )
         if row is not None:
             return row
         wanted = schedule.occurrences(cadence_of(community), low, high)
         if not wanted:
             raise PreviewError(f"{community.name!r} does not meet on {day.isoformat()}")
     occ = wanted[0]
-    row = session.scalar(select(Occurrence).where(Occurrence.community_id == community.id,
-                                                  Occurrence.original_start == occ.original_start))
+    row = session.scalar(
+        select(Occurrence).where(
+            Occurrence.community_id == community.id, Occurrence.original_start == occ.original_start
+        )
+    )
     if row is None:
-        row = Occurrence(community_id=community.id, original_start=occ.original_start, start=occ.start,
-                         end=occ.end, status="scheduled", sequence=0, updated_at=now)
+        row = Occurrence(
+            community_id=community.id,
+            original_start=occ.original_start,
+            start=occ.start,
+            end=occ.end,
+            status="scheduled",
+            sequence=0,
+            updated_at=now,
+        )
         session.add(row)
         session.flush()
     return row
 
 
-def previews(session: Session, settings: Settings, secret: str | None, occurrence: Occurrence, now: datetime,
-             *, kinds: tuple[str, ...] = KINDS) -> list[Preview]:
+def previews(
+    session: Session,
+    settings: Settings,
+    secret: str | None,
+    occurrence: Occurrence,
+    now: datetime,
+    *,
+    kinds: tuple[str, ...] = KINDS,
+) -> list[Preview]:
     """Each kind's message to each of its recipients, in sending order (`secret` None: placeholder links)."""
     community = occurrence.community
-    due = {p.kind: p.due_at for p in schedule.plan_messages(
-        schedule.Occurrence(original_start=occurrence.original_start, start=occurrence.start, end=occurrence.end,
-                            local_start=occurrence.start), outbox.offsets(settings.schedule))}
+    due = {
+        p.kind: p.due_at
+        for p in schedule.plan_messages(
+            schedule.Occurrence(
+                original_start=occurrence.original_start,
+                start=occurrence.start,
+                end=occurrence.end,
+                local_start=occurrence.start,
+            ),
+            outbox.offsets(settings.schedule),
+        )
+    }
     found = []
     for kind in kinds:
         for member_id, address in outbox.recipients(session, occurrence, kind):
@@ -129,8 +164,9 @@ def previews(session: Session, settings: Settings, secret: str | None, occurrenc
             assert member is not None  # a recipient is a member row this session just read
             facts = message_facts(session, settings, secret, kind, occurrence, community, member, address, now)
             message = messages.build(facts, settings.mail, due.get(kind) or now)
-            found.append(Preview(kind=kind, member_id=member_id, recipient=address, due_at=due.get(kind),
-                                 message=message))
+            found.append(
+                Preview(kind=kind, member_id=member_id, recipient=address, due_at=due.get(kind), message=message)
+            )
     return found
 
 

@@ -7,6 +7,7 @@ that a fix of the configuration cures, so those count as temporary too (the mess
 
 Error texts kept for staff never carry an address: the server's reply often quotes the recipient.
 """
+
 from __future__ import annotations
 
 import smtplib
@@ -15,7 +16,6 @@ from email.message import EmailMessage
 
 from zoombot.config import MailSettings
 from zoombot.core.privacy import mask_emails, one_line
-
 
 
 class MailFailure(Exception):
@@ -96,8 +96,9 @@ class Mailer:
             raise _by_code(min(codes) if codes else 550, reply, "recipient refused") from None
         except smtplib.SMTPAuthenticationError as exc:
             self._drop()
-            raise TemporaryFailure(f"SMTP sign-in refused ({exc.smtp_code}): check [mail] username and password") \
-                from None
+            raise TemporaryFailure(
+                f"SMTP sign-in refused ({exc.smtp_code}): check [mail] username and password"
+            ) from None
         except smtplib.SMTPNotSupportedError:
             self._drop()
             raise TemporaryFailure("the SMTP server does not offer what [mail] asks for (STARTTLS or AUTH)") from None
@@ -110,8 +111,7 @@ class Mailer:
         except (smtplib.SMTPException, OSError, ssl.SSLError) as exc:
             # Disconnected, connection refused, timeout, TLS handshake: all worth a later try.
             self._drop()
-            raise TemporaryFailure(f"SMTP connection failed: {type(exc).__name__} {redact(str(exc))}".strip()) \
-                from None
+            raise TemporaryFailure(f"SMTP connection failed: {type(exc).__name__} {redact(str(exc))}".strip()) from None
         if refused:
             codes = [code for code, _ in refused.values()]
             raise _by_code(min(codes), next(iter(refused.values()))[1], "recipient refused")

@@ -3,6 +3,7 @@ match or a merge through `zoombot.store.review`, which audits and recomputes the
 reason the member reads. Every step is in the audit trail (entity "member_claim"). The rules are in
 `zoombot.core.claims`.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,27 +12,32 @@ from datetime import datetime
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
+from zoombot.config import Settings
 from zoombot.core import claims
-from zoombot.store import review
 from zoombot.core.attendance import parse_time
 from zoombot.core.attention import Reason
-from zoombot.store.audit import audit
 from zoombot.core.claims import ClaimError
-from zoombot.config import Settings
+from zoombot.store import review
+from zoombot.store.audit import audit
 from zoombot.store.models import CreditLine, CreditSession, Member, MemberClaim, Membership, Participant
 
 MEMBER_ACTOR = "member (personal page)"
 
 
 def _refs(s: Session, session_id: int, secret: str) -> list[tuple[Participant, str]]:
-    return [(p, claims.participant_ref(secret, session_id, p.identity_key))
-            for p in s.scalars(select(Participant).where(Participant.session_id == session_id))]
+    return [
+        (p, claims.participant_ref(secret, session_id, p.identity_key))
+        for p in s.scalars(select(Participant).where(Participant.session_id == session_id))
+    ]
 
 
 def _participant(s: Session, session_id: int, secret: str, ref: str) -> Participant | None:
     found = claims.find([(p.identity_key, r) for p, r in _refs(s, session_id, secret)], ref)
-    return s.scalar(select(Participant).where(Participant.session_id == session_id,
-                                              Participant.identity_key == found)) if found else None
+    return (
+        s.scalar(select(Participant).where(Participant.session_id == session_id, Participant.identity_key == found))
+        if found
+        else None
+    )
 
 
 def _describe(claim: MemberClaim) -> str:
@@ -43,13 +49,20 @@ def _describe(claim: MemberClaim) -> str:
     return "; ".join(parts) or "no detail"
 
 
-def submit(s: Session, *, member_id: int, session_id: int, ref: str | None, description: str | None, secret: str,
-           now: datetime) -> MemberClaim:
+def submit(
+    s: Session, *, member_id: int, session_id: int, ref: str | None, description: str | None, secret: str, now: datetime
+) -> MemberClaim:
     """Make (or change, or make again after a decline) the member's claim for a session of their own
     communities; the chosen participant must be one they may claim."""
     held = s.get(CreditSession, session_id)
-    if held is None or held.community_id is None or s.scalar(select(Membership.id).where(
-            Membership.member_id == member_id, Membership.community_id == held.community_id)) is None:
+    if (
+        held is None
+        or held.community_id is None
+        or s.scalar(
+            select(Membership.id).where(Membership.member_id == member_id, Membership.community_id == held.community_id)
+        )
+        is None
+    ):
         raise ClaimError("That meeting is not in one of your communities.")
     description = claims.clean_description(description) or None
     chosen = None
@@ -57,10 +70,17 @@ def submit(s: Session, *, member_id: int, session_id: int, ref: str | None, desc
         chosen = _participant(s, session_id, secret, ref)
         if chosen is None or chosen.member_id is not None or chosen.is_host:
             raise ClaimError("That entry is no longer in the list: please choose again.")
-    claim = s.scalar(select(MemberClaim).where(MemberClaim.member_id == member_id,
-                                               MemberClaim.session_id == session_id).with_for_update())
-    claims.check_submission(claim.status if claim else None, ref=ref if chosen else None,
-                            description=description or "", session_ended=held.status == "ended")
+    claim = s.scalar(
+        select(MemberClaim)
+        .where(MemberClaim.member_id == member_id, MemberClaim.session_id == session_id)
+        .with_for_update()
+    )
+    claims.check_submission(
+        claim.status if claim else None,
+        ref=ref if chosen else None,
+        description=description or "",
+        session_ended=held.status == "ended",
+    )
     before = _describe(claim) if claim is not None else None
     if claim is None:
         claim = MemberClaim(member_id=member_id, session_id=session_id, created_at=now)
@@ -72,22 +92,43 @@ def submit(s: Session, *, member_id: int, session_id: int, ref: str | None, desc
     claim.description, claim.status, claim.updated_at = description, claims.OPEN, now
     claim.decided_by = claim.decided_at = claim.decision_reason = claim.resolution = None
     s.flush()
-    audit(s, actor=MEMBER_ACTOR, entity="member_claim", entity_id=claim.id, session_id=session_id,
-          action="claimed" if before is None else "claim_changed", from_value=before, to_value=_describe(claim),
-          at=now)
+    audit(
+        s,
+        actor=MEMBER_ACTOR,
+        entity="member_claim",
+        entity_id=claim.id,
+        session_id=session_id,
+        action="claimed" if before is None else "claim_changed",
+        from_value=before,
+        to_value=_describe(claim),
+        at=now,
+    )
     return claim
 
 
 def withdraw(s: Session, *, member_id: int, session_id: int, now: datetime) -> None:
-    claim = s.scalar(select(MemberClaim).where(MemberClaim.member_id == member_id,
-                                               MemberClaim.session_id == session_id).with_for_update())
+    claim = s.scalar(
+        select(MemberClaim)
+        .where(MemberClaim.member_id == member_id, MemberClaim.session_id == session_id)
+        .with_for_update()
+    )
     claims.check_withdrawal(claim.status if claim else None)
     claim.status, claim.updated_at = claims.WITHDRAWN, now
-    audit(s, actor=MEMBER_ACTOR, entity="member_claim", entity_id=claim.id, session_id=session_id,
-          action="claim_withdrawn", from_value="open", to_value="withdrawn", at=now)
+    audit(
+        s,
+        actor=MEMBER_ACTOR,
+        entity="member_claim",
+        entity_id=claim.id,
+        session_id=session_id,
+        action="claim_withdrawn",
+        from_value="open",
+        to_value="withdrawn",
+        at=now,
+    )
 
 
 # --- staff ------------------------------------------------------------------------------------------
+
 
 @dataclass
 class StaffClaim:
@@ -111,13 +152,27 @@ def staff_view(s: Session, claim: MemberClaim, secret: str) -> StaffClaim:
     refs = _refs(s, claim.session_id, secret)
     chosen = next((p for p, r in refs if claim.participant_ref and r == claim.participant_ref), None)
     own = next((p for p, _ in refs if p.member_id == claim.member_id), None)
-    has_line = s.scalar(select(CreditLine.id).where(CreditLine.session_id == claim.session_id,
-                                                    CreditLine.member_id == claim.member_id).limit(1)) is not None
-    candidates = sorted((p for p, _ in refs if p.member_id is None and not p.is_host),
-                        key=lambda p: (p.first_join or claim.created_at, p.identity_key))
-    return StaffClaim(claim=claim, member=s.get(Member, claim.member_id), held=s.get(CreditSession, claim.session_id),
-                      chosen=chosen, candidates=candidates, member_has_line=has_line,
-                      member_key=own.identity_key if own else None)
+    has_line = (
+        s.scalar(
+            select(CreditLine.id)
+            .where(CreditLine.session_id == claim.session_id, CreditLine.member_id == claim.member_id)
+            .limit(1)
+        )
+        is not None
+    )
+    candidates = sorted(
+        (p for p, _ in refs if p.member_id is None and not p.is_host),
+        key=lambda p: (p.first_join or claim.created_at, p.identity_key),
+    )
+    return StaffClaim(
+        claim=claim,
+        member=s.get(Member, claim.member_id),
+        held=s.get(CreditSession, claim.session_id),
+        chosen=chosen,
+        candidates=candidates,
+        member_has_line=has_line,
+        member_key=own.identity_key if own else None,
+    )
 
 
 def _open_claim(s: Session, claim_id: int, actor: str) -> MemberClaim:
@@ -129,8 +184,17 @@ def _open_claim(s: Session, claim_id: int, actor: str) -> MemberClaim:
     return claim
 
 
-def accept(s: Session, claim_id: int, *, identity_key: str | None, actor: str, now: datetime, settings: Settings,
-           secret: str, note: str | None = None) -> str:
+def accept(
+    s: Session,
+    claim_id: int,
+    *,
+    identity_key: str | None,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+    secret: str,
+    note: str | None = None,
+) -> str:
     """Count the claimed participant as the member: matched to them, or merged into their own attendance
     in the session (`identity_key`: the participant staff picked, else the member's choice). Without any
     participant, a claim is accepted as resolved only once the member has a line in the session (staff
@@ -157,8 +221,18 @@ def accept(s: Session, claim_id: int, *, identity_key: str | None, actor: str, n
     claim.status, claim.resolution, claim.decided_by, claim.decided_at = claims.ACCEPTED, how, actor, now
     claim.decision_reason = (note or "").strip() or None
     claim.updated_at = now
-    audit(s, actor=actor, entity="member_claim", entity_id=claim.id, session_id=claim.session_id,
-          action="claim_accepted", from_value=_describe(claim), to_value=how, reason=claim.decision_reason, at=now)
+    audit(
+        s,
+        actor=actor,
+        entity="member_claim",
+        entity_id=claim.id,
+        session_id=claim.session_id,
+        action="claim_accepted",
+        from_value=_describe(claim),
+        to_value=how,
+        reason=claim.decision_reason,
+        at=now,
+    )
     return how
 
 
@@ -170,12 +244,22 @@ def decline(s: Session, claim_id: int, *, reason: str, actor: str, now: datetime
     claim = _open_claim(s, claim_id, actor)
     claim.status, claim.decision_reason, claim.decided_by, claim.decided_at = claims.DECLINED, reason, actor, now
     claim.resolution, claim.updated_at = None, now
-    audit(s, actor=actor, entity="member_claim", entity_id=claim.id, session_id=claim.session_id,
-          action="claim_declined", from_value=_describe(claim), to_value="declined", reason=reason, at=now)
-
+    audit(
+        s,
+        actor=actor,
+        entity="member_claim",
+        entity_id=claim.id,
+        session_id=claim.session_id,
+        action="claim_declined",
+        from_value=_describe(claim),
+        to_value="declined",
+        reason=reason,
+        at=now,
+    )
 
 
 # --- the needs-attention queue --------------------------------------------------------------------------
+
 
 def attention_reasons(s: Session, session_ids: list[int], secret: str) -> dict[int, list[Reason]]:
     """Open claims as a source of the needs-attention queue (`attention.gather(..., more=...)`): a reason on
@@ -185,16 +269,20 @@ def attention_reasons(s: Session, session_ids: list[int], secret: str) -> dict[i
     wanted = sorted(set(session_ids))
     if not wanted:
         return out
-    for claim in s.scalars(select(MemberClaim).where(MemberClaim.session_id.in_(wanted),
-                                                     MemberClaim.status == claims.OPEN)):
+    for claim in s.scalars(
+        select(MemberClaim).where(MemberClaim.session_id.in_(wanted), MemberClaim.status == claims.OPEN)
+    ):
         view = staff_view(s, claim, secret)
         texts = {}
         if view.chosen is not None:
             texts[view.chosen.identity_key] = f"{view.member.name} claims this attendance as theirs"
         if view.member_key is not None:
             texts[view.member_key] = f"{view.member.name} says they are not fully counted"
-        found = s.execute(select(CreditLine.id, CreditLine.participant_key).where(
-            CreditLine.session_id == claim.session_id, CreditLine.participant_key.in_(list(texts)))).all()
+        found = s.execute(
+            select(CreditLine.id, CreditLine.participant_key).where(
+                CreditLine.session_id == claim.session_id, CreditLine.participant_key.in_(list(texts))
+            )
+        ).all()
         for line_id, key in found:
             out.setdefault(line_id, []).append(Reason("claim", texts[key]))
     return out
@@ -202,9 +290,12 @@ def attention_reasons(s: Session, session_ids: list[int], secret: str) -> dict[i
 
 def open_count(s: Session, visible: set[int] | None) -> int:
     """Open claims in the communities a user may see (None: all)."""
-    query = (select(func.count()).select_from(MemberClaim)
-             .join(CreditSession, CreditSession.id == MemberClaim.session_id)
-             .where(MemberClaim.status == claims.OPEN))
+    query = (
+        select(func.count())
+        .select_from(MemberClaim)
+        .join(CreditSession, CreditSession.id == MemberClaim.session_id)
+        .where(MemberClaim.status == claims.OPEN)
+    )
     if visible is not None:
         query = query.where(CreditSession.community_id.in_(sorted(visible)))
     return s.scalar(query) or 0

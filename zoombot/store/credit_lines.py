@@ -18,6 +18,7 @@ One line per person per session (`zoombot.core.credit` computes it). What a line
   credit and member come back to the submitted line's is removed again.
 Every change writes an audit entry (who, when, from, to, why).
 """
+
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
@@ -28,10 +29,10 @@ from typing import Any
 from sqlalchemy import insert, select
 from sqlalchemy.orm import Session
 
+from zoombot.config import HoursSettings, Settings
 from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
 from zoombot.store.audit import SYSTEM, audit, audit_row
-from zoombot.config import HoursSettings, Settings
 from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, TrainingSegment
 
 SYSTEM_STATES = ("pending", "no_credit")  # states a line is in until a person decides it
@@ -40,16 +41,23 @@ ZERO = Decimal("0.00")
 
 def rules_for(settings: HoursSettings, community: Community | None) -> tuple[hours.Policy, credit.TrainingRules]:
     """The hours policy and training rules of a community: its own where set, else the installation's."""
+
     def pick(name: str, default: Any) -> Any:
         value = getattr(community, name, None) if community is not None else None
         return default if value is None else value
-    policy = hours.Policy(increment_minutes=settings.increment_minutes, rounding=settings.rounding,
-                          minimum_minutes=pick("minimum_minutes", settings.minimum_minutes), cap=settings.cap,
-                          attendance_percent_minimum=pick("attendance_percent_minimum",
-                                                          settings.attendance_percent_minimum))
-    rules = credit.TrainingRules(full_attendance=pick("training_full_attendance", settings.training_full_attendance),
-                                 missed_minutes=pick("training_missed_minutes", settings.training_missed_minutes),
-                                 minimum_minutes=pick("training_minimum_minutes", settings.training_minimum_minutes))
+
+    policy = hours.Policy(
+        increment_minutes=settings.increment_minutes,
+        rounding=settings.rounding,
+        minimum_minutes=pick("minimum_minutes", settings.minimum_minutes),
+        cap=settings.cap,
+        attendance_percent_minimum=pick("attendance_percent_minimum", settings.attendance_percent_minimum),
+    )
+    rules = credit.TrainingRules(
+        full_attendance=pick("training_full_attendance", settings.training_full_attendance),
+        missed_minutes=pick("training_missed_minutes", settings.training_missed_minutes),
+        minimum_minutes=pick("training_minimum_minutes", settings.training_minimum_minutes),
+    )
     return policy, rules
 
 
@@ -60,9 +68,18 @@ def superseded(session: Session, session_ids: Sequence[int]) -> set[int]:
     wanted = sorted(set(session_ids))
     found: list[tuple[int, int, str, int, str]] = []
     for at in range(0, len(wanted), 1000):  # bounded IN lists (SQLite's limit on bound parameters)
-        found += [tuple(row) for row in session.execute(
-            select(CreditLine.id, CreditLine.session_id, CreditLine.participant_key, CreditLine.revision,
-                   CreditLine.status).where(CreditLine.session_id.in_(wanted[at:at + 1000])))]
+        found += [
+            tuple(row)
+            for row in session.execute(
+                select(
+                    CreditLine.id,
+                    CreditLine.session_id,
+                    CreditLine.participant_key,
+                    CreditLine.revision,
+                    CreditLine.status,
+                ).where(CreditLine.session_id.in_(wanted[at : at + 1000]))
+            )
+        ]
     return member_grid.replaced_ids(found)
 
 
@@ -70,14 +87,16 @@ def segment_of(row: TrainingSegment) -> credit.Segment:
     return credit.Segment(row.start, row.end, row.title, row.category, row.approval_code, row.id)
 
 
-def session_facts(credit_session: CreditSession, result: Attendance,
-                  segments: Sequence[TrainingSegment]) -> credit.Session:
+def session_facts(
+    credit_session: CreditSession, result: Attendance, segments: Sequence[TrainingSegment]
+) -> credit.Session:
     scheduled = credit_session.scheduled_minutes * 60 if credit_session.scheduled_minutes else None
     return credit.Session(tuple(result.live), scheduled, tuple(segment_of(s) for s in segments))
 
 
-def lines_of(session: Session, credit_session: CreditSession, result: Attendance,
-             settings: HoursSettings) -> dict[str, credit.Line]:
+def lines_of(
+    session: Session, credit_session: CreditSession, result: Attendance, settings: HoursSettings
+) -> dict[str, credit.Line]:
     """What the rules give each person of the session now."""
     community = session.get(Community, credit_session.community_id) if credit_session.community_id else None
     policy, rules = rules_for(settings, community)
@@ -87,14 +106,27 @@ def lines_of(session: Session, credit_session: CreditSession, result: Attendance
 
 def figures(line: credit.Line) -> dict[str, Any]:
     """The columns of a credit line that follow the attendance."""
-    return {"attended_seconds": line.attended_seconds,
-            "training_attended_seconds": sum(s.attended_seconds for s in line.segments),
-            "proposed_growth_hours": line.growth_hours, "proposed_training_hours": line.training_hours,
-            "no_credit_reason": line.no_credit,
-            "segments": [{"segment_id": s.segment.id, "title": s.segment.title, "category": s.segment.category,
-                          "approval_code": s.segment.approval_code, "live_seconds": s.live_seconds,
-                          "attended_seconds": s.attended_seconds, "credited_seconds": s.credited_seconds,
-                          "hours": str(s.hours), "refused": s.refused} for s in line.segments]}
+    return {
+        "attended_seconds": line.attended_seconds,
+        "training_attended_seconds": sum(s.attended_seconds for s in line.segments),
+        "proposed_growth_hours": line.growth_hours,
+        "proposed_training_hours": line.training_hours,
+        "no_credit_reason": line.no_credit,
+        "segments": [
+            {
+                "segment_id": s.segment.id,
+                "title": s.segment.title,
+                "category": s.segment.category,
+                "approval_code": s.segment.approval_code,
+                "live_seconds": s.live_seconds,
+                "attended_seconds": s.attended_seconds,
+                "credited_seconds": s.credited_seconds,
+                "hours": str(s.hours),
+                "refused": s.refused,
+            }
+            for s in line.segments
+        ],
+    }
 
 
 def clock(seconds: int) -> str:
@@ -110,23 +142,34 @@ def split_text(growth: Decimal, training: Decimal) -> str:
 
 def describe(line: CreditLine, *, proposed: bool = False) -> str:
     """A line's state in words for the audit trail and flags: status, time, hours by kind."""
-    growth, training = ((line.proposed_growth_hours, line.proposed_training_hours) if proposed
-                        else (line.growth_hours, line.training_hours))
+    growth, training = (
+        (line.proposed_growth_hours, line.proposed_training_hours)
+        if proposed
+        else (line.growth_hours, line.training_hours)
+    )
     text = f"{line.status}, {clock(line.attended_seconds)} attended, {split_text(growth, training)}"
-    return text + (f" (no credit: {line.no_credit_reason})" if line.status == "no_credit" and line.no_credit_reason
-                   else "")
+    return text + (
+        f" (no credit: {line.no_credit_reason})" if line.status == "no_credit" and line.no_credit_reason else ""
+    )
 
 
-def sync_lines(session: Session, items: Sequence[tuple[CreditSession, Attendance, Mapping[str, int | None]]],
-               settings: Settings, now: datetime, *, reason: str) -> None:
+def sync_lines(
+    session: Session,
+    items: Sequence[tuple[CreditSession, Attendance, Mapping[str, int | None]]],
+    settings: Settings,
+    now: datetime,
+    *,
+    reason: str,
+) -> None:
     """Create or update these sessions' lines from their attendance and their participants' matched members
     (as `meetings.refresh` wrote them): existing lines are read in one query, new ones written in two
     statements (see the module docstring for what a line may do by itself)."""
     if not items:
         return
     existing: dict[int, dict[str, CreditLine]] = {s.id: {} for s, _, _ in items}
-    for line in session.scalars(select(CreditLine).where(CreditLine.session_id.in_(list(existing)))
-                                .order_by(CreditLine.revision)):
+    for line in session.scalars(
+        select(CreditLine).where(CreditLine.session_id.in_(list(existing))).order_by(CreditLine.revision)
+    ):
         existing[line.session_id][line.participant_key] = line  # the current (latest) revision wins
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
@@ -136,11 +179,21 @@ def sync_lines(session: Session, items: Sequence[tuple[CreditSession, Attendance
             line = mine.get(key)
             if line is None:
                 status = "no_credit" if computed.credited_seconds == 0 else "pending"
-                created.append({"session_id": credit_session.id, "participant_key": key,
-                                "member_id": members.get(key), **figures(computed),
-                                "growth_hours": computed.growth_hours, "training_hours": computed.training_hours,
-                                "adjusted": False, "status": status, "flagged": False,
-                                "created_at": now, "updated_at": now})
+                created.append(
+                    {
+                        "session_id": credit_session.id,
+                        "participant_key": key,
+                        "member_id": members.get(key),
+                        **figures(computed),
+                        "growth_hours": computed.growth_hours,
+                        "training_hours": computed.training_hours,
+                        "adjusted": False,
+                        "status": status,
+                        "flagged": False,
+                        "created_at": now,
+                        "updated_at": now,
+                    }
+                )
             else:
                 _follow(session, line, figures(computed), members.get(key), now, reason)
         for key, line in mine.items():
@@ -157,8 +210,13 @@ def sync_lines(session: Session, items: Sequence[tuple[CreditSession, Attendance
 def settle(session: Session, credit_session: CreditSession) -> None:
     """A session asks for review while any of its lines is flagged."""
     session.flush()
-    credit_session.needs_review = bool(session.scalar(select(CreditLine.id).where(
-        CreditLine.session_id == credit_session.id, CreditLine.flagged.is_(True)).limit(1)))
+    credit_session.needs_review = bool(
+        session.scalar(
+            select(CreditLine.id)
+            .where(CreditLine.session_id == credit_session.id, CreditLine.flagged.is_(True))
+            .limit(1)
+        )
+    )
 
 
 def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason: str) -> None:
@@ -167,38 +225,62 @@ def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason:
     if not rows:
         return
     table = CreditLine.__table__
-    ids = {(sid, key): line_id for line_id, sid, key in session.execute(
-        insert(table).returning(table.c.id, table.c.session_id, table.c.participant_key), rows)}
-    session.execute(insert(AuditEntry.__table__), [
-        audit_row(actor=SYSTEM, entity="credit_line", action="created", session_id=row["session_id"],
-                  entity_id=ids[row["session_id"], row["participant_key"]],
-                  to_value=f"{row['status']}, {clock(row['attended_seconds'])} attended, "
-                           f"{split_text(row['growth_hours'], row['training_hours'])}"
-                           + (f" (no credit: {row['no_credit_reason']})" if row["status"] == "no_credit" else ""),
-                  reason=reason, at=now)
-        for row in rows])
+    ids = {
+        (sid, key): line_id
+        for line_id, sid, key in session.execute(
+            insert(table).returning(table.c.id, table.c.session_id, table.c.participant_key), rows
+        )
+    }
+    session.execute(
+        insert(AuditEntry.__table__),
+        [
+            audit_row(
+                actor=SYSTEM,
+                entity="credit_line",
+                action="created",
+                session_id=row["session_id"],
+                entity_id=ids[row["session_id"], row["participant_key"]],
+                to_value=f"{row['status']}, {clock(row['attended_seconds'])} attended, "
+                f"{split_text(row['growth_hours'], row['training_hours'])}"
+                + (f" (no credit: {row['no_credit_reason']})" if row["status"] == "no_credit" else ""),
+                reason=reason,
+                at=now,
+            )
+            for row in rows
+        ],
+    )
 
 
 def _proposal(line: CreditLine) -> tuple[Decimal, Decimal]:
     return Decimal(line.proposed_growth_hours), Decimal(line.proposed_training_hours)
 
 
-def _follow(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime,
-            reason: str) -> None:
+def _follow(
+    session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime, reason: str
+) -> None:
     """Bring an existing line in step with what the rules give now."""
     if line.submitted_at is not None:
         _correct_submitted(session, line, new, member_id, now, reason)
         return
     if line.corrects_id is not None and line.decided_at is None and _back_to_submitted(session, line, new, member_id):
-        audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="removed",
-              session_id=line.session_id, from_value=describe(line),
-              reason=f"{reason}; the credit is the submitted line's again: no correction needed", at=now)
+        audit(
+            session,
+            actor=SYSTEM,
+            entity="credit_line",
+            entity_id=line.id,
+            action="removed",
+            session_id=line.session_id,
+            from_value=describe(line),
+            reason=f"{reason}; the credit is the submitted line's again: no correction needed",
+            at=now,
+        )
         session.delete(line)
         return
     old_proposal = _proposal(line)
     new_proposal = (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]))
-    time_changed = any(getattr(line, k) != v for k, v in new.items() if k not in (
-        "proposed_growth_hours", "proposed_training_hours"))
+    time_changed = any(
+        getattr(line, k) != v for k, v in new.items() if k not in ("proposed_growth_hours", "proposed_training_hours")
+    )
     credit_changed = old_proposal != new_proposal
     member_changed = line.member_id != member_id
     if not (time_changed or credit_changed or member_changed):
@@ -211,17 +293,28 @@ def _follow(session: Session, line: CreditLine, new: dict[str, Any], member_id: 
         if line.adjusted:
             if credit_changed:  # staff set the hours by hand: keep them, but ask for a second look
                 line.flagged = True
-                line.flag_reason = (f"attendance changed after a manual adjustment: proposed "
-                                    f"{split_text(*old_proposal)} -> {split_text(*new_proposal)}")
+                line.flag_reason = (
+                    f"attendance changed after a manual adjustment: proposed "
+                    f"{split_text(*old_proposal)} -> {split_text(*new_proposal)}"
+                )
         else:
             line.growth_hours, line.training_hours = new_proposal
             # a correction to zero still goes to the registry: it never settles as "no credit" by itself
             zero = sum(new_proposal) == 0 and new["no_credit_reason"] and line.corrects_id is None
             line.status = "no_credit" if zero else "pending"
         line.updated_at = now
-        audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="recomputed",
-              session_id=line.session_id, from_value=before, to_value=describe(line, proposed=True),
-              reason=reason + ("; the participant's member changed" if member_changed else ""), at=now)
+        audit(
+            session,
+            actor=SYSTEM,
+            entity="credit_line",
+            entity_id=line.id,
+            action="recomputed",
+            session_id=line.session_id,
+            from_value=before,
+            to_value=describe(line, proposed=True),
+            reason=reason + ("; the participant's member changed" if member_changed else ""),
+            at=now,
+        )
         return
     if credit_changed or member_changed:
         _reopen(session, line, new, member_id, now, reason)
@@ -229,13 +322,23 @@ def _follow(session: Session, line: CreditLine, new: dict[str, Any], member_id: 
     for k, v in new.items():  # a decided line whose credit stays: the new time is recorded, openly
         setattr(line, k, v)
     line.updated_at = now
-    audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="recomputed",
-          session_id=line.session_id, from_value=before, to_value=describe(line, proposed=True),
-          reason=f"{reason}; credit unchanged, decision kept", at=now)
+    audit(
+        session,
+        actor=SYSTEM,
+        entity="credit_line",
+        entity_id=line.id,
+        action="recomputed",
+        session_id=line.session_id,
+        from_value=before,
+        to_value=describe(line, proposed=True),
+        reason=f"{reason}; credit unchanged, decision kept",
+        at=now,
+    )
 
 
-def _reopen(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime,
-            reason: str) -> None:
+def _reopen(
+    session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime, reason: str
+) -> None:
     """A decided line whose credit (or member) would change: back to pending, flagged, before -> after."""
     before = describe(line)
     decided = line.status
@@ -250,30 +353,61 @@ def _reopen(session: Session, line: CreditLine, new: dict[str, Any], member_id: 
     if old_member != member_id:
         change += "; the participant's member changed"
     line.flagged, line.flag_reason, line.updated_at = True, f"{decided} line reopened: {change}", now
-    audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="reopened",
-          session_id=line.session_id, from_value=before, to_value=describe(line), reason=reason, at=now)
+    audit(
+        session,
+        actor=SYSTEM,
+        entity="credit_line",
+        entity_id=line.id,
+        action="reopened",
+        session_id=line.session_id,
+        from_value=before,
+        to_value=describe(line),
+        reason=reason,
+        at=now,
+    )
 
 
-def _correct_submitted(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None,
-                       now: datetime, reason: str) -> None:
+def _correct_submitted(
+    session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None, now: datetime, reason: str
+) -> None:
     """A submitted line is final: a change to its credit or member becomes a correction line instead."""
     new_proposal = (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]))
     if new_proposal == (Decimal(line.growth_hours), Decimal(line.training_hours)) and member_id == line.member_id:
         return  # what was submitted still holds (the time behind it may differ): nothing to correct
     status = "pending"
-    correction = CreditLine(session_id=line.session_id, participant_key=line.participant_key,
-                            revision=line.revision + 1, corrects_id=line.id, member_id=member_id, **new,
-                            growth_hours=new_proposal[0], training_hours=new_proposal[1], adjusted=False,
-                            status=status, flagged=True, created_at=now, updated_at=now)
+    correction = CreditLine(
+        session_id=line.session_id,
+        participant_key=line.participant_key,
+        revision=line.revision + 1,
+        corrects_id=line.id,
+        member_id=member_id,
+        **new,
+        growth_hours=new_proposal[0],
+        training_hours=new_proposal[1],
+        adjusted=False,
+        status=status,
+        flagged=True,
+        created_at=now,
+        updated_at=now,
+    )
     change = f"submitted {describe(line)}; now {split_text(*new_proposal)} proposed"
     if member_id != line.member_id:
         change += "; the participant's member changed"
     correction.flag_reason = f"correction of submitted line {line.id}: {change}"
     session.add(correction)
     session.flush()
-    audit(session, actor=SYSTEM, entity="credit_line", entity_id=correction.id, action="corrected",
-          session_id=line.session_id, from_value=f"line {line.id}: {describe(line)}", to_value=describe(correction),
-          reason=f"{reason}; line {line.id} was submitted to the registry and stays as sent", at=now)
+    audit(
+        session,
+        actor=SYSTEM,
+        entity="credit_line",
+        entity_id=correction.id,
+        action="corrected",
+        session_id=line.session_id,
+        from_value=f"line {line.id}: {describe(line)}",
+        to_value=describe(correction),
+        reason=f"{reason}; line {line.id} was submitted to the registry and stays as sent",
+        at=now,
+    )
 
 
 def _back_to_submitted(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None) -> bool:
@@ -281,21 +415,42 @@ def _back_to_submitted(session: Session, line: CreditLine, new: dict[str, Any], 
     original = session.get(CreditLine, line.corrects_id)
     if original is None or line.adjusted:
         return False
-    return ((Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]), member_id)
-            == (Decimal(original.growth_hours), Decimal(original.training_hours), original.member_id))
+    return (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]), member_id) == (
+        Decimal(original.growth_hours),
+        Decimal(original.training_hours),
+        original.member_id,
+    )
 
 
 def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) -> None:
     """The person no longer exists on their own (merged into another, or their events changed)."""
-    if line.status in SYSTEM_STATES and line.decided_at is None and line.exported_at is None \
-            and line.corrects_id is None:  # a correction stays: it takes the submitted credit back
-        audit(session, actor=SYSTEM, entity="credit_line", entity_id=line.id, action="removed",
-              session_id=line.session_id, from_value=describe(line), reason=reason, at=now)
+    if (
+        line.status in SYSTEM_STATES
+        and line.decided_at is None
+        and line.exported_at is None
+        and line.corrects_id is None
+    ):  # a correction stays: it takes the submitted credit back
+        audit(
+            session,
+            actor=SYSTEM,
+            entity="credit_line",
+            entity_id=line.id,
+            action="removed",
+            session_id=line.session_id,
+            from_value=describe(line),
+            reason=reason,
+            at=now,
+        )
         session.delete(line)
         return
-    gone = {"attended_seconds": 0, "training_attended_seconds": 0, "proposed_growth_hours": ZERO,
-            "proposed_training_hours": ZERO, "no_credit_reason": "no attendance of its own any more (merged or removed)",
-            "segments": []}
+    gone = {
+        "attended_seconds": 0,
+        "training_attended_seconds": 0,
+        "proposed_growth_hours": ZERO,
+        "proposed_training_hours": ZERO,
+        "no_credit_reason": "no attendance of its own any more (merged or removed)",
+        "segments": [],
+    }
     if line.submitted_at is not None:
         _correct_submitted(session, line, gone, line.member_id, now, reason)
         return

@@ -4,13 +4,15 @@ Operators write ordinary URLs (`postgresql://user@host/db`); the driver is chose
 WAL mode with foreign keys on and takes its write lock at BEGIN, so concurrent writers queue instead
 of failing half-way with "database is locked".
 """
+
 from __future__ import annotations
 
 import contextlib
 import os
 import select as select_module
+from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, Callable, Iterator, TypeVar
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -23,9 +25,9 @@ T = TypeVar("T")
 def normalize_url(url: str) -> str:
     """Map operator-style URLs to the SQLAlchemy dialect+driver zoombot installs."""
     if url.startswith("postgres://"):
-        url = "postgresql://" + url[len("postgres://"):]
+        url = "postgresql://" + url[len("postgres://") :]
     if url.startswith("postgresql://"):
-        url = "postgresql+psycopg://" + url[len("postgresql://"):]
+        url = "postgresql+psycopg://" + url[len("postgresql://") :]
     return url
 
 
@@ -48,8 +50,15 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         return engine
     # Positional parameters and bulk inserts of 50 rows a statement: psycopg rewrites every statement's
     # placeholders in Python, and a statewide rebuild's inserts run 30% faster this way (bench/records.py).
-    engine = create_engine(url, pool_size=pool_size, max_overflow=max_overflow, connect_args={"connect_timeout": 5},
-                           paramstyle="format", insertmanyvalues_page_size=50, hide_parameters=True)
+    engine = create_engine(
+        url,
+        pool_size=pool_size,
+        max_overflow=max_overflow,
+        connect_args={"connect_timeout": 5},
+        paramstyle="format",
+        insertmanyvalues_page_size=50,
+        hide_parameters=True,
+    )
     event.listen(engine, "checkout", _discard_if_closed_by_server)
     return engine
 
@@ -108,7 +117,6 @@ class Database:
         self.is_sqlite = is_sqlite(self.engine)
         self._dedicated: list[DedicatedConnection] = []
 
-
     @contextlib.contextmanager
     def begin(self) -> Iterator[Session]:
         """A session in one transaction: committed on success, rolled back on any error."""
@@ -158,8 +166,9 @@ class DedicatedConnection:
             broken = self._connection is None or self._connection.closed or self._connection.broken
             if broken:
                 self.close()
-            raise DBAPIError.instance(sql, None, exc, error, hide_parameters=True,
-                                      connection_invalidated=broken) from exc
+            raise DBAPIError.instance(
+                sql, None, exc, error, hide_parameters=True, connection_invalidated=broken
+            ) from exc
 
     def _live_cursor(self) -> Any:
         if self._connection is not None and (self._pid != os.getpid() or _closed_by_server(self._connection)):
@@ -228,8 +237,12 @@ def insert_ignoring_conflict(session: Session, model, values: dict, conflict: li
     The database decides races: of two workers inserting the same key, exactly one gets an id.
     """
     primary_key = model.__mapper__.primary_key[0]
-    statement = (dialect_insert(session.get_bind(), model).values(**values)
-                 .on_conflict_do_nothing(index_elements=conflict).returning(primary_key))
+    statement = (
+        dialect_insert(session.get_bind(), model)
+        .values(**values)
+        .on_conflict_do_nothing(index_elements=conflict)
+        .returning(primary_key)
+    )
     return session.execute(statement).scalar()
 
 

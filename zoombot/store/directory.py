@@ -6,27 +6,28 @@ line number and reason). The store half applies a checked value in a session the
 E-mail addresses are the members' key and are always stored lower-cased. Error messages name the line
 and the field, never a person's name or address (they end up in terminals and logs).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import re
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
-from typing import Mapping
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zoombot.store.audit import audit
+from zoombot.core.digits import is_digits
 from zoombot.core.join_link import check_join_url, check_passcode
-from zoombot.store.models import Community, Member, Membership, StaffUser
 from zoombot.core.passwords import hash_password, validate_password
 from zoombot.core.registry_rows import registry_id_ok
-from zoombot.store.replanning import ReplanResult, announce_details, replan_community
 from zoombot.core.roles import DEFAULT_ROLES, FACILITATOR, MEMBER
 from zoombot.core.schedule import validate_rrule, zone
-from zoombot.core.digits import is_digits
+from zoombot.store.audit import audit
+from zoombot.store.models import Community, Member, Membership, StaffUser
+from zoombot.store.replanning import ReplanResult, announce_details, replan_community
 
 STAFF_ROLES = ("staff", "facilitator")
 REQUIRED_COLUMNS = ("name", "email", "registry_id", "community")
@@ -40,6 +41,7 @@ _ZOOM_ID_RE = re.compile(r"^[0-9]{9,12}$")
 
 
 # --- pure: values --------------------------------------------------------------------------------
+
 
 def normalize_email(value: str) -> str:
     return (value or "").strip().lower()
@@ -66,6 +68,7 @@ def name_from_email(email: str) -> str:
 
 # --- pure: `zoombot community add` -------------------------------------------------------------------
 
+
 @dataclass(frozen=True)
 class CommunitySpec:
     name: str
@@ -82,7 +85,7 @@ class CommunitySpec:
 
 
 def parse_local_start(value: str) -> datetime:
-    """"YYYY-MM-DDTHH:MM" (a space instead of T is accepted) -> a naive local wall time."""
+    """ "YYYY-MM-DDTHH:MM" (a space instead of T is accepted) -> a naive local wall time."""
     text = (value or "").strip().replace(" ", "T", 1)
     try:
         return datetime.strptime(text, "%Y-%m-%dT%H:%M")
@@ -98,10 +101,22 @@ def normalize_zoom_meeting_id(value: str) -> str:
     return digits
 
 
-def community_spec(*, name: str, zoom_meeting_id: str | None, facilitator: str, start: str, duration: int,
-                   rrule: str | None, timezone: str | None, audience: str | None, region: str | None,
-                   default_timezone: str, create_zoom_meeting: bool = False, join_url: str | None = None,
-                   passcode: str | None = None) -> CommunitySpec:
+def community_spec(
+    *,
+    name: str,
+    zoom_meeting_id: str | None,
+    facilitator: str,
+    start: str,
+    duration: int,
+    rrule: str | None,
+    timezone: str | None,
+    audience: str | None,
+    region: str | None,
+    default_timezone: str,
+    create_zoom_meeting: bool = False,
+    join_url: str | None = None,
+    passcode: str | None = None,
+) -> CommunitySpec:
     """Check `zoombot community add`'s options (and `edit`'s, merged with what is stored); ValueError with
     one line naming the option."""
     name = clean_text(name)
@@ -139,31 +154,62 @@ def community_spec(*, name: str, zoom_meeting_id: str | None, facilitator: str, 
         if len(value) > MAX_NAME:
             raise ValueError(f"{option} is longer than {MAX_NAME} characters")
     if create_zoom_meeting and ((join_url or "").strip() or (passcode or "").strip()):
-        raise ValueError("Zoom sets the join link and passcode of a meeting it creates: "
-                         "leave out --join-url and --passcode with --create-zoom-meeting")
-    return CommunitySpec(name=name, zoom_meeting_id=meeting_id, facilitator_email=email, first_start_local=first,
-                         duration_minutes=duration, rrule=rule, timezone=tz_name, audience=audience, region=region,
-                         join_url=check_join_url(join_url, meeting_id), passcode=check_passcode(passcode))
+        raise ValueError(
+            "Zoom sets the join link and passcode of a meeting it creates: "
+            "leave out --join-url and --passcode with --create-zoom-meeting"
+        )
+    return CommunitySpec(
+        name=name,
+        zoom_meeting_id=meeting_id,
+        facilitator_email=email,
+        first_start_local=first,
+        duration_minutes=duration,
+        rrule=rule,
+        timezone=tz_name,
+        audience=audience,
+        region=region,
+        join_url=check_join_url(join_url, meeting_id),
+        passcode=check_passcode(passcode),
+    )
 
 
 #: What `zoombot community edit` can change: CommunitySpec field -> how people call it.
-EDITABLE = {"name": "name", "zoom_meeting_id": "Zoom meeting id", "facilitator_email": "facilitator",
-            "first_start_local": "start", "duration_minutes": "duration", "rrule": "rrule", "timezone": "timezone",
-            "audience": "audience", "region": "region", "join_url": "join link", "passcode": "passcode"}
+EDITABLE = {
+    "name": "name",
+    "zoom_meeting_id": "Zoom meeting id",
+    "facilitator_email": "facilitator",
+    "first_start_local": "start",
+    "duration_minutes": "duration",
+    "rrule": "rrule",
+    "timezone": "timezone",
+    "audience": "audience",
+    "region": "region",
+    "join_url": "join link",
+    "passcode": "passcode",
+}
 #: Fields whose change alters what members' calendar entries say (so those entries get an update).
 ANNOUNCED = ("name", "zoom_meeting_id", "join_url", "passcode")
 
 
-def edited_spec(current: CommunitySpec, changes: Mapping[str, str | int | None], *,
-                default_timezone: str) -> CommunitySpec:
+def edited_spec(
+    current: CommunitySpec, changes: Mapping[str, str | int | None], *, default_timezone: str
+) -> CommunitySpec:
     """The spec after `zoombot community edit`: `changes` maps option names as `community_spec` takes them
     (name, zoom_meeting_id, facilitator, start, duration, rrule, timezone, audience, region, join_url,
     passcode) to new values, an empty string clearing an optional one. Checked like `add`; ValueError."""
     options: dict[str, str | int | None] = {
-        "name": current.name, "zoom_meeting_id": current.zoom_meeting_id, "facilitator": current.facilitator_email,
-        "start": current.first_start_local.strftime("%Y-%m-%dT%H:%M"), "duration": current.duration_minutes,
-        "rrule": current.rrule, "timezone": current.timezone, "audience": current.audience,
-        "region": current.region, "join_url": current.join_url, "passcode": current.passcode}
+        "name": current.name,
+        "zoom_meeting_id": current.zoom_meeting_id,
+        "facilitator": current.facilitator_email,
+        "start": current.first_start_local.strftime("%Y-%m-%dT%H:%M"),
+        "duration": current.duration_minutes,
+        "rrule": current.rrule,
+        "timezone": current.timezone,
+        "audience": current.audience,
+        "region": current.region,
+        "join_url": current.join_url,
+        "passcode": current.passcode,
+    }
     unknown = set(changes) - set(options)
     if unknown:
         raise ValueError(f"cannot edit {', '.join(sorted(unknown))}")
@@ -174,8 +220,9 @@ def edited_spec(current: CommunitySpec, changes: Mapping[str, str | int | None],
         # The stored link and passcode were the old meeting's: members must not be sent them for the new one.
         for key, option, empty in (("join_url", "--join-url", "the standard link"), ("passcode", "--passcode", "none")):
             if key not in changes and getattr(current, key):
-                raise ValueError(f"a new --zoom-meeting-id needs the new meeting's {option} too "
-                                 f"({option} \"\" for {empty})")
+                raise ValueError(
+                    f'a new --zoom-meeting-id needs the new meeting\'s {option} too ({option} "" for {empty})'
+                )
     return community_spec(default_timezone=default_timezone, **options)  # type: ignore[arg-type]
 
 
@@ -185,6 +232,7 @@ def spec_changes(before: CommunitySpec, after: CommunitySpec) -> list[str]:
 
 
 # --- pure: `zoombot members import` ------------------------------------------------------------------
+
 
 class HeaderError(ValueError):
     """The file cannot be read as a members CSV at all (nothing is loaded)."""
@@ -220,7 +268,7 @@ def decode_csv(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError:
-        raise HeaderError("the file is not UTF-8 text: save it from the spreadsheet as \"CSV UTF-8\"") from None
+        raise HeaderError('the file is not UTF-8 text: save it from the spreadsheet as "CSV UTF-8"') from None
 
 
 def _records(text: str) -> list[tuple[int, list[str]]]:
@@ -261,8 +309,14 @@ def _columns(header: list[str], line: int) -> dict[str, int]:
     return {n: i for i, n in enumerate(names) if n}
 
 
-def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: Mapping[str, str],
-                roles: tuple[str, ...] = DEFAULT_ROLES, registry_id_pattern: str = "") -> ImportPlan:
+def plan_import(
+    text: str,
+    *,
+    communities: Mapping[str, int],
+    registry_owners: Mapping[str, str],
+    roles: tuple[str, ...] = DEFAULT_ROLES,
+    registry_id_pattern: str = "",
+) -> ImportPlan:
     """Check every row of a members CSV; good rows go to `rows`, bad ones to `errors` by line.
 
     `roles`: the configured CoP roles (`[community] roles`); a row without a role is a member.
@@ -282,7 +336,7 @@ def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: M
     seen_people: dict[str, tuple[int, str, str | None]] = {}
     seen_registry: dict[str, tuple[int, str]] = {}
     for line, fields in records[1:]:
-        if len(fields) > len(header) and any(f.strip() for f in fields[len(header):]):
+        if len(fields) > len(header) and any(f.strip() for f in fields[len(header) :]):
             plan.errors.append(RowError(line, f"{len(fields)} fields where the header has {len(header)}"))
             continue
 
@@ -328,12 +382,16 @@ def plan_import(text: str, *, communities: Mapping[str, int], registry_owners: M
         seen_people.setdefault(email, (line, name, registry_id or None))
         if registry_id:
             seen_registry.setdefault(registry_id, (line, email))
-        plan.rows.append(MemberRow(line=line, name=name, email=email, registry_id=registry_id or None,
-                                   community_id=community_id, role=role))
+        plan.rows.append(
+            MemberRow(
+                line=line, name=name, email=email, registry_id=registry_id or None, community_id=community_id, role=role
+            )
+        )
     return plan
 
 
 # --- store ----------------------------------------------------------------------------------------------
+
 
 class DirectoryError(Exception):
     """An operator request the directory cannot honour (one line, safe to print)."""
@@ -360,8 +418,9 @@ def ensure_member(session: Session, email: str, *, name: str | None = None, is_d
 
 def set_membership(session: Session, community_id: int, member_id: int, role: str) -> str:
     """'created', 'updated' (role changed) or 'unchanged'."""
-    membership = session.scalar(select(Membership).where(Membership.community_id == community_id,
-                                                         Membership.member_id == member_id))
+    membership = session.scalar(
+        select(Membership).where(Membership.community_id == community_id, Membership.member_id == member_id)
+    )
     if membership is None:
         session.add(Membership(community_id=community_id, member_id=member_id, role=role))
         session.flush()
@@ -372,19 +431,31 @@ def set_membership(session: Session, community_id: int, member_id: int, role: st
     return "unchanged"
 
 
-def add_community(session: Session, spec: CommunitySpec, *, is_demo: bool = False,
-                  join_url: str | None = None) -> Community:
+def add_community(
+    session: Session, spec: CommunitySpec, *, is_demo: bool = False, join_url: str | None = None
+) -> Community:
     """Store a new community and make its facilitator a member with the facilitator role (`join_url`, when
     given, wins over the spec's)."""
     if session.scalar(select(Community.id).where(func.lower(Community.name) == spec.name.lower())) is not None:
         raise DirectoryError(f"a community named {spec.name!r} already exists")
-    if spec.zoom_meeting_id and session.scalar(
-            select(Community.name).where(Community.zoom_meeting_id == spec.zoom_meeting_id)) is not None:
+    if (
+        spec.zoom_meeting_id
+        and session.scalar(select(Community.name).where(Community.zoom_meeting_id == spec.zoom_meeting_id)) is not None
+    ):
         raise DirectoryError(f"Zoom meeting {spec.zoom_meeting_id} already belongs to another community")
-    community = Community(name=spec.name, zoom_meeting_id=spec.zoom_meeting_id, join_url=join_url or spec.join_url,
-                          passcode=spec.passcode, first_start_local=spec.first_start_local, timezone=spec.timezone,
-                          duration_minutes=spec.duration_minutes, rrule=spec.rrule, audience=spec.audience,
-                          region=spec.region, is_demo=is_demo)
+    community = Community(
+        name=spec.name,
+        zoom_meeting_id=spec.zoom_meeting_id,
+        join_url=join_url or spec.join_url,
+        passcode=spec.passcode,
+        first_start_local=spec.first_start_local,
+        timezone=spec.timezone,
+        duration_minutes=spec.duration_minutes,
+        rrule=spec.rrule,
+        audience=spec.audience,
+        region=spec.region,
+        is_demo=is_demo,
+    )
     session.add(community)
     session.flush()
     facilitator = ensure_member(session, spec.facilitator_email, is_demo=is_demo)
@@ -402,18 +473,33 @@ def find_community(session: Session, name: str) -> Community:
 
 def facilitator_email(session: Session, community_id: int) -> str:
     """The address of the community's (first) facilitator, '' when it has none."""
-    return session.scalar(select(Member.email).join(Membership, Membership.member_id == Member.id).where(
-        Membership.community_id == community_id, Membership.role == FACILITATOR).order_by(Membership.id)
-        .limit(1)) or ""
+    return (
+        session.scalar(
+            select(Member.email)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.community_id == community_id, Membership.role == FACILITATOR)
+            .order_by(Membership.id)
+            .limit(1)
+        )
+        or ""
+    )
 
 
 def spec_of(session: Session, community: Community) -> CommunitySpec:
     """What `zoombot community add` would have been given to make the community as it is now."""
-    return CommunitySpec(name=community.name, zoom_meeting_id=community.zoom_meeting_id,
-                         facilitator_email=facilitator_email(session, community.id),
-                         first_start_local=community.first_start_local, duration_minutes=community.duration_minutes,
-                         rrule=community.rrule, timezone=community.timezone, audience=community.audience,
-                         region=community.region, join_url=community.join_url, passcode=community.passcode)
+    return CommunitySpec(
+        name=community.name,
+        zoom_meeting_id=community.zoom_meeting_id,
+        facilitator_email=facilitator_email(session, community.id),
+        first_start_local=community.first_start_local,
+        duration_minutes=community.duration_minutes,
+        rrule=community.rrule,
+        timezone=community.timezone,
+        audience=community.audience,
+        region=community.region,
+        join_url=community.join_url,
+        passcode=community.passcode,
+    )
 
 
 def apply_spec(session: Session, community: Community, spec: CommunitySpec) -> list[str]:
@@ -421,11 +507,21 @@ def apply_spec(session: Session, community: Community, spec: CommunitySpec) -> l
     the previous one, who stays a member (co-facilitators keep theirs)."""
     before = spec_of(session, community)
     changed = spec_changes(before, spec)
-    if "name" in changed and session.scalar(select(Community.id).where(
-            func.lower(Community.name) == spec.name.lower(), Community.id != community.id)) is not None:
+    if (
+        "name" in changed
+        and session.scalar(
+            select(Community.id).where(func.lower(Community.name) == spec.name.lower(), Community.id != community.id)
+        )
+        is not None
+    ):
         raise DirectoryError(f"a community named {spec.name!r} already exists")
-    if "zoom_meeting_id" in changed and session.scalar(select(Community.id).where(
-            Community.zoom_meeting_id == spec.zoom_meeting_id, Community.id != community.id)) is not None:
+    if (
+        "zoom_meeting_id" in changed
+        and session.scalar(
+            select(Community.id).where(Community.zoom_meeting_id == spec.zoom_meeting_id, Community.id != community.id)
+        )
+        is not None
+    ):
         raise DirectoryError(f"Zoom meeting {spec.zoom_meeting_id} already belongs to another community")
     community.name, community.zoom_meeting_id = spec.name, spec.zoom_meeting_id
     community.first_start_local, community.duration_minutes = spec.first_start_local, spec.duration_minutes
@@ -434,9 +530,11 @@ def apply_spec(session: Session, community: Community, spec: CommunitySpec) -> l
     community.join_url, community.passcode = spec.join_url, spec.passcode
     if "facilitator_email" in changed:
         new = ensure_member(session, spec.facilitator_email, is_demo=community.is_demo)
-        for membership in session.scalars(select(Membership).where(
-                Membership.community_id == community.id, Membership.role == FACILITATOR,
-                Membership.member_id != new.id)):
+        for membership in session.scalars(
+            select(Membership).where(
+                Membership.community_id == community.id, Membership.role == FACILITATOR, Membership.member_id != new.id
+            )
+        ):
             membership.role = MEMBER
         set_membership(session, community.id, new.id, FACILITATOR)
     session.flush()
@@ -450,8 +548,15 @@ class EditOutcome:
     announced: int  # other upcoming meetings whose calendar entries get an update (new link, name...)
 
 
-def edit_community(session: Session, community: Community, changes: Mapping[str, str | int | None], *,
-                   default_timezone: str, now: datetime, horizon: datetime) -> EditOutcome:
+def edit_community(
+    session: Session,
+    community: Community,
+    changes: Mapping[str, str | int | None],
+    *,
+    default_timezone: str,
+    now: datetime,
+    horizon: datetime,
+) -> EditOutcome:
     """`zoombot community edit` and the staff community page: check, store, and re-plan at once, so the
     upcoming meetings move (an update to members who hold the invitation) or are cancelled right away, and
     a new link or name reaches every calendar entry. ValueError or DirectoryError, nothing stored."""
@@ -531,16 +636,26 @@ def facilitated_communities(session: Session, email: str) -> list[str]:
     """Names of the communities where the member with this e-mail facilitates (what a facilitator login sees)."""
     from zoombot.core.roles import FACILITATING
 
-    return list(session.scalars(select(Community.name).join(Membership).join(Member)
-                                .where(Member.email == normalize_email(email), Membership.role.in_(FACILITATING))
-                                .order_by(Community.name)))
+    return list(
+        session.scalars(
+            select(Community.name)
+            .join(Membership)
+            .join(Member)
+            .where(Member.email == normalize_email(email), Membership.role.in_(FACILITATING))
+            .order_by(Community.name)
+        )
+    )
 
 
 # --- credit rules of a community ----------------------------------------------------------------------
 
 #: A community's own credit rules (None: the installation's `[hours]` default) and their bounds.
-CREDIT_RULES = {"minimum_minutes": (0, 600), "attendance_percent_minimum": (0, 100),
-                "training_missed_minutes": (0, 600), "training_minimum_minutes": (0, 600)}
+CREDIT_RULES = {
+    "minimum_minutes": (0, 600),
+    "attendance_percent_minimum": (0, 100),
+    "training_missed_minutes": (0, 600),
+    "training_minimum_minutes": (0, 600),
+}
 
 
 def parse_credit_rules(form: Mapping[str, str]) -> dict[str, int | bool | None]:
@@ -561,8 +676,9 @@ def parse_credit_rules(form: Mapping[str, str]) -> dict[str, int | bool | None]:
     return out
 
 
-def set_credit_rules(session: Session, community: Community, form: Mapping[str, str], *, actor: str,
-                     now: datetime) -> bool:
+def set_credit_rules(
+    session: Session, community: Community, form: Mapping[str, str], *, actor: str, now: datetime
+) -> bool:
     """Store a community's own credit rules (audited); False when nothing changed."""
     wanted = parse_credit_rules(form)
     before = {key: getattr(community, key) for key in wanted}
@@ -570,8 +686,16 @@ def set_credit_rules(session: Session, community: Community, form: Mapping[str, 
         return False
     for key, value in wanted.items():
         setattr(community, key, value)
-    audit(session, actor=actor, entity="community", entity_id=community.id, action="credit_rules",
-          from_value=_rules_text(before), to_value=_rules_text(wanted), at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="community",
+        entity_id=community.id,
+        action="credit_rules",
+        from_value=_rules_text(before),
+        to_value=_rules_text(wanted),
+        at=now,
+    )
     return True
 
 

@@ -7,28 +7,55 @@ the training row, the rest for the growth row (the two add up to the person's se
 `export_rows` is one joined query over columns (no per-line ORM loads) so tens of thousands of lines export
 in well under a second. `session_date` is the session's local date (the community's zone).
 """
+
 from __future__ import annotations
 
 import csv
 import io
 import json
+from collections.abc import Iterable, Sequence
 from datetime import date, datetime
-from typing import Any, Iterable, Sequence
+from typing import Any
 
 from sqlalchemy import Float, String, and_, cast, func, select, update
 from sqlalchemy.orm import Session
 
-from zoombot.store.audit import audit
 from zoombot.config import Settings
-from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 from zoombot.core.spreadsheet import safe_cell
+from zoombot.store.audit import audit
+from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
 #: The contract's columns, in this order, then the extras.
-COLUMNS = ("record_id", "community", "meeting_id", "meeting_uuid", "session_date", "participant_name",
-           "participant_email", "registry_id", "matched", "attended_seconds", "hours", "kind", "status")
-EXTRA_COLUMNS = ("session_id", "community_region", "member_id", "proposed_hours", "flagged", "session_start",
-                 "exported_at", "meeting_uuids", "training_titles", "training_categories", "approval_codes",
-                 "override_reason", "no_credit_reason")
+COLUMNS = (
+    "record_id",
+    "community",
+    "meeting_id",
+    "meeting_uuid",
+    "session_date",
+    "participant_name",
+    "participant_email",
+    "registry_id",
+    "matched",
+    "attended_seconds",
+    "hours",
+    "kind",
+    "status",
+)
+EXTRA_COLUMNS = (
+    "session_id",
+    "community_region",
+    "member_id",
+    "proposed_hours",
+    "flagged",
+    "session_start",
+    "exported_at",
+    "meeting_uuids",
+    "training_titles",
+    "training_categories",
+    "approval_codes",
+    "override_reason",
+    "no_credit_reason",
+)
 ALL_COLUMNS = COLUMNS + EXTRA_COLUMNS
 STATUSES = ("pending", "approved", "rejected", "no_credit")
 
@@ -36,9 +63,11 @@ STATUSES = ("pending", "approved", "rejected", "no_credit")
 def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[str]]:
     """Each session's instance uuids, in the order they started."""
     out: dict[int, list[str]] = {}
-    rows = session.execute(select(Meeting.session_id, Meeting.uuid).where(Meeting.session_id.in_(session_ids))
-                           .order_by(Meeting.session_id, func.coalesce(Meeting.started_at, Meeting.scheduled_start),
-                                     Meeting.id))
+    rows = session.execute(
+        select(Meeting.session_id, Meeting.uuid)
+        .where(Meeting.session_id.in_(session_ids))
+        .order_by(Meeting.session_id, func.coalesce(Meeting.started_at, Meeting.scheduled_start), Meeting.id)
+    )
     for sid, uuid in rows:
         out.setdefault(sid, []).append(uuid)
     return out
@@ -47,13 +76,21 @@ def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[s
 def _segment_fields(segments: list[dict[str, Any]]) -> tuple[str, str, str]:
     """The training row's titles, categories and approval codes, one per credited segment."""
     credited = [s for s in segments if s.get("credited_seconds")]
-    return tuple("; ".join(str(s.get(field) or "") for s in credited) for field in  # type: ignore[return-value]
-                 ("title", "category", "approval_code"))
+    return tuple(
+        "; ".join(str(s.get(field) or "") for s in credited)
+        for field in ("title", "category", "approval_code")  # type: ignore[return-value]
+    )
 
 
-def export_rows(session: Session, *, status: str | None = None, date_from: date | None = None,
-                date_to: date | None = None, community_ids: Sequence[int] | None = None,
-                settings: Settings) -> list[dict[str, Any]]:
+def export_rows(
+    session: Session,
+    *,
+    status: str | None = None,
+    date_from: date | None = None,
+    date_to: date | None = None,
+    community_ids: Sequence[int] | None = None,
+    settings: Settings,
+) -> list[dict[str, Any]]:
     """Lines as JSON-ready dicts (keys: ALL_COLUMNS, in order), oldest session first, then community,
     participant name and kind.
 
@@ -63,20 +100,42 @@ def export_rows(session: Session, *, status: str | None = None, date_from: date 
     if status is not None and status not in STATUSES:
         raise ValueError(f"status must be one of {', '.join(STATUSES)}, got {status!r}")
     statement = (
-        select(CreditLine.id, CreditLine.session_id, CreditLine.member_id, CreditLine.attended_seconds,
-               CreditLine.training_attended_seconds, cast(CreditLine.growth_hours, Float),
-               cast(CreditLine.training_hours, Float), cast(CreditLine.proposed_growth_hours, Float),
-               cast(CreditLine.proposed_training_hours, Float), cast(CreditLine.segments, String),
-               CreditLine.status, CreditLine.flagged, CreditLine.exported_at, CreditLine.override_reason,
-               CreditLine.no_credit_reason, CreditSession.zoom_meeting_id, CreditSession.local_date,
-               func.coalesce(CreditSession.started_at, CreditSession.scheduled_start),
-               Community.name, Community.region, Member.name, Member.email, Member.registry_id,
-               Participant.name, Participant.email)
+        select(
+            CreditLine.id,
+            CreditLine.session_id,
+            CreditLine.member_id,
+            CreditLine.attended_seconds,
+            CreditLine.training_attended_seconds,
+            cast(CreditLine.growth_hours, Float),
+            cast(CreditLine.training_hours, Float),
+            cast(CreditLine.proposed_growth_hours, Float),
+            cast(CreditLine.proposed_training_hours, Float),
+            cast(CreditLine.segments, String),
+            CreditLine.status,
+            CreditLine.flagged,
+            CreditLine.exported_at,
+            CreditLine.override_reason,
+            CreditLine.no_credit_reason,
+            CreditSession.zoom_meeting_id,
+            CreditSession.local_date,
+            func.coalesce(CreditSession.started_at, CreditSession.scheduled_start),
+            Community.name,
+            Community.region,
+            Member.name,
+            Member.email,
+            Member.registry_id,
+            Participant.name,
+            Participant.email,
+        )
         .join(CreditSession, CreditSession.id == CreditLine.session_id)
         .outerjoin(Community, Community.id == CreditSession.community_id)
         .outerjoin(Member, Member.id == CreditLine.member_id)
-        .outerjoin(Participant, and_(Participant.session_id == CreditLine.session_id,
-                                     Participant.identity_key == CreditLine.participant_key))
+        .outerjoin(
+            Participant,
+            and_(
+                Participant.session_id == CreditLine.session_id, Participant.identity_key == CreditLine.participant_key
+            ),
+        )
     )
     if community_ids is not None:
         statement = statement.where(CreditSession.community_id.in_(list(community_ids)))
@@ -90,9 +149,33 @@ def export_rows(session: Session, *, status: str | None = None, date_from: date 
     uuids = _instances(session, sorted({row[1] for row in found}))
     rows: list[tuple] = []
     append = rows.append
-    for (line_id, session_id, member_id, seconds, training_seconds, growth, training, proposed_growth,
-         proposed_training, segments, line_status, flagged, exported_at, override, no_credit, zoom_id, day, start,
-         community, region, member_name, member_email, registry_id, p_name, p_email) in found:
+    for (
+        line_id,
+        session_id,
+        member_id,
+        seconds,
+        training_seconds,
+        growth,
+        training,
+        proposed_growth,
+        proposed_training,
+        segments,
+        line_status,
+        flagged,
+        exported_at,
+        override,
+        no_credit,
+        zoom_id,
+        day,
+        start,
+        community,
+        region,
+        member_name,
+        member_email,
+        registry_id,
+        p_name,
+        p_email,
+    ) in found:
         if member_id is None:
             name, email, registry_id, matched = p_name or "", p_email or None, None, False
         else:
@@ -102,17 +185,78 @@ def export_rows(session: Session, *, status: str | None = None, date_from: date 
         region, flagged, exported = region or None, bool(flagged), _iso(exported_at) if exported_at else None
         day = _day(day)
         # in ALL_COLUMNS order, the sort key first (session start, community, name, line, kind)
-        append((when or "", community or "", name.casefold(), line_id, "growth",
-                line_id, community, zoom_id, first, day, name, email, registry_id, matched,
-                seconds - training_seconds, growth, "growth", line_status, session_id, region, member_id,
-                proposed_growth, flagged, when, exported, every, "", "", "", override, no_credit))
+        append(
+            (
+                when or "",
+                community or "",
+                name.casefold(),
+                line_id,
+                "growth",
+                line_id,
+                community,
+                zoom_id,
+                first,
+                day,
+                name,
+                email,
+                registry_id,
+                matched,
+                seconds - training_seconds,
+                growth,
+                "growth",
+                line_status,
+                session_id,
+                region,
+                member_id,
+                proposed_growth,
+                flagged,
+                when,
+                exported,
+                every,
+                "",
+                "",
+                "",
+                override,
+                no_credit,
+            )
+        )
         if segments and segments != "[]":  # the session has training segments: a training row too
             titles, categories, codes = _segment_fields(json.loads(segments))
-            append((when or "", community or "", name.casefold(), line_id, "training",
-                    line_id, community, zoom_id, first, day, name, email, registry_id, matched,
-                    training_seconds, training, "training", line_status, session_id, region, member_id,
-                    proposed_training, flagged, when, exported, every, titles, categories, codes, override,
-                    no_credit))
+            append(
+                (
+                    when or "",
+                    community or "",
+                    name.casefold(),
+                    line_id,
+                    "training",
+                    line_id,
+                    community,
+                    zoom_id,
+                    first,
+                    day,
+                    name,
+                    email,
+                    registry_id,
+                    matched,
+                    training_seconds,
+                    training,
+                    "training",
+                    line_status,
+                    session_id,
+                    region,
+                    member_id,
+                    proposed_training,
+                    flagged,
+                    when,
+                    exported,
+                    every,
+                    titles,
+                    categories,
+                    codes,
+                    override,
+                    no_credit,
+                )
+            )
     rows.sort(key=lambda row: row[:5])
     return [dict(zip(ALL_COLUMNS, row[5:])) for row in rows]
 
@@ -139,14 +283,36 @@ def to_csv(rows: Iterable[dict[str, Any]]) -> str:
     writer.writerow(ALL_COLUMNS)
     flag = {True: "true", False: "false"}
     writer.writerows(
-        (r["record_id"], _text(r["community"]), r["meeting_id"], r["meeting_uuid"], r["session_date"],
-         _text(r["participant_name"]), _text(r["participant_email"]), _text(r["registry_id"]), flag[r["matched"]],
-         r["attended_seconds"], f"{r['hours']:.2f}", r["kind"], r["status"], r["session_id"],
-         _text(r["community_region"]), r["member_id"], f"{r['proposed_hours']:.2f}", flag[r["flagged"]],
-         r["session_start"], r["exported_at"], r["meeting_uuids"], _text(r["training_titles"]),
-         _text(r["training_categories"]), _text(r["approval_codes"]), _text(r["override_reason"]),
-         _text(r["no_credit_reason"]))
-        for r in rows)
+        (
+            r["record_id"],
+            _text(r["community"]),
+            r["meeting_id"],
+            r["meeting_uuid"],
+            r["session_date"],
+            _text(r["participant_name"]),
+            _text(r["participant_email"]),
+            _text(r["registry_id"]),
+            flag[r["matched"]],
+            r["attended_seconds"],
+            f"{r['hours']:.2f}",
+            r["kind"],
+            r["status"],
+            r["session_id"],
+            _text(r["community_region"]),
+            r["member_id"],
+            f"{r['proposed_hours']:.2f}",
+            flag[r["flagged"]],
+            r["session_start"],
+            r["exported_at"],
+            r["meeting_uuids"],
+            _text(r["training_titles"]),
+            _text(r["training_categories"]),
+            _text(r["approval_codes"]),
+            _text(r["override_reason"]),
+            _text(r["no_credit_reason"]),
+        )
+        for r in rows
+    )
     return out.getvalue()
 
 
@@ -176,10 +342,21 @@ def mark_exported(session: Session, record_ids: Iterable[int], *, actor: str, no
         return 0
     count = 0
     for chunk_start in range(0, len(ids), 5000):
-        chunk = ids[chunk_start:chunk_start + 5000]
-        count += session.execute(update(CreditLine).where(CreditLine.id.in_(chunk)).values(exported_at=now)
-                                 .execution_options(synchronize_session=False)).rowcount
-    audit(session, actor=actor, entity="credit_line", entity_id=ids[0] if len(ids) == 1 else None,
-          action="exported", to_value=f"{count} line{'' if count == 1 else 's'}", reason=f"lines {_ranges(ids)}",
-          at=now)
+        chunk = ids[chunk_start : chunk_start + 5000]
+        count += session.execute(
+            update(CreditLine)
+            .where(CreditLine.id.in_(chunk))
+            .values(exported_at=now)
+            .execution_options(synchronize_session=False)
+        ).rowcount
+    audit(
+        session,
+        actor=actor,
+        entity="credit_line",
+        entity_id=ids[0] if len(ids) == 1 else None,
+        action="exported",
+        to_value=f"{count} line{'' if count == 1 else 's'}",
+        reason=f"lines {_ranges(ids)}",
+        at=now,
+    )
     return count

@@ -5,6 +5,7 @@ The thin shell around `zoombot.core.sessions` (which session an instance belongs
 `participants` rows, and bring the session's credit lines in step (`zoombot.store.credit_lines`). Staff
 decisions (merges, undone binds, remembered matches, training segments) are read, never rebuilt.
 """
+
 from __future__ import annotations
 
 import logging
@@ -16,57 +17,89 @@ from sqlalchemy import delete, func, insert, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
+from zoombot.config import Settings
 from zoombot.core import attendance, sessions
 from zoombot.core.attendance import Attendance
+from zoombot.core.digits import is_digits
+from zoombot.core.matching import match_member
 from zoombot.core.times import parse_time
-from zoombot.config import Settings
 from zoombot.store.credit_lines import sync_lines
 from zoombot.store.db import dialect_insert
-from zoombot.core.matching import match_member
 from zoombot.store.models import (
-    Community, CreditSession, Meeting, Member, Occurrence, Participant, ParticipantAlias, ParticipantMerge, ZoomEvent)
-from zoombot.core.digits import is_digits
+    Community,
+    CreditSession,
+    Meeting,
+    Member,
+    Occurrence,
+    Participant,
+    ParticipantAlias,
+    ParticipantMerge,
+    ZoomEvent,
+)
 
 log = logging.getLogger(__name__)
 
 
-def ensure_meeting(session: Session, uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any], *,
-                   settings: Settings, is_demo: bool = False) -> Meeting:
+def ensure_meeting(
+    session: Session,
+    uuid: str,
+    zoom_meeting_id: str,
+    obj: Mapping[str, Any],
+    *,
+    settings: Settings,
+    is_demo: bool = False,
+) -> Meeting:
     """The meeting row for `uuid`, created on first sight (events may arrive before meeting.started)."""
     return ensure_meetings(session, {uuid: (zoom_meeting_id, obj)}, settings=settings, is_demo=is_demo)[uuid]
 
 
-def ensure_meetings(session: Session, wanted: Mapping[str, tuple[str, Mapping[str, Any]]], *, settings: Settings,
-                    is_demo: bool = False) -> dict[str, Meeting]:
+def ensure_meetings(
+    session: Session, wanted: Mapping[str, tuple[str, Mapping[str, Any]]], *, settings: Settings, is_demo: bool = False
+) -> dict[str, Meeting]:
     """The meeting rows for these uuids ({uuid: (zoom meeting id, the event's meeting object)}), the
     missing ones created and placed in their sessions, in a few statements whatever their number."""
     found = {m.uuid: m for m in session.scalars(select(Meeting).where(Meeting.uuid.in_(list(wanted))))}
     missing = {uuid: spec for uuid, spec in wanted.items() if uuid not in found}
     if missing:
-        communities = dict(session.execute(select(Community.zoom_meeting_id, Community.id).where(
-            Community.zoom_meeting_id.in_({zoom_id for zoom_id, _ in missing.values()}))).all())
-        rows = [_new_meeting(uuid, zoom_id, obj, communities.get(zoom_id), is_demo)
-                for uuid, (zoom_id, obj) in missing.items()]
-        session.execute(dialect_insert(session.get_bind(), Meeting).on_conflict_do_nothing(index_elements=["uuid"]),
-                        rows)  # a concurrent delivery may have created one: the unique uuid decides
+        communities = dict(
+            session.execute(
+                select(Community.zoom_meeting_id, Community.id).where(
+                    Community.zoom_meeting_id.in_({zoom_id for zoom_id, _ in missing.values()})
+                )
+            ).all()
+        )
+        rows = [
+            _new_meeting(uuid, zoom_id, obj, communities.get(zoom_id), is_demo)
+            for uuid, (zoom_id, obj) in missing.items()
+        ]
+        session.execute(
+            dialect_insert(session.get_bind(), Meeting).on_conflict_do_nothing(index_elements=["uuid"]), rows
+        )  # a concurrent delivery may have created one: the unique uuid decides
         new = list(session.scalars(select(Meeting).where(Meeting.uuid.in_(list(missing)))))
         found.update((m.uuid, m) for m in new)
         place(session, [m for m in new if m.session_id is None], settings)
     return found
 
 
-def _new_meeting(uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any], community_id: int | None,
-                 is_demo: bool) -> dict[str, Any]:
+def _new_meeting(
+    uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any], community_id: int | None, is_demo: bool
+) -> dict[str, Any]:
     duration = obj.get("duration")
-    return {"uuid": uuid, "zoom_meeting_id": zoom_meeting_id, "community_id": community_id,
-            "topic": str(obj.get("topic") or "")[:300], "status": "scheduled", "discrepancies": [],
-            "scheduled_start": parse_time(obj.get("start_time")),
-            "scheduled_minutes": int(duration) if isinstance(duration, (int, float, str)) and is_digits(duration)
-            else None,
-            "is_demo": is_demo}
+    return {
+        "uuid": uuid,
+        "zoom_meeting_id": zoom_meeting_id,
+        "community_id": community_id,
+        "topic": str(obj.get("topic") or "")[:300],
+        "status": "scheduled",
+        "discrepancies": [],
+        "scheduled_start": parse_time(obj.get("start_time")),
+        "scheduled_minutes": int(duration) if isinstance(duration, (int, float, str)) and is_digits(duration) else None,
+        "is_demo": is_demo,
+    }
 
 
 # --- sessions -----------------------------------------------------------------------------------------------
+
 
 def _anchor(meeting: Meeting) -> datetime | None:
     """When an instance happened, as the session rule reads it: its start, else its scheduled start."""
@@ -80,25 +113,36 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     if not anchored:
         return set()
     community_ids = {m.community_id for m in anchored if m.community_id is not None}
-    communities = {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))} \
-        if community_ids else {}
+    communities = (
+        {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+        if community_ids
+        else {}
+    )
     grace = timedelta(minutes=settings.schedule.session_grace_minutes)
     planned: dict[int, list[sessions.Planned]] = {cid: [] for cid in community_ids}
     if community_ids:
         lowest = min(_anchor(m) for m in anchored) - grace - timedelta(days=1)  # type: ignore[operator]
         highest = max(_anchor(m) for m in anchored) + grace  # type: ignore[type-var]
-        for o in session.scalars(select(Occurrence).where(
-                Occurrence.community_id.in_(community_ids), Occurrence.status == "scheduled",
-                Occurrence.start <= highest, Occurrence.end >= lowest)):
+        for o in session.scalars(
+            select(Occurrence).where(
+                Occurrence.community_id.in_(community_ids),
+                Occurrence.status == "scheduled",
+                Occurrence.start <= highest,
+                Occurrence.end >= lowest,
+            )
+        ):
             planned[o.community_id].append(sessions.Planned(o.id, o.start, o.end))
     placements: dict[int, sessions.Placement] = {}
     for m in anchored:
         community = communities.get(m.community_id) if m.community_id is not None else None
         placements[m.id] = sessions.place(
-            _anchor(m), zoom_meeting_id=m.zoom_meeting_id,  # type: ignore[arg-type]
+            _anchor(m),
+            zoom_meeting_id=m.zoom_meeting_id,  # type: ignore[arg-type]
             community_id=community.id if community else None,
             timezone=community.timezone if community else settings.schedule.timezone,
-            occurrences=planned.get(m.community_id, []) if community else (), grace=grace)
+            occurrences=planned.get(m.community_id, []) if community else (),
+            grace=grace,
+        )
     by_key = _ensure_sessions(session, anchored, placements)
     touched = {m.session_id for m in anchored if m.session_id is not None}
     for m in anchored:
@@ -112,8 +156,9 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     return touched
 
 
-def _ensure_sessions(session: Session, meetings: Sequence[Meeting],
-                     placements: Mapping[int, sessions.Placement]) -> dict[str, CreditSession]:
+def _ensure_sessions(
+    session: Session, meetings: Sequence[Meeting], placements: Mapping[int, sessions.Placement]
+) -> dict[str, CreditSession]:
     keys = {p.key for p in placements.values()}
     found = {s.key: s for s in session.scalars(select(CreditSession).where(CreditSession.key.in_(keys)))}
     rows = []
@@ -121,14 +166,27 @@ def _ensure_sessions(session: Session, meetings: Sequence[Meeting],
         p = placements[m.id]
         if p.key in found or any(r["key"] == p.key for r in rows):
             continue
-        rows.append({"key": p.key, "community_id": m.community_id, "occurrence_id": p.occurrence_id,
-                     "zoom_meeting_id": m.zoom_meeting_id, "local_date": p.local_date, "topic": m.topic,
-                     "status": "scheduled", "needs_review": False, "is_demo": m.is_demo})
+        rows.append(
+            {
+                "key": p.key,
+                "community_id": m.community_id,
+                "occurrence_id": p.occurrence_id,
+                "zoom_meeting_id": m.zoom_meeting_id,
+                "local_date": p.local_date,
+                "topic": m.topic,
+                "status": "scheduled",
+                "needs_review": False,
+                "is_demo": m.is_demo,
+            }
+        )
     if rows:
-        session.execute(dialect_insert(session.get_bind(), CreditSession)
-                        .on_conflict_do_nothing(index_elements=["key"]), rows)
-        found.update((s.key, s) for s in session.scalars(select(CreditSession).where(
-            CreditSession.key.in_([r["key"] for r in rows]))))
+        session.execute(
+            dialect_insert(session.get_bind(), CreditSession).on_conflict_do_nothing(index_elements=["key"]), rows
+        )
+        found.update(
+            (s.key, s)
+            for s in session.scalars(select(CreditSession).where(CreditSession.key.in_([r["key"] for r in rows])))
+        )
     return found
 
 
@@ -150,8 +208,15 @@ def summarize(session: Session, session_ids: Iterable[int]) -> None:
         s.started_at = min(starts) if starts else None
         s.ended_at = max(ends) if ends else None
         statuses = {m.status for m in members}
-        s.status = "live" if "live" in statuses else "ended" if statuses == {"ended"} else \
-            "live" if "ended" in statuses and "scheduled" in statuses else "scheduled"
+        s.status = (
+            "live"
+            if "live" in statuses
+            else "ended"
+            if statuses == {"ended"}
+            else "live"
+            if "ended" in statuses and "scheduled" in statuses
+            else "scheduled"
+        )
         s.is_demo = s.is_demo or any(m.is_demo for m in members)
         s.topic = s.topic or next((m.topic for m in members if m.topic), "")
         occurrence = session.get(Occurrence, s.occurrence_id) if s.occurrence_id else None
@@ -163,11 +228,13 @@ def summarize(session: Session, session_ids: Iterable[int]) -> None:
             s.scheduled_start = first.scheduled_start if first else None
             s.scheduled_minutes = next((m.scheduled_minutes for m in members if m.scheduled_minutes), None)
             if s.scheduled_minutes is None and s.community_id is not None:
-                s.scheduled_minutes = session.scalar(select(Community.duration_minutes)
-                                                     .where(Community.id == s.community_id))
+                s.scheduled_minutes = session.scalar(
+                    select(Community.duration_minutes).where(Community.id == s.community_id)
+                )
 
 
 # --- attendance ---------------------------------------------------------------------------------------------
+
 
 def signals(session: Session, uuid: str) -> list[attendance.Signal]:
     return signals_of(session, [uuid])[uuid]
@@ -176,8 +243,9 @@ def signals(session: Session, uuid: str) -> list[attendance.Signal]:
 def signals_of(session: Session, uuids: Collection[str]) -> dict[str, list[attendance.Signal]]:
     """Each meeting's attendance signals from its stored events, in one query for all of them."""
     out: dict[str, list[attendance.Signal]] = {uuid: [] for uuid in uuids}
-    rows = session.execute(select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.body)
-                           .where(ZoomEvent.meeting_uuid.in_(list(out))))
+    rows = session.execute(
+        select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.body).where(ZoomEvent.meeting_uuid.in_(list(out)))
+    )
     for uuid, name, body in rows:
         out[uuid].extend(attendance.signals_from_event(name, body))
     return out
@@ -193,8 +261,11 @@ class Decisions(NamedTuple):
 def decisions_of(session: Session, session_ids: Collection[int]) -> dict[int, Decisions]:
     """Staff merges and undone binds by session, in one query."""
     out = {sid: Decisions({}, set()) for sid in session_ids}
-    rows = session.execute(select(ParticipantMerge.session_id, ParticipantMerge.kind, ParticipantMerge.source_key,
-                                  ParticipantMerge.target_key).where(ParticipantMerge.session_id.in_(list(out))))
+    rows = session.execute(
+        select(
+            ParticipantMerge.session_id, ParticipantMerge.kind, ParticipantMerge.source_key, ParticipantMerge.target_key
+        ).where(ParticipantMerge.session_id.in_(list(out)))
+    )
     for sid, kind, source, target in rows:
         if kind == "merge":
             out[sid].merges[source] = target
@@ -217,16 +288,20 @@ def instances_of(session: Session, session_ids: Collection[int]) -> dict[int, li
     return out
 
 
-def compute(session: Session, credit_session: CreditSession, now: datetime, *,
-            keep: str = "all") -> Attendance:
+def compute(session: Session, credit_session: CreditSession, now: datetime, *, keep: str = "all") -> Attendance:
     """A session's attendance from its stored events. `keep`: 'all', 'webhook' (no report rows) or
     'report' (report rows only), for reconciliation's comparison."""
     return compute_many(session, [credit_session], now, keep=keep)[credit_session.id]
 
 
-def compute_many(session: Session, credit_sessions: Sequence[CreditSession], now: datetime, *,
-                 signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
-                 keep: str = "all") -> dict[int, Attendance]:
+def compute_many(
+    session: Session,
+    credit_sessions: Sequence[CreditSession],
+    now: datetime,
+    *,
+    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
+    keep: str = "all",
+) -> dict[int, Attendance]:
     ids = [s.id for s in credit_sessions]
     instances = instances_of(session, ids)
     if signals_by_uuid is None:
@@ -248,6 +323,7 @@ def compute_many(session: Session, credit_sessions: Sequence[CreditSession], now
 
 class Refreshed(NamedTuple):
     """A session's recomputed attendance and the member each of its participants was matched to."""
+
     result: Attendance
     members: dict[str, int | None]
 
@@ -257,30 +333,57 @@ def participant_rows(session: Session, results: Mapping[int, Attendance]) -> dic
     staff match, else the e-mail): for writing, or for showing a live session as it stands."""
     keys = {key for result in results.values() for key in result.people}
     emails = {p.email for result in results.values() for p in result.people.values() if p.email}
-    aliases = dict(session.execute(select(ParticipantAlias.identity_key, ParticipantAlias.member_id)
-                                   .where(ParticipantAlias.identity_key.in_(keys))).all()) if keys else {}
-    members_by_email = dict(session.execute(select(Member.email, Member.id).where(Member.email.in_(emails))).all()) \
-        if emails else {}
+    aliases = (
+        dict(
+            session.execute(
+                select(ParticipantAlias.identity_key, ParticipantAlias.member_id).where(
+                    ParticipantAlias.identity_key.in_(keys)
+                )
+            ).all()
+        )
+        if keys
+        else {}
+    )
+    members_by_email = (
+        dict(session.execute(select(Member.email, Member.id).where(Member.email.in_(emails))).all()) if emails else {}
+    )
     out: dict[int, list[dict[str, Any]]] = {}
     for sid, result in results.items():
         rows = out[sid] = []
         for person in result.people.values():
-            member_id, method = match_member(person.key, person.email, aliases=aliases,
-                                             members_by_email=members_by_email)
-            rows.append({
-                "session_id": sid, "identity_key": person.key, "name": person.name,
-                "email": person.email or None, "registrant_id": person.registrant_id or None,
-                "zoom_user_id": person.user_id or None, "is_host": person.is_host, "devices": person.devices,
-                "rejoins": person.rejoins, "incomplete": person.incomplete,
-                "attended_seconds": person.attended_seconds,
-                "intervals": [[a.isoformat(), b.isoformat(), src] for a, b, src in person.intervals],
-                "first_join": person.first_join, "last_leave": person.last_leave, "member_id": member_id,
-                "match_method": method})
+            member_id, method = match_member(
+                person.key, person.email, aliases=aliases, members_by_email=members_by_email
+            )
+            rows.append(
+                {
+                    "session_id": sid,
+                    "identity_key": person.key,
+                    "name": person.name,
+                    "email": person.email or None,
+                    "registrant_id": person.registrant_id or None,
+                    "zoom_user_id": person.user_id or None,
+                    "is_host": person.is_host,
+                    "devices": person.devices,
+                    "rejoins": person.rejoins,
+                    "incomplete": person.incomplete,
+                    "attended_seconds": person.attended_seconds,
+                    "intervals": [[a.isoformat(), b.isoformat(), src] for a, b, src in person.intervals],
+                    "first_join": person.first_join,
+                    "last_leave": person.last_leave,
+                    "member_id": member_id,
+                    "match_method": method,
+                }
+            )
     return out
 
 
-def refresh(session: Session, credit_sessions: Sequence[CreditSession], now: datetime, *,
-            signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None) -> dict[int, Refreshed]:
+def refresh(
+    session: Session,
+    credit_sessions: Sequence[CreditSession],
+    now: datetime,
+    *,
+    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
+) -> dict[int, Refreshed]:
     """Recompute these sessions' attendance and rewrite their participant rows: a handful of statements
     for all of them (a statewide rebuild goes through here a few hundred sessions at a time)."""
     results = compute_many(session, credit_sessions, now, signals_by_uuid=signals_by_uuid)
@@ -290,17 +393,24 @@ def refresh(session: Session, credit_sessions: Sequence[CreditSession], now: dat
     if rows:  # one bulk statement for all the sessions' participants (table-level: no ORM bookkeeping)
         session.execute(insert(Participant.__table__), rows)
     session.flush()
-    return {sid: Refreshed(result, {row["identity_key"]: row["member_id"] for row in by_session[sid]})
-            for sid, result in results.items()}
+    return {
+        sid: Refreshed(result, {row["identity_key"]: row["member_id"] for row in by_session[sid]})
+        for sid, result in results.items()
+    }
 
 
 def stale_meetings(session: Session, now: datetime, after: timedelta) -> list[Meeting]:
     """Meetings that never got their meeting.ended: no event for `after` past their scheduled end."""
-    last_event = (select(ZoomEvent.meeting_uuid, func.max(ZoomEvent.received_at).label("last"))
-                  .group_by(ZoomEvent.meeting_uuid).subquery())
-    rows = session.execute(select(Meeting, last_event.c.last)
-                           .outerjoin(last_event, last_event.c.meeting_uuid == Meeting.uuid)
-                           .where(Meeting.status != "ended")).all()
+    last_event = (
+        select(ZoomEvent.meeting_uuid, func.max(ZoomEvent.received_at).label("last"))
+        .group_by(ZoomEvent.meeting_uuid)
+        .subquery()
+    )
+    rows = session.execute(
+        select(Meeting, last_event.c.last)
+        .outerjoin(last_event, last_event.c.meeting_uuid == Meeting.uuid)
+        .where(Meeting.status != "ended")
+    ).all()
     stale = []
     for meeting, last in rows:
         start = meeting.started_at or meeting.scheduled_start
@@ -351,8 +461,9 @@ def sessions_for(session: Session, meetings: Sequence[Meeting], settings: Settin
     return list(session.scalars(select(CreditSession).where(CreditSession.id.in_(ids)).order_by(CreditSession.id)))
 
 
-def attendance_changed(session: Session, meeting: Meeting, settings: Settings, now: datetime, *,
-                       reason: str) -> Attendance | None:
+def attendance_changed(
+    session: Session, meeting: Meeting, settings: Settings, now: datetime, *, reason: str
+) -> Attendance | None:
     """An instance's events or state changed: recompute its session, and once the session has ended (or
     already has lines), bring its credit lines in step. Returns the session's attendance."""
     credit_sessions = sessions_for(session, [meeting], settings)
@@ -360,9 +471,15 @@ def attendance_changed(session: Session, meeting: Meeting, settings: Settings, n
     return results.get(meeting.session_id) if meeting.session_id is not None else None
 
 
-def session_changed(session: Session, credit_sessions: Sequence[CreditSession], settings: Settings, now: datetime,
-                    *, reason: str, signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
-                    ) -> dict[int, Attendance]:
+def session_changed(
+    session: Session,
+    credit_sessions: Sequence[CreditSession],
+    settings: Settings,
+    now: datetime,
+    *,
+    reason: str,
+    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
+) -> dict[int, Attendance]:
     """`attendance_changed` for whole sessions (a staff decision, a rebuild), in shared statements."""
     refreshed = refresh(session, credit_sessions, now, signals_by_uuid=signals_by_uuid)
     due = [(s, *refreshed[s.id]) for s in credit_sessions if s.status == "ended" or s.lines_built_at is not None]
@@ -373,25 +490,30 @@ def session_changed(session: Session, credit_sessions: Sequence[CreditSession], 
 REBUILD_CHUNK = 200  # meetings per round of statements: bounded memory, few round trips
 
 
-def rebuild(session: Session, settings: Settings, now: datetime, *,
-            failures: list[tuple[int, str]] | None = None) -> int:
+def rebuild(
+    session: Session, settings: Settings, now: datetime, *, failures: list[tuple[int, str]] | None = None
+) -> int:
     """Re-derive every meeting's state, session, participants and lines from the stored events, a chunk of
     meetings at a time: each chunk's events are read once, and its writes are shared statements. A
     session is recomputed once all its instances are in (instances are visited by zoom meeting id and
     time, so a session's instances come together). A session the database refuses for its data is left as it
     was and named in `failures` (session id, the driver's error class); the others go on."""
-    uuids = session.scalars(select(ZoomEvent.meeting_uuid).where(ZoomEvent.meeting_uuid.is_not(None))
-                            .group_by(ZoomEvent.meeting_uuid)
-                            .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts),
-                                      ZoomEvent.meeting_uuid)).all()
+    uuids = session.scalars(
+        select(ZoomEvent.meeting_uuid)
+        .where(ZoomEvent.meeting_uuid.is_not(None))
+        .group_by(ZoomEvent.meeting_uuid)
+        .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts), ZoomEvent.meeting_uuid)
+    ).all()
     pending: dict[int, CreditSession] = {}
     signals_by_uuid: dict[str, list[attendance.Signal]] = {}
     for first in range(0, len(uuids), REBUILD_CHUNK):
-        chunk = uuids[first:first + REBUILD_CHUNK]
+        chunk = uuids[first : first + REBUILD_CHUNK]
         events: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {uuid: [] for uuid in chunk}
         for uuid, name, meeting_id, body in session.execute(
-                select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
-                .where(ZoomEvent.meeting_uuid.in_(chunk)).order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)):
+            select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
+            .where(ZoomEvent.meeting_uuid.in_(chunk))
+            .order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)
+        ):
             events[uuid].append((name, meeting_id, body))
         wanted = {}
         for uuid, stored in events.items():
@@ -402,8 +524,9 @@ def rebuild(session: Session, settings: Settings, now: datetime, *,
         for uuid, meeting in found.items():
             for name, _, body in events[uuid]:
                 apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
-            signals_by_uuid[uuid] = [s for name, _, body in events[uuid]
-                                     for s in attendance.signals_from_event(name, body)]
+            signals_by_uuid[uuid] = [
+                s for name, _, body in events[uuid] for s in attendance.signals_from_event(name, body)
+            ]
         for credit_session in sessions_for(session, list(found.values()), settings):
             pending[credit_session.id] = credit_session
         if len(pending) >= REBUILD_CHUNK or first + REBUILD_CHUNK >= len(uuids):
@@ -413,9 +536,14 @@ def rebuild(session: Session, settings: Settings, now: datetime, *,
     return len(uuids)
 
 
-def _rebuild_sessions(session: Session, credit_sessions: list[CreditSession], settings: Settings, now: datetime,
-                      signals_by_uuid: dict[str, list[attendance.Signal]],
-                      failures: list[tuple[int, str]] | None) -> None:
+def _rebuild_sessions(
+    session: Session,
+    credit_sessions: list[CreditSession],
+    settings: Settings,
+    now: datetime,
+    signals_by_uuid: dict[str, list[attendance.Signal]],
+    failures: list[tuple[int, str]] | None,
+) -> None:
     """Recompute sessions whose instances' signals are all at hand (the rest are read from the database): all
     in shared statements, or, when the database refuses that for some row's data, one session at a time."""
     instances = instances_of(session, [s.id for s in credit_sessions])
@@ -432,8 +560,9 @@ def _rebuild_sessions(session: Session, credit_sessions: list[CreditSession], se
     for credit_session in credit_sessions:
         try:
             with session.begin_nested():
-                session_changed(session, [credit_session], settings, now, reason=reason,
-                                signals_by_uuid=signals_by_uuid)
+                session_changed(
+                    session, [credit_session], settings, now, reason=reason, signals_by_uuid=signals_by_uuid
+                )
         except DataError as exc:
             log.error("rebuild: session id=%s left as it was: %s", credit_session.id, type(exc.orig).__name__)
             if failures is not None:

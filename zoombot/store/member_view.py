@@ -4,6 +4,7 @@ Every query here is filtered by the member the signed link names: their credit l
 their own communities, their claims, their memberships. Other people appear only as join and leave times
 of unmatched participants a member may claim (`zoombot.core.claims.choices`).
 """
+
 from __future__ import annotations
 
 from collections import defaultdict
@@ -14,10 +15,10 @@ from zoneinfo import ZoneInfo
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zoombot.config import Settings
 from zoombot.core import claims, roles
 from zoombot.core.attendance import parse_time
-from zoombot.core.certificates import TrainingPart, hours_text, training_parts, year_hours, credit_of
-from zoombot.config import Settings
+from zoombot.core.certificates import TrainingPart, credit_of, hours_text, training_parts, year_hours
 from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.core.member_grid import MemberYear
 from zoombot.core.times import clock_time, duration
@@ -25,8 +26,12 @@ from zoombot.store import credit_lines
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, MemberClaim, Membership, Participant
 
 #: How a line's status reads to the member it credits.
-STATUS_WORDS = {"approved": "Approved", "pending": "Waiting for staff review", "rejected": "Not approved",
-                "no_credit": "No hours"}
+STATUS_WORDS = {
+    "approved": "Approved",
+    "pending": "Waiting for staff review",
+    "rejected": "Not approved",
+    "no_credit": "No hours",
+}
 
 
 def day_text(moment: datetime | None, tz: str, fallback: date) -> str:
@@ -108,8 +113,11 @@ def _time(held: CreditSession, tz: str) -> str:
     start = held.scheduled_start or held.started_at
     if start is None:
         return ""
-    end = (held.scheduled_start + timedelta(minutes=held.scheduled_minutes)
-           if held.scheduled_start and held.scheduled_minutes else held.ended_at)
+    end = (
+        held.scheduled_start + timedelta(minutes=held.scheduled_minutes)
+        if held.scheduled_start and held.scheduled_minutes
+        else held.ended_at
+    )
     return span_text([(start, end)], tz) if end else clock_time(start, tz)
 
 
@@ -117,8 +125,11 @@ def _unmatched(s: Session, session_ids: list[int]) -> dict[int, list[claims.Unma
     found: dict[int, list[claims.Unmatched]] = defaultdict(list)
     if not session_ids:
         return found
-    for p in s.scalars(select(Participant).where(Participant.session_id.in_(session_ids),
-                                                 Participant.member_id.is_(None), Participant.is_host.is_(False))):
+    for p in s.scalars(
+        select(Participant).where(
+            Participant.session_id.in_(session_ids), Participant.member_id.is_(None), Participant.is_host.is_(False)
+        )
+    ):
         spans = tuple((parse_time(a), parse_time(b)) for a, b, *_ in p.intervals or [])
         found[p.session_id].append(claims.Unmatched(p.identity_key, p.member_id, p.is_host, spans))
     return found
@@ -130,22 +141,38 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
         return None
     start_month = settings.hours.licensing_year_start_month
     this_year = year_of(now.date(), start_month)
-    memberships = s.execute(select(Membership, Community).join(Community, Community.id == Membership.community_id)
-                            .where(Membership.member_id == member_id).order_by(Community.name)).all()
+    memberships = s.execute(
+        select(Membership, Community)
+        .join(Community, Community.id == Membership.community_id)
+        .where(Membership.member_id == member_id)
+        .order_by(Community.name)
+    ).all()
     community_ids = [c.id for _, c in memberships]
-    lines = s.execute(select(CreditLine, CreditSession, Community)
-                      .join(CreditSession, CreditSession.id == CreditLine.session_id)
-                      .outerjoin(Community, Community.id == CreditSession.community_id)
-                      .where(CreditLine.member_id == member_id)
-                      .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(), CreditLine.id)).all()
+    lines = s.execute(
+        select(CreditLine, CreditSession, Community)
+        .join(CreditSession, CreditSession.id == CreditLine.session_id)
+        .outerjoin(Community, Community.id == CreditSession.community_id)
+        .where(CreditLine.member_id == member_id)
+        .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(), CreditLine.id)
+    ).all()
     replaced = credit_lines.superseded(s, [held.id for _, held, _ in lines])  # a correction counts instead
     lines = [row for row in lines if row[0].id not in replaced]
     counted = {held.id for _, held, _ in lines}
     window_start = this_year.previous().first_day
-    uncounted = s.execute(select(CreditSession, Community).join(Community, Community.id == CreditSession.community_id)
-                          .where(CreditSession.community_id.in_(community_ids),
-                                 CreditSession.local_date >= window_start, CreditSession.is_demo.is_(member.is_demo))
-                          .order_by(CreditSession.local_date.desc())).all() if community_ids else []
+    uncounted = (
+        s.execute(
+            select(CreditSession, Community)
+            .join(Community, Community.id == CreditSession.community_id)
+            .where(
+                CreditSession.community_id.in_(community_ids),
+                CreditSession.local_date >= window_start,
+                CreditSession.is_demo.is_(member.is_demo),
+            )
+            .order_by(CreditSession.local_date.desc())
+        ).all()
+        if community_ids
+        else []
+    )
     uncounted = [(held, c) for held, c in uncounted if held.id not in counted and held.status != "scheduled"]
     mine = {c.session_id: c for c in s.scalars(select(MemberClaim).where(MemberClaim.member_id == member_id))}
     claimable = [held.id for _, held, _ in lines if held.local_date >= window_start] + [h.id for h, _ in uncounted]
@@ -159,8 +186,10 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
         if line.status == "no_credit" and line.no_credit_reason:
             row.note = line.no_credit_reason
         elif line.status == "pending" and line.corrects_id is not None:
-            row.note = ("A correction of hours already sent to the registry; staff are reviewing it (until then "
-                        "the hours sent count).")
+            row.note = (
+                "A correction of hours already sent to the registry; staff are reviewing it (until then "
+                "the hours sent count)."
+            )
         elif line.status == "pending" and line.flagged:
             row.note = "Your attendance changed since it was first reviewed; staff are checking it again."
         row.attended = duration(line.attended_seconds)
@@ -174,28 +203,57 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
     for row in rows:
         claim = mine.get(row.session_id)
         if claim is not None:
-            chosen = (span_text([(claim.chosen_first_join, claim.chosen_last_leave)], row.tz)
-                      if claim.chosen_first_join and claim.chosen_last_leave else None)
-            row.claim = ClaimView(status=claim.status, description=claim.description, chosen=chosen,
-                                  reason=claim.decision_reason, updated_at=claim.updated_at)
+            chosen = (
+                span_text([(claim.chosen_first_join, claim.chosen_last_leave)], row.tz)
+                if claim.chosen_first_join and claim.chosen_last_leave
+                else None
+            )
+            row.claim = ClaimView(
+                status=claim.status,
+                description=claim.description,
+                chosen=chosen,
+                reason=claim.decision_reason,
+                updated_at=claim.updated_at,
+            )
         if row.may_claim and row.session_id in unmatched:
-            row.choices = [(c.ref, span_text(c.spans, row.tz)) for c in
-                           claims.choices(unmatched[row.session_id], secret=secret, session_id=row.session_id)]
+            row.choices = [
+                (c.ref, span_text(c.spans, row.tz))
+                for c in claims.choices(unmatched[row.session_id], secret=secret, session_id=row.session_id)
+            ]
 
     facts = [(year_of(held.local_date, start_month), line.status, credit_of(line)) for line, held, _ in lines]
     shown = sorted({year for year, _, _ in facts} | {this_year}, reverse=True)
-    years = [(year, year_hours([(status, c) for y, status, c in facts if y == year], year,
-                               settings.hours.yearly_requirement_hours)) for year in shown]
-    preferences = [Preference(community_id=c.id, community=c.name, role=roles.label(m.role),
-                              member_mail=m.unsubscribed_at is None,
-                              facilitator_mail=(m.facilitator_mail_unsubscribed_at is None)
-                              if roles.may_close(m.role) else None) for m, c in memberships]
+    years = [
+        (
+            year,
+            year_hours(
+                [(status, c) for y, status, c in facts if y == year], year, settings.hours.yearly_requirement_hours
+            ),
+        )
+        for year in shown
+    ]
+    preferences = [
+        Preference(
+            community_id=c.id,
+            community=c.name,
+            role=roles.label(m.role),
+            member_mail=m.unsubscribed_at is None,
+            facilitator_mail=(m.facilitator_mail_unsubscribed_at is None) if roles.may_close(m.role) else None,
+        )
+        for m, c in memberships
+    ]
     return MemberPage(member=member, years=years, sessions=rows, preferences=preferences)
 
 
 def _row(held: CreditSession, community: Community | None, tz: str, start_month: int) -> SessionRow:
     start = held.scheduled_start or held.started_at
-    return SessionRow(session_id=held.id, community=community.name if community else (held.topic or "Zoom meeting"),
-                      local_date=held.local_date, tz=tz, day=day_text(start, tz, held.local_date),
-                      time=_time(held, tz), year=year_of(held.local_date, start_month),
-                      ended=held.status == "ended")
+    return SessionRow(
+        session_id=held.id,
+        community=community.name if community else (held.topic or "Zoom meeting"),
+        local_date=held.local_date,
+        tz=tz,
+        day=day_text(start, tz, held.local_date),
+        time=_time(held, tz),
+        year=year_of(held.local_date, start_month),
+        ended=held.status == "ended",
+    )

@@ -1,4 +1,5 @@
 """Schema migrations (Alembic), applied from code so no alembic.ini is needed beside the project."""
+
 from __future__ import annotations
 
 from pathlib import Path

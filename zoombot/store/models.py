@@ -6,14 +6,30 @@ is derived from it and can be rebuilt at any time; staff decisions (matches, mer
 are kept in their own tables so a rebuild never loses them. The unit of credit is a *session* (one
 community occurrence, however many Zoom instances it took) and one credit line per person in it.
 """
+
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import (JSON, BigInteger, CheckConstraint, Date, DateTime, ForeignKey, Index, Integer,
-                        LargeBinary, MetaData, Numeric, String, Text, TypeDecorator, UniqueConstraint)
+from sqlalchemy import (
+    JSON,
+    BigInteger,
+    CheckConstraint,
+    Date,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    LargeBinary,
+    MetaData,
+    Numeric,
+    String,
+    Text,
+    TypeDecorator,
+    UniqueConstraint,
+)
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
 
@@ -28,15 +44,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if value.tzinfo is None:
             raise ValueError("naive datetime given where an aware UTC instant is required")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value: datetime | None, dialect) -> datetime | None:
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 BigId = BigInteger().with_variant(Integer(), "sqlite")
@@ -51,16 +67,16 @@ NAMING = {
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
-    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(),
-                           Decimal: Numeric(7, 2)}
+    type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(), Decimal: Numeric(7, 2)}
 
 
 # --- Zoom events (append-only) and meeting instances ---------------------------------------------
+
 
 class ZoomEvent(Base):
     """One verified delivery (or one Report API row), stored once by its content-derived key."""
@@ -111,8 +127,9 @@ class CreditSession(Base):
 
     community: Mapped[Community | None] = relationship()
     meetings: Mapped[list[Meeting]] = relationship(back_populates="session", order_by="Meeting.id")
-    segments: Mapped[list[TrainingSegment]] = relationship(back_populates="session", cascade="all, delete-orphan",
-                                                           passive_deletes=True, order_by="TrainingSegment.start")
+    segments: Mapped[list[TrainingSegment]] = relationship(
+        back_populates="session", cascade="all, delete-orphan", passive_deletes=True, order_by="TrainingSegment.start"
+    )
 
 
 class Meeting(Base):
@@ -177,8 +194,10 @@ class ParticipantMerge(Base):
     `target_key` does not hold. Deleting the row undoes the decision."""
 
     __tablename__ = "participant_merges"
-    __table_args__ = (UniqueConstraint("session_id", "kind", "source_key"),
-                      CheckConstraint("kind IN ('merge', 'unbind')", name="kind"))
+    __table_args__ = (
+        UniqueConstraint("session_id", "kind", "source_key"),
+        CheckConstraint("kind IN ('merge', 'unbind')", name="kind"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     session_id: Mapped[int] = mapped_column(ForeignKey("sessions.id", ondelete="CASCADE"))
@@ -202,6 +221,7 @@ class ParticipantAlias(Base):
 
 
 # --- Directory --------------------------------------------------------------------------------------
+
 
 class Community(Base):
     __tablename__ = "communities"
@@ -304,12 +324,15 @@ class LoginAttempt(Base):
 
 # --- Schedule, agendas, outbox ----------------------------------------------------------------------
 
+
 class Occurrence(Base):
     """One planned meeting of a community, identified by its original start even when moved."""
 
     __tablename__ = "occurrences"
-    __table_args__ = (UniqueConstraint("community_id", "original_start"),
-                      CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"))
+    __table_args__ = (
+        UniqueConstraint("community_id", "original_start"),
+        CheckConstraint("status IN ('scheduled', 'cancelled')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"))
@@ -418,6 +441,7 @@ class OutboxMessage(Base):
 
 
 # --- Hours and review -------------------------------------------------------------------------------
+
 
 class TrainingSegment(Base):
     """Staff decision: part of a session was elective training, with what the registry needs to know."""
@@ -530,8 +554,10 @@ class DeadlineDigest(Base):
     schedulers never send it twice and a run after a crash picks it up again."""
 
     __tablename__ = "deadline_digests"
-    __table_args__ = (UniqueConstraint("digest_date", "recipient"),
-                      CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"))
+    __table_args__ = (
+        UniqueConstraint("digest_date", "recipient"),
+        CheckConstraint("status IN ('pending', 'sending', 'sent', 'failed')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     digest_date: Mapped[date] = mapped_column(Date)
@@ -571,8 +597,10 @@ class MemberClaim(Base):
     member reads. One claim per member and session; a declined or withdrawn one may be made again."""
 
     __tablename__ = "member_claims"
-    __table_args__ = (UniqueConstraint("member_id", "session_id"),
-                      CheckConstraint("status IN ('open', 'accepted', 'declined', 'withdrawn')", name="status"))
+    __table_args__ = (
+        UniqueConstraint("member_id", "session_id"),
+        CheckConstraint("status IN ('open', 'accepted', 'declined', 'withdrawn')", name="status"),
+    )
 
     id: Mapped[int] = mapped_column(primary_key=True)
     member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
@@ -612,6 +640,7 @@ class AuditEntry(Base):
 
 
 # --- Operations -------------------------------------------------------------------------------------
+
 
 class JobStatus(Base):
     """Last run of each scheduled job, for the status page and metrics."""

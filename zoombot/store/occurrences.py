@@ -5,6 +5,7 @@ applies `zoombot.core.zoom_occurrences.change`: a moved occurrence moves and a d
 raising its `sequence` so the jobs send an update or a cancellation. Used by the meeting.updated and
 meeting.deleted webhooks and by `zoombot zoom sync`.
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
@@ -64,8 +65,9 @@ def apply(pairs: Iterable[Pair], now: datetime) -> tuple[int, int]:
     """Apply Zoom's word on each paired occurrence; returns (moved, cancelled)."""
     moved = cancelled = 0
     for occurrence, item in pairs:
-        found = zoom_occurrences.change(item, start=occurrence.start, end=occurrence.end,
-                                        cancelled=occurrence.status == "cancelled")
+        found = zoom_occurrences.change(
+            item, start=occurrence.start, end=occurrence.end, cancelled=occurrence.status == "cancelled"
+        )
         if found.cancel:
             cancelled += cancel(occurrence, now)
         elif found.move is not None:

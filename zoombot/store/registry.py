@@ -7,6 +7,7 @@ lines submitted, all in one transaction: a line is in one batch or none. The can
 (PostgreSQL) and marked with a compare-and-set, so two submissions at once can never send a line twice.
 A submitted line is final; see `zoombot.store.credit_lines` for corrections.
 """
+
 from __future__ import annotations
 
 import re
@@ -19,17 +20,27 @@ from typing import Any
 from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
-from zoombot.core import spreadsheet
-from zoombot.store.audit import audit_row
 from zoombot.config import Settings
-from zoombot.store.models import (
-    AuditEntry, Community, CreditLine, CreditSession, Member, Membership, SubmissionBatch, TrainingSegment)
+from zoombot.core import spreadsheet
 from zoombot.core.registry_rows import LineFacts, Segment, problems, rows, scheduled_end
 from zoombot.core.roles import FACILITATOR
+from zoombot.store.audit import audit_row
+from zoombot.store.models import (
+    AuditEntry,
+    Community,
+    CreditLine,
+    CreditSession,
+    Member,
+    Membership,
+    SubmissionBatch,
+    TrainingSegment,
+)
 
 FORMATS = ("csv", "xlsx")
-CONTENT_TYPES = {"csv": "text/csv; charset=utf-8",
-                 "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"}
+CONTENT_TYPES = {
+    "csv": "text/csv; charset=utf-8",
+    "xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+}
 #: Columns holding text people typed (names, titles): defused for spreadsheets.
 TYPED = ("participant_name", "title", "trainer_name", "community", "approver", "sponsor", "category")
 
@@ -72,23 +83,28 @@ def _trainers(session: Session, community_ids: set[int]) -> dict[int, tuple[str,
     """Each community's facilitator (the first by name): (name, registry id)."""
     found: dict[int, tuple[str, str]] = {}
     for community_id, name, registry_id in session.execute(
-            select(Membership.community_id, Member.name, Member.registry_id).join(Member)
-            .where(Membership.community_id.in_(community_ids), Membership.role == FACILITATOR)
-            .order_by(Membership.community_id, func.lower(Member.name))):
+        select(Membership.community_id, Member.name, Member.registry_id)
+        .join(Member)
+        .where(Membership.community_id.in_(community_ids), Membership.role == FACILITATOR)
+        .order_by(Membership.community_id, func.lower(Member.name))
+    ):
         found.setdefault(community_id, (name, registry_id or ""))
     return found
 
 
-def prepare(session: Session, settings: Settings, *, lock: bool = False,
-            community_ids: Sequence[int] | None = None) -> Prepared:
+def prepare(
+    session: Session, settings: Settings, *, lock: bool = False, community_ids: Sequence[int] | None = None
+) -> Prepared:
     """Every approved, unsubmitted line as rows (oldest session first), or held back with its reasons."""
     profile = settings.registry
-    query = (select(CreditLine, CreditSession, Community, Member)
-             .join(CreditSession, CreditSession.id == CreditLine.session_id)
-             .outerjoin(Community, Community.id == CreditSession.community_id)
-             .outerjoin(Member, Member.id == CreditLine.member_id)
-             .where(CreditLine.status == "approved", CreditLine.submitted_at.is_(None))
-             .order_by(CreditSession.local_date, CreditSession.id, CreditLine.id))
+    query = (
+        select(CreditLine, CreditSession, Community, Member)
+        .join(CreditSession, CreditSession.id == CreditLine.session_id)
+        .outerjoin(Community, Community.id == CreditSession.community_id)
+        .outerjoin(Member, Member.id == CreditLine.member_id)
+        .where(CreditLine.status == "approved", CreditLine.submitted_at.is_(None))
+        .order_by(CreditSession.local_date, CreditSession.id, CreditLine.id)
+    )
     if community_ids is not None:
         query = query.where(CreditSession.community_id.in_(list(community_ids)))
     if lock and session.get_bind().dialect.name == "postgresql":
@@ -96,41 +112,80 @@ def prepare(session: Session, settings: Settings, *, lock: bool = False,
     found = session.execute(query).all()
     trainers = _trainers(session, {c.id for _, _, c, _ in found if c is not None})
     segment_ids = {seg.get("segment_id") for line, *_ in found for seg in line.segments or []}
-    segment_trainers = dict(session.execute(select(TrainingSegment.id, TrainingSegment.trainer_registry_id)
-                                            .where(TrainingSegment.id.in_(segment_ids - {None}))).all()) \
-        if segment_ids else {}
-    trainer_names = dict(session.execute(select(Member.registry_id, Member.name).where(
-        Member.registry_id.in_(set(segment_trainers.values()) - {""}))).all()) if segment_trainers else {}
+    segment_trainers = (
+        dict(
+            session.execute(
+                select(TrainingSegment.id, TrainingSegment.trainer_registry_id).where(
+                    TrainingSegment.id.in_(segment_ids - {None})
+                )
+            ).all()
+        )
+        if segment_ids
+        else {}
+    )
+    trainer_names = (
+        dict(
+            session.execute(
+                select(Member.registry_id, Member.name).where(
+                    Member.registry_id.in_(set(segment_trainers.values()) - {""})
+                )
+            ).all()
+        )
+        if segment_trainers
+        else {}
+    )
     corrected = {line.corrects_id for line, *_ in found if line.corrects_id}
-    replaced = {row.id: row for row in session.scalars(select(CreditLine).where(CreditLine.id.in_(corrected)))} \
-        if corrected else {}
+    replaced = (
+        {row.id: row for row in session.scalars(select(CreditLine).where(CreditLine.id.in_(corrected)))}
+        if corrected
+        else {}
+    )
     out = Prepared()
     for line, held, community, member in found:
         tz = community.timezone if community else settings.schedule.timezone
         trainer_name, trainer_id = trainers.get(community.id, ("", "")) if community else ("", "")
         start = held.scheduled_start or held.started_at
-        segments = tuple(Segment(title=seg.get("title") or "", category=seg.get("category") or "",
-                                 approval_code=seg.get("approval_code") or "",
-                                 trainer_registry_id=segment_trainers.get(seg.get("segment_id"), ""),
-                                 trainer_name=trainer_names.get(segment_trainers.get(seg.get("segment_id"), ""), ""))
-                         for seg in line.segments or [] if seg.get("credited_seconds"))
+        segments = tuple(
+            Segment(
+                title=seg.get("title") or "",
+                category=seg.get("category") or "",
+                approval_code=seg.get("approval_code") or "",
+                trainer_registry_id=segment_trainers.get(seg.get("segment_id"), ""),
+                trainer_name=trainer_names.get(segment_trainers.get(seg.get("segment_id"), ""), ""),
+            )
+            for seg in line.segments or []
+            if seg.get("credited_seconds")
+        )
         before = replaced.get(line.corrects_id) if line.corrects_id else None
         facts = LineFacts(
-            line_id=line.id, status=line.status, flagged=line.flagged, flag_reason=line.flag_reason,
-            member_name=member.name if member else None, registry_id=member.registry_id if member else None,
-            growth=Decimal(line.growth_hours), training=Decimal(line.training_hours), session_id=held.id,
-            local_date=held.local_date, timezone=tz, start=start,
+            line_id=line.id,
+            status=line.status,
+            flagged=line.flagged,
+            flag_reason=line.flag_reason,
+            member_name=member.name if member else None,
+            registry_id=member.registry_id if member else None,
+            growth=Decimal(line.growth_hours),
+            training=Decimal(line.training_hours),
+            session_id=held.id,
+            local_date=held.local_date,
+            timezone=tz,
+            start=start,
             end=scheduled_end(held.scheduled_start, held.scheduled_minutes, held.ended_at),
             community=community.name if community else f"Zoom meeting {held.zoom_meeting_id}",
             title=(community.registry_title or community.name) if community else held.topic,
             category=(community.registry_category or "") if community else "",
             approval_code=(community.approval_code or "") if community else "",
-            trainer_name=trainer_name, trainer_registry_id=trainer_id, segments=segments,
-            approver=line.decided_by, approved_at=line.decided_at, corrects_id=line.corrects_id,
+            trainer_name=trainer_name,
+            trainer_registry_id=trainer_id,
+            segments=segments,
+            approver=line.decided_by,
+            approved_at=line.decided_at,
+            corrects_id=line.corrects_id,
             corrected_growth=Decimal(before.growth_hours) if before else Decimal(0),
             corrected_training=Decimal(before.training_hours) if before else Decimal(0),
             override_reason=line.override_reason,
-            extra={"sponsor": profile.sponsor, "delivery_format": profile.delivery_format})
+            extra={"sponsor": profile.sponsor, "delivery_format": profile.delivery_format},
+        )
         line_rows = rows(facts, profile)
         reasons = problems(facts, line_rows, profile)
         if reasons:
@@ -166,28 +221,50 @@ def submit(session: Session, settings: Settings, *, actor: str, now: datetime, f
     if not ready.ready:
         return Outcome(None, filename(profile.name, None, now, fmt), content, 0, 0, ready.held)
     ids = [line_id for line_id, _ in ready.ready]
-    batch = SubmissionBatch(created_at=now, created_by=actor, registry_name=profile.name, format=fmt, filename="",
-                            line_ids=ids, row_count=len(table), content=content,
-                            held_back=[{"line_id": h.line_id, "who": h.who, "session": h.session,
-                                        "reasons": h.reasons} for h in ready.held])
+    batch = SubmissionBatch(
+        created_at=now,
+        created_by=actor,
+        registry_name=profile.name,
+        format=fmt,
+        filename="",
+        line_ids=ids,
+        row_count=len(table),
+        content=content,
+        held_back=[
+            {"line_id": h.line_id, "who": h.who, "session": h.session, "reasons": h.reasons} for h in ready.held
+        ],
+    )
     session.add(batch)
     session.flush()
     batch.filename = filename(profile.name, batch.id, now, fmt)
     marked = 0
     for start in range(0, len(ids), 5000):
-        chunk = ids[start:start + 5000]
-        marked += session.execute(update(CreditLine).where(
-            CreditLine.id.in_(chunk), CreditLine.submitted_at.is_(None), CreditLine.status == "approved")
+        chunk = ids[start : start + 5000]
+        marked += session.execute(
+            update(CreditLine)
+            .where(CreditLine.id.in_(chunk), CreditLine.submitted_at.is_(None), CreditLine.status == "approved")
             .values(submitted_at=now, exported_at=now, batch_id=batch.id, updated_at=now)
-            .execution_options(synchronize_session=False)).rowcount
+            .execution_options(synchronize_session=False)
+        ).rowcount
     if marked != len(ids):
         raise SubmissionError("another submission took some of these lines at the same moment: nothing recorded")
     sessions = dict(session.execute(select(CreditLine.id, CreditLine.session_id).where(CreditLine.id.in_(ids))).all())
-    session.execute(insert(AuditEntry.__table__), [
-        audit_row(actor=actor, entity="credit_line", entity_id=line_id, action="submitted",
-                  session_id=sessions[line_id], to_value=f"batch {batch.id} ({batch.filename})",
-                  reason=f"{len(line_rows)} row{'' if len(line_rows) == 1 else 's'} sent to {profile.name}", at=now)
-        for line_id, line_rows in ready.ready])
+    session.execute(
+        insert(AuditEntry.__table__),
+        [
+            audit_row(
+                actor=actor,
+                entity="credit_line",
+                entity_id=line_id,
+                action="submitted",
+                session_id=sessions[line_id],
+                to_value=f"batch {batch.id} ({batch.filename})",
+                reason=f"{len(line_rows)} row{'' if len(line_rows) == 1 else 's'} sent to {profile.name}",
+                at=now,
+            )
+            for line_id, line_rows in ready.ready
+        ],
+    )
     return Outcome(batch.id, batch.filename, content, len(ids), len(table), ready.held)
 
 
@@ -196,6 +273,13 @@ def batches(session: Session, limit: int = 100) -> list[SubmissionBatch]:
 
 
 def batch_summary(batch: SubmissionBatch) -> dict[str, Any]:
-    return {"id": batch.id, "created_at": batch.created_at, "created_by": batch.created_by,
-            "format": batch.format, "filename": batch.filename, "lines": len(batch.line_ids),
-            "rows": batch.row_count, "held_back": len(batch.held_back)}
+    return {
+        "id": batch.id,
+        "created_at": batch.created_at,
+        "created_by": batch.created_by,
+        "format": batch.format,
+        "filename": batch.filename,
+        "lines": len(batch.line_ids),
+        "rows": batch.row_count,
+        "held_back": len(batch.held_back),
+    }

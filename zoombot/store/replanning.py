@@ -7,6 +7,7 @@ members who hold its invitation an update; a row the schedule dropped is cancell
 cancellation goes out); a new one is simply planned. `announce_details` does the same for a change that
 moves nothing but alters what every calendar entry says (the join link, the passcode, the name).
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -28,8 +29,12 @@ class ReplanResult:
 
 
 def cadence_of(community: Community) -> schedule.Cadence:
-    return schedule.Cadence(first_start_local=community.first_start_local, timezone=community.timezone,
-                            duration_minutes=community.duration_minutes, rrule=community.rrule)
+    return schedule.Cadence(
+        first_start_local=community.first_start_local,
+        timezone=community.timezone,
+        duration_minutes=community.duration_minutes,
+        rrule=community.rrule,
+    )
 
 
 def replan_community(session: Session, community: Community, now: datetime, horizon: datetime) -> ReplanResult:
@@ -38,16 +43,35 @@ def replan_community(session: Session, community: Community, now: datetime, hori
     ValueError when the community's schedule is unusable (the caller says which community)."""
     wanted = schedule.occurrences(cadence_of(community), now, horizon)
     planned = planned_start_sql()
-    rows = session.execute(select(Occurrence.id, planned, Occurrence.start, Occurrence.end).where(
-        Occurrence.community_id == community.id, Occurrence.status == "scheduled", Occurrence.start > now,
-        planned >= now, planned < horizon)).all()
+    rows = session.execute(
+        select(Occurrence.id, planned, Occurrence.start, Occurrence.end).where(
+            Occurrence.community_id == community.id,
+            Occurrence.status == "scheduled",
+            Occurrence.start > now,
+            planned >= now,
+            planned < horizon,
+        )
+    ).all()
     plan = schedule.replan([schedule.PlannedRow(*row) for row in rows], wanted, community.timezone)
     result = ReplanResult()
     for occ in plan.create:
-        result.created += insert_ignoring_conflict(session, Occurrence, {
-            "community_id": community.id, "original_start": occ.original_start, "start": occ.start,
-            "end": occ.end, "status": "scheduled", "sequence": 0, "updated_at": now,
-        }, ["community_id", "original_start"]) is not None
+        result.created += (
+            insert_ignoring_conflict(
+                session,
+                Occurrence,
+                {
+                    "community_id": community.id,
+                    "original_start": occ.original_start,
+                    "start": occ.start,
+                    "end": occ.end,
+                    "status": "scheduled",
+                    "sequence": 0,
+                    "updated_at": now,
+                },
+                ["community_id", "original_start"],
+            )
+            is not None
+        )
     for row_id, planned_start, start, end in plan.move:
         occurrence = session.get(Occurrence, row_id)
         occurrence.planned_start = None if planned_start == occurrence.original_start else planned_start
@@ -57,9 +81,11 @@ def replan_community(session: Session, community: Community, now: datetime, hori
             occurrence.updated_at = now
             result.moved += 1
     if plan.cancel:
-        result.cancelled = session.execute(update(Occurrence).where(
-            Occurrence.id.in_(plan.cancel), Occurrence.status == "scheduled").values(
-            status="cancelled", sequence=Occurrence.sequence + 1, updated_at=now)).rowcount
+        result.cancelled = session.execute(
+            update(Occurrence)
+            .where(Occurrence.id.in_(plan.cancel), Occurrence.status == "scheduled")
+            .values(status="cancelled", sequence=Occurrence.sequence + 1, updated_at=now)
+        ).rowcount
     return result
 
 
@@ -71,6 +97,13 @@ def planned_start_sql():
 def announce_details(session: Session, community_id: int, now: datetime) -> int:
     """Every upcoming occurrence not already changed just now gets a new SEQUENCE, so holders of its
     invitation get an update with the current details; returns how many."""
-    return session.execute(update(Occurrence).where(
-        Occurrence.community_id == community_id, Occurrence.status == "scheduled", Occurrence.start > now,
-        Occurrence.updated_at < now).values(sequence=Occurrence.sequence + 1, updated_at=now)).rowcount
+    return session.execute(
+        update(Occurrence)
+        .where(
+            Occurrence.community_id == community_id,
+            Occurrence.status == "scheduled",
+            Occurrence.start > now,
+            Occurrence.updated_at < now,
+        )
+        .values(sequence=Occurrence.sequence + 1, updated_at=now)
+    ).rowcount

@@ -16,6 +16,7 @@ line about themselves, nor matches a participant to themselves (`zoombot.core.pe
 the registry is final (a change becomes a correction line, `zoombot.store.credit_lines`). Which *role* may take
 which action is checked by the one guard every staff page action passes (`zoombot.web.staff.auth.require`).
 """
+
 from __future__ import annotations
 
 from collections.abc import Iterable
@@ -25,15 +26,23 @@ from decimal import Decimal, InvalidOperation
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from zoombot.config import Settings
 from zoombot.core import credit, hours, permissions
+from zoombot.core.registry_rows import registry_id_ok
 from zoombot.store import meetings
 from zoombot.store.audit import audit
-from zoombot.config import Settings
 from zoombot.store.credit_lines import describe, rules_for, segment_of, settle, split_text
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
-    Community, CreditLine, CreditSession, Member, Participant, ParticipantAlias, ParticipantMerge, TrainingSegment)
-from zoombot.core.registry_rows import registry_id_ok
+    Community,
+    CreditLine,
+    CreditSession,
+    Member,
+    Participant,
+    ParticipantAlias,
+    ParticipantMerge,
+    TrainingSegment,
+)
 
 MAX_HOURS = Decimal("24")
 
@@ -61,8 +70,10 @@ def _line(session: Session, line_id: int, actor: str | None = None) -> CreditLin
         except permissions.NotAllowed as exc:
             raise ReviewError(str(exc)) from None
         if line.submitted_at is not None:
-            raise ReviewError(f"line {line.id} was submitted to the registry and is final: "
-                              "a change to the attendance makes a correction line")
+            raise ReviewError(
+                f"line {line.id} was submitted to the registry and is final: "
+                "a change to the attendance makes a correction line"
+            )
     return line
 
 
@@ -84,11 +95,21 @@ def parse_hours(value: object) -> Decimal:
     return parsed.quantize(Decimal("0.01"))
 
 
-def _decide(session: Session, line: CreditLine, status: str, *, actor: str, now: datetime, action: str,
-            reason: str | None) -> None:
-    audit(session, actor=actor, entity="credit_line", entity_id=line.id, action=action,
-          session_id=line.session_id, from_value=describe(line), to_value=f"{status}, "
-          f"{split_text(line.growth_hours, line.training_hours)}", reason=reason, at=now)
+def _decide(
+    session: Session, line: CreditLine, status: str, *, actor: str, now: datetime, action: str, reason: str | None
+) -> None:
+    audit(
+        session,
+        actor=actor,
+        entity="credit_line",
+        entity_id=line.id,
+        action=action,
+        session_id=line.session_id,
+        from_value=describe(line),
+        to_value=f"{status}, {split_text(line.growth_hours, line.training_hours)}",
+        reason=reason,
+        at=now,
+    )
     line.status, line.updated_at = status, now
     if status != "pending":  # reopening keeps who decided last: the line was decided once (credit_lines)
         line.decided_by, line.decided_at = actor, now
@@ -102,16 +123,24 @@ def approve(session: Session, line_ids: Iterable[int], *, actor: str, now: datet
             raise ReviewError(f"line {line.id} is {line.status.replace('_', ' ')}, not pending")
     for line in lines:
         seen = f"flag cleared: {line.flag_reason}" if line.flagged else None
-        _decide(session, line, "approved", actor=actor, now=now, action="approved",
-                reason="; ".join(part for part in (reason, seen) if part) or None)
+        _decide(
+            session,
+            line,
+            "approved",
+            actor=actor,
+            now=now,
+            action="approved",
+            reason="; ".join(part for part in (reason, seen) if part) or None,
+        )
         line.flagged, line.flag_reason = False, None
     for session_id in {line.session_id for line in lines}:
         settle(session, _session(session, session_id))
     return len(lines)
 
 
-def clean_split(session: Session, session_id: int, *, actor: str,
-                settings: Settings) -> tuple[list[CreditLine], list[tuple[CreditLine, str]]]:
+def clean_split(
+    session: Session, session_id: int, *, actor: str, settings: Settings
+) -> tuple[list[CreditLine], list[tuple[CreditLine, str]]]:
     """The session's pending lines "approve all clean" would approve (a matched member with a registry id
     that looks like the registry's, no flag, not the actor's own), and the others with why they are left."""
     found = _session(session, session_id)
@@ -119,8 +148,11 @@ def clean_split(session: Session, session_id: int, *, actor: str,
         raise ReviewError("the session has not ended yet")
     clean: list[CreditLine] = []
     left: list[tuple[CreditLine, str]] = []
-    pending = session.scalars(select(CreditLine).where(CreditLine.session_id == session_id,
-                                                       CreditLine.status == "pending").order_by(CreditLine.id))
+    pending = session.scalars(
+        select(CreditLine)
+        .where(CreditLine.session_id == session_id, CreditLine.status == "pending")
+        .order_by(CreditLine.id)
+    )
     for line in pending:
         why = leave_reason(line, line.member, actor=actor, pattern=settings.registry.registry_id_pattern)
         if why is None:
@@ -145,8 +177,9 @@ def leave_reason(line: CreditLine, member: Member | None, *, actor: str, pattern
     return None
 
 
-def approve_clean(session: Session, session_id: int, line_ids: Iterable[int], *, actor: str, now: datetime,
-                  settings: Settings) -> int:
+def approve_clean(
+    session: Session, session_id: int, line_ids: Iterable[int], *, actor: str, now: datetime, settings: Settings
+) -> int:
     """Approve exactly the lines the reviewer confirmed, each still clean now (a line that changed since the
     confirmation page was shown is refused, and nothing is approved)."""
     chosen = list(dict.fromkeys(line_ids))
@@ -166,9 +199,11 @@ def approve_session(session: Session, session_id: int, *, actor: str, now: datet
     found = _session(session, session_id)
     if found.status != "ended":
         raise ReviewError("the session has not ended yet")
-    ids = session.scalars(select(CreditLine.id).where(CreditLine.session_id == session_id,
-                                                      CreditLine.status == "pending")
-                          .order_by(CreditLine.id)).all()
+    ids = session.scalars(
+        select(CreditLine.id)
+        .where(CreditLine.session_id == session_id, CreditLine.status == "pending")
+        .order_by(CreditLine.id)
+    ).all()
     return approve(session, ids, actor=actor, now=now)
 
 
@@ -179,13 +214,22 @@ def cap_hours(session: Session, line: CreditLine, settings: Settings) -> Decimal
     policy, _ = rules_for(settings.hours, community)
     live = [(m.started_at, m.ended_at) for m in found.meetings if m.started_at and m.ended_at]
     meeting_seconds = sum(int((b - a).total_seconds()) for a, b in live) if live else None
-    limit = hours.cap_limit(policy, found.scheduled_minutes * 60 if found.scheduled_minutes else None,
-                            meeting_seconds)
+    limit = hours.cap_limit(policy, found.scheduled_minutes * 60 if found.scheduled_minutes else None, meeting_seconds)
     return None if limit is None else hours.seconds_to_hours(limit)
 
 
-def adjust(session: Session, line_id: int, growth: Decimal, training: Decimal, *, actor: str, now: datetime,
-           reason: str, settings: Settings, override: str | None = None) -> None:
+def adjust(
+    session: Session,
+    line_id: int,
+    growth: Decimal,
+    training: Decimal,
+    *,
+    actor: str,
+    now: datetime,
+    reason: str,
+    settings: Settings,
+    override: str | None = None,
+) -> None:
     """Set a line's growth and training hours by hand (0..24 each, reason required). Above what the session
     allows (its cap) needs an explicit override reason, which stays on the line and in exports."""
     reason = _reason(reason)
@@ -198,8 +242,10 @@ def adjust(session: Session, line_id: int, growth: Decimal, training: Decimal, *
     limit = cap_hours(session, line, settings)
     override = (override or "").strip() or None
     if limit is not None and growth + training > limit and override is None:
-        raise ReviewError(f"{growth + training} h is more than the {limit} h this session allows: "
-                          "give an override reason to credit it anyway")
+        raise ReviewError(
+            f"{growth + training} h is more than the {limit} h this session allows: "
+            "give an override reason to credit it anyway"
+        )
     before = describe(line)
     line.growth_hours, line.training_hours = growth, training
     line.adjusted = (growth, training) != (Decimal(line.proposed_growth_hours), Decimal(line.proposed_training_hours))
@@ -207,9 +253,18 @@ def adjust(session: Session, line_id: int, growth: Decimal, training: Decimal, *
     if line.status == "no_credit":
         line.status = "pending"
     line.updated_at = now
-    audit(session, actor=actor, entity="credit_line", entity_id=line.id, action="adjusted",
-          session_id=line.session_id, from_value=before, to_value=describe(line),
-          reason=reason + (f" (over the session's cap: {override})" if line.override_reason else ""), at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="credit_line",
+        entity_id=line.id,
+        action="adjusted",
+        session_id=line.session_id,
+        from_value=before,
+        to_value=describe(line),
+        reason=reason + (f" (over the session's cap: {override})" if line.override_reason else ""),
+        at=now,
+    )
 
 
 def reject(session: Session, line_id: int, *, actor: str, now: datetime, reason: str) -> None:
@@ -256,8 +311,17 @@ def propose(session: Session, line_id: int, *, proposal: str | None, note: str, 
         raise ReviewError("nobody proposes about their own line")
     before = ": ".join(filter(None, [PROPOSALS.get(line.proposal or ""), line.note])) or None
     line.proposal, line.note, line.proposed_by, line.proposed_at = proposal, note or None, actor, now
-    audit(session, actor=actor, entity="credit_line", entity_id=line.id, action="noted", session_id=line.session_id,
-          from_value=before, to_value=": ".join(filter(None, [PROPOSALS.get(proposal or ""), note])), at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="credit_line",
+        entity_id=line.id,
+        action="noted",
+        session_id=line.session_id,
+        from_value=before,
+        to_value=": ".join(filter(None, [PROPOSALS.get(proposal or ""), note])),
+        at=now,
+    )
 
 
 def _recompute(session: Session, session_id: int, settings: Settings, now: datetime, reason: str) -> None:
@@ -265,8 +329,9 @@ def _recompute(session: Session, session_id: int, settings: Settings, now: datet
 
 
 def _participant(session: Session, session_id: int, identity_key: str) -> Participant:
-    participant = session.scalar(select(Participant).where(Participant.session_id == session_id,
-                                                           Participant.identity_key == identity_key))
+    participant = session.scalar(
+        select(Participant).where(Participant.session_id == session_id, Participant.identity_key == identity_key)
+    )
     if participant is None:
         raise ReviewError("no such participant in this session")
     return participant
@@ -279,8 +344,16 @@ def _member_name(session: Session, member_id: int | None) -> str:
     return member.name if member else "unmatched"
 
 
-def match(session: Session, session_id: int, identity_key: str, member_id: int, *, actor: str, now: datetime,
-          settings: Settings) -> None:
+def match(
+    session: Session,
+    session_id: int,
+    identity_key: str,
+    member_id: int,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
     """This participant is this member, here and in later sessions (a `participant_aliases` row).
 
     A match is always remembered: participant rows are re-derived from events and aliases, so an alias is
@@ -294,37 +367,64 @@ def match(session: Session, session_id: int, identity_key: str, member_id: int, 
     if permissions.is_own(actor, chosen.email):
         raise ReviewError("nobody matches a participant to themselves: another staff member must")
     before = participant.member_id
-    alias_id = insert_ignoring_conflict(session, ParticipantAlias, {
-        "identity_key": identity_key, "member_id": member_id, "created_by": actor, "created_at": now},
-        ["identity_key"])
+    alias_id = insert_ignoring_conflict(
+        session,
+        ParticipantAlias,
+        {"identity_key": identity_key, "member_id": member_id, "created_by": actor, "created_at": now},
+        ["identity_key"],
+    )
     if alias_id is None:
         alias = session.scalar(select(ParticipantAlias).where(ParticipantAlias.identity_key == identity_key))
         alias.member_id, alias.created_by, alias.created_at = member_id, actor, now
         alias_id = alias.id
-    audit(session, actor=actor, entity="participant_alias", entity_id=alias_id, action="matched",
-          session_id=session_id, from_value=f"{participant.name or identity_key}: {_member_name(session, before)}",
-          to_value=f"{participant.name or identity_key}: {_member_name(session, member_id)}", at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="participant_alias",
+        entity_id=alias_id,
+        action="matched",
+        session_id=session_id,
+        from_value=f"{participant.name or identity_key}: {_member_name(session, before)}",
+        to_value=f"{participant.name or identity_key}: {_member_name(session, member_id)}",
+        at=now,
+    )
     _recompute(session, session_id, settings, now, "participant matched by staff")
 
 
-def unmatch(session: Session, session_id: int, identity_key: str, *, actor: str, now: datetime,
-            settings: Settings) -> None:
+def unmatch(
+    session: Session, session_id: int, identity_key: str, *, actor: str, now: datetime, settings: Settings
+) -> None:
     """Undo a match staff made: the participant is matched by e-mail again, or not at all."""
     participant = _participant(session, session_id, identity_key)
     alias = session.scalar(select(ParticipantAlias).where(ParticipantAlias.identity_key == identity_key))
     if alias is None:
         raise ReviewError("this participant was not matched by staff")
-    audit(session, actor=actor, entity="participant_alias", entity_id=alias.id, action="unmatched",
-          session_id=session_id,
-          from_value=f"{participant.name or identity_key}: {_member_name(session, alias.member_id)}",
-          to_value=f"{participant.name or identity_key}: match removed", at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="participant_alias",
+        entity_id=alias.id,
+        action="unmatched",
+        session_id=session_id,
+        from_value=f"{participant.name or identity_key}: {_member_name(session, alias.member_id)}",
+        to_value=f"{participant.name or identity_key}: match removed",
+        at=now,
+    )
     session.delete(alias)
     session.flush()
     _recompute(session, session_id, settings, now, "staff match undone")
 
 
-def merge(session: Session, session_id: int, source_key: str, target_key: str, *, actor: str, now: datetime,
-          settings: Settings) -> None:
+def merge(
+    session: Session,
+    session_id: int,
+    source_key: str,
+    target_key: str,
+    *,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+) -> None:
     """In this session, `source_key` (e.g. a phone dial-in) is the same person as `target_key`.
 
     Their presence becomes one union; the merged person keeps the strongest identifier of the two (a
@@ -334,13 +434,32 @@ def merge(session: Session, session_id: int, source_key: str, target_key: str, *
         raise ReviewError("pick two different participants")
     source = _participant(session, session_id, source_key)
     target = _participant(session, session_id, target_key)
-    merge_id = insert_ignoring_conflict(session, ParticipantMerge, {
-        "session_id": session_id, "kind": "merge", "source_key": source_key, "target_key": target_key,
-        "created_by": actor, "created_at": now}, ["session_id", "kind", "source_key"])
+    merge_id = insert_ignoring_conflict(
+        session,
+        ParticipantMerge,
+        {
+            "session_id": session_id,
+            "kind": "merge",
+            "source_key": source_key,
+            "target_key": target_key,
+            "created_by": actor,
+            "created_at": now,
+        },
+        ["session_id", "kind", "source_key"],
+    )
     if merge_id is None:
         raise ReviewError("that participant is already merged into another")
-    audit(session, actor=actor, entity="participant_merge", entity_id=merge_id, action="merged",
-          session_id=session_id, from_value=source.name or source_key, to_value=target.name or target_key, at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="participant_merge",
+        entity_id=merge_id,
+        action="merged",
+        session_id=session_id,
+        from_value=source.name or source_key,
+        to_value=target.name or target_key,
+        at=now,
+    )
     _recompute(session, session_id, settings, now, "participants merged by staff")
 
 
@@ -351,32 +470,65 @@ def undo_merge(session: Session, merge_id: int, *, actor: str, now: datetime, se
     if row is None:
         raise ReviewError("no such merge")
     action = "unmerged" if row.kind == "merge" else "rebound"
-    audit(session, actor=actor, entity="participant_merge", entity_id=row.id, action=action,
-          session_id=row.session_id, from_value=f"{row.source_key} = {row.target_key}",
-          to_value="two participants" if row.kind == "merge" else "Zoom's bind applies again", at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="participant_merge",
+        entity_id=row.id,
+        action=action,
+        session_id=row.session_id,
+        from_value=f"{row.source_key} = {row.target_key}",
+        to_value="two participants" if row.kind == "merge" else "Zoom's bind applies again",
+        at=now,
+    )
     session_id = row.session_id
     session.delete(row)
     session.flush()
-    _recompute(session, session_id, settings, now, "staff merge undone" if row.kind == "merge"
-               else "Zoom's bind restored by staff")
+    _recompute(
+        session,
+        session_id,
+        settings,
+        now,
+        "staff merge undone" if row.kind == "merge" else "Zoom's bind restored by staff",
+    )
     return session_id
 
 
-def unbind(session: Session, session_id: int, phone_key: str, bound_key: str, *, actor: str, now: datetime,
-           settings: Settings) -> None:
+def unbind(
+    session: Session, session_id: int, phone_key: str, bound_key: str, *, actor: str, now: datetime, settings: Settings
+) -> None:
     """Zoom bound a phone caller to a computer participant, and staff say it is not so."""
-    merge_id = insert_ignoring_conflict(session, ParticipantMerge, {
-        "session_id": session_id, "kind": "unbind", "source_key": phone_key, "target_key": bound_key,
-        "created_by": actor, "created_at": now}, ["session_id", "kind", "source_key"])
+    merge_id = insert_ignoring_conflict(
+        session,
+        ParticipantMerge,
+        {
+            "session_id": session_id,
+            "kind": "unbind",
+            "source_key": phone_key,
+            "target_key": bound_key,
+            "created_by": actor,
+            "created_at": now,
+        },
+        ["session_id", "kind", "source_key"],
+    )
     if merge_id is None:
         raise ReviewError("that bind is already undone")
-    audit(session, actor=actor, entity="participant_merge", entity_id=merge_id, action="unbound",
-          session_id=session_id, from_value=f"{phone_key} = {bound_key} (Zoom's bind)",
-          to_value="two participants", at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="participant_merge",
+        entity_id=merge_id,
+        action="unbound",
+        session_id=session_id,
+        from_value=f"{phone_key} = {bound_key} (Zoom's bind)",
+        to_value="two participants",
+        at=now,
+    )
     _recompute(session, session_id, settings, now, "Zoom's bind undone by staff")
 
 
 # --- training segments ------------------------------------------------------------------------------------
+
 
 def _segment_text(row: TrainingSegment) -> str:
     parts = [f"{row.start.isoformat()} - {row.end.isoformat()}", row.title or "untitled"]
@@ -389,9 +541,21 @@ def _segment_text(row: TrainingSegment) -> str:
     return ", ".join(parts)
 
 
-def save_segment(session: Session, session_id: int, *, start: datetime, end: datetime, title: str, category: str,
-                 approval_code: str, actor: str, now: datetime, settings: Settings,
-                 segment_id: int | None = None, trainer_registry_id: str = "") -> TrainingSegment:
+def save_segment(
+    session: Session,
+    session_id: int,
+    *,
+    start: datetime,
+    end: datetime,
+    title: str,
+    category: str,
+    approval_code: str,
+    actor: str,
+    now: datetime,
+    settings: Settings,
+    segment_id: int | None = None,
+    trainer_registry_id: str = "",
+) -> TrainingSegment:
     """Mark (or, with `segment_id`, change) an elective-training segment of a session. It must lie within
     the time the session was live and overlap no other segment; lines split again, totals stay."""
     found = _session(session, session_id)
@@ -422,9 +586,17 @@ def save_segment(session: Session, session_id: int, *, start: datetime, end: dat
         raise ReviewError(str(exc)) from None
     before = _segment_text(row) if row is not None else None
     if row is None:
-        row = TrainingSegment(session_id=session_id, start=start, end=end, title=title, category=category,
-                              approval_code=approval_code, trainer_registry_id=trainer_registry_id,
-                              created_by=actor, created_at=now)
+        row = TrainingSegment(
+            session_id=session_id,
+            start=start,
+            end=end,
+            title=title,
+            category=category,
+            approval_code=approval_code,
+            trainer_registry_id=trainer_registry_id,
+            created_by=actor,
+            created_at=now,
+        )
         session.add(row)
         found.segments.append(row)
     else:
@@ -433,24 +605,41 @@ def save_segment(session: Session, session_id: int, *, start: datetime, end: dat
     session.flush()
     if before == _segment_text(row):
         raise ReviewError("the training segment is already set that way")
-    audit(session, actor=actor, entity="training_segment", entity_id=row.id,
-          action="segment_changed" if before else "segment_added", session_id=session_id, from_value=before,
-          to_value=_segment_text(row), at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="training_segment",
+        entity_id=row.id,
+        action="segment_changed" if before else "segment_added",
+        session_id=session_id,
+        from_value=before,
+        to_value=_segment_text(row),
+        at=now,
+    )
     _recompute(session, session_id, settings, now, "training segment changed by staff")
     return row
 
 
-def delete_segment(session: Session, session_id: int, segment_id: int, *, actor: str, now: datetime,
-                   settings: Settings) -> None:
+def delete_segment(
+    session: Session, session_id: int, segment_id: int, *, actor: str, now: datetime, settings: Settings
+) -> None:
     """Clear a training segment: its time counts as growth again."""
     found = _session(session, session_id)
     row = session.get(TrainingSegment, segment_id)
     if row is None or row.session_id != session_id:
         raise ReviewError("no such training segment")
-    audit(session, actor=actor, entity="training_segment", entity_id=row.id, action="segment_removed",
-          session_id=session_id, from_value=_segment_text(row), to_value="none", at=now)
+    audit(
+        session,
+        actor=actor,
+        entity="training_segment",
+        entity_id=row.id,
+        action="segment_removed",
+        session_id=session_id,
+        from_value=_segment_text(row),
+        to_value="none",
+        at=now,
+    )
     found.segments.remove(row)
     session.delete(row)
     session.flush()
     _recompute(session, session_id, settings, now, "training segment removed by staff")
-

@@ -3,6 +3,7 @@
 One read-only snapshot from the database, shared by the staff status page and the `/metrics` collector,
 so both always tell the same story whichever worker or scheduler process did the work.
 """
+
 from __future__ import annotations
 
 from dataclasses import dataclass, field
@@ -13,9 +14,9 @@ from alembic.runtime.migration import MigrationContext
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 
-from zoombot.store.models import JobStatus, OutboxMessage, ZoomEvent
 from zoombot.core.plurals import plural
 from zoombot.runtime import Runtime
+from zoombot.store.models import JobStatus, OutboxMessage, ZoomEvent
 
 FAILED_SHOWN = 50
 
@@ -90,8 +91,10 @@ def last_webhook_at(session: Session) -> datetime | None:
 
 
 def jobs(session: Session) -> list[Job]:
-    return [Job(j.name, j.last_started_at, j.last_finished_at, j.last_ok, j.last_error, j.runs, j.failures)
-            for j in session.scalars(select(JobStatus).order_by(JobStatus.name))]
+    return [
+        Job(j.name, j.last_started_at, j.last_finished_at, j.last_ok, j.last_error, j.runs, j.failures)
+        for j in session.scalars(select(JobStatus).order_by(JobStatus.name))
+    ]
 
 
 def schema(runtime: Runtime) -> tuple[str, bool]:
@@ -107,18 +110,35 @@ def snapshot(runtime: Runtime) -> Snapshot:
     settings = runtime.settings
     with runtime.db.begin() as session:
         events = event_counts(session)
-        failed = [FailedEvent(e.id, e.event, e.received_at, e.meeting_uuid, e.error or "") for e in session.scalars(
-            select(ZoomEvent).where(ZoomEvent.status == "failed").order_by(ZoomEvent.id.desc()).limit(FAILED_SHOWN))]
+        failed = [
+            FailedEvent(e.id, e.event, e.received_at, e.meeting_uuid, e.error or "")
+            for e in session.scalars(
+                select(ZoomEvent).where(ZoomEvent.status == "failed").order_by(ZoomEvent.id.desc()).limit(FAILED_SHOWN)
+            )
+        ]
         outbox = outbox_counts(session)
-        due = session.scalar(select(func.count()).select_from(OutboxMessage).where(
-            OutboxMessage.status == "pending", OutboxMessage.due_at <= now)) or 0
-        failed_messages = [FailedMessage(m.id, m.kind, m.due_at, m.attempts, m.last_error or "")
-                           for m in session.scalars(select(OutboxMessage).where(OutboxMessage.status == "failed")
-                                                    .order_by(OutboxMessage.id.desc()).limit(FAILED_SHOWN))]
+        due = (
+            session.scalar(
+                select(func.count())
+                .select_from(OutboxMessage)
+                .where(OutboxMessage.status == "pending", OutboxMessage.due_at <= now)
+            )
+            or 0
+        )
+        failed_messages = [
+            FailedMessage(m.id, m.kind, m.due_at, m.attempts, m.last_error or "")
+            for m in session.scalars(
+                select(OutboxMessage)
+                .where(OutboxMessage.status == "failed")
+                .order_by(OutboxMessage.id.desc())
+                .limit(FAILED_SHOWN)
+            )
+        ]
         job_list = jobs(session)
         last = last_webhook_at(session)
-        redacted = session.scalar(select(func.count()).select_from(ZoomEvent)
-                                  .where(ZoomEvent.redacted_at.is_not(None))) or 0
+        redacted = (
+            session.scalar(select(func.count()).select_from(ZoomEvent).where(ZoomEvent.redacted_at.is_not(None))) or 0
+        )
     revision, up_to_date = schema(runtime)
     engine = runtime.db.engine
     server = ".".join(str(part) for part in (engine.dialect.server_version_info or ()))
@@ -132,12 +152,27 @@ def snapshot(runtime: Runtime) -> Snapshot:
     if outbox.get("failed"):
         problems.append(f"{plural(outbox['failed'], 'message')} could not be sent.")
     problems.extend(f"Job {j.name} failed on its last run." for j in job_list if j.last_ok is False)
-    retention = (f"on: personal data stripped {settings.retention.days} days after a settled, exported meeting"
-                 if settings.retention.enabled else "off")
+    retention = (
+        f"on: personal data stripped {settings.retention.days} days after a settled, exported meeting"
+        if settings.retention.enabled
+        else "off"
+    )
     return Snapshot(
-        now=now, last_webhook_at=last, events_by_status=events, failed_events=failed, outbox_by_status=outbox,
-        outbox_due=due, failed_messages=failed_messages, jobs=job_list, redacted_events=redacted,
+        now=now,
+        last_webhook_at=last,
+        events_by_status=events,
+        failed_events=failed,
+        outbox_by_status=outbox,
+        outbox_due=due,
+        failed_messages=failed_messages,
+        jobs=job_list,
+        redacted_events=redacted,
         zoom_api_configured=settings.zoom.api_configured,
         webhook_secret_configured=bool(settings.zoom.webhook_secret_token),
-        database_backend=f"{engine.dialect.name} {server}".strip(), schema_revision=revision,
-        schema_up_to_date=up_to_date, version=_version(), retention=retention, problems=problems)
+        database_backend=f"{engine.dialect.name} {server}".strip(),
+        schema_revision=revision,
+        schema_up_to_date=up_to_date,
+        version=_version(),
+        retention=retention,
+        problems=problems,
+    )

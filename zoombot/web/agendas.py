@@ -8,6 +8,7 @@ are kept only when they are http(s) (`zoombot.core.agenda.parse_resources`). Aft
 record its closure (`zoombot.web.closures`). The preview shows each message of a meeting as it would be
 sent, with personal links that open nothing. The outbox page (`zoombot.web.outbox`) shares this blueprint.
 """
+
 from __future__ import annotations
 
 from datetime import timedelta
@@ -16,14 +17,15 @@ from flask import Blueprint, abort, flash, redirect, render_template, request, u
 from sqlalchemy import func, select
 
 from zoombot.core import agenda, roles
-from zoombot.store import agenda_store
+from zoombot.core.digits import is_digits
 from zoombot.mail import preview as mail_preview
+from zoombot.store import agenda_store
+from zoombot.store.models import Agenda as AgendaRow
+from zoombot.store.models import Community, Member, Membership, Occurrence, ParkingLotItem
 from zoombot.web.closures import closure_page
-from zoombot.store.models import Agenda as AgendaRow, Community, Member, Membership, Occurrence, ParkingLotItem
 from zoombot.web.staff import add_nav_link
 from zoombot.web.staff.auth import login_required, require_community, runtime, signed_in_user, visible_community_ids
 from zoombot.web.staff.csrf import protect
-from zoombot.core.digits import is_digits
 
 bp = Blueprint("agendas", __name__, url_prefix="/staff", template_folder="templates")
 protect(bp)
@@ -47,22 +49,44 @@ def index():
     now = runtime().now()
     with runtime().db.begin() as session:
         visible = visible_community_ids(session, signed_in_user())
-        query = (select(Occurrence, Community).join(Community, Community.id == Occurrence.community_id)
-                 .where(Occurrence.start > now - PAST, Occurrence.start < now + AHEAD)
-                 .order_by(Occurrence.start, Community.name))
+        query = (
+            select(Occurrence, Community)
+            .join(Community, Community.id == Occurrence.community_id)
+            .where(Occurrence.start > now - PAST, Occurrence.start < now + AHEAD)
+            .order_by(Occurrence.start, Community.name)
+        )
         if visible is not None:
             query = query.where(Occurrence.community_id.in_(visible))
         rows = session.execute(query).all()
-        statuses = dict(session.execute(select(AgendaRow.occurrence_id, AgendaRow.status).where(
-            AgendaRow.occurrence_id.in_([occ.id for occ, _ in rows]))).all()) if rows else {}
-        items = [{"id": occ.id, "community": c.name, "timezone": c.timezone, "start": occ.start,
-                  "cancelled": occ.status == "cancelled", "past": occ.start <= now,
-                  "agenda": statuses.get(occ.id)} for occ, c in rows]
+        statuses = (
+            dict(
+                session.execute(
+                    select(AgendaRow.occurrence_id, AgendaRow.status).where(
+                        AgendaRow.occurrence_id.in_([occ.id for occ, _ in rows])
+                    )
+                ).all()
+            )
+            if rows
+            else {}
+        )
+        items = [
+            {
+                "id": occ.id,
+                "community": c.name,
+                "timezone": c.timezone,
+                "start": occ.start,
+                "cancelled": occ.status == "cancelled",
+                "past": occ.start <= now,
+                "agenda": statuses.get(occ.id),
+            }
+            for occ, c in rows
+        ]
     return render_template("agendas/index.html", items=items)
 
 
-def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str],
-                 meeting_roles: tuple[str, ...]) -> agenda.Agenda:
+def _form_agenda(
+    form, previous: agenda.Agenda, people: dict[int, str], meeting_roles: tuple[str, ...]
+) -> agenda.Agenda:
     """The agenda as the form says. A role's select holds a member id of this community (anything else
     leaves the role to nobody); a form without role selects (an older page) keeps the roles as they were."""
     if any(f"role:{role}" in form for role in meeting_roles):
@@ -82,14 +106,20 @@ def _form_agenda(form, previous: agenda.Agenda, people: dict[int, str],
         resources=agenda.parse_resources(form.get("resources", "")),
         parking_lot=previous.parking_lot,
         next_steps=agenda.parse_lines(form.get("next_steps", "")),
-        roles=assigned)
+        roles=assigned,
+    )
 
 
 def _people(session, community_id: int) -> dict[int, str]:
     """Member id -> name of the community's members, by name."""
-    return dict(session.execute(select(Member.id, Member.name).join(Membership, Membership.member_id == Member.id)
-                                .where(Membership.community_id == community_id)
-                                .order_by(func.lower(Member.name), Member.id)).all())
+    return dict(
+        session.execute(
+            select(Member.id, Member.name)
+            .join(Membership, Membership.member_id == Member.id)
+            .where(Membership.community_id == community_id)
+            .order_by(func.lower(Member.name), Member.id)
+        ).all()
+    )
 
 
 def resource_lines(resources) -> str:
@@ -118,11 +148,16 @@ def edit(occurrence_id: int):
         page = {
             "occurrence": {"id": occurrence.id, "start": occurrence.start, "status": occurrence.status},
             "community": {"id": community.id, "name": community.name, "timezone": community.timezone},
-            "status": row.status, "updated_at": row.updated_at, "updated_by": row.updated_by,
-            "agenda": shown, "missing": agenda.missing_sections(shown),
+            "status": row.status,
+            "updated_at": row.updated_at,
+            "updated_by": row.updated_by,
+            "agenda": shown,
+            "missing": agenda.missing_sections(shown),
             "resources_text": resource_lines(shown.resources),
             "parking_lot": [{"id": item.id, "text": item.text, "created_at": item.created_at} for item in lot],
-            "people": people, "meeting_roles": meeting_roles, "label": roles.label,
+            "people": people,
+            "meeting_roles": meeting_roles,
+            "label": roles.label,
             "holders": {a.role: a.member_id for a in shown.roles},
         }
     return render_template("agendas/edit.html", **page)
@@ -134,8 +169,15 @@ def closure(occurrence_id: int):
     rt = runtime()
     with rt.db.begin() as session:
         occurrence, community = _occurrence(session, occurrence_id)
-        return closure_page(session, occurrence, community, actor=signed_in_user().email, layout="staff/base.html",
-                            action=url_for("agendas.closure", occurrence_id=occurrence_id), now=rt.now())
+        return closure_page(
+            session,
+            occurrence,
+            community,
+            actor=signed_in_user().email,
+            layout="staff/base.html",
+            action=url_for("agendas.closure", occurrence_id=occurrence_id),
+            now=rt.now(),
+        )
 
 
 @bp.get("/agendas/<int:occurrence_id>/preview")
@@ -151,17 +193,28 @@ def preview(occurrence_id: int):
         kinds = [kind for kind in mail_preview.KINDS if any(p.kind == kind for p in found)]
         kind = request.args.get("kind") if request.args.get("kind") in kinds else (kinds[0] if kinds else None)
         of_kind = [p for p in found if p.kind == kind]
-        chosen = next((p for p in of_kind if str(p.member_id) == request.args.get("to")),
-                      of_kind[0] if of_kind else None)
-        page = {"occurrence": {"id": occurrence.id, "start": occurrence.start, "status": occurrence.status},
-                "community": {"id": community.id, "name": community.name, "timezone": community.timezone},
-                "kinds": [(k, sum(p.kind == k for p in found)) for k in kinds], "kind": kind,
-                "recipients": [(p.member_id, p.recipient) for p in of_kind], "chosen": chosen,
-                "conditional": mail_preview.CONDITIONAL, "missing": [k for k in mail_preview.KINDS if k not in kinds]}
+        chosen = next(
+            (p for p in of_kind if str(p.member_id) == request.args.get("to")), of_kind[0] if of_kind else None
+        )
+        page = {
+            "occurrence": {"id": occurrence.id, "start": occurrence.start, "status": occurrence.status},
+            "community": {"id": community.id, "name": community.name, "timezone": community.timezone},
+            "kinds": [(k, sum(p.kind == k for p in found)) for k in kinds],
+            "kind": kind,
+            "recipients": [(p.member_id, p.recipient) for p in of_kind],
+            "chosen": chosen,
+            "conditional": mail_preview.CONDITIONAL,
+            "missing": [k for k in mail_preview.KINDS if k not in kinds],
+        }
         if chosen is not None:
             ics = chosen.ics
-            page.update(subject=chosen.subject, sender=str(chosen.message["From"]), text=chosen.part("text/plain"),
-                        html=chosen.part("text/html"), ics=ics.decode("utf-8") if ics else None)
+            page.update(
+                subject=chosen.subject,
+                sender=str(chosen.message["From"]),
+                text=chosen.part("text/plain"),
+                html=chosen.part("text/html"),
+                ics=ics.decode("utf-8") if ics else None,
+            )
     return render_template("agendas/preview.html", **page)
 
 

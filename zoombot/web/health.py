@@ -1,4 +1,5 @@
 """Liveness and readiness for load balancers and orchestrators; Prometheus metrics."""
+
 from __future__ import annotations
 
 from flask import Blueprint, Response, current_app, jsonify

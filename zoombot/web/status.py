@@ -1,5 +1,6 @@
 """/staff/status: the operator's page (network staff only): is Zoom reaching us, is anything stuck or
 failed, did the jobs run, and how this installation is set up. Read-only; see `zoombot.store.status`."""
+
 from __future__ import annotations
 
 from flask import Blueprint, render_template

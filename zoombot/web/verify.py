@@ -4,12 +4,13 @@ the certificate still holds (`zoombot.core.certificates.standing`), and nothing 
 no e-mail, nothing about anyone else. Codes are random (`zoombot.core.verification_codes`), so this page cannot
 be walked to find other certificates; typing is forgiving and the address is made canonical.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, current_app, redirect, render_template, request, url_for
 
-from zoombot.store import certificates as certificate_store
 from zoombot.core import verification_codes
+from zoombot.store import certificates as certificate_store
 
 bp = Blueprint("verify_page", __name__)
 
@@ -20,9 +21,12 @@ def form():
     code = verification_codes.normalize(typed)
     if code is not None:
         return redirect(url_for("verify_page.certificate", code=verification_codes.display(code)))
-    return render_template("public/verify.html", found=None, typed=typed,
-                           error="That is not a verification code: it has 12 letters and digits, like "
-                                 "7KQ2-M9XD-4TRA." if typed else None), 400 if typed else 200
+    return render_template(
+        "public/verify.html",
+        found=None,
+        typed=typed,
+        error="That is not a verification code: it has 12 letters and digits, like 7KQ2-M9XD-4TRA." if typed else None,
+    ), 400 if typed else 200
 
 
 @bp.get("/verify/<code>")
@@ -36,8 +40,12 @@ def certificate(code: str):
         with runtime.db.begin() as session:
             found = certificate_store.verify(session, stored, runtime.settings)
     if found is None:
-        return render_template("public/verify.html", found=None, typed=code,
-                               error="No certificate has this code. Check it against the paper: it has 12 "
-                                     "letters and digits."), 404
-    return render_template("public/verify.html", found=found, typed="", error=None,
-                           issuer=runtime.settings.registry.issuer_name)
+        return render_template(
+            "public/verify.html",
+            found=None,
+            typed=code,
+            error="No certificate has this code. Check it against the paper: it has 12 letters and digits.",
+        ), 404
+    return render_template(
+        "public/verify.html", found=found, typed="", error=None, issuer=runtime.settings.registry.issuer_name
+    )

@@ -10,20 +10,21 @@ This module is the thin imperative shell around Zoom's REST API:
 Logging carries the HTTP method, a path *template* (identifiers replaced by ``{id}``) and the status only:
 never tokens, secrets, query strings, e-mail addresses or names.
 """
+
 from __future__ import annotations
 
 import logging
 import re
 import threading
 import time
-from typing import Any, Callable, Iterator
+from collections.abc import Callable, Iterator
+from typing import Any
 from urllib.parse import quote
 
 import requests
 
-from zoombot.core.privacy import mask_emails, mask_values, one_line
 from zoombot.core.digits import is_digits
-
+from zoombot.core.privacy import mask_emails, mask_values, one_line
 
 __all__ = [
     "ZoomError",
@@ -158,7 +159,7 @@ class ZoomClient:
         return f"ZoomClient(api_base_url={self.api_base_url!r})"
 
     @classmethod
-    def from_settings(cls, zoom_settings: Any, **kwargs: Any) -> "ZoomClient":
+    def from_settings(cls, zoom_settings: Any, **kwargs: Any) -> ZoomClient:
         """Build a client from an object with account_id, client_id, client_secret, api_base_url, oauth_url.
 
         Extra keyword arguments (timeout, max_retries, session, sleep, clock) are passed through.
@@ -310,9 +311,7 @@ class ZoomClient:
         return self.request("POST", f"/users/{_seg(user_id)}/meetings", json=body)
 
     def update_meeting(self, meeting_id: int | str, body: dict, occurrence_id: str | None = None) -> dict:
-        return self.request(
-            "PATCH", f"/meetings/{_seg(meeting_id)}", params=_occurrence(occurrence_id), json=body
-        )
+        return self.request("PATCH", f"/meetings/{_seg(meeting_id)}", params=_occurrence(occurrence_id), json=body)
 
     def delete_meeting(self, meeting_id: int | str, occurrence_id: str | None = None) -> dict:
         return self.request("DELETE", f"/meetings/{_seg(meeting_id)}", params=_occurrence(occurrence_id))
@@ -364,7 +363,12 @@ class ZoomClient:
                 delay = _backoff(attempt)
                 log.warning(
                     "zoom %s %s %s, retry %d/%d in %.0fs",
-                    method, template, type(exc).__name__, attempt + 1, self.max_retries, delay,
+                    method,
+                    template,
+                    type(exc).__name__,
+                    attempt + 1,
+                    self.max_retries,
+                    delay,
                 )
                 self._sleep(delay)
                 attempt += 1
@@ -385,7 +389,12 @@ class ZoomClient:
             delay = retry_after if retry_after is not None else _backoff(attempt)
             log.warning(
                 "zoom %s %s -> %d, retry %d/%d in %.0fs",
-                method, template, status, attempt + 1, self.max_retries, delay,
+                method,
+                template,
+                status,
+                attempt + 1,
+                self.max_retries,
+                delay,
             )
             response.close()
             self._sleep(delay)
@@ -439,7 +448,7 @@ def _occurrence(occurrence_id: str | None) -> dict[str, str] | None:
 
 
 def _backoff(attempt: int) -> float:
-    return min(_BACKOFF_CAP, _BACKOFF_BASE * (2 ** attempt))
+    return min(_BACKOFF_CAP, _BACKOFF_BASE * (2**attempt))
 
 
 def _retry_after(response: requests.Response) -> float | None:
@@ -464,9 +473,7 @@ def _is_connect_failure(exc: requests.ConnectionError) -> bool:
 def _path_template(path: str) -> str:
     """``/meetings/8123/instances`` -> ``/meetings/{id}/instances`` (keeps only plain lower-case words)."""
     path = path.split("?", 1)[0]
-    return "/".join(
-        seg if (not seg or _PLAIN_SEGMENT_RE.match(seg)) else "{id}" for seg in path.split("/")
-    )
+    return "/".join(seg if (not seg or _PLAIN_SEGMENT_RE.match(seg)) else "{id}" for seg in path.split("/"))
 
 
 # --------------------------------------------------------------------------------------------------

@@ -12,24 +12,26 @@ GET /past_meetings/{uuid}, stored as a `meeting.ended` event with source 'report
 Zoom is called outside any database transaction (a transaction is never held open across the network);
 each instance is then stored in one transaction. Re-running stores nothing twice.
 """
+
 from __future__ import annotations
 
 import logging
+from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, Mapping
+from typing import Any
 
 from sqlalchemy import and_, or_, select
 from sqlalchemy.orm import Session
 
 from zoombot.core import attendance, discrepancies
-from zoombot.store import meetings
-from zoombot.zoom import report as zoom_report
 from zoombot.core.times import parse_time
+from zoombot.runtime import Runtime
+from zoombot.store import meetings
+from zoombot.store.audit import SYSTEM, audit
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import Meeting, ZoomEvent
-from zoombot.store.audit import SYSTEM, audit
-from zoombot.runtime import Runtime
+from zoombot.zoom import report as zoom_report
 from zoombot.zoom.client import ZoomClient, ZoomError
 
 __all__ = ["Outcome", "reconcile_instance", "due_meetings", "RETRY_EVERY", "GIVE_UP_AFTER"]
@@ -50,9 +52,9 @@ class Outcome:
     """The result of reconciling one instance: `status` is the meeting's new report_status."""
 
     meeting_uuid: str
-    status: str                # done | unavailable | error
-    rows: int = 0              # report rows Zoom returned
-    stored: int = 0            # of which new (not stored before)
+    status: str  # done | unavailable | error
+    rows: int = 0  # report rows Zoom returned
+    stored: int = 0  # of which new (not stored before)
     discrepancies: int = 0
     error: ZoomError | None = None
 
@@ -61,25 +63,46 @@ def due_meetings(session: Session, now: datetime, delay: timedelta) -> list[Meet
     """Ended instances whose report is due: never reconciled, ended again since, or a failed attempt to
     retry (hourly, for a day). Demo meetings are never sent to Zoom."""
     ready = now - delay
-    return list(session.scalars(select(Meeting).where(
-        Meeting.status == "ended", Meeting.ended_at.is_not(None), Meeting.ended_at <= ready,
-        Meeting.is_demo.is_(False),
-        or_(Meeting.report_status.is_(None),
-            and_(Meeting.report_status == "done", Meeting.reconciled_at < Meeting.ended_at),
-            and_(Meeting.report_status.in_(("unavailable", "error")),
-                 Meeting.reconciled_at <= now - RETRY_EVERY,
-                 Meeting.ended_at >= now - GIVE_UP_AFTER)),
-    ).order_by(Meeting.ended_at)))
+    return list(
+        session.scalars(
+            select(Meeting)
+            .where(
+                Meeting.status == "ended",
+                Meeting.ended_at.is_not(None),
+                Meeting.ended_at <= ready,
+                Meeting.is_demo.is_(False),
+                or_(
+                    Meeting.report_status.is_(None),
+                    and_(Meeting.report_status == "done", Meeting.reconciled_at < Meeting.ended_at),
+                    and_(
+                        Meeting.report_status.in_(("unavailable", "error")),
+                        Meeting.reconciled_at <= now - RETRY_EVERY,
+                        Meeting.ended_at >= now - GIVE_UP_AFTER,
+                    ),
+                ),
+            )
+            .order_by(Meeting.ended_at)
+        )
+    )
 
 
-def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, zoom_meeting_id: str, *,
-                       instance: Mapping[str, Any] | None = None) -> Outcome:
+def reconcile_instance(
+    runtime: Runtime,
+    client: ZoomClient,
+    meeting_uuid: str,
+    zoom_meeting_id: str,
+    *,
+    instance: Mapping[str, Any] | None = None,
+) -> Outcome:
     """Fetch one instance's report and merge it (creating the meeting row when it is new, as in a
     backfill; `instance` is its entry from past_instances). Zoom failures are recorded on the meeting, when
     it exists (report_status 'unavailable' or 'error', attendance untouched), and returned, never raised."""
     with runtime.db.begin() as session:
-        known = session.execute(select(ZoomEvent.event, ZoomEvent.body).where(
-            ZoomEvent.meeting_uuid == meeting_uuid, ZoomEvent.event.in_(_MEETING_EVENTS))).all()
+        known = session.execute(
+            select(ZoomEvent.event, ZoomEvent.body).where(
+                ZoomEvent.meeting_uuid == meeting_uuid, ZoomEvent.event.in_(_MEETING_EVENTS)
+            )
+        ).all()
     has_end = any(event == zoom_report.ENDED_EVENT for event, _ in known)
     try:
         details = None if has_end else _past_meeting(client, meeting_uuid)
@@ -103,8 +126,11 @@ def reconcile_instance(runtime: Runtime, client: ZoomClient, meeting_uuid: str, 
         stored = 0
         if ended is not None:
             _store(session, ended, zoom_meeting_id, meeting_uuid, now)
-            _close(meeting, parse_time(ended["payload"]["object"]["start_time"]),
-                   parse_time(ended["payload"]["object"]["end_time"]))
+            _close(
+                meeting,
+                parse_time(ended["payload"]["object"]["start_time"]),
+                parse_time(ended["payload"]["object"]["end_time"]),
+            )
         for row in rows:
             body = zoom_report.participant_event(zoom_meeting_id, meeting_uuid, row, host_id)
             stored += _store(session, body, zoom_meeting_id, meeting_uuid, now)
@@ -120,12 +146,16 @@ def merge(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -
     meetings.attendance_changed(session, meeting, runtime.settings, now, reason=REASON)
     signals = meetings.signals(session, meeting.uuid)
     until = meetings.until_for(meeting, now)
-    merges = meetings.decisions_of(session, [meeting.session_id]).get(meeting.session_id) \
-        if meeting.session_id is not None else None
+    merges = (
+        meetings.decisions_of(session, [meeting.session_id]).get(meeting.session_id)
+        if meeting.session_id is not None
+        else None
+    )
     merges = merges.merges if merges else {}
     webhook_only = attendance.compute([s for s in signals if s.kind != "span"], until=until, merges=merges)
-    report_only = attendance.compute([s for s in signals if s.who is None or s.kind == "span"], until=until,
-                                     merges=merges)
+    report_only = attendance.compute(
+        [s for s in signals if s.who is None or s.kind == "span"], until=until, merges=merges
+    )
     merged = attendance.compute(signals, until=until, merges=merges)
     found = discrepancies.find(webhook_only, merged, report_only)
     meeting.discrepancies = found
@@ -153,12 +183,16 @@ def _ended_from_rows(instance: Mapping[str, Any] | None, rows: list[Mapping[str,
     end = max(leaves)
     if start is None or end <= start:
         return None
-    return {"start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"), "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
-            "topic": (instance or {}).get("topic") or ""}
+    return {
+        "start_time": start.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "end_time": end.strftime("%Y-%m-%dT%H:%M:%SZ"),
+        "topic": (instance or {}).get("topic") or "",
+    }
 
 
-def _meeting(session: Session, meeting_uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any] | None, *,
-             settings) -> Meeting:
+def _meeting(
+    session: Session, meeting_uuid: str, zoom_meeting_id: str, obj: Mapping[str, Any] | None, *, settings
+) -> Meeting:
     return meetings.ensure_meeting(session, meeting_uuid, zoom_meeting_id, dict(obj or {}), settings=settings)
 
 
@@ -176,11 +210,23 @@ def _close(meeting: Meeting, start: datetime | None, end: datetime | None) -> No
 
 
 def _store(session: Session, body: dict, zoom_meeting_id: str, meeting_uuid: str, now: datetime) -> int:
-    inserted = insert_ignoring_conflict(session, ZoomEvent, {
-        "dedupe_key": zoom_report.dedupe_key(body), "event": body["event"], "event_ts": 0, "source": "report",
-        "received_at": now, "account_id": None, "meeting_id": str(zoom_meeting_id)[:32],
-        "meeting_uuid": meeting_uuid[:100], "body": body, "status": "processed",
-    }, ["dedupe_key"])
+    inserted = insert_ignoring_conflict(
+        session,
+        ZoomEvent,
+        {
+            "dedupe_key": zoom_report.dedupe_key(body),
+            "event": body["event"],
+            "event_ts": 0,
+            "source": "report",
+            "received_at": now,
+            "account_id": None,
+            "meeting_id": str(zoom_meeting_id)[:32],
+            "meeting_uuid": meeting_uuid[:100],
+            "body": body,
+            "status": "processed",
+        },
+        ["dedupe_key"],
+    )
     return 0 if inserted is None else 1
 
 
@@ -189,5 +235,15 @@ def _set_status(session: Session, meeting: Meeting, status: str, now: datetime, 
     meeting.report_status = status
     meeting.reconciled_at = now
     if before != status:
-        audit(session, actor=SYSTEM, entity="meeting", entity_id=meeting.id, meeting_id=meeting.id,
-              action="reconciled", from_value=before, to_value=status, reason=note, at=now)
+        audit(
+            session,
+            actor=SYSTEM,
+            entity="meeting",
+            entity_id=meeting.id,
+            meeting_id=meeting.id,
+            action="reconciled",
+            from_value=before,
+            to_value=status,
+            reason=note,
+            at=now,
+        )

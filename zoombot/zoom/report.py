@@ -10,20 +10,41 @@ attendance knows the host as the participant whose `id` is the meeting's `host_i
 A row's identity is its content (like a webhook event's), so fetching the same report twice stores nothing
 new. No I/O here.
 """
+
 from __future__ import annotations
 
-from typing import Any, Iterable, Mapping
+from collections.abc import Iterable, Mapping
+from typing import Any
 
 from zoombot.core.attendance import REPORT_EVENT
 from zoombot.core.event_identity import event_key
 
-__all__ = ["REPORT_EVENT", "ENDED_EVENT", "ROW_FIELDS", "participant_event", "ended_event", "dedupe_key",
-           "host_of", "is_unavailable", "UNAVAILABLE_CODES"]
+__all__ = [
+    "REPORT_EVENT",
+    "ENDED_EVENT",
+    "ROW_FIELDS",
+    "participant_event",
+    "ended_event",
+    "dedupe_key",
+    "host_of",
+    "is_unavailable",
+    "UNAVAILABLE_CODES",
+]
 
 ENDED_EVENT = "meeting.ended"
 #: The report-row fields zoombot keeps (identification, times, waiting-room status).
-ROW_FIELDS = ("id", "user_id", "name", "user_email", "join_time", "leave_time", "duration", "registrant_id",
-              "participant_user_id", "status")
+ROW_FIELDS = (
+    "id",
+    "user_id",
+    "name",
+    "user_email",
+    "join_time",
+    "leave_time",
+    "duration",
+    "registrant_id",
+    "participant_user_id",
+    "status",
+)
 #: Zoom error codes meaning "there is nothing to fetch for this instance", per endpoint, from the Meetings
 #: OpenAPI spec (a code means different things on different endpoints). Both: 200 no paid plan or no
 #: permission, 3001 instance unknown or expired, 12702 more than a year ago, and 1001 user does not
@@ -57,8 +78,7 @@ def host_of(bodies: Iterable[Mapping[str, Any]]) -> str:
     return ""
 
 
-def participant_event(meeting_id: str, meeting_uuid: str, row: Mapping[str, Any],
-                      host_id: str = "") -> dict[str, Any]:
+def participant_event(meeting_id: str, meeting_uuid: str, row: Mapping[str, Any], host_id: str = "") -> dict[str, Any]:
     """The stored body for one participant-report row (only `ROW_FIELDS`, normalised to strings but
     `duration`, an integer of seconds), with the meeting's `host_id` when known."""
     participant: dict[str, Any] = {}

@@ -6,20 +6,22 @@ occurrence moved or was deleted, the row follows and its `sequence` rises, so th
 invitation or a cancellation. The same changes also arrive by the meeting.updated / meeting.deleted webhooks;
 `zoombot zoom sync` catches up whatever those missed.
 """
+
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
-from typing import Any, Mapping
+from datetime import UTC, datetime
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zoombot.core import zoom_occurrences
+from zoombot.core.recurrence import meeting_body
 from zoombot.store import occurrences
 from zoombot.store.models import Community, Occurrence
 from zoombot.zoom.client import ZoomClient, ZoomError
-from zoombot.core.recurrence import meeting_body
 
 __all__ = ["create_zoom_meeting", "sync_community", "SyncResult"]
 
@@ -39,8 +41,9 @@ class SyncResult:
         return bool(self.moved or self.cancelled or self.join_url_changed)
 
 
-def create_zoom_meeting(session: Session, community: Community, client: ZoomClient, *, user_id: str,
-                        now: datetime | None = None) -> None:
+def create_zoom_meeting(
+    session: Session, community: Community, client: ZoomClient, *, user_id: str, now: datetime | None = None
+) -> None:
     """Create the community's recurring meeting in Zoom (recurrence from its RRULE where Zoom can express
     it, waiting room on) and store its id, join link and occurrence ids.
 
@@ -51,9 +54,13 @@ def create_zoom_meeting(session: Session, community: Community, client: ZoomClie
     """
     if community.zoom_meeting_id:
         raise ValueError(f"community {community.name!r} already has Zoom meeting {community.zoom_meeting_id}")
-    body = meeting_body(topic=community.name, start_local=community.first_start_local,
-                        timezone=community.timezone, duration_minutes=community.duration_minutes,
-                        rrule=community.rrule)
+    body = meeting_body(
+        topic=community.name,
+        start_local=community.first_start_local,
+        timezone=community.timezone,
+        duration_minutes=community.duration_minutes,
+        rrule=community.rrule,
+    )
     created = client.create_meeting(user_id or "me", body)
     meeting_id = created.get("id")
     if meeting_id in (None, ""):
@@ -62,7 +69,7 @@ def create_zoom_meeting(session: Session, community: Community, client: ZoomClie
     if created.get("join_url"):
         community.join_url = str(created["join_url"])[:1000]
     community.passcode = _passcode(created) or community.passcode
-    community.zoom_synced_at = now or datetime.now(timezone.utc)
+    community.zoom_synced_at = now or datetime.now(UTC)
     session.flush()  # the community needs its id before its occurrences can be matched
     occurrences.pair(session, community, created.get("occurrences") or [])
 
@@ -94,8 +101,13 @@ def _passcode(meeting: Mapping[str, Any]) -> str | None:
     return value[:10] or None
 
 
-def _vanished(session: Session, community: Community, items: list[Mapping[str, Any]],
-              pairs: list[tuple[Occurrence, Mapping[str, Any]]], now: datetime) -> list[Occurrence]:
+def _vanished(
+    session: Session,
+    community: Community,
+    items: list[Mapping[str, Any]],
+    pairs: list[tuple[Occurrence, Mapping[str, Any]]],
+    now: datetime,
+) -> list[Occurrence]:
     """Future rows Zoom knew (they carry its occurrence id) that its list no longer holds, although the list
     spans their date: deleted in Zoom. Zoom lists only upcoming occurrences, so past ones are never judged."""
     listed = [start for start in (zoom_occurrences.original_start(item) for item in items) if start is not None]
@@ -103,8 +115,16 @@ def _vanished(session: Session, community: Community, items: list[Mapping[str, A
         return []
     seen = {row.id for row, _ in pairs}
     first, last = min(listed), max(listed)
-    return list(session.scalars(select(Occurrence).where(
-        Occurrence.community_id == community.id, Occurrence.status == "scheduled",
-        Occurrence.zoom_occurrence_id.is_not(None), Occurrence.start > now,
-        Occurrence.original_start >= first, Occurrence.original_start <= last,
-        Occurrence.id.not_in(seen) if seen else Occurrence.id.is_not(None))))
+    return list(
+        session.scalars(
+            select(Occurrence).where(
+                Occurrence.community_id == community.id,
+                Occurrence.status == "scheduled",
+                Occurrence.zoom_occurrence_id.is_not(None),
+                Occurrence.start > now,
+                Occurrence.original_start >= first,
+                Occurrence.original_start <= last,
+                Occurrence.id.not_in(seen) if seen else Occurrence.id.is_not(None),
+            )
+        )
+    )

@@ -1,4 +1,5 @@
 """Alembic environment: runs against the connection or URL that zoombot.store.migrate hands over."""
+
 from alembic import context
 
 from zoombot.store.db import make_engine
@@ -20,8 +21,12 @@ def run_migrations_online() -> None:
 
 
 def _run(connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata,
-                      render_as_batch=connection.dialect.name == "sqlite", compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        render_as_batch=connection.dialect.name == "sqlite",
+        compare_type=True,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

@@ -4,6 +4,7 @@ Other blueprints reuse the pieces: `zoombot.web.staff.auth.login_required`, `cur
 behind the guard), `visible_community_ids`, `require_community`; `zoombot.web.staff.csrf.protect(bp)`; the base template
 `staff/base.html` (blocks `title` and `content`); `add_nav_link(label, endpoint)` for the top bar.
 """
+
 from __future__ import annotations
 
 from flask import Blueprint, Flask, redirect, render_template, url_for
@@ -38,7 +39,7 @@ def nav_for_user() -> list[tuple[str, str]]:
 
 def init_app(app: Flask) -> None:
     """Register the staff UI on `app`: blueprint, CSRF template helpers, and `/` -> `/staff/`."""
-    from zoombot.web.staff import auth, csrf, formatting
+    from zoombot.web.staff import csrf, formatting
 
     csrf.init_app(app)
     formatting.init_app(app)
@@ -46,8 +47,10 @@ def init_app(app: Flask) -> None:
     app.add_template_global(nav_for_user, "staff_nav")
     app.add_template_global(auth.may, "may")
     app.register_blueprint(bp)
-    app.register_error_handler(403, lambda _error: auth.refused(
-        "This page is for network staff: a facilitator login sees its own communities."))
+    app.register_error_handler(
+        403,
+        lambda _error: auth.refused("This page is for network staff: a facilitator login sees its own communities."),
+    )
     app.add_url_rule("/", "root", lambda: redirect(url_for("staff.dashboard")))
 
 
@@ -62,4 +65,12 @@ def not_found(_error):
 
 
 from zoombot.web.staff import (  # noqa: E402, F401
-    auth, views_claims, views_directory, views_export, views_members, views_queue, views_registry, views_sessions)
+    auth,
+    views_claims,
+    views_directory,
+    views_export,
+    views_members,
+    views_queue,
+    views_registry,
+    views_sessions,
+)

@@ -16,6 +16,7 @@ A session cookie holds the user id and the user's `session_generation`; sign-out
 raise the generation, so every session of that user ends, a copied cookie included. Nothing personal is
 logged.
 """
+
 from __future__ import annotations
 
 import functools
@@ -33,10 +34,10 @@ from sqlalchemy import delete, func, select, true
 from sqlalchemy.orm import Session
 
 from zoombot.core import permissions
-from zoombot.store.models import Community, LoginAttempt, Member, Membership, StaffUser
 from zoombot.core.passwords import check_password, hash_password
 from zoombot.core.roles import FACILITATING
 from zoombot.runtime import Runtime
+from zoombot.store.models import Community, LoginAttempt, Member, Membership, StaffUser
 from zoombot.web.staff import bp
 
 log = logging.getLogger(__name__)
@@ -94,11 +95,13 @@ def signed_in_user() -> StaffIdentity:
 
 def login_required(view: Callable) -> Callable:
     """Anonymous visitors go to the sign-in page, which brings them back to `next` afterwards."""
+
     @functools.wraps(view)
     def wrapped(*args, **kwargs):
         if current_user() is None:
             return redirect(url_for("staff.login", next=request.full_path.rstrip("?")))
         return view(*args, **kwargs)
+
     return wrapped
 
 
@@ -117,6 +120,7 @@ def require(action: str) -> Callable[[Callable], Callable]:
     """The one guard of every staff action and role-bound page: sign-in first, then the role's permission
     (`zoombot.core.permissions`). A refusal changes nothing and gets the styled 403 page, whether or not the
     page offered the button."""
+
     def decorate(view: Callable) -> Callable:
         @functools.wraps(view)
         def wrapped(*args, **kwargs):
@@ -129,7 +133,9 @@ def require(action: str) -> Callable[[Callable], Callable]:
                 log.info("staff user %s refused: %s", user.id, action)
                 return refused(str(exc).capitalize() + ".")
             return view(*args, **kwargs)
+
         return wrapped
+
     return decorate
 
 
@@ -137,8 +143,11 @@ def visible_community_ids(session_: Session, user: StaffIdentity) -> set[int] | 
     """None means every community (role staff); else the ids of the facilitator's own communities."""
     if user.is_staff:
         return None
-    rows = session_.scalars(select(Membership.community_id).join(Member, Member.id == Membership.member_id)
-                            .where(Member.email == user.email.lower(), Membership.role.in_(FACILITATING)))
+    rows = session_.scalars(
+        select(Membership.community_id)
+        .join(Member, Member.id == Membership.member_id)
+        .where(Member.email == user.email.lower(), Membership.role.in_(FACILITATING))
+    )
     return set(rows)
 
 
@@ -195,10 +204,13 @@ def over_limit(session_: Session, keys: dict[str, str], now: datetime, limits: d
     """The first kind (in `keys`' order) whose key has `limits[kind]` entries in the last 15 minutes, or
     None. Shared by the sign-in throttle and the members' link requests (`zoombot.web.member_page`)."""
     since = now - WINDOW
-    counts = dict(session_.execute(
-        select(LoginAttempt.key_hash, func.count()).where(LoginAttempt.key_hash.in_(list(keys.values())),
-                                                          LoginAttempt.at > since)
-        .group_by(LoginAttempt.key_hash)).all())
+    counts = dict(
+        session_.execute(
+            select(LoginAttempt.key_hash, func.count())
+            .where(LoginAttempt.key_hash.in_(list(keys.values())), LoginAttempt.at > since)
+            .group_by(LoginAttempt.key_hash)
+        ).all()
+    )
     return next((kind for kind, key in keys.items() if counts.get(key, 0) >= limits[kind]), None)
 
 
@@ -241,8 +253,9 @@ def authenticate(email: str, password: str, now: datetime, address: str) -> tupl
         s.execute(delete(LoginAttempt).where(LoginAttempt.key_hash == keys["account"]))
         user.last_login_at = now
         log.info("staff user %s signed in", user.id)
-        return StaffIdentity(id=user.id, email=user.email, role=user.role,
-                             session_generation=user.session_generation), None
+        return StaffIdentity(
+            id=user.id, email=user.email, role=user.role, session_generation=user.session_generation
+        ), None
 
 
 def safe_next(target: str | None) -> str:
@@ -263,8 +276,9 @@ def login():
     email = request.form.get("email", "")
     user, message = authenticate(email, request.form.get("password", ""), runtime().now(), client_address())
     if user is None:
-        return render_template("staff/login.html", next=request.form.get("next", ""), email=email,
-                               error=message), 401 if message == WRONG else 429
+        return render_template(
+            "staff/login.html", next=request.form.get("next", ""), email=email, error=message
+        ), 401 if message == WRONG else 429
     session.clear()  # a fresh session (and CSRF token) on every sign-in
     session[SESSION_USER] = user.id
     session[SESSION_GENERATION] = user.session_generation

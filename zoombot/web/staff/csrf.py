@@ -5,6 +5,7 @@ session's token in the form field `csrf_token` (or the `X-CSRF-Token` header); o
 with 400 before the view runs, so nothing changes. The staff blueprint is protected; any other
 blueprint opts in with `protect(bp)`. Templates write `{{ csrf_field() }}` inside each form.
 """
+
 from __future__ import annotations
 
 import hmac

@@ -1,4 +1,5 @@
 """Template filters: instants in a community's time zone, durations as h:mm, hours as numbers, counted nouns."""
+
 from __future__ import annotations
 
 from datetime import datetime

@@ -1,6 +1,7 @@
 """Export (network staff): choose dates and a status (approved by default), download CSV or JSON for an
 ad-hoc report (via `zoombot.store.export`). What goes to the registry goes through a submission batch
 (`zoombot.web.staff.views_registry`), which records exactly what was sent; "mark as exported" is gone."""
+
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -40,17 +41,25 @@ class Filter:
         return cls(date_from, date_to, status, bool(args.get("new_only"))), None
 
     def query(self, **extra) -> dict:
-        out = {"from": self.date_from.isoformat() if self.date_from else "",
-               "to": self.date_to.isoformat() if self.date_to else "", "status": self.status or ""}
+        out = {
+            "from": self.date_from.isoformat() if self.date_from else "",
+            "to": self.date_to.isoformat() if self.date_to else "",
+            "status": self.status or "",
+        }
         if self.new_only:
             out["new_only"] = "1"
         return {**out, **extra}
 
     def rows(self, session, *, status: str | None = None) -> list[dict]:
         visible = visible_community_ids(session, signed_in_user())
-        rows = exporting.export_rows(session, status=status or self.status, date_from=self.date_from,
-                                     date_to=self.date_to, settings=runtime().settings,
-                                     community_ids=None if visible is None else sorted(visible))
+        rows = exporting.export_rows(
+            session,
+            status=status or self.status,
+            date_from=self.date_from,
+            date_to=self.date_to,
+            settings=runtime().settings,
+            community_ids=None if visible is None else sorted(visible),
+        )
         return [r for r in rows if r["exported_at"] is None] if self.new_only else rows
 
 
@@ -64,8 +73,14 @@ def export():
         rows = chosen.rows(s)
     lines = {r["record_id"]: r for r in rows}  # a line has a row per kind: count lines
     summary = {status: sum(1 for r in lines.values() if r["status"] == status) for status in exporting.STATUSES}
-    return render_template("staff/export.html", chosen=chosen, summary=summary, total=len(lines), rows=len(rows),
-                           statuses=exporting.STATUSES)
+    return render_template(
+        "staff/export.html",
+        chosen=chosen,
+        summary=summary,
+        total=len(lines),
+        rows=len(rows),
+        statuses=exporting.STATUSES,
+    )
 
 
 @bp.get("/export/download")
@@ -81,6 +96,8 @@ def export_download():
     content_type, render = FORMATS[kind]
     query = chosen.query()
     name = "-".join(["hours", *filter(None, [query["from"], query["to"], chosen.status])])
-    return Response(render(rows), content_type=content_type,
-                    headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"',
-                             "Cache-Control": "no-store"})
+    return Response(
+        render(rows),
+        content_type=content_type,
+        headers={"Content-Disposition": f'attachment; filename="{name}.{kind}"', "Cache-Control": "no-store"},
+    )

@@ -1,6 +1,7 @@
 """Members: a searchable list, one member's hours per licensing year, and the members grid (members x
 months of a licensing year, with a CSV download). The grid and the member pages read the same facts
 (`member_facts`) and sum them with the same rules (`zoombot.core.member_grid`), so their totals agree."""
+
 from __future__ import annotations
 
 from flask import Response, abort, render_template, request
@@ -26,38 +27,57 @@ def members():
         visible = visible_community_ids(s, signed_in_user())
         query = select(Member).order_by(func.lower(Member.name), Member.id)
         if visible is not None:
-            query = query.where(exists().where(Membership.member_id == Member.id,
-                                               Membership.community_id.in_(visible)))
+            query = query.where(exists().where(Membership.member_id == Member.id, Membership.community_id.in_(visible)))
         if q:
             like = f"%{q.lower()}%"
-            query = query.where(or_(func.lower(Member.name).like(like), Member.email.like(like),
-                                    func.lower(Member.registry_id).like(like)))
+            query = query.where(
+                or_(
+                    func.lower(Member.name).like(like),
+                    Member.email.like(like),
+                    func.lower(Member.registry_id).like(like),
+                )
+            )
         found = s.scalars(query.limit(PAGE + 1)).all()
         communities = dict(s.execute(select(Community.id, Community.name)).all())
         roles: dict[int, list[tuple[str, str]]] = {}  # member id -> (community name, CoP role)
         if found:
-            for membership in s.scalars(select(Membership).where(
-                    Membership.member_id.in_([m.id for m in found]),
-                    community_filter(Membership.community_id, visible))):
-                roles.setdefault(membership.member_id, []).append((communities[membership.community_id],
-                                                                   membership.role))
+            for membership in s.scalars(
+                select(Membership).where(
+                    Membership.member_id.in_([m.id for m in found]), community_filter(Membership.community_id, visible)
+                )
+            ):
+                roles.setdefault(membership.member_id, []).append(
+                    (communities[membership.community_id], membership.role)
+                )
     return render_template("staff/members.html", q=q, members=found[:PAGE], more=len(found) > PAGE, roles=roles)
 
 
 def member_facts(s, member_ids: list[int] | None, visible) -> list[member_grid.Fact]:
     """Every credit line of these members (None: all) in the communities the user may see, as the grid and
     the member pages count them (a line an approved correction replaced is marked `replaced`)."""
-    query = (select(CreditLine.id, CreditLine.session_id, CreditLine.participant_key, CreditLine.revision,
-                    CreditLine.status, CreditLine.member_id, CreditLine.growth_hours, CreditLine.training_hours,
-                    CreditSession.local_date)
-             .join(CreditSession, CreditSession.id == CreditLine.session_id)
-             .where(CreditLine.member_id.is_not(None), community_filter(CreditSession.community_id, visible)))
+    query = (
+        select(
+            CreditLine.id,
+            CreditLine.session_id,
+            CreditLine.participant_key,
+            CreditLine.revision,
+            CreditLine.status,
+            CreditLine.member_id,
+            CreditLine.growth_hours,
+            CreditLine.training_hours,
+            CreditSession.local_date,
+        )
+        .join(CreditSession, CreditSession.id == CreditLine.session_id)
+        .where(CreditLine.member_id.is_not(None), community_filter(CreditSession.community_id, visible))
+    )
     if member_ids is not None:
         query = query.where(CreditLine.member_id.in_(member_ids))
     found = s.execute(query).all()
     replaced = credit_lines.superseded(s, [r.session_id for r in found])
-    return [member_grid.Fact(r.member_id, r.local_date, r.status, r.growth_hours, r.training_hours, r.id in replaced)
-            for r in found]
+    return [
+        member_grid.Fact(r.member_id, r.local_date, r.status, r.growth_hours, r.training_hours, r.id in replaced)
+        for r in found
+    ]
 
 
 @bp.get("/members/<int:member_id>")
@@ -70,26 +90,36 @@ def member(member_id: int):
         person = s.get(Member, member_id)
         if person is None:
             abort(404)
-        memberships = s.execute(select(Membership, Community).join(Community)
-                                .where(Membership.member_id == member_id,
-                                       community_filter(Membership.community_id, visible))
-                                .order_by(Community.name)).all()
+        memberships = s.execute(
+            select(Membership, Community)
+            .join(Community)
+            .where(Membership.member_id == member_id, community_filter(Membership.community_id, visible))
+            .order_by(Community.name)
+        ).all()
         if visible is not None and not memberships:
             abort(404)
-        rows = s.execute(select(CreditLine, CreditSession, Community)
-                         .join(CreditSession, CreditSession.id == CreditLine.session_id)
-                         .outerjoin(Community, Community.id == CreditSession.community_id)
-                         .where(CreditLine.member_id == member_id,
-                                community_filter(CreditSession.community_id, visible))
-                         .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(),
-                                   CreditLine.revision.desc())).all()
+        rows = s.execute(
+            select(CreditLine, CreditSession, Community)
+            .join(CreditSession, CreditSession.id == CreditLine.session_id)
+            .outerjoin(Community, Community.id == CreditSession.community_id)
+            .where(CreditLine.member_id == member_id, community_filter(CreditSession.community_id, visible))
+            .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(), CreditLine.revision.desc())
+        ).all()
         facts = member_facts(s, [member_id], visible)
     default_tz = rt.settings.schedule.timezone
-    held = [{"line": line, "session": found, "community": community,
-             "tz": community.timezone if community else default_tz} for line, found, community in rows]
+    held = [
+        {"line": line, "session": found, "community": community, "tz": community.timezone if community else default_tz}
+        for line, found, community in rows
+    ]
     years = member_grid.member_years(facts, hours.licensing_year_start_month, hours.yearly_requirement_hours)
-    return render_template("staff/member.html", person=person, memberships=memberships, years=years, sessions=held,
-                           label=lambda y: LicensingYear(y, hours.licensing_year_start_month).label)
+    return render_template(
+        "staff/member.html",
+        person=person,
+        memberships=memberships,
+        years=years,
+        sessions=held,
+        label=lambda y: LicensingYear(y, hours.licensing_year_start_month).label,
+    )
 
 
 def _grid(s, rt, args) -> dict:
@@ -103,8 +133,9 @@ def _grid(s, rt, args) -> dict:
     region = (args.get("region") or "").strip()
     below = args.get("below") == "1"
     query = select(Member).order_by(func.lower(Member.name), Member.id)
-    chosen = select(Membership.community_id).where(Membership.member_id == Member.id,
-                                                   community_filter(Membership.community_id, visible))
+    chosen = select(Membership.community_id).where(
+        Membership.member_id == Member.id, community_filter(Membership.community_id, visible)
+    )
     if community_id:
         chosen = chosen.where(Membership.community_id == community_id)
     if region:
@@ -115,14 +146,28 @@ def _grid(s, rt, args) -> dict:
     if below:
         rows = [row for row in rows if row.below]
     shown = {m.id: m for m in people}
-    communities = s.execute(select(Community.id, Community.name, Community.region)
-                            .where(community_filter(Community.id, visible)).order_by(Community.name)).all()
+    communities = s.execute(
+        select(Community.id, Community.name, Community.region)
+        .where(community_filter(Community.id, visible))
+        .order_by(Community.name)
+    ).all()
     years = sorted({year_of(f.local_date, start).start_year for f in facts} | {year}, reverse=True)
-    return {"rows": rows, "people": shown, "totals": member_grid.totals(rows), "year": year, "years": years,
-            "months": LicensingYear(year, start).months, "community_id": community_id, "region": region,
-            "below": below, "communities": communities,
-            "regions": sorted({c.region for c in communities if c.region}), "requirement": hours.yearly_requirement_hours,
-            "label": lambda y: LicensingYear(y, start).label, "first": LicensingYear(year, start).first_day}
+    return {
+        "rows": rows,
+        "people": shown,
+        "totals": member_grid.totals(rows),
+        "year": year,
+        "years": years,
+        "months": LicensingYear(year, start).months,
+        "community_id": community_id,
+        "region": region,
+        "below": below,
+        "communities": communities,
+        "regions": sorted({c.region for c in communities if c.region}),
+        "requirement": hours.yearly_requirement_hours,
+        "label": lambda y: LicensingYear(y, start).label,
+        "first": LicensingYear(year, start).first_day,
+    }
 
 
 @bp.get("/members/grid")
@@ -146,8 +191,15 @@ def grid_csv():
     for month in view["months"]:
         stamp = month.strftime("%Y-%m")
         columns += [f"{stamp} growth approved", f"{stamp} training approved", f"{stamp} pending"]
-    columns += ["growth approved", "training approved", "growth pending", "training pending", "approved total",
-                "requirement", "remaining"]
+    columns += [
+        "growth approved",
+        "training approved",
+        "growth pending",
+        "training pending",
+        "approved total",
+        "requirement",
+        "remaining",
+    ]
     table = []
     for row in view["rows"]:
         person = view["people"][row.member_id]
@@ -157,14 +209,21 @@ def grid_csv():
             out[f"{stamp} growth approved"] = f"{cell.approved['growth']:.2f}"
             out[f"{stamp} training approved"] = f"{cell.approved['training']:.2f}"
             out[f"{stamp} pending"] = f"{cell.pending_total:.2f}"
-        out.update({"growth approved": f"{row.total.approved['growth']:.2f}",
-                    "training approved": f"{row.total.approved['training']:.2f}",
-                    "growth pending": f"{row.total.pending['growth']:.2f}",
-                    "training pending": f"{row.total.pending['training']:.2f}",
-                    "approved total": f"{row.total.approved_total:.2f}", "requirement": f"{row.requirement:.2f}",
-                    "remaining": f"{row.remaining:.2f}"})
+        out.update(
+            {
+                "growth approved": f"{row.total.approved['growth']:.2f}",
+                "training approved": f"{row.total.approved['training']:.2f}",
+                "growth pending": f"{row.total.pending['growth']:.2f}",
+                "training pending": f"{row.total.pending['training']:.2f}",
+                "approved total": f"{row.total.approved_total:.2f}",
+                "requirement": f"{row.requirement:.2f}",
+                "remaining": f"{row.remaining:.2f}",
+            }
+        )
         table.append(out)
     name = f"members-hours-{view['label'](view['year'])}.csv"
-    return Response(spreadsheet.to_csv(columns, table, safe=("name", "email", "registry_id")),
-                    content_type="text/csv; charset=utf-8",
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        spreadsheet.to_csv(columns, table, safe=("name", "email", "registry_id")),
+        content_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )

@@ -1,12 +1,13 @@
 """Registry submission in the staff UI (network staff only): what the next batch would send and what it
 holds back, the submit button, and every batch with its file to download again (`zoombot.store.registry`)."""
+
 from __future__ import annotations
 
 from flask import Response, abort, flash, redirect, render_template, request, url_for
 
+from zoombot.core.plurals import plural
 from zoombot.store import registry
 from zoombot.store.models import SubmissionBatch
-from zoombot.core.plurals import plural
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import require, runtime, signed_in_user
 
@@ -18,8 +19,14 @@ def registry_page():
     with rt.db.begin() as s:
         ready = registry.prepare(s, rt.settings)
         found = [registry.batch_summary(b) for b in registry.batches(s)]
-    return render_template("staff/registry.html", ready=ready, batches=found, profile=rt.settings.registry,
-                           formats=registry.FORMATS, tz=rt.settings.schedule.timezone)
+    return render_template(
+        "staff/registry.html",
+        ready=ready,
+        batches=found,
+        profile=rt.settings.registry,
+        formats=registry.FORMATS,
+        tz=rt.settings.schedule.timezone,
+    )
 
 
 @bp.post("/registry/submit")
@@ -37,8 +44,11 @@ def registry_submit():
     if outcome.batch_id is None:
         flash("Nothing new to submit: no approved line is waiting." + held, "ok")
         return redirect(url_for("staff.registry_page"))
-    flash(f"Batch {outcome.batch_id}: {plural(outcome.lines, 'line')} ({plural(outcome.rows, 'row')}) marked "
-          f"submitted. Download the file and send it to {rt.settings.registry.name}." + held, "ok")
+    flash(
+        f"Batch {outcome.batch_id}: {plural(outcome.lines, 'line')} ({plural(outcome.rows, 'row')}) marked "
+        f"submitted. Download the file and send it to {rt.settings.registry.name}." + held,
+        "ok",
+    )
     return redirect(url_for("staff.registry_batch", batch_id=outcome.batch_id))
 
 
@@ -54,9 +64,13 @@ def _batch(batch_id: int) -> SubmissionBatch:
 @require("registry")
 def registry_batch(batch_id: int):
     batch = _batch(batch_id)
-    return render_template("staff/registry_batch.html", batch=registry.batch_summary(batch),
-                           held=list(batch.held_back), lines=list(batch.line_ids),
-                           tz=runtime().settings.schedule.timezone)
+    return render_template(
+        "staff/registry_batch.html",
+        batch=registry.batch_summary(batch),
+        held=list(batch.held_back),
+        lines=list(batch.line_ids),
+        tz=runtime().settings.schedule.timezone,
+    )
 
 
 @bp.get("/registry/batches/<int:batch_id>/download")
@@ -65,5 +79,8 @@ def registry_download(batch_id: int):
     """The batch's file, byte for byte as it was made."""
     batch = _batch(batch_id)
     content, fmt, name = batch.content, batch.format, batch.filename
-    return Response(content, content_type=registry.CONTENT_TYPES[fmt],
-                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+    return Response(
+        content,
+        content_type=registry.CONTENT_TYPES[fmt],
+        headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"},
+    )
