@@ -56,7 +56,7 @@ def year_of_events(seed: int = 7) -> list[dict]:
                 "duration": 120,
             }
 
-            def add(name: str, when: datetime, extra: dict) -> None:
+            def add(name: str, when: datetime, extra: dict, obj: dict = obj) -> None:
                 bodies.append(
                     {
                         "event": name,
@@ -232,7 +232,8 @@ def main() -> None:
     lines = pure_build(bodies)
     pure = time.perf_counter() - started
     print(
-        f"pure core: {lines} lines in {pure:.2f} s  (ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})"
+        f"pure core: {lines} lines in {pure:.2f} s  "
+        f"(ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})"
     )
     if args.pure_only:
         return

@@ -327,7 +327,7 @@ def summary(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> st
     out = [f"\nmedians over {args.rounds} round(s)"]
     bare = results.get("bare Flask")
     for name, runs in results.items():
-        ratios = [r.rate / b.rate for r, b in zip(runs, bare)] if bare else []
+        ratios = [r.rate / b.rate for r, b in zip(runs, bare, strict=True)] if bare else []
         text = (
             f"{name:<11} {statistics.median(r.rate for r in runs):>9.0f} events/s, p99 "
             f"{statistics.median(r.p99_ms for r in runs):.1f} ms (worst {max(r.p99_ms for r in runs):.1f}), "
@@ -338,7 +338,7 @@ def summary(results: dict[str, list[WrkResult]], args: argparse.Namespace) -> st
         out.append(text)
     if "zoombot" in results and bare:
         goal_ratio, goal_p99 = (0.4, 250) if args.sqlite else (0.5, 100)
-        ratios = [r.rate / b.rate for r, b in zip(results["zoombot"], bare)]
+        ratios = [r.rate / b.rate for r, b in zip(results["zoombot"], bare, strict=True)]
         runs = results["zoombot"]
         met = (
             statistics.median(ratios) >= goal_ratio

@@ -74,7 +74,7 @@ class GroupCommit(Generic[T, R]):
             results = self._run([ticket.item for ticket in batch])
             if len(results) != len(batch):
                 raise RuntimeError(f"a batch of {len(batch)} gave {len(results)} results")
-            for ticket, result in zip(batch, results):
+            for ticket, result in zip(batch, results, strict=True):
                 ticket.result = result
         except BaseException as exc:  # noqa: BLE001 - each caller re-raises it in its own thread
             for ticket in batch:

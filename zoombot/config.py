@@ -258,7 +258,7 @@ def _validate(settings: Settings) -> None:
     if not 0 <= settings.schedule.closure_wait_hours <= MAX_CLOSURE_WAIT_HOURS:
         raise ConfigError(f"[schedule] closure_wait_hours must be between 0 and {MAX_CLOSURE_WAIT_HOURS}")
     try:
-        settings.community.role_names
+        settings.community.role_names  # noqa: B018 -- the property parses the roles and raises on bad ones
     except ValueError as exc:
         raise ConfigError(f"[community] roles: {exc}") from None
     if not 0 <= settings.web.proxy_fix <= 5:

@@ -278,7 +278,7 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     info.value.save_as(tmp_path / info.value.suggested_filename)
     sheet = load_workbook(tmp_path / "registry-batch-2-2026-10-14.xlsx").active
     header, *rows = [[c.value for c in r] for r in sheet.iter_rows()]
-    got = [dict(zip(header, r)) for r in rows]
+    got = [dict(zip(header, r, strict=True)) for r in rows]
     assert [(r["participant_name"], r["hours"], r["corrects_record_id"], r["record_id"]) for r in got] == [
         ("Bob Brown", "1.75", str(original.id), str(correction.id))
     ]

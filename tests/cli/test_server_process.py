@@ -83,7 +83,7 @@ def test_concurrent_duplicate_deliveries_are_stored_exactly_once(server, databas
             )
         ).encode()
         headers = signed_headers(body)
-        results = simultaneously(12, lambda i: post(proc.port, body, headers))
+        results = simultaneously(12, lambda i, body=body, headers=headers: post(proc.port, body, headers))
         assert all(status == 200 for status, _ in results), results
         outcomes = sorted(payload["status"] for _, payload in results)
         assert outcomes == ["duplicate"] * 11 + ["stored"], outcomes

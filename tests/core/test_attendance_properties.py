@@ -7,6 +7,7 @@ principles: the set of minutes in which any of a person's devices was present, w
 from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
+from itertools import pairwise
 
 from hypothesis import given, settings
 from hypothesis import strategies as st
@@ -110,7 +111,7 @@ def test_attendance_never_exceeds_the_live_window(meeting):
         for a, b, _ in person.intervals:
             assert at(start) <= a < b <= at(end)
         # merged intervals are disjoint and sorted, so nothing is counted twice
-        for (_, b1, _), (a2, _, _) in zip(person.intervals, person.intervals[1:]):
+        for (_, b1, _), (a2, _, _) in pairwise(person.intervals):
             assert b1 < a2
 
 

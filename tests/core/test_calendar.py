@@ -1,4 +1,5 @@
-"""Unit tests for zoombot.core.calendar: the .ics bytes are parsed back with icalendar and checked property by property."""
+"""Unit tests for zoombot.core.calendar: the .ics bytes are parsed back with icalendar and checked property
+by property."""
 
 from __future__ import annotations
 

@@ -149,7 +149,7 @@ def test_module_is_pure():
     tree = ast.parse(inspect.getsource(credit))
     imported = {(node.module or "").split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.ImportFrom)}
     imported |= {a.name.split(".")[0] for node in ast.walk(tree) if isinstance(node, ast.Import) for a in node.names}
-    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "decimal", "zoombot"}
+    assert imported <= {"__future__", "collections", "dataclasses", "datetime", "decimal", "itertools", "zoombot"}
 
 
 # --- properties -----------------------------------------------------------------------------------------

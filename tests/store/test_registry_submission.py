@@ -139,7 +139,7 @@ def test_nobody_decides_their_own_line(runtime, held, clock):
                 action(s)
     with runtime.db.begin() as s:
         _, left = review.clean_split(s, held, actor="bob@example.org", settings=runtime.settings)
-    assert (BOB_KEY, "your own line: another staff member decides it") in [(l.participant_key, w) for l, w in left]
+    assert (BOB_KEY, "your own line: another staff member decides it") in [(ln.participant_key, w) for ln, w in left]
     assert current(runtime, held)[BOB_KEY].status == "pending"
 
 
@@ -243,7 +243,7 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
         ]
         # the command runs on the real clock (the test's clock drives the receiver and the review)
         assert batch.filename == f"nevada-registry-batch-1-{batch.created_at:%Y-%m-%d}.csv"
-        marked = {l.id: (l.submitted_at, l.batch_id) for l in s.scalars(select(CreditLine))}
+        marked = {ln.id: (ln.submitted_at, ln.batch_id) for ln in s.scalars(select(CreditLine))}
         assert marked[alice] == marked[bob] == (batch.created_at, 1) and marked[phone] == (None, None)
         assert [
             (e.entity_id, e.action, e.to_value)
@@ -264,10 +264,10 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     # the phone dial-in was Bob: his submitted 1.25 h stays as sent; a correction (22:31-00:25 = 1:54 -> 1.75 h)
     with runtime.db.begin() as s:
         review.merge(s, held, PHONE_KEY, BOB_KEY, actor=STAFF, now=clock(), settings=runtime.settings)
-    bob_lines = [l for l in lines(runtime, held) if l.participant_key == BOB_KEY]
+    bob_lines = [ln for ln in lines(runtime, held) if ln.participant_key == BOB_KEY]
     assert [
-        (l.id == bob, l.revision, l.corrects_id, l.status, l.growth_hours, l.submitted_at is not None, l.flagged)
-        for l in bob_lines
+        (ln.id == bob, ln.revision, ln.corrects_id, ln.status, ln.growth_hours, ln.submitted_at is not None, ln.flagged)
+        for ln in bob_lines
     ] == [(True, 0, None, "approved", D("1.25"), True, False), (False, 1, bob, "pending", D("1.75"), False, True)]
     correction = bob_lines[1]
     assert correction.flag_reason == (
@@ -288,14 +288,14 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
             now=clock(),
             settings=runtime.settings,
         )
-    now_bob = [l for l in lines(runtime, held) if l.participant_key == BOB_KEY]
-    assert [(l.revision, l.growth_hours, l.training_hours) for l in now_bob] == [
+    now_bob = [ln for ln in lines(runtime, held) if ln.participant_key == BOB_KEY]
+    assert [(ln.revision, ln.growth_hours, ln.training_hours) for ln in now_bob] == [
         (0, D("1.25"), D("0.00")),
         (1, D("1.25"), D("0.50")),
     ]
     assert current(runtime, held)[ALICE_KEY].revision == 1  # Alice's split changed: a correction too
     with runtime.db.begin() as s:
-        fixes = [l.id for l in s.scalars(select(CreditLine).where(CreditLine.revision == 1).order_by(CreditLine.id))]
+        fixes = [ln.id for ln in s.scalars(select(CreditLine).where(CreditLine.revision == 1).order_by(CreditLine.id))]
         review.approve(s, fixes, actor=STAFF, now=clock())
 
     result = cli("registry", "submit", "--format", "xlsx", "--output", str(tmp_path / "batch2.xlsx"))
@@ -313,7 +313,7 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
         ("Bob Brown", "growth", "1.25", str(bob)),
         ("Bob Brown", "training", "0.50", str(bob)),
     ]
-    phone_line = next(l for l in lines(runtime, held) if l.id == phone)
+    phone_line = next(ln for ln in lines(runtime, held) if ln.id == phone)
     assert (phone_line.status, phone_line.submitted_at) == ("pending", None)  # reopened at zero, never sent
 
     listed = cli("registry", "batches")
@@ -329,11 +329,11 @@ def test_a_correction_nobody_decided_goes_when_the_credit_comes_back(runtime, he
         review.approve(s, [bob], actor=STAFF, now=clock())
         registry.submit(s, runtime.settings, actor=STAFF, now=clock())
         review.merge(s, held, PHONE_KEY, BOB_KEY, actor=STAFF, now=clock(), settings=runtime.settings)
-    assert [l.revision for l in lines(runtime, held) if l.participant_key == BOB_KEY] == [0, 1]
+    assert [ln.revision for ln in lines(runtime, held) if ln.participant_key == BOB_KEY] == [0, 1]
     with runtime.db.begin() as s:
         merge_id = s.scalar(select(AuditEntry.entity_id).where(AuditEntry.action == "merged"))
         review.undo_merge(s, merge_id, actor=STAFF, now=clock(), settings=runtime.settings)
-    assert [(l.revision, l.growth_hours) for l in lines(runtime, held) if l.participant_key == BOB_KEY] == [
+    assert [(ln.revision, ln.growth_hours) for ln in lines(runtime, held) if ln.participant_key == BOB_KEY] == [
         (0, D("1.25"))
     ]
 

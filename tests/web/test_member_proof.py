@@ -297,8 +297,8 @@ def test_a_correction_of_submitted_credit_shows_on_the_certificate_the_page_and_
         review.delete_segment(s, held, segment, actor=STAFF, now=runtime.now(), settings=runtime.settings)
     with runtime.db.begin() as s:
         chain = [
-            (l.revision, l.status, l.growth_hours, l.training_hours, l.corrects_id)
-            for l in s.scalars(
+            (ln.revision, ln.status, ln.growth_hours, ln.training_hours, ln.corrects_id)
+            for ln in s.scalars(
                 select(CreditLine).where(CreditLine.participant_key == ALICE_KEY).order_by(CreditLine.revision)
             )
         ]

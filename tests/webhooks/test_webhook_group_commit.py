@@ -107,7 +107,7 @@ def test_deliveries_that_arrive_together_share_one_insert_and_each_gets_its_own_
     assert all(not t.is_alive() for t in threads)
     assert batches == [1, len(bodies) - 1]
     by_body = {}
-    for body, answer in zip(bodies, answers):
+    for body, answer in zip(bodies, answers, strict=True):
         by_body.setdefault(body, []).append(answer)
     for body in deliveries:
         assert sorted(by_body[body]) == (

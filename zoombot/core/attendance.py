@@ -125,8 +125,9 @@ class Signal(NamedTuple):
     """One attendance fact from one event.
 
     `kind`: start, end (the meeting; an end carries its start in `at` and its end in `until`), join,
-    admit (from the waiting room), leave, transfer (the main room left for a breakout room), span (a Report API row), bind (Zoom linked
-    a phone caller, `link[:2]`, to a computer participant, `link[2:]`: participant uuid and user id each).
+    admit (from the waiting room), leave, transfer (the main room left for a breakout room), span (a Report API
+    row), bind (Zoom linked a phone caller, `link[:2]`, to a computer participant, `link[2:]`: participant uuid and user
+    id each).
     `device` is the device and, for breakout rooms, the channel ("<device>#breakout")."""
 
     kind: str

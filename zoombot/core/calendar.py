@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from datetime import UTC, date, datetime, timezone
+from datetime import UTC, date, datetime
 from zoneinfo import ZoneInfo
 
 import icalendar
@@ -165,6 +165,6 @@ def _local_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:
     """The instant in the community's zone, unless its wall time is the repeated hour when clocks go back:
     RFC 5545 reads such a local time as its first occurrence, so the second one is written in UTC."""
     local = instant.astimezone(zone)
-    if local.fold and local.replace(fold=0).astimezone(timezone.utc) != instant:
-        return instant.astimezone(timezone.utc)
+    if local.fold and local.replace(fold=0).astimezone(UTC) != instant:
+        return instant.astimezone(UTC)
     return local

@@ -23,6 +23,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
+from itertools import pairwise
 
 from zoombot.core import hours, intervals
 from zoombot.core.hours import Policy
@@ -143,7 +144,7 @@ class Line:
 def check_segments(segments: Sequence[Segment]) -> None:
     """Segments may not overlap: a minute is training for one registry entry at most."""
     ordered = sorted(segments, key=lambda s: s.start)
-    for before, after in zip(ordered, ordered[1:]):
+    for before, after in pairwise(ordered):
         if after.start < before.end:
             raise ValueError("training segments must not overlap")
 

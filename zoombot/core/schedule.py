@@ -29,7 +29,7 @@ import functools
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import UTC, date, datetime, time, timedelta, timezone
+from datetime import UTC, date, datetime, time, timedelta
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from dateutil.rrule import rrulestr
@@ -95,8 +95,8 @@ _BY_RANGES = {
 }
 _MAX_RRULE_LENGTH = 1000
 # Windows are clamped to this range so that local/UTC conversions near datetime.min/max cannot overflow.
-_EARLIEST = datetime(2, 1, 1, tzinfo=timezone.utc)
-_LATEST = datetime(9998, 1, 1, tzinfo=timezone.utc)
+_EARLIEST = datetime(2, 1, 1, tzinfo=UTC)
+_LATEST = datetime(9998, 1, 1, tzinfo=UTC)
 
 
 # --------------------------------------------------------------------------------------------------

@@ -340,7 +340,7 @@ def plan_import(
             plan.errors.append(RowError(line, f"{len(fields)} fields where the header has {len(header)}"))
             continue
 
-        def get(column: str) -> str:
+        def get(column: str, fields: list[str] = fields) -> str:
             index = columns.get(column)
             return fields[index] if index is not None and index < len(fields) else ""
 

@@ -258,7 +258,7 @@ def export_rows(
                 )
             )
     rows.sort(key=lambda row: row[:5])
-    return [dict(zip(ALL_COLUMNS, row[5:])) for row in rows]
+    return [dict(zip(ALL_COLUMNS, row[5:], strict=True)) for row in rows]
 
 
 def _day(value: date | str | None) -> str | None:

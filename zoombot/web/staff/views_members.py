@@ -204,7 +204,7 @@ def grid_csv():
     for row in view["rows"]:
         person = view["people"][row.member_id]
         out = {"name": person.name, "email": person.email, "registry_id": person.registry_id or ""}
-        for month, cell in zip(view["months"], row.months):
+        for month, cell in zip(view["months"], row.months, strict=True):
             stamp = month.strftime("%Y-%m")
             out[f"{stamp} growth approved"] = f"{cell.approved['growth']:.2f}"
             out[f"{stamp} training approved"] = f"{cell.approved['training']:.2f}"
