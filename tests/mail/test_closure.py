@@ -18,6 +18,8 @@ from tests.helpers.mail import (
     at,
     by_kind,
     outbox_rows,
+    runtime,  # noqa: F401 (fixture: the runtime wired to the test SMTP server)
+    smtp,  # noqa: F401 (fixture)
 )
 from tests.helpers.staff import add_staff, login, token_from
 from tests.helpers.zoom_events import zoom_event
