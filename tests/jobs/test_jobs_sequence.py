@@ -15,6 +15,8 @@ from tests.helpers.mail import (
     at,
     by_kind,
     outbox_rows,
+    runtime,  # noqa: F401 (fixture: the runtime wired to the test SMTP server)
+    smtp,  # noqa: F401 (fixture)
 )
 from tests.helpers.zoom_events import zoom_event
 from zoombot.core import agenda
