@@ -9,10 +9,12 @@ taken again. The digest's content is read at sending time. Off when `[registry] 
 from __future__ import annotations
 
 import logging
-from datetime import timedelta
+from datetime import date, timedelta
+from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import and_, case, func, select, update
+from sqlalchemy import CursorResult, and_, case, func, select, update
+from sqlalchemy.orm import Session
 
 from jobs.sending import worker_name
 from zoombot.core import deadlines
@@ -28,7 +30,7 @@ LEASE = timedelta(minutes=10)
 MAX_ATTEMPTS = 5
 
 
-def due_items(session, runtime: Runtime, today) -> list[digest.Item]:
+def due_items(session: Session, runtime: Runtime, today: date) -> list[digest.Item]:
     """Sessions with open lines whose due date is near or past."""
     settings = runtime.settings
     days, before = settings.registry.submission_days, settings.registry.digest_days_before
@@ -47,13 +49,15 @@ def due_items(session, runtime: Runtime, today) -> list[digest.Item]:
             sid,
             name or topic or "Session",
             day,
-            deadlines.due(day, days, today),
+            due,
             waiting or 0,
             ready or 0,
             f"{base}/staff/sessions/{sid}",
         )
         for sid, day, topic, name, waiting, ready in rows
-        if (waiting or ready) and deadlines.near(day, days, today, before)
+        if (waiting or ready)
+        and deadlines.near(day, days, today, before)
+        and (due := deadlines.due(day, days, today)) is not None  # a near session has a due date
     ]
 
 
@@ -108,10 +112,13 @@ def run(runtime: Runtime) -> dict[str, int]:
                 )
                 if row is None:
                     break
-                won = session.execute(
-                    update(DeadlineDigest)
-                    .where(DeadlineDigest.id == row.id, DeadlineDigest.status == "pending")
-                    .values(status="sending", claimed_by=worker, claimed_until=now + LEASE)
+                won = cast(  # an UPDATE's result is a CursorResult, which has the rowcount
+                    CursorResult[Any],
+                    session.execute(
+                        update(DeadlineDigest)
+                        .where(DeadlineDigest.id == row.id, DeadlineDigest.status == "pending")
+                        .values(status="sending", claimed_by=worker, claimed_until=now + LEASE)
+                    ),
                 ).rowcount
                 row_id, recipient, attempts = row.id, row.recipient, row.attempts
             if not won:

@@ -12,6 +12,7 @@ from datetime import UTC, datetime, timedelta
 
 from sqlalchemy import func, select
 from sqlalchemy.exc import DataError
+from sqlalchemy.orm import Session
 
 from zoombot.runtime import Runtime
 from zoombot.store import meetings
@@ -20,10 +21,14 @@ from zoombot.store.models import Meeting, ZoomEvent
 log = logging.getLogger("zoombot.jobs.finalize")
 
 
-def end_of(session, meeting: Meeting, now: datetime) -> datetime:
+def end_of(session: Session, meeting: Meeting, now: datetime) -> datetime:
+    """When a stale meeting ended (see the module docstring). Only meetings with a start are stale
+    (`meetings.stale_meetings`); ValueError for one without."""
     last_ts = session.scalar(select(func.max(ZoomEvent.event_ts)).where(ZoomEvent.meeting_uuid == meeting.uuid))
     last_event = datetime.fromtimestamp(last_ts / 1000, tz=UTC) if last_ts else None
     start = meeting.started_at or meeting.scheduled_start
+    if start is None:
+        raise ValueError(f"meeting id={meeting.id} has neither a start nor a scheduled start: it cannot be stale")
     scheduled_end = start + timedelta(minutes=meeting.scheduled_minutes or 0)
     return min(max(scheduled_end, last_event or scheduled_end), now)
 

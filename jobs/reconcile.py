@@ -13,8 +13,9 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from typing import Any, cast
 
-from sqlalchemy import delete, update
+from sqlalchemy import CursorResult, delete, update
 
 from zoombot.runtime import Runtime
 from zoombot.store.db import insert_ignoring_conflict
@@ -77,10 +78,13 @@ def _acquire(runtime: Runtime) -> bool:
             is not None
         ):
             return True
-        taken = session.execute(
-            update(Lease)
-            .where(Lease.name == NAME, Lease.expires_at <= now)
-            .values(holder=_HOLDER, expires_at=now + LEASE)
+        taken = cast(  # an UPDATE's result is a CursorResult, which has the rowcount
+            CursorResult[Any],
+            session.execute(
+                update(Lease)
+                .where(Lease.name == NAME, Lease.expires_at <= now)
+                .values(holder=_HOLDER, expires_at=now + LEASE)
+            ),
         )
         return taken.rowcount == 1
 

@@ -9,6 +9,7 @@ would change is rolled back and reported, never half-stripped. Running it again 
 from __future__ import annotations
 
 import logging
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 
@@ -16,6 +17,7 @@ from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.core import retention
+from zoombot.core.attendance import Attendance
 from zoombot.runtime import Runtime
 from zoombot.store import meetings
 from zoombot.store.audit import SYSTEM, audit
@@ -107,6 +109,8 @@ def strip_due(runtime: Runtime) -> Summary:
 def strip_session(session: Session, session_id: int, *, now: datetime, days: int, secret: str) -> int:
     """Strip one session if it is due; returns the number of events stripped (0 when not due)."""
     held = session.get(CreditSession, session_id, with_for_update=True)
+    if held is None:  # candidates come from the same table, and nothing deletes a session
+        raise LookupError(f"retention: session id={session_id} does not exist")
     lines = list(session.scalars(select(CreditLine).where(CreditLine.session_id == held.id)))
     states = [retention.LineState(line.status, line.exported_at) for line in lines]
     if not retention.is_due(held.ended_at, states, now=now, days=days):
@@ -189,7 +193,7 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
     return len(plan.bodies)
 
 
-def _rename(text: str, renames: dict[str, str], known) -> str:
+def _rename(text: str, renames: dict[str, str], known: Iterable[str]) -> str:
     """Audit text with participant keys renamed to their pseudonyms and other personal values masked."""
     for old in sorted(renames, key=len, reverse=True):
         text = text.replace(old, renames[old])
@@ -197,7 +201,12 @@ def _rename(text: str, renames: dict[str, str], known) -> str:
 
 
 def _check_unchanged(
-    before, after, plan: retention.MeetingPlan, members, session: Session, held: CreditSession
+    before: Attendance,
+    after: Attendance,
+    plan: retention.MeetingPlan,
+    members: dict[str, int | None],
+    session: Session,
+    held: CreditSession,
 ) -> None:
     expected = {plan.key(k): (p.attended_seconds, p.spans()) for k, p in before.people.items()}
     got = {k: (p.attended_seconds, p.spans()) for k, p in after.people.items()}

@@ -11,8 +11,10 @@ import os
 import socket
 import uuid
 from datetime import timedelta
+from email.message import EmailMessage
 
 from jinja2 import TemplateError
+from sqlalchemy.orm import Session
 
 from jobs.base import safe_error
 from zoombot import metrics
@@ -37,6 +39,14 @@ def lease(runtime: Runtime) -> timedelta:
     return timedelta(seconds=5 * runtime.settings.mail.timeout_seconds + 60)
 
 
+def _claimed(session: Session, row_id: int) -> OutboxMessage:
+    """The row this worker claimed; LookupError if it is gone (nothing deletes a claimed row)."""
+    row = session.get(OutboxMessage, row_id)
+    if row is None:
+        raise LookupError(f"outbox message {row_id} was claimed but no longer exists")
+    return row
+
+
 def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH) -> dict[str, int]:
     worker = worker or worker_name()
     secret = signing_secret(runtime)
@@ -51,9 +61,10 @@ def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH)
                 row_id = outbox.claim_next(session, worker, now, lease(runtime))
             if row_id is None:
                 break
+            built: EmailMessage | outbox.Skip | outbox.Defer | MailFailure
             try:
                 with runtime.db.begin() as session:
-                    row = session.get(OutboxMessage, row_id)
+                    row = _claimed(session, row_id)
                     kind = row.kind
                     built = compose(session, runtime.settings, secret, row, now)
             except (ValueError, TemplateError) as exc:
@@ -80,7 +91,7 @@ def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH)
                 mailer.send(built)
             except MailFailure as exc:
                 with runtime.db.begin() as session:
-                    row = session.get(OutboxMessage, row_id)
+                    row = _claimed(session, row_id)
                     status = outbox.mark_failed_attempt(
                         session, row, worker, runtime.now(), str(exc), permanent=isinstance(exc, PermanentFailure)
                     )

@@ -140,7 +140,7 @@ class Signal(NamedTuple):
     is_host: bool = False
     link: tuple[str, str, str, str] | None = None
 
-    def sort_key(self) -> tuple:
+    def sort_key(self) -> tuple[datetime, int, datetime, str, Who, str, tuple[str, ...]]:
         return (
             self.at,
             _ORDER.get(self.kind, 9),
@@ -428,8 +428,8 @@ def compute_session(
             if clipped and any(src == "webhook" for _, _, src in spans):
                 per_device.setdefault(key, []).append(clipped)
             in_instance.setdefault(key, []).extend(clipped)
-        for key, spans in in_instance.items():
-            per_instance.setdefault(key, []).append(intervals.union(spans))
+        for key, instance_spans in in_instance.items():
+            per_instance.setdefault(key, []).append(intervals.union(instance_spans))
     all_live = intervals.union(span for spans in live_by_instance.values() for span in spans)
     for key, person in people.items():
         merged = intervals.union(span for spans in per_instance.get(key, []) for span in spans)

@@ -158,7 +158,8 @@ def build_ics(
     # VTIMEZONE, placed before the event for clients that read in one pass.
     for missing in sorted(cal.get_missing_tzids()):
         cal.subcomponents.insert(0, _vtimezone(missing, start_utc.astimezone(zone), end_utc.astimezone(zone)))
-    return cal.to_ical()
+    ical: bytes = cal.to_ical()  # icalendar is read without types (pyproject's mypy overrides)
+    return ical
 
 
 def _local_or_utc(instant: datetime, zone: ZoneInfo) -> datetime:

@@ -49,7 +49,7 @@ def humanize(text: str | None, tz: str) -> str:
         return ""
     zone = ZoneInfo(tz)
 
-    def instant(match: re.Match) -> str:
+    def instant(match: re.Match[str]) -> str:
         offset = "+00:00" if match.group(3) == "Z" else match.group(3)
         when = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{offset}").astimezone(zone)
         return f"{when:%Y-%m-%d %H:%M} {when.tzname()}"

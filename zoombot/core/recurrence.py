@@ -30,7 +30,7 @@ _BYDAY_RE = re.compile(r"^([+-]?\d{1,2})?(SU|MO|TU|WE|TH|FR|SA)$")
 
 def recurrence_from_rrule(
     rrule: str, *, end_times: int | None = None, start: date | None = None, timezone: str = "UTC"
-) -> dict | None:
+) -> dict[str, Any] | None:
     """Map an RFC 5545 RRULE body to Zoom's ``recurrence`` object, or None when Zoom cannot express it.
 
     Supported: FREQ=DAILY|WEEKLY|MONTHLY, INTERVAL (Zoom maxima: 99 days, 50 weeks, 10 months),
@@ -138,7 +138,7 @@ def meeting_body(
     rrule: str | None,
     agenda: str | None = None,
     end_times: int | None = None,
-) -> dict:
+) -> dict[str, Any]:
     """The create-meeting request body for a recurring CoP session.
 
     Type 8 (recurring, fixed time) with a recurrence object when :func:`recurrence_from_rrule` can express
@@ -153,7 +153,7 @@ def meeting_body(
     single = not (rrule or "").strip()
     recurrence = (
         None
-        if single
+        if single or rrule is None  # None is single; said again for the type checker
         else recurrence_from_rrule(rrule, end_times=end_times, start=start_local.date(), timezone=timezone)
     )
     body: dict[str, Any] = {

@@ -19,6 +19,7 @@ again in the next batch.
 from __future__ import annotations
 
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from decimal import Decimal
@@ -93,7 +94,7 @@ def _kinds(line: LineFacts) -> list[str]:
     return [kind for kind, hours in (("growth", line.growth), ("training", line.training)) if hours > 0]
 
 
-def _joined(values) -> str:
+def _joined(values: Iterable[str]) -> str:
     return "; ".join(dict.fromkeys(v for v in values if v))
 
 

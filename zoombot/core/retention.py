@@ -23,7 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from zoombot.core.attendance import Who, binds_of, signals_from_event
+from zoombot.core.attendance import Signal, Who, binds_of, signals_from_event
 from zoombot.core.attendance import identity_resolver as attendance_identity_resolver
 from zoombot.core.privacy import mask_emails
 
@@ -149,7 +149,7 @@ def identity_resolver(
     """For one session: a function giving the identity key zoombot's attendance gives the person a
     participant object belongs to (`zoombot.core.attendance.identity_resolver` over the session's events, Zoom's
     binds and staff merges applied as in `zoombot.core.attendance.compute_session`)."""
-    by_instance: dict[str, list] = {}
+    by_instance: dict[str, list[Signal]] = {}
     for name, body in events:
         by_instance.setdefault(str(_object(body).get("uuid") or ""), []).extend(signals_from_event(name, body))
     binds = binds_of(by_instance, frozenset(unbinds))
@@ -202,11 +202,11 @@ def mask_text(text: str, known: Iterable[str] = ()) -> str:
     return IPV4.sub(REDACTED, text)
 
 
-def strip_participant(participant: Mapping[str, Any], *, person: str, host: str | None, secret: str) -> dict:
+def strip_participant(participant: Mapping[str, Any], *, person: str, host: str | None, secret: str) -> dict[str, Any]:
     """A participant object reduced to its times, its device's pseudonym, its person's pseudonym (in
     `participant_user_id`, the first id attendance reads) and, for the host, the meeting's stripped host
     id in `id` (attendance recognises the host by `id` == the meeting's `host_id`)."""
-    out = {
+    out: dict[str, Any] = {
         k: (mask_text(v) if isinstance(v, str) else v)
         for k, v in participant.items()
         if k in PARTICIPANT_KEEP and not isinstance(v, (dict, list))
@@ -231,46 +231,49 @@ def strip_participant(participant: Mapping[str, Any], *, person: str, host: str 
 
 def strip_event(
     body: Mapping[str, Any], *, person_of: Callable[[Mapping[str, Any]], str], secret: str, known: Iterable[str] = ()
-) -> dict:
+) -> dict[str, Any]:
     """One event body with its personal data replaced (see the module docstring)."""
     known = tuple(known)
 
     def host_pseudonym(host_id: str) -> str:
         return host_id if host_id.startswith(ANON_PREFIX) else pseudonym(secret, "host:" + host_id)
 
+    def walk_mapping(value: Mapping[str, Any], key: str | None, host_id: str) -> dict[str, Any]:
+        if key == "participant":
+            is_host = bool(host_id) and str(value.get("id") or "") == host_id
+            return strip_participant(
+                value, person=person_of(value), secret=secret, host=host_pseudonym(host_id) if is_host else None
+            )
+        host_id = str(value.get("host_id") or "") or host_id
+        out: dict[str, Any] = {}
+        for k, v in value.items():
+            if k in PERSONAL_KEYS:
+                continue
+            if k == "host_id" and v:
+                out[k] = host_pseudonym(str(v))
+            elif k == "participants" and isinstance(v, list):
+                out[k] = [walk(item, "participant", host_id) for item in v]
+            else:
+                out[k] = walk(v, k, host_id)
+        return out
+
     def walk(value: Any, key: str | None, host_id: str) -> Any:
         if isinstance(value, Mapping):
-            if key == "participant":
-                is_host = bool(host_id) and str(value.get("id") or "") == host_id
-                return strip_participant(
-                    value, person=person_of(value), secret=secret, host=host_pseudonym(host_id) if is_host else None
-                )
-            host_id = str(value.get("host_id") or "") or host_id
-            out = {}
-            for k, v in value.items():
-                if k in PERSONAL_KEYS:
-                    continue
-                if k == "host_id" and v:
-                    out[k] = host_pseudonym(str(v))
-                elif k == "participants" and isinstance(v, list):
-                    out[k] = [walk(item, "participant", host_id) for item in v]
-                else:
-                    out[k] = walk(v, k, host_id)
-            return out
+            return walk_mapping(value, key, host_id)
         if isinstance(value, list):
             return [walk(item, key, host_id) for item in value]
         if isinstance(value, str):
             return mask_text(value, known)
         return value
 
-    return walk(body, None, "")
+    return walk_mapping(body, None, "")
 
 
 @dataclass(frozen=True)
 class MeetingPlan:
     """What stripping one meeting changes: new bodies by event id, and identity keys old -> new."""
 
-    bodies: dict[int, dict]
+    bodies: dict[int, dict[str, Any]]
     keys: dict[str, str]
     known: frozenset[str]
 
@@ -309,8 +312,11 @@ def plan_meeting(
 
 
 def _object(body: Mapping[str, Any]) -> Mapping[str, Any]:
-    payload = body.get("payload") if isinstance(body.get("payload"), Mapping) else {}
-    return payload.get("object") if isinstance(payload.get("object"), Mapping) else {}
+    payload = body.get("payload")
+    if not isinstance(payload, Mapping):
+        return {}
+    obj = payload.get("object")
+    return obj if isinstance(obj, Mapping) else {}
 
 
 def _participant_objects(body: Mapping[str, Any]) -> list[Mapping[str, Any]]:

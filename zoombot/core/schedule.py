@@ -331,7 +331,7 @@ def require_aware(name: str, value: datetime) -> datetime:
     return value.astimezone(UTC)
 
 
-def _prepare(cadence: Cadence):
+def _prepare(cadence: Cadence) -> tuple[ZoneInfo, datetime, str | None, Callable[[datetime], bool] | None]:
     tz = zone(cadence.timezone)
     first = cadence.first_start_local
     if not isinstance(first, datetime):

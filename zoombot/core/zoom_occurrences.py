@@ -51,7 +51,7 @@ def change(item: Mapping[str, Any], *, start: datetime, end: datetime, cancelled
     new_start = parse_time(item.get("start_time"))
     if new_start is None:
         return Change()
-    minutes = item.get("duration")
+    minutes = str(item.get("duration"))  # read as is_digits reads it
     length = timedelta(minutes=int(minutes)) if is_digits(minutes) and int(minutes) > 0 else end - start
     if (new_start, new_start + length) == (start, end):
         return Change()

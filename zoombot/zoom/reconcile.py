@@ -16,7 +16,7 @@ each instance is then stored in one transaction. Re-running stores nothing twice
 from __future__ import annotations
 
 import logging
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -146,12 +146,12 @@ def merge(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -
     meetings.attendance_changed(session, meeting, runtime.settings, now, reason=REASON)
     signals = meetings.signals(session, meeting.uuid)
     until = meetings.until_for(meeting, now)
-    merges = (
+    decisions = (
         meetings.decisions_of(session, [meeting.session_id]).get(meeting.session_id)
         if meeting.session_id is not None
         else None
     )
-    merges = merges.merges if merges else {}
+    merges = decisions.merges if decisions is not None else {}
     webhook_only = attendance.compute([s for s in signals if s.kind != "span"], until=until, merges=merges)
     report_only = attendance.compute(
         [s for s in signals if s.who is None or s.kind == "span"], until=until, merges=merges
@@ -172,7 +172,7 @@ def _past_meeting(client: ZoomClient, meeting_uuid: str) -> dict | None:
         raise
 
 
-def _ended_from_rows(instance: Mapping[str, Any] | None, rows: list[Mapping[str, Any]]) -> dict | None:
+def _ended_from_rows(instance: Mapping[str, Any] | None, rows: Sequence[Mapping[str, Any]]) -> dict | None:
     """Without Zoom's own record of the instance: from its listed start to the last report leave."""
     start = parse_time((instance or {}).get("start_time"))
     leaves = [t for t in (parse_time(r.get("leave_time")) for r in rows) if t is not None]
