@@ -7,8 +7,6 @@ payload (canonical JSON). A retry of the same delivery has the same key; two dif
 from __future__ import annotations
 
 import functools
-import json
-import math
 import re
 from collections.abc import (
     Mapping,  # not typing.Mapping: its isinstance() is several times slower
@@ -16,8 +14,7 @@ from collections.abc import (
 from dataclasses import dataclass, field
 from typing import Any
 
-import orjson
-
+from zoombot.core import json_codec
 from zoombot.core.event_identity import event_key
 
 
@@ -37,7 +34,7 @@ class Event:
         """Only JSON the database can store: no NaN/Infinity, bounded nesting, and text that UTF-8 and
         PostgreSQL can hold (see storable)."""
         try:
-            body = _parse(raw)
+            body = json_codec.loads(raw)
             if _may_be_unstorable(raw):
                 body = storable(body)
         except (UnicodeDecodeError, ValueError):
@@ -96,19 +93,6 @@ class Event:
         return event_key(self.name, self.event_ts, self.body.get("payload"), no_floats=self.plain_numbers)
 
 
-def _parse(raw: bytes) -> Any:
-    """orjson (a quarter of json.loads' time), except where it would read differently: it turns integers
-    beyond 64 bits into floats, so a body with a 19-digit run goes to json.loads, which also decides (and
-    says why) whatever orjson refuses: lone surrogates, UTF-16, a byte-order mark, NaN, 1e400, deep nesting."""
-    if not _LONG_DIGITS.search(raw):
-        try:
-            return orjson.loads(raw)
-        except orjson.JSONDecodeError:
-            pass
-    return json.loads(raw, parse_constant=_non_finite, parse_float=_finite_float)
-
-
-_LONG_DIGITS = re.compile(rb"[0-9]{19}")
 _FLOATISH = re.compile(rb"[0-9][.eE]")  # every JSON float has this; a false alarm (in a string) costs speed only
 UNSTORABLE = re.compile("[\x00\ud800-\udfff]")
 
@@ -136,14 +120,3 @@ def _may_be_unstorable(raw: bytes) -> bool:
     UTF-8 never holds, but the UTF-16 and UTF-32 that json.loads also reads do). A quick test on the bytes
     that spares nearly every delivery the walk; a false alarm costs only the walk."""
     return b"\x00" in raw or b"\\u0000" in raw or b"\\ud" in raw or b"\\uD" in raw or b"\xed" in raw
-
-
-def _non_finite(token: str):
-    raise ValueError(f"non-finite number {token}")
-
-
-def _finite_float(token: str) -> float:
-    value = float(token)
-    if math.isinf(value):
-        raise ValueError("number out of range")
-    return value

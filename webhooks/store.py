@@ -2,18 +2,17 @@
 
 from __future__ import annotations
 
-import json
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
 
-import orjson
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
 
 from webhooks.event import Event
 from webhooks.group_commit import GroupCommit
+from zoombot.core.json_codec import dumps as json_text
 from zoombot.store.db import Database, insert_ignoring_conflict
 from zoombot.store.meetings import _new_meeting as new_meeting_row
 from zoombot.store.models import ZoomEvent
@@ -229,15 +228,6 @@ WHERE EXISTS (SELECT 1 FROM meetings WHERE uuid = ? AND status <> 'ended')
 ON CONFLICT (dedupe_key) DO NOTHING
 RETURNING id
 """
-
-
-def json_text(value) -> str:
-    """JSON text for the database: orjson (a tenth of json.dumps' time; datetimes in RFC 3339), or
-    json.dumps for what orjson refuses (integers beyond 64 bits)."""
-    try:
-        return orjson.dumps(value).decode()
-    except (TypeError, orjson.JSONEncodeError):
-        return json.dumps(value, separators=(",", ":"), default=datetime.isoformat)
 
 
 # The batch as one statement whatever its size, its rows in two JSON documents (meetings, events) that the

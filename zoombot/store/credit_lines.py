@@ -95,13 +95,37 @@ def session_facts(
 
 
 def lines_of(
-    session: Session, credit_session: CreditSession, result: Attendance, settings: HoursSettings
+    credit_session: CreditSession,
+    result: Attendance,
+    settings: HoursSettings,
+    community: Community | None,
+    segments: Sequence[TrainingSegment],
 ) -> dict[str, credit.Line]:
-    """What the rules give each person of the session now."""
-    community = session.get(Community, credit_session.community_id) if credit_session.community_id else None
+    """What the rules give each person of the session now (its community and training segments read by
+    the caller, for many sessions at once)."""
     policy, rules = rules_for(settings, community)
-    facts = session_facts(credit_session, result, credit_session.segments)
+    facts = session_facts(credit_session, result, segments)
     return {key: credit.line(person.spans(), policy, facts, rules) for key, person in result.people.items()}
+
+
+def _communities_and_segments(
+    session: Session, credit_sessions: Sequence[CreditSession]
+) -> tuple[dict[int, Community], dict[int, list[TrainingSegment]]]:
+    """The communities and training segments of these sessions, in two queries for all of them."""
+    community_ids = {s.community_id for s in credit_sessions if s.community_id is not None}
+    communities = (
+        {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
+        if community_ids
+        else {}
+    )
+    segments: dict[int, list[TrainingSegment]] = {s.id: [] for s in credit_sessions}
+    for segment in session.scalars(
+        select(TrainingSegment)
+        .where(TrainingSegment.session_id.in_(list(segments)))
+        .order_by(TrainingSegment.start, TrainingSegment.id)
+    ):
+        segments[segment.session_id].append(segment)
+    return communities, segments
 
 
 def figures(line: credit.Line) -> dict[str, Any]:
@@ -171,9 +195,11 @@ def sync_lines(
         select(CreditLine).where(CreditLine.session_id.in_(list(existing))).order_by(CreditLine.revision)
     ):
         existing[line.session_id][line.participant_key] = line  # the current (latest) revision wins
+    communities, segments = _communities_and_segments(session, [s for s, _, _ in items])
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
-        lines = lines_of(session, credit_session, result, settings.hours)
+        community = communities.get(credit_session.community_id) if credit_session.community_id else None
+        lines = lines_of(credit_session, result, settings.hours, community, segments[credit_session.id])
         mine = existing[credit_session.id]
         for key, computed in lines.items():
             line = mine.get(key)
@@ -202,21 +228,25 @@ def sync_lines(
         if credit_session.lines_built_at is None:
             credit_session.lines_built_at = now
     _create(session, created, now, reason)
-    session.flush()
-    for credit_session, _, _ in items:
-        settle(session, credit_session)
+    settle_many(session, [s for s, _, _ in items])
 
 
 def settle(session: Session, credit_session: CreditSession) -> None:
     """A session asks for review while any of its lines is flagged."""
+    settle_many(session, [credit_session])
+
+
+def settle_many(session: Session, credit_sessions: Sequence[CreditSession]) -> None:
+    """`settle` for many sessions, in one query."""
     session.flush()
-    credit_session.needs_review = bool(
-        session.scalar(
-            select(CreditLine.id)
-            .where(CreditLine.session_id == credit_session.id, CreditLine.flagged.is_(True))
-            .limit(1)
+    ids = [s.id for s in credit_sessions]
+    flagged = set(
+        session.scalars(
+            select(CreditLine.session_id).where(CreditLine.session_id.in_(ids), CreditLine.flagged.is_(True)).distinct()
         )
     )
+    for credit_session in credit_sessions:
+        credit_session.needs_review = credit_session.id in flagged
 
 
 def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason: str) -> None:

@@ -19,6 +19,8 @@ from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
 
+from zoombot.core import json_codec
+
 T = TypeVar("T")
 
 
@@ -45,7 +47,13 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         database = make_url(url).database
         if database and database != ":memory:":
             Path(database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(url, connect_args={"timeout": 30, "check_same_thread": False}, hide_parameters=True)
+        engine = create_engine(
+            url,
+            connect_args={"timeout": 30, "check_same_thread": False},
+            hide_parameters=True,
+            json_serializer=json_codec.dumps,
+            json_deserializer=json_codec.loads,
+        )
         _configure_sqlite(engine)
         return engine
     # Positional parameters and bulk inserts of 50 rows a statement: psycopg rewrites every statement's
@@ -58,6 +66,8 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         paramstyle="format",
         insertmanyvalues_page_size=50,
         hide_parameters=True,
+        json_serializer=json_codec.dumps,
+        json_deserializer=json_codec.loads,
     )
     event.listen(engine, "checkout", _discard_if_closed_by_server)
     return engine
