@@ -32,6 +32,8 @@ from sqlalchemy import (
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from zoombot.core.times import parse_time
+
 
 class UTCDateTime(TypeDecorator):
     """Aware UTC datetimes in and out, on PostgreSQL (timestamptz) and SQLite (naive UTC text)."""
@@ -186,6 +188,17 @@ class Participant(Base):
     match_method: Mapped[str | None] = mapped_column(String(16))
 
     member: Mapped[Member | None] = relationship()
+
+    def spans(self) -> list[tuple[datetime, datetime]]:
+        """(join, leave) of each stored interval: zoombot writes them itself (`[start, end, source]`, ISO
+        8601), so a time that does not read back means a damaged row, said plainly."""
+        out = []
+        for start_text, end_text, *_ in self.intervals or []:
+            start, end = parse_time(start_text), parse_time(end_text)
+            if start is None or end is None:
+                raise ValueError(f"participant {self.id}: unreadable stored interval {start_text!r} - {end_text!r}")
+            out.append((start, end))
+        return out
 
 
 class ParticipantMerge(Base):
