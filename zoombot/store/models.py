@@ -26,6 +26,7 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
@@ -75,6 +76,15 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(), Decimal: Numeric(7, 2)}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Table, for table-level statements (bulk INSERTs without the ORM's bookkeeping).
+    Declarative types `__table__` as any FromClause; every zoombot model maps one plain table."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a plain table")
+    return table
 
 
 # --- Zoom events (append-only) and meeting instances ---------------------------------------------
