@@ -10,12 +10,19 @@ flush dwarf a small row's; shared, they are paid once per batch instead of once 
 
 from __future__ import annotations
 
+import enum
 import threading
 from collections.abc import Callable, Sequence
-from typing import Generic, TypeVar
+from typing import Generic, Literal, TypeVar
 
 T = TypeVar("T")
 R = TypeVar("R")
+
+
+class _NoResult(enum.Enum):
+    """A ticket's result before its batch has given one."""
+
+    NO_RESULT = enum.auto()
 
 
 class _Ticket(Generic[T, R]):
@@ -26,7 +33,7 @@ class _Ticket(Generic[T, R]):
         self.wake = threading.Lock()
         self.wake.acquire()  # released when the result is in, or when this caller is to lead `batch`
         self.batch: list[_Ticket[T, R]] | None = None
-        self.result: R | None = None
+        self.result: R | BaseException | Literal[_NoResult.NO_RESULT] = _NoResult.NO_RESULT
         self.error: BaseException | None = None
 
     def outcome(self) -> R:
@@ -34,7 +41,9 @@ class _Ticket(Generic[T, R]):
             raise self.error
         if isinstance(self.result, BaseException):
             raise self.result
-        return self.result  # type: ignore[return-value]
+        if self.result is _NoResult.NO_RESULT:  # a batch sets every ticket's result or error before waking it
+            raise RuntimeError("a caller was woken before its batch gave it a result")
+        return self.result
 
 
 class GroupCommit(Generic[T, R]):
@@ -45,7 +54,7 @@ class GroupCommit(Generic[T, R]):
     the batch gets the exception. One batch runs at a time, so `run` may keep one connection.
     """
 
-    def __init__(self, run: Callable[[Sequence[T]], Sequence[R]], *, max_batch: int = 64):
+    def __init__(self, run: Callable[[Sequence[T]], Sequence[R | BaseException]], *, max_batch: int = 64):
         if max_batch < 1:
             raise ValueError("max_batch must be at least 1")
         self._run = run

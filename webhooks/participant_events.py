@@ -8,6 +8,7 @@ from webhooks.event import Event
 from webhooks.router import Router
 from zoombot.store.audit import audit
 from zoombot.store.meetings import attendance_changed, ensure_meeting, place
+from zoombot.store.models import Meeting
 
 router = Router()
 
@@ -21,15 +22,17 @@ def problem(event: Event) -> str | None:
     return None
 
 
-def track(event: Event, ctx: Context) -> None:
+def track(event: Event, ctx: Context) -> Meeting:
+    """The event's meeting (created on first sight), its attendance brought up to date if it has ended."""
     reason = problem(event)
     if reason is not None:
         raise ValueError(reason)
-    meeting = ensure_meeting(
-        ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object), settings=ctx.settings
-    )
+    uuid, meeting_id = event.meeting_uuid, event.meeting_id
+    assert uuid is not None and meeting_id is not None  # problem() refuses an event without them
+    meeting = ensure_meeting(ctx.session, uuid, meeting_id, dict(event.object), settings=ctx.settings)
     if meeting.status == "ended":
         attendance_changed(ctx.session, meeting, ctx.settings, ctx.now, reason=f"late {event.name}")
+    return meeting
 
 
 @router.register("meeting.participant_joined", store_only_while_open=True)
@@ -76,10 +79,7 @@ def left_breakout_room(event: Event, ctx: Context) -> None:
 def participant_bind(event: Event, ctx: Context) -> None:
     """Zoom linked a phone caller to a computer participant: one person from now on (zoombot.core.attendance),
     which staff see on the session page, with an undo, and in the audit trail."""
-    track(event, ctx)
-    meeting = ensure_meeting(
-        ctx.session, event.meeting_uuid, event.meeting_id, dict(event.object), settings=ctx.settings
-    )
+    meeting = track(event, ctx)
     place(ctx.session, [meeting], ctx.settings)
     caller = str(event.object["participant"].get("user_name") or "a phone caller")[:200]
     audit(

@@ -42,7 +42,7 @@ class Router:
 
     def store_only_while_open(self, event_name: str) -> bool:
         """True when every handler of the event only needs it stored while its meeting is open."""
-        handlers = self._routes.get(event_name)
+        handlers = self._routes.get(event_name, [])
         return bool(handlers) and all(h in self._store_only for h in handlers)
 
     @property

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import sqlite3
 import threading
 import weakref
 from collections.abc import Iterable, Sequence
 from datetime import datetime
+from typing import Any, TypeVar
 
 from sqlalchemy.exc import DataError, DBAPIError, OperationalError
 from sqlalchemy.orm import Session
@@ -13,7 +15,7 @@ from sqlalchemy.orm import Session
 from webhooks.event import Event
 from webhooks.group_commit import GroupCommit
 from zoombot.core.json_codec import dumps as json_text
-from zoombot.store.db import Database, insert_ignoring_conflict
+from zoombot.store.db import Database, DedicatedConnection, DedicatedSqliteConnection, insert_ignoring_conflict
 from zoombot.store.meetings import _new_meeting as new_meeting_row
 from zoombot.store.models import ZoomEvent
 
@@ -61,16 +63,17 @@ def store_while_meeting_open(db: Database, event: Event, *, now: datetime) -> bo
     return OpenMeetingWriter.of(db).submit((event, now))
 
 
-def _meeting_rows(events: Iterable[Event]) -> list[dict]:
+def _meeting_rows(events: Iterable[Event]) -> list[dict[str, Any]]:
     """The row each of these events' meetings gets if it has none yet (one per meeting; its community is
     found by the statement)."""
-    rows: dict[str, dict] = {}
+    rows: dict[str, dict[str, Any]] = {}
     for event in events:
-        if event.meeting_uuid not in rows:
+        uuid, meeting_id = event.meeting_uuid, event.meeting_id
+        if uuid is None or meeting_id is None:  # no row to make: its events go in nowhere, so the general way
+            continue
+        if uuid not in rows:
             try:
-                rows[event.meeting_uuid] = new_meeting_row(
-                    event.meeting_uuid, event.meeting_id, event.object, None, False
-                )
+                rows[uuid] = new_meeting_row(uuid, meeting_id, event.object, None, False)
             except (TypeError, ValueError):  # not created here: its events go the general way (see _declined)
                 continue
     return list(rows.values())
@@ -85,18 +88,15 @@ def _declined(exc: BaseException) -> bool:
 
 
 class OpenMeetingWriter:
-    """The process's writer for the PostgreSQL hot path: a group commit (webhooks.group_commit) whose
-    batches, one at a time, run on a connection kept for the writer (zoombot.store.db's DedicatedConnection:
-    autocommit, so a statement is its own transaction, with no pool checkout, no BEGIN/COMMIT round
-    trips and no SQLAlchemy work per statement). Measured: letting two batches run at once, each on a
-    connection of its own, gained nothing (smaller batches cost PostgreSQL what the overlap saved)."""
+    """The process's writer for the hot path: a group commit (webhooks.group_commit) whose batches run
+    one at a time on a connection kept for the writer. `of` makes the database's kind:
+    PostgresOpenMeetingWriter or SqliteOpenMeetingWriter."""
 
     _writers: weakref.WeakKeyDictionary[Database, OpenMeetingWriter] = weakref.WeakKeyDictionary()
     _writers_lock = threading.Lock()
 
-    def __init__(self, db: Database):
-        self.connection = db.dedicated_connection()  # only the batch that runs uses it
-        self.group = GroupCommit(self.insert_batch)
+    def __init__(self) -> None:
+        self.group: GroupCommit[tuple[Event, datetime], bool] = GroupCommit(self.insert_batch)
         self.submit = self.group.submit
 
     @classmethod
@@ -105,9 +105,45 @@ class OpenMeetingWriter:
         writer = cls._writers.get(db)
         if writer is None:
             with cls._writers_lock:
-                kind = SqliteOpenMeetingWriter if db.is_sqlite else OpenMeetingWriter
+                kind = SqliteOpenMeetingWriter if db.is_sqlite else PostgresOpenMeetingWriter
                 writer = cls._writers.get(db) or cls._writers.setdefault(db, kind(db))
         return writer
+
+    def insert_batch(self, deliveries: Sequence[tuple[Event, datetime]]) -> list[bool | DBAPIError]:
+        """For each delivery, whether it went in (see the subclasses)."""
+        raise NotImplementedError
+
+    def _refused(
+        self, deliveries: Sequence[tuple[Event, datetime]], exc: BaseException, *, whole_batch: bool
+    ) -> list[bool | DBAPIError]:
+        """What a batch the database refused comes to: the error for every delivery when it is the
+        database's state (unreachable, locked), else each row alone, a row refused for its data left to
+        the general path (see _declined)."""
+        if whole_batch:
+            raise exc
+        if len(deliveries) > 1:
+            return [self._alone(delivery) for delivery in deliveries]
+        if _declined(exc):
+            return [False]
+        raise exc
+
+    def _alone(self, delivery: tuple[Event, datetime]) -> bool | DBAPIError:
+        try:
+            return self.insert_batch([delivery])[0]
+        except DBAPIError as exc:
+            return exc
+
+
+class PostgresOpenMeetingWriter(OpenMeetingWriter):
+    """PostgreSQL's hot path: each batch one statement on a connection kept for the writer
+    (zoombot.store.db's DedicatedConnection: autocommit, so a statement is its own transaction, with no
+    pool checkout, no BEGIN/COMMIT round trips and no SQLAlchemy work per statement). Measured: letting
+    two batches run at once, each on a connection of its own, gained nothing (smaller batches cost
+    PostgreSQL what the overlap saved)."""
+
+    def __init__(self, db: Database):
+        self.connection = _dedicated(db, DedicatedConnection)  # only the batch that runs uses it
+        super().__init__()
 
     def insert_batch(self, deliveries: Sequence[tuple[Event, datetime]]) -> list[bool | DBAPIError]:
         """One INSERT and one commit for the batch: for each delivery, whether it went in. When the
@@ -132,31 +168,11 @@ class OpenMeetingWriter:
             inserted = {key for (key,) in self.connection.execute(_BATCH_INSERT, params)}
         except DBAPIError as exc:
             return self._refused(deliveries, exc, whole_batch=exc.connection_invalidated)
-        results = []
+        results: list[bool | DBAPIError] = []
         for event, _ in deliveries:  # an event twice in one batch (a redelivery racing it) went in once
             results.append(event.dedupe_key in inserted)
             inserted.discard(event.dedupe_key)
         return results
-
-    def _refused(
-        self, deliveries: Sequence[tuple[Event, datetime]], exc: BaseException, *, whole_batch: bool
-    ) -> list[bool | DBAPIError]:
-        """What a batch the database refused comes to: the error for every delivery when it is the
-        database's state (unreachable, locked), else each row alone, a row refused for its data left to
-        the general path (see _declined)."""
-        if whole_batch:
-            raise exc
-        if len(deliveries) > 1:
-            return [self._alone(delivery) for delivery in deliveries]
-        if _declined(exc):
-            return [False]
-        raise exc
-
-    def _alone(self, delivery: tuple[Event, datetime]) -> bool | DBAPIError:
-        try:
-            return self.insert_batch([delivery])[0]
-        except DBAPIError as exc:
-            return exc
 
 
 class SqliteOpenMeetingWriter(OpenMeetingWriter):
@@ -167,13 +183,15 @@ class SqliteOpenMeetingWriter(OpenMeetingWriter):
     made 16 threads of two workers queue on it, one batch per process makes one writer per process."""
 
     def __init__(self, db: Database):
-        self.connection = db.dedicated_connection()
-        self.group = GroupCommit(self.insert_batch)
-        self.submit = self.group.submit
-        self.time_text = ZoomEvent.__table__.c.received_at.type.bind_processor(db.engine.dialect)
+        self.connection = _dedicated(db, DedicatedSqliteConnection)
+        time_text = ZoomEvent.__table__.c.received_at.type.bind_processor(db.engine.dialect)
+        if time_text is None:  # UTCDateTime converts every value it binds
+            raise RuntimeError("the received_at column has no bind processor on SQLite")
+        self.time_text = time_text
+        super().__init__()
 
     def insert_batch(self, deliveries: Sequence[tuple[Event, datetime]]) -> list[bool | DBAPIError]:
-        def work(connection) -> list[bool]:
+        def work(connection: sqlite3.Connection) -> list[bool | DBAPIError]:
             for meeting in _meeting_rows(event for event, _ in deliveries):
                 connection.execute(
                     _SQLITE_MEETING_INSERT,
@@ -212,6 +230,17 @@ class SqliteOpenMeetingWriter(OpenMeetingWriter):
             return self.connection.transaction(work)
         except (DBAPIError, OverflowError) as exc:  # OverflowError: the driver cannot bind an integer
             return self._refused(deliveries, exc, whole_batch=isinstance(exc, OperationalError))
+
+
+C = TypeVar("C", DedicatedConnection, DedicatedSqliteConnection)
+
+
+def _dedicated(db: Database, kind: type[C]) -> C:
+    """The database's dedicated connection, which must be of the kind the writer drives."""
+    connection = db.dedicated_connection()
+    if not isinstance(connection, kind):
+        raise TypeError(f"a writer for {kind.__name__} got a {type(connection).__name__}")
+    return connection
 
 
 _SQLITE_MEETING_INSERT = """

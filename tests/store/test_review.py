@@ -327,6 +327,17 @@ def test_match_is_remembered_for_later_sessions_and_reopens_a_decided_line(runti
     assert lines(runtime, held)[GUEST_KEY].member_id is None
 
 
+def test_a_match_whose_alias_is_undone_at_that_moment_is_refused_plainly(runtime, held, clock, monkeypatch):
+    """The alias insert met one already there (a conflict), which an unmatch committed in between then
+    deleted before it was read (PostgreSQL, read committed): a ReviewError to retry, not an AttributeError."""
+    gina = member_id(runtime, "gina@example.org")
+    monkeypatch.setattr(review, "insert_ignoring_conflict", lambda *args, **kwargs: None)  # a conflict, row gone
+    with pytest.raises(review.ReviewError, match="changed at the same moment"), runtime.db.begin() as s:
+        review.match(s, held, GUEST_KEY, gina, actor=ACTOR, now=clock(), settings=runtime.settings)
+    with runtime.db.begin() as s:
+        assert s.scalars(select(ParticipantAlias)).all() == []
+
+
 def test_merge_counts_a_dial_in_once_and_undo_brings_it_back(runtime, held, clock):
     phone = line_id(runtime, held, PHONE_KEY)
     with runtime.db.begin() as s:

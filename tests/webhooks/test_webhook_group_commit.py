@@ -292,6 +292,23 @@ def test_the_hot_path_creates_a_meeting_it_has_not_seen_as_the_handler_would(
         runtime.db.dispose()
 
 
+@pytest.mark.parametrize("runtime_fixture", ["runtime", "pg_runtime"])
+def test_the_hot_path_declines_an_event_without_its_meetings_uuid_or_number(runtime_fixture, request):
+    """Such an event has no meeting row to make: the hot path declines it (False, so the general path
+    keeps it as failed for review) instead of raising the meetings table's NOT NULL violation, a 503
+    that Zoom would redeliver in vain. (The receiver checks `problem()` first; the hot path stands alone.)"""
+    from webhooks.store import store_while_meeting_open
+    from zoombot.store.models import Meeting
+
+    runtime = request.getfixturevalue(runtime_fixture)
+    for fields in ({"meeting_uuid": ""}, {"meeting_id": ""}):
+        event = Event.from_json(zoom_event("participant_joined", **fields))
+        assert store_while_meeting_open(runtime.db, event, now=NOW) is False
+    with runtime.db.begin() as session:
+        assert session.scalars(select(Meeting)).all() == []
+        assert session.scalars(select(ZoomEvent)).all() == []
+
+
 def test_the_hot_path_stores_any_text_and_number_as_sent(pg_runtime, pg_client, admin):
     """The batch travels as one JSON document: escapes, non-ASCII text, integers past 64 bits and floats
     come out of the database as they went in (to the value)."""

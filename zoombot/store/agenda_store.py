@@ -21,7 +21,6 @@ from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
     Agenda,
     Closure,
-    Community,
     Member,
     Membership,
     Occurrence,
@@ -113,14 +112,17 @@ def ensure_draft(session: Session, occurrence: Occurrence, now: datetime) -> Age
         },
         ["occurrence_id"],
     )
-    return session.scalar(select(Agenda).where(Agenda.occurrence_id == occurrence.id))
+    agenda = session.scalar(select(Agenda).where(Agenda.occurrence_id == occurrence.id))
+    if agenda is None:  # inserted just now or by a racing caller; only its occurrence's deletion removes it
+        raise RuntimeError(f"the agenda of occurrence {occurrence.id} is missing right after its insert")
+    return agenda
 
 
 SYSTEM = "system"  # updated_by of a draft nobody has edited yet
 
 
 def _draft(session: Session, occurrence: Occurrence) -> content.Agenda:
-    community = session.get(Community, occurrence.community_id)
+    community = occurrence.community  # a NOT NULL foreign key
     return content.draft_agenda(
         previous=previous_agenda(session, occurrence),
         open_parking_lot=[item.text for item in open_parking_lot(session, occurrence.community_id)],

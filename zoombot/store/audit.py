@@ -31,7 +31,7 @@ def audit_row(
     at: datetime | None = None,
 ) -> dict[str, Any]:
     """The columns of one audit entry (values shown as text), for one insert or a bulk one."""
-    row = {
+    row: dict[str, Any] = {
         "actor": actor,
         "entity": entity,
         "entity_id": entity_id,

@@ -29,6 +29,8 @@ def session_facts(session: Session, held: CreditSession, settings: Settings) -> 
     the facilitators the meeting's agenda named, else the community's facilitators."""
     community = session.get(Community, held.community_id) if held.community_id else None
     tz = community.timezone if community else settings.schedule.timezone
+    start: datetime | None
+    end: datetime | None
     if held.scheduled_start is not None and held.scheduled_minutes:
         start, end = held.scheduled_start, held.scheduled_start + timedelta(minutes=held.scheduled_minutes)
     else:
@@ -81,6 +83,8 @@ def issue(session: Session, line: CreditLine, member: Member, now: datetime) -> 
             ["line_id", "fingerprint"],
         )
         found = _issued(session, line.id, fingerprint)
+        if found is None:  # inserted just now or by a racing caller, and certificates are kept
+            raise RuntimeError(f"the certificate of line {line.id} is missing right after its insert")
     return found
 
 

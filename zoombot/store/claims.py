@@ -14,7 +14,6 @@ from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
 from zoombot.core import claims
-from zoombot.core.attendance import parse_time
 from zoombot.core.attention import Reason
 from zoombot.core.claims import ClaimError
 from zoombot.store import review
@@ -86,7 +85,7 @@ def submit(
         claim = MemberClaim(member_id=member_id, session_id=session_id, created_at=now)
         s.add(claim)
     claim.participant_ref = ref if chosen else None
-    spans = [(parse_time(a), parse_time(b)) for a, b, *_ in chosen.intervals] if chosen else []
+    spans = chosen.spans() if chosen else []
     claim.chosen_first_join = min(a for a, _ in spans) if spans else None
     claim.chosen_last_leave = max(b for _, b in spans) if spans else None
     claim.description, claim.status, claim.updated_at = description, claims.OPEN, now
@@ -113,6 +112,7 @@ def withdraw(s: Session, *, member_id: int, session_id: int, now: datetime) -> N
         .with_for_update()
     )
     claims.check_withdrawal(claim.status if claim else None)
+    assert claim is not None  # check_withdrawal refuses a missing claim
     claim.status, claim.updated_at = claims.WITHDRAWN, now
     audit(
         s,
@@ -166,8 +166,8 @@ def staff_view(s: Session, claim: MemberClaim, secret: str) -> StaffClaim:
     )
     return StaffClaim(
         claim=claim,
-        member=s.get(Member, claim.member_id),
-        held=s.get(CreditSession, claim.session_id),
+        member=claim.member,
+        held=claim.session,
         chosen=chosen,
         candidates=candidates,
         member_has_line=has_line,
@@ -179,8 +179,7 @@ def _open_claim(s: Session, claim_id: int, actor: str) -> MemberClaim:
     claim = s.get(MemberClaim, claim_id, with_for_update=True)
     if claim is None:
         raise ClaimError("no such claim")
-    member = s.get(Member, claim.member_id)
-    claims.check_decision(claim.status, decider_email=actor, member_email=member.email)
+    claims.check_decision(claim.status, decider_email=actor, member_email=claim.member.email)
     return claim
 
 
@@ -209,6 +208,7 @@ def accept(
         how = view.resolution
         try:
             if how == "merge":
+                assert view.member_key is not None  # "merge" only when the member has a participant of their own
                 review.merge(s, claim.session_id, key, view.member_key, actor=actor, now=now, settings=settings)
             else:
                 review.match(s, claim.session_id, key, claim.member_id, actor=actor, now=now, settings=settings)

@@ -111,6 +111,8 @@ def record(session: Session, occurrence: Occurrence, given: closure.ClosureInput
         is not None
     )
     row = stored(session, occurrence.id)
+    if row is None:  # inserted just now or there before; only its occurrence's deletion removes it
+        raise RuntimeError(f"the closure of occurrence {occurrence.id} is missing right after its insert")
     row.summary, row.next_steps, row.evaluation_url = given.summary, list(given.next_steps), given.evaluation_url
     row.updated_at = now
     action = "recorded" if created else "updated"
@@ -136,12 +138,12 @@ def record(session: Session, occurrence: Occurrence, given: closure.ClosureInput
         if text.casefold() in open_texts:
             continue
         open_texts.add(text.casefold())
-        item = ParkingLotItem(
+        raised = ParkingLotItem(
             community_id=occurrence.community_id, text=text[:1000], raised_occurrence_id=occurrence.id, created_at=now
         )
-        session.add(item)
+        session.add(raised)
         session.flush()
-        audit(session, actor=actor, entity="parking_lot_item", entity_id=item.id, action="added", at=now)
+        audit(session, actor=actor, entity="parking_lot_item", entity_id=raised.id, action="added", at=now)
     # The follow-up waiting for this closure goes at the next sending pass, not at its next look.
     session.execute(
         update(OutboxMessage)

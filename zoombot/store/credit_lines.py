@@ -33,7 +33,7 @@ from zoombot.config import HoursSettings, Settings
 from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
 from zoombot.store.audit import SYSTEM, audit, audit_row
-from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, TrainingSegment
+from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, TrainingSegment, table_of
 
 SYSTEM_STATES = ("pending", "no_credit")  # states a line is in until a person decides it
 ZERO = Decimal("0.00")
@@ -69,8 +69,8 @@ def superseded(session: Session, session_ids: Sequence[int]) -> set[int]:
     found: list[tuple[int, int, str, int, str]] = []
     for at in range(0, len(wanted), 1000):  # bounded IN lists (SQLite's limit on bound parameters)
         found += [
-            tuple(row)
-            for row in session.execute(
+            (line_id, sid, key, revision, status)
+            for line_id, sid, key, revision, status in session.execute(
                 select(
                     CreditLine.id,
                     CreditLine.session_id,
@@ -191,10 +191,10 @@ def sync_lines(
     if not items:
         return
     existing: dict[int, dict[str, CreditLine]] = {s.id: {} for s, _, _ in items}
-    for line in session.scalars(
+    for stored in session.scalars(
         select(CreditLine).where(CreditLine.session_id.in_(list(existing))).order_by(CreditLine.revision)
     ):
-        existing[line.session_id][line.participant_key] = line  # the current (latest) revision wins
+        existing[stored.session_id][stored.participant_key] = stored  # the current (latest) revision wins
     communities, segments = _communities_and_segments(session, [s for s, _, _ in items])
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
@@ -254,7 +254,7 @@ def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason:
     bookkeeping and ordered RETURNING would cost a rebuild more than the database does)."""
     if not rows:
         return
-    table = CreditLine.__table__
+    table = table_of(CreditLine)
     ids = {
         (sid, key): line_id
         for line_id, sid, key in session.execute(
@@ -262,7 +262,7 @@ def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason:
         )
     }
     session.execute(
-        insert(AuditEntry.__table__),
+        insert(table_of(AuditEntry)),
         [
             audit_row(
                 actor=SYSTEM,
@@ -485,7 +485,8 @@ def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) ->
         _correct_submitted(session, line, gone, line.member_id, now, reason)
         return
     if line.status in SYSTEM_STATES:
-        if line.attended_seconds or sum(_proposal(line)):
+        growth, training = _proposal(line)
+        if line.attended_seconds or growth + training:
             _follow(session, line, gone, line.member_id, now, reason)
             line.flagged, line.flag_reason = True, "no attendance of its own any more (merged or removed)"
         return

@@ -101,6 +101,13 @@ def normalize_zoom_meeting_id(value: str) -> str:
     return digits
 
 
+def _minutes(duration: object) -> int:
+    """A meeting's length as `--duration` gives it; ValueError unless a whole number from 1 to 1440."""
+    if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 1440:
+        raise ValueError(f"--duration must be a number of minutes between 1 and 1440, got {duration!r}")
+    return duration
+
+
 def community_spec(
     *,
     name: str,
@@ -136,8 +143,7 @@ def community_spec(
     if not is_valid_email(email):
         raise ValueError("--facilitator must be an e-mail address")
     first = parse_local_start(start)
-    if isinstance(duration, bool) or not isinstance(duration, int) or not 1 <= duration <= 1440:
-        raise ValueError(f"--duration must be a number of minutes between 1 and 1440, got {duration!r}")
+    duration = _minutes(duration)
     rule = None
     if rrule is not None and rrule.strip():
         try:
@@ -223,7 +229,27 @@ def edited_spec(
                 raise ValueError(
                     f'a new --zoom-meeting-id needs the new meeting\'s {option} too ({option} "" for {empty})'
                 )
-    return community_spec(default_timezone=default_timezone, **options)  # type: ignore[arg-type]
+
+    def text(key: str) -> str | None:
+        value = options[key]
+        if isinstance(value, int):
+            raise ValueError(f"--{key.replace('_', '-')} must be text, got {value!r}")
+        return value
+
+    return community_spec(
+        name=text("name") or "",
+        zoom_meeting_id=text("zoom_meeting_id"),
+        facilitator=text("facilitator") or "",
+        start=text("start") or "",
+        duration=_minutes(options["duration"]),
+        rrule=text("rrule"),
+        timezone=text("timezone"),
+        audience=text("audience"),
+        region=text("region"),
+        join_url=text("join_url"),
+        passcode=text("passcode"),
+        default_timezone=default_timezone,
+    )
 
 
 def spec_changes(before: CommunitySpec, after: CommunitySpec) -> list[str]:
@@ -378,6 +404,7 @@ def plan_import(
         if error:
             plan.errors.append(RowError(line, error))
             continue
+        assert community_id is not None  # an unknown community is an error above
         seen_pairs[(email, community_id)] = line
         seen_people.setdefault(email, (line, name, registry_id or None))
         if registry_id:
@@ -402,7 +429,8 @@ def community_lookup(session: Session) -> dict[str, int]:
 
 
 def registry_owners(session: Session) -> dict[str, str]:
-    return dict(session.execute(select(Member.registry_id, Member.email).where(Member.registry_id.is_not(None))).all())
+    rows = session.execute(select(Member.registry_id, Member.email).where(Member.registry_id.is_not(None)))
+    return {registry_id: email for registry_id, email in rows if registry_id is not None}
 
 
 def ensure_member(session: Session, email: str, *, name: str | None = None, is_demo: bool = False) -> Member:
@@ -466,9 +494,10 @@ def add_community(
 def find_community(session: Session, name: str) -> Community:
     """The community with this name (any case or spacing); DirectoryError naming it otherwise."""
     community_id = community_lookup(session).get(community_key(name))
-    if community_id is None:
+    community = session.get(Community, community_id) if community_id is not None else None
+    if community is None:
         raise DirectoryError(f"no community named {clean_text(name)!r} (see `zoombot community list`)")
-    return session.get(Community, community_id)
+    return community
 
 
 def facilitator_email(session: Session, community_id: int) -> str:

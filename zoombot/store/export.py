@@ -13,11 +13,12 @@ from __future__ import annotations
 import csv
 import io
 import json
+import typing
 from collections.abc import Iterable, Sequence
 from datetime import date, datetime
 from typing import Any
 
-from sqlalchemy import Float, String, and_, cast, func, select, update
+from sqlalchemy import CursorResult, Float, String, and_, cast, func, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
@@ -69,6 +70,7 @@ def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[s
         .order_by(Meeting.session_id, func.coalesce(Meeting.started_at, Meeting.scheduled_start), Meeting.id)
     )
     for sid, uuid in rows:
+        assert sid is not None  # the query keeps the instances of these sessions
         out.setdefault(sid, []).append(uuid)
     return out
 
@@ -76,10 +78,11 @@ def _instances(session: Session, session_ids: Sequence[int]) -> dict[int, list[s
 def _segment_fields(segments: list[dict[str, Any]]) -> tuple[str, str, str]:
     """The training row's titles, categories and approval codes, one per credited segment."""
     credited = [s for s in segments if s.get("credited_seconds")]
-    return tuple(
-        "; ".join(str(s.get(field) or "") for s in credited)
-        for field in ("title", "category", "approval_code")  # type: ignore[return-value]
-    )
+
+    def joined(field: str) -> str:
+        return "; ".join(str(s.get(field) or "") for s in credited)
+
+    return joined("title"), joined("category"), joined("approval_code")
 
 
 def export_rows(
@@ -324,15 +327,13 @@ def to_json(rows: Iterable[dict[str, Any]]) -> str:
 
 def _ranges(ids: list[int]) -> str:
     """[1, 2, 3, 7] -> "1-3,7": an audit line that stays short for thousands of records."""
-    parts, start, prev = [], None, None
-    for value in ids + [None]:
-        if start is not None and (value is None or value != prev + 1):
-            parts.append(str(start) if start == prev else f"{start}-{prev}")
-            start = None
-        if value is not None and start is None:
-            start = value
-        prev = value
-    return ",".join(parts)
+    runs: list[tuple[int, int]] = []  # (first, last) of each run of consecutive ids
+    for value in ids:
+        if runs and value == runs[-1][1] + 1:
+            runs[-1] = (runs[-1][0], value)
+        else:
+            runs.append((value, value))
+    return ",".join(str(first) if first == last else f"{first}-{last}" for first, last in runs)
 
 
 def mark_exported(session: Session, record_ids: Iterable[int], *, actor: str, now: datetime) -> int:
@@ -343,12 +344,13 @@ def mark_exported(session: Session, record_ids: Iterable[int], *, actor: str, no
     count = 0
     for chunk_start in range(0, len(ids), 5000):
         chunk = ids[chunk_start : chunk_start + 5000]
-        count += session.execute(
+        stamped = session.execute(
             update(CreditLine)
             .where(CreditLine.id.in_(chunk))
             .values(exported_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        count += typing.cast("CursorResult[Any]", stamped).rowcount
     audit(
         session,
         actor=actor,

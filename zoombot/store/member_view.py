@@ -17,7 +17,6 @@ from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
 from zoombot.core import claims, roles
-from zoombot.core.attendance import parse_time
 from zoombot.core.certificates import TrainingPart, credit_of, hours_text, training_parts, year_hours
 from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.core.member_grid import MemberYear
@@ -130,8 +129,7 @@ def _unmatched(s: Session, session_ids: list[int]) -> dict[int, list[claims.Unma
             Participant.session_id.in_(session_ids), Participant.member_id.is_(None), Participant.is_host.is_(False)
         )
     ):
-        spans = tuple((parse_time(a), parse_time(b)) for a, b, *_ in p.intervals or [])
-        found[p.session_id].append(claims.Unmatched(p.identity_key, p.member_id, p.is_host, spans))
+        found[p.session_id].append(claims.Unmatched(p.identity_key, p.member_id, p.is_host, tuple(p.spans())))
     return found
 
 
@@ -159,7 +157,7 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
     lines = [row for row in lines if row[0].id not in replaced]
     counted = {held.id for _, held, _ in lines}
     window_start = this_year.previous().first_day
-    uncounted = (
+    in_window = (
         s.execute(
             select(CreditSession, Community)
             .join(Community, Community.id == CreditSession.community_id)
@@ -173,7 +171,7 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
         if community_ids
         else []
     )
-    uncounted = [(held, c) for held, c in uncounted if held.id not in counted and held.status != "scheduled"]
+    uncounted = [(held, c) for held, c in in_window if held.id not in counted and held.status != "scheduled"]
     mine = {c.session_id: c for c in s.scalars(select(MemberClaim).where(MemberClaim.member_id == member_id))}
     claimable = [held.id for _, held, _ in lines if held.local_date >= window_start] + [h.id for h, _ in uncounted]
     unmatched = _unmatched(s, claimable)

@@ -26,11 +26,14 @@ from sqlalchemy import (
     MetaData,
     Numeric,
     String,
+    Table,
     Text,
     TypeDecorator,
     UniqueConstraint,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from zoombot.core.times import parse_time
 
 
 class UTCDateTime(TypeDecorator):
@@ -73,6 +76,15 @@ def utcnow() -> datetime:
 class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
     type_annotation_map = {datetime: UTCDateTime(), dict[str, Any]: JSON(), list[Any]: JSON(), Decimal: Numeric(7, 2)}
+
+
+def table_of(model: type[Base]) -> Table:
+    """The model's Table, for table-level statements (bulk INSERTs without the ORM's bookkeeping).
+    Declarative types `__table__` as any FromClause; every zoombot model maps one plain table."""
+    table = model.__table__
+    if not isinstance(table, Table):
+        raise TypeError(f"{model.__name__} is not mapped to a plain table")
+    return table
 
 
 # --- Zoom events (append-only) and meeting instances ---------------------------------------------
@@ -186,6 +198,17 @@ class Participant(Base):
     match_method: Mapped[str | None] = mapped_column(String(16))
 
     member: Mapped[Member | None] = relationship()
+
+    def spans(self) -> list[tuple[datetime, datetime]]:
+        """(join, leave) of each stored interval: zoombot writes them itself (`[start, end, source]`, ISO
+        8601), so a time that does not read back means a damaged row, said plainly."""
+        out = []
+        for start_text, end_text, *_ in self.intervals or []:
+            start, end = parse_time(start_text), parse_time(end_text)
+            if start is None or end is None:
+                raise ValueError(f"participant {self.id}: unreadable stored interval {start_text!r} - {end_text!r}")
+            out.append((start, end))
+        return out
 
 
 class ParticipantMerge(Base):

@@ -17,8 +17,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, cast
 
-from sqlalchemy import and_, func, or_, select, update
+from sqlalchemy import ColumnElement, CursorResult, Update, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import ScheduleSettings
@@ -62,6 +63,7 @@ def recipients(session: Session, occurrence: Occurrence, kind: str) -> list[tupl
     """(member id, address) of whoever gets this kind of message about this meeting and still wants it:
     every member for member mail; the facilitators and co-facilitators for the preparation mail; them and
     the meeting's note-taker for the closure request (each under the facilitator-mail preference)."""
+    condition: ColumnElement[bool]
     if kind == "facilitator_closure":
         wanted = {member_id for member_id, _ in closure_store.meeting_closers(session, occurrence)}
         condition = Member.id.in_(wanted)
@@ -172,8 +174,8 @@ def plan_occurrence(session: Session, occurrence: Occurrence, settings: Schedule
 
     holders = _calendar_holders(session, occurrence)
     known = {
-        tuple(row)
-        for row in session.execute(
+        (known_kind, recipient, known_revision)
+        for known_kind, recipient, known_revision in session.execute(
             select(OutboxMessage.kind, OutboxMessage.recipient, OutboxMessage.revision).where(
                 OutboxMessage.occurrence_id == occurrence.id
             )
@@ -258,44 +260,49 @@ def occurrences_to_plan(session: Session, now: datetime, horizon: timedelta) -> 
 # --- Sending ------------------------------------------------------------------------------------------
 
 
+def _changed(session: Session, statement: Update) -> int:
+    """Run an UPDATE and return how many rows it changed (what a compare-and-set claim checks)."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount
+
+
 def expire(session: Session, now: datetime) -> int:
     """Pending rows that can no longer be useful (the meeting started, the follow-up is too late)."""
-    return session.execute(
+    return _changed(
+        session,
         update(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
-        .values(status="skipped", last_error="expired before it could be sent")
-    ).rowcount
+        .values(status="skipped", last_error="expired before it could be sent"),
+    )
 
 
 def release_expired_claims(session: Session, now: datetime) -> int:
     """Claims whose sender died (its lease ran out) go back to the queue, counting as an attempt."""
     expired = and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until <= now)
     reason = "claim expired: the sender stopped before finishing"
-    given_up = session.execute(
+    given_up = _changed(
+        session,
         update(OutboxMessage)
         .where(expired, OutboxMessage.attempts + 1 >= MAX_ATTEMPTS)
         .values(
             status="failed", claimed_by=None, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=reason
-        )
-    ).rowcount
-    return (
-        given_up
-        + session.execute(
-            update(OutboxMessage)
-            .where(expired)
-            .values(
-                status="pending",
-                claimed_by=None,
-                claimed_until=None,
-                attempts=OutboxMessage.attempts + 1,
-                next_attempt_at=now,
-                last_error=reason,
-            )
-        ).rowcount
+        ),
+    )
+    return given_up + _changed(
+        session,
+        update(OutboxMessage)
+        .where(expired)
+        .values(
+            status="pending",
+            claimed_by=None,
+            claimed_until=None,
+            attempts=OutboxMessage.attempts + 1,
+            next_attempt_at=now,
+            last_error=reason,
+        ),
     )
 
 
-def _due(now: datetime):
+def _due(now: datetime) -> ColumnElement[bool]:
     return and_(
         OutboxMessage.status == "pending",
         OutboxMessage.due_at <= now,
@@ -310,23 +317,25 @@ def claim_next(session: Session, worker: str, now: datetime, lease: timedelta) -
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for row_id in session.scalars(query).all():
-        won = session.execute(
+        won = _changed(
+            session,
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
-            .values(status="sending", claimed_by=worker, claimed_until=now + lease)
-        ).rowcount
+            .values(status="sending", claimed_by=worker, claimed_until=now + lease),
+        )
         if won == 1:
             return row_id
     return None
 
 
-def _mine(row_id: int, worker: str):
+def _mine(row_id: int, worker: str) -> ColumnElement[bool]:
     return and_(OutboxMessage.id == row_id, OutboxMessage.status == "sending", OutboxMessage.claimed_by == worker)
 
 
 def mark_sent(session: Session, row_id: int, worker: str, now: datetime, message_id: str) -> bool:
     return (
-        session.execute(
+        _changed(
+            session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
             .values(
@@ -337,19 +346,20 @@ def mark_sent(session: Session, row_id: int, worker: str, now: datetime, message
                 claimed_until=None,
                 attempts=OutboxMessage.attempts + 1,
                 last_error=None,
-            )
-        ).rowcount
+            ),
+        )
         == 1
     )
 
 
 def mark_skipped(session: Session, row_id: int, worker: str, reason: str) -> bool:
     return (
-        session.execute(
+        _changed(
+            session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
-            .values(status="skipped", claimed_by=None, claimed_until=None, last_error=reason)
-        ).rowcount
+            .values(status="skipped", claimed_by=None, claimed_until=None, last_error=reason),
+        )
         == 1
     )
 
@@ -357,11 +367,12 @@ def mark_skipped(session: Session, row_id: int, worker: str, reason: str) -> boo
 def defer(session: Session, row_id: int, worker: str, until: datetime, reason: str) -> bool:
     """Not yet (e.g. a follow-up waiting for records): back to the queue, no attempt used."""
     return (
-        session.execute(
+        _changed(
+            session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
-            .values(status="pending", claimed_by=None, claimed_until=None, next_attempt_at=until, last_error=reason)
-        ).rowcount
+            .values(status="pending", claimed_by=None, claimed_until=None, next_attempt_at=until, last_error=reason),
+        )
         == 1
     )
 
@@ -395,15 +406,16 @@ def retry(session: Session, row_id: int, now: datetime, *, actor: str) -> bool:
     A message past its useful time stays as it is: an invite after the meeting started helps nobody.
     """
     done = (
-        session.execute(
+        _changed(
+            session,
             update(OutboxMessage)
             .where(
                 OutboxMessage.id == row_id,
                 OutboxMessage.status.in_(("failed", "pending")),
                 OutboxMessage.expires_at > now,
             )
-            .values(status="pending", attempts=0, next_attempt_at=now, last_error=None)
-        ).rowcount
+            .values(status="pending", attempts=0, next_attempt_at=now, last_error=None),
+        )
         == 1
     )
     if done:
@@ -412,9 +424,9 @@ def retry(session: Session, row_id: int, now: datetime, *, actor: str) -> bool:
 
 
 def pending_count(session: Session) -> int:
-    return session.scalar(
+    return session.execute(
         select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))
-    )
+    ).scalar_one()
 
 
 @dataclass(frozen=True)

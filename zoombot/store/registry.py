@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import CursorResult, func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
@@ -34,6 +34,7 @@ from zoombot.store.models import (
     Membership,
     SubmissionBatch,
     TrainingSegment,
+    table_of,
 )
 
 FORMATS = ("csv", "xlsx")
@@ -240,17 +241,18 @@ def submit(session: Session, settings: Settings, *, actor: str, now: datetime, f
     marked = 0
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        marked += session.execute(
+        taken = session.execute(
             update(CreditLine)
             .where(CreditLine.id.in_(chunk), CreditLine.submitted_at.is_(None), CreditLine.status == "approved")
             .values(submitted_at=now, exported_at=now, batch_id=batch.id, updated_at=now)
             .execution_options(synchronize_session=False)
-        ).rowcount
+        )
+        marked += cast("CursorResult[Any]", taken).rowcount
     if marked != len(ids):
         raise SubmissionError("another submission took some of these lines at the same moment: nothing recorded")
     sessions = dict(session.execute(select(CreditLine.id, CreditLine.session_id).where(CreditLine.id.in_(ids))).all())
     session.execute(
-        insert(AuditEntry.__table__),
+        insert(table_of(AuditEntry)),
         [
             audit_row(
                 actor=actor,

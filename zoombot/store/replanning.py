@@ -12,8 +12,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
+from typing import Any, cast
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, CursorResult, func, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.core import schedule
@@ -74,6 +75,8 @@ def replan_community(session: Session, community: Community, now: datetime, hori
         )
     for row_id, planned_start, start, end in plan.move:
         occurrence = session.get(Occurrence, row_id)
+        if occurrence is None:  # read a moment ago in this transaction; only its community's deletion drops it
+            raise RuntimeError(f"occurrence {row_id} disappeared while community {community.id} was being replanned")
         occurrence.planned_start = None if planned_start == occurrence.original_start else planned_start
         if (start, end) != (occurrence.start, occurrence.end):
             occurrence.start, occurrence.end = start, end
@@ -81,15 +84,16 @@ def replan_community(session: Session, community: Community, now: datetime, hori
             occurrence.updated_at = now
             result.moved += 1
     if plan.cancel:
-        result.cancelled = session.execute(
+        cancelled = session.execute(
             update(Occurrence)
             .where(Occurrence.id.in_(plan.cancel), Occurrence.status == "scheduled")
             .values(status="cancelled", sequence=Occurrence.sequence + 1, updated_at=now)
-        ).rowcount
+        )
+        result.cancelled = cast("CursorResult[Any]", cancelled).rowcount
     return result
 
 
-def planned_start_sql():
+def planned_start_sql() -> ColumnElement[datetime]:
     """The SQL expression of an occurrence's planned start (its original start unless an edit moved it)."""
     return func.coalesce(Occurrence.planned_start, Occurrence.original_start)
 
@@ -97,7 +101,7 @@ def planned_start_sql():
 def announce_details(session: Session, community_id: int, now: datetime) -> int:
     """Every upcoming occurrence not already changed just now gets a new SEQUENCE, so holders of its
     invitation get an update with the current details; returns how many."""
-    return session.execute(
+    announced = session.execute(
         update(Occurrence)
         .where(
             Occurrence.community_id == community_id,
@@ -106,4 +110,5 @@ def announce_details(session: Session, community_id: int, now: datetime) -> int:
             Occurrence.updated_at < now,
         )
         .values(sequence=Occurrence.sequence + 1, updated_at=now)
-    ).rowcount
+    )
+    return cast("CursorResult[Any]", announced).rowcount

@@ -375,6 +375,8 @@ def match(
     )
     if alias_id is None:
         alias = session.scalar(select(ParticipantAlias).where(ParticipantAlias.identity_key == identity_key))
+        if alias is None:  # there a moment ago, when the insert met it: undone meanwhile by someone else
+            raise ReviewError("this participant's match changed at the same moment: look again and retry")
         alias.member_id, alias.created_by, alias.created_at = member_id, actor, now
         alias_id = alias.id
     audit(

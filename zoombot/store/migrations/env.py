@@ -1,6 +1,7 @@
 """Alembic environment: runs against the connection or URL that zoombot.store.migrate hands over."""
 
 from alembic import context
+from sqlalchemy import Connection
 
 from zoombot.store.db import make_engine
 from zoombot.store.models import Base
@@ -14,13 +15,16 @@ def run_migrations_online() -> None:
     if connection is not None:
         _run(connection)
         return
-    engine = make_engine(config.get_main_option("sqlalchemy.url"))
+    url = config.get_main_option("sqlalchemy.url")
+    if url is None:
+        raise SystemExit("no database to migrate: hand Alembic a connection or set sqlalchemy.url")
+    engine = make_engine(url)
     with engine.connect() as conn:
         _run(conn)
     engine.dispose()
 
 
-def _run(connection) -> None:
+def _run(connection: Connection) -> None:
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
