@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
 from sqlalchemy.orm import Session, sessionmaker
@@ -86,10 +87,10 @@ def _closed_by_server(dbapi_connection) -> bool:
     poller = select_module.poll()
     try:
         poller.register(dbapi_connection.fileno(), select_module.POLLIN | select_module.POLLERR | select_module.POLLHUP)
-        ready = poller.poll(0)
+        ready = bool(poller.poll(0))
     except (OSError, ValueError):
         ready = True
-    return bool(ready) or dbapi_connection.closed
+    return ready or bool(dbapi_connection.closed)
 
 
 def _detached(engine: Engine) -> Any:
@@ -125,7 +126,7 @@ class Database:
         self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = is_sqlite(self.engine)
-        self._dedicated: list[DedicatedConnection] = []
+        self._dedicated: list[DedicatedConnection | DedicatedSqliteConnection] = []
 
     @contextlib.contextmanager
     def begin(self) -> Iterator[Session]:
@@ -168,7 +169,7 @@ class DedicatedConnection:
 
     def execute(self, sql: str, params: Any) -> list[tuple]:
         """Run one statement and return its rows."""
-        error = self.engine.dialect.dbapi.Error
+        error = _dbapi_error(self.engine)
         try:
             cursor = self._live_cursor()
             return cursor.execute(sql, params).fetchall()
@@ -211,7 +212,7 @@ class DedicatedSqliteConnection:
     def transaction(self, work: Callable[[Any], T]) -> T:
         """`work(connection)` inside one write transaction: committed when it returns, rolled back when
         it raises."""
-        error = self.engine.dialect.dbapi.Error
+        error = _dbapi_error(self.engine)
         try:
             connection = self._live()
             connection.execute("BEGIN IMMEDIATE")
@@ -256,14 +257,21 @@ def insert_ignoring_conflict(session: Session, model, values: dict, conflict: li
     return session.execute(statement).scalar()
 
 
+def _dbapi_error(engine: Engine) -> type[Exception]:
+    """The driver's base error class (sqlite3.Error, psycopg.Error)."""
+    dbapi = engine.dialect.dbapi
+    if dbapi is None:
+        raise RuntimeError(f"no database driver loaded for {engine.dialect.name}")
+    error: type[Exception] = dbapi.Error
+    return error
+
+
 def dialect_insert(bind, model):
     """The INSERT construct of the bind's dialect (both have ON CONFLICT ... DO NOTHING)."""
     return dialect_insert_for(bind.dialect.name, model)
 
 
-def dialect_insert_for(dialect: str, model):
+def dialect_insert_for(dialect: str, model: Any) -> postgresql.Insert | sqlite.Insert:
     if dialect == "postgresql":
-        from sqlalchemy.dialects.postgresql import insert
-    else:
-        from sqlalchemy.dialects.sqlite import insert
-    return insert(model)
+        return postgresql.insert(model)
+    return sqlite.insert(model)

@@ -37,6 +37,7 @@ from zoombot.store.models import (
     ParticipantAlias,
     ParticipantMerge,
     ZoomEvent,
+    table_of,
 )
 
 log = logging.getLogger(__name__)
@@ -111,7 +112,8 @@ def _anchor(meeting: Meeting) -> datetime | None:
 def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> set[int]:
     """Put each meeting into its session (`zoombot.core.sessions`), creating sessions as needed, and bring those
     sessions' summaries in step. Returns the ids of every session touched (old and new)."""
-    anchored = [m for m in meetings if _anchor(m) is not None]
+    anchors = {m.id: when for m in meetings if (when := _anchor(m)) is not None}
+    anchored = [m for m in meetings if m.id in anchors]
     if not anchored:
         return set()
     community_ids = {m.community_id for m in anchored if m.community_id is not None}
@@ -123,8 +125,8 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     grace = timedelta(minutes=settings.schedule.session_grace_minutes)
     planned: dict[int, list[sessions.Planned]] = {cid: [] for cid in community_ids}
     if community_ids:
-        lowest = min(_anchor(m) for m in anchored) - grace - timedelta(days=1)  # type: ignore[operator]
-        highest = max(_anchor(m) for m in anchored) + grace  # type: ignore[type-var]
+        lowest = min(anchors.values()) - grace - timedelta(days=1)
+        highest = max(anchors.values()) + grace
         for o in session.scalars(
             select(Occurrence).where(
                 Occurrence.community_id.in_(community_ids),
@@ -138,11 +140,11 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     for m in anchored:
         community = communities.get(m.community_id) if m.community_id is not None else None
         placements[m.id] = sessions.place(
-            _anchor(m),
-            zoom_meeting_id=m.zoom_meeting_id,  # type: ignore[arg-type]
+            anchors[m.id],
+            zoom_meeting_id=m.zoom_meeting_id,
             community_id=community.id if community else None,
             timezone=community.timezone if community else settings.schedule.timezone,
-            occurrences=planned.get(m.community_id, []) if community else (),
+            occurrences=planned[community.id] if community else (),
             grace=grace,
         )
     by_key = _ensure_sessions(session, anchored, placements)
@@ -163,7 +165,7 @@ def _ensure_sessions(
 ) -> dict[str, CreditSession]:
     keys = {p.key for p in placements.values()}
     found = {s.key: s for s in session.scalars(select(CreditSession).where(CreditSession.key.in_(keys)))}
-    rows = []
+    rows: list[dict[str, Any]] = []
     for m in meetings:
         p = placements[m.id]
         if p.key in found or any(r["key"] == p.key for r in rows):
@@ -393,7 +395,7 @@ def refresh(
     session.execute(delete(Participant).where(Participant.session_id.in_(list(results))))
     rows = [row for sid in results for row in by_session[sid]]
     if rows:  # one bulk statement for all the sessions' participants (table-level: no ORM bookkeeping)
-        session.execute(insert(Participant.__table__), rows)
+        session.execute(insert(table_of(Participant)), rows)
     session.flush()
     return {
         sid: Refreshed(result, {row["identity_key"]: row["member_id"] for row in by_session[sid]})
@@ -521,12 +523,16 @@ def rebuild(
     session is recomputed once all its instances are in (instances are visited by zoom meeting id and
     time, so a session's instances come together). A session the database refuses for its data is left as it
     was and named in `failures` (session id, the driver's error class); the others go on."""
-    uuids = session.scalars(
-        select(ZoomEvent.meeting_uuid)
-        .where(ZoomEvent.meeting_uuid.is_not(None))
-        .group_by(ZoomEvent.meeting_uuid)
-        .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts), ZoomEvent.meeting_uuid)
-    ).all()
+    uuids = [
+        uuid
+        for uuid in session.scalars(
+            select(ZoomEvent.meeting_uuid)
+            .where(ZoomEvent.meeting_uuid.is_not(None))
+            .group_by(ZoomEvent.meeting_uuid)
+            .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts), ZoomEvent.meeting_uuid)
+        )
+        if uuid is not None  # the query's own condition, for the type checker
+    ]
     pending: dict[int, CreditSession] = {}
     signals_by_uuid: dict[str, list[attendance.Signal]] = {}
     for first in range(0, len(uuids), REBUILD_CHUNK):
