@@ -26,13 +26,14 @@ from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
-from sqlalchemy import insert, select
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zoombot.config import HoursSettings, Settings
 from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
 from zoombot.store.audit import SYSTEM, audit, audit_row
+from zoombot.store.bulk import insert_rows
 from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, TrainingSegment, table_of
 
 SYSTEM_STATES = ("pending", "no_credit")  # states a line is in until a person decides it
@@ -250,19 +251,25 @@ def settle_many(session: Session, credit_sessions: Sequence[CreditSession]) -> N
 
 
 def _create(session: Session, rows: list[dict[str, Any]], now: datetime, reason: str) -> None:
-    """New lines and their "created" audit entries, in two bulk statements (table-level: the ORM's per-row
-    bookkeeping and ordered RETURNING would cost a rebuild more than the database does)."""
+    """New lines and their "created" audit entries, each table in one bulk write (`store.bulk`). A new line is
+    the first of its participant in its session (sync_lines creates none beside an existing one), so the
+    lines' ids are read back by session and participant."""
     if not rows:
         return
-    table = table_of(CreditLine)
+    insert_rows(session, table_of(CreditLine), rows)
+    wanted = {(row["session_id"], row["participant_key"]) for row in rows}
     ids = {
         (sid, key): line_id
         for line_id, sid, key in session.execute(
-            insert(table).returning(table.c.id, table.c.session_id, table.c.participant_key), rows
+            select(CreditLine.id, CreditLine.session_id, CreditLine.participant_key).where(
+                CreditLine.session_id.in_({sid for sid, _ in wanted})
+            )
         )
+        if (sid, key) in wanted
     }
-    session.execute(
-        insert(table_of(AuditEntry)),
+    insert_rows(
+        session,
+        table_of(AuditEntry),
         [
             audit_row(
                 actor=SYSTEM,
