@@ -8,7 +8,8 @@ About 240 000 events: each meeting has its start and end, and each participant j
 rejoin, some use two devices, some wait in the waiting room first. Two figures, each against the 3 s
 ceiling: the pure core (events -> session attendance -> credit lines, no I/O), and `zoombot attendance
 rebuild` over the same events stored in a real database (load events, place instances in sessions,
-compute, write participants and lines, audit entries included).
+compute, write participants and lines, audit entries included), the second also as a ratio to the first
+measured in the same run (goal: within 2x).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from zoombot.store.db import Database
 from zoombot.store.models import CreditLine, ZoomEvent
 
 CEILING_SECONDS = 3.0
+REBUILD_GOAL_RATIO = 2.0  # the rebuild through the database within twice the pure core, same run
 COMMUNITIES, MEETINGS, PARTICIPANTS = 200, 12, 25
 
 
@@ -251,7 +253,8 @@ def main() -> None:
             records = session.scalar(select(func.count(CreditLine.id)))
         print(
             f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} lines in {full:.2f} s "
-            f"(ceiling {CEILING_SECONDS:.0f} s, ratio {full / CEILING_SECONDS:.2f})"
+            f"(ratio to the pure core {full / pure:.2f}, goal <= {REBUILD_GOAL_RATIO:.0f}: "
+            f"{'met' if full / pure <= REBUILD_GOAL_RATIO else 'not met'})"
         )
     finally:
         db.dispose()

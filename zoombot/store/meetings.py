@@ -58,10 +58,16 @@ def ensure_meeting(
 
 
 def ensure_meetings(
-    session: Session, wanted: Mapping[str, tuple[str, Mapping[str, Any]]], *, settings: Settings, is_demo: bool = False
+    session: Session,
+    wanted: Mapping[str, tuple[str, Mapping[str, Any]]],
+    *,
+    settings: Settings,
+    is_demo: bool = False,
+    place_new: bool = True,
 ) -> dict[str, Meeting]:
     """The meeting rows for these uuids ({uuid: (zoom meeting id, the event's meeting object)}), the
-    missing ones created and placed in their sessions, in a few statements whatever their number."""
+    missing ones created and (unless the caller places them itself, as the rebuild does once their events
+    are applied) placed in their sessions, in a few statements whatever their number."""
     found = {m.uuid: m for m in session.scalars(select(Meeting).where(Meeting.uuid.in_(list(wanted))))}
     missing = {uuid: spec for uuid, spec in wanted.items() if uuid not in found}
     if missing:
@@ -81,7 +87,8 @@ def ensure_meetings(
         )  # a concurrent delivery may have created one: the unique uuid decides
         new = list(session.scalars(select(Meeting).where(Meeting.uuid.in_(list(missing)))))
         found.update((m.uuid, m) for m in new)
-        place(session, [m for m in new if m.session_id is None], settings)
+        if place_new:
+            place(session, [m for m in new if m.session_id is None], settings)
     return found
 
 
@@ -537,34 +544,42 @@ def rebuild(
     signals_by_uuid: dict[str, list[attendance.Signal]] = {}
     for first in range(0, len(uuids), REBUILD_CHUNK):
         with collector_paused():
-            chunk = uuids[first : first + REBUILD_CHUNK]
-            events: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {uuid: [] for uuid in chunk}
-            # Core rows, not ORM ones: plain columns need no identity map, and 232 800 rows feel the difference
-            for uuid, name, meeting_id, body in session.connection().execute(
-                select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
-                .where(ZoomEvent.meeting_uuid.in_(chunk))
-                .order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)
+            for credit_session in _replay_chunk(
+                session, uuids[first : first + REBUILD_CHUNK], settings, signals_by_uuid
             ):
-                events[uuid].append((name, meeting_id, body))
-            wanted = {}
-            for uuid, stored in events.items():
-                meeting_id = next((mid for _, mid, _ in stored if mid), None)
-                if meeting_id is not None:
-                    wanted[uuid] = (meeting_id, (stored[0][2].get("payload") or {}).get("object") or {})
-            found = ensure_meetings(session, wanted, settings=settings)
-            for uuid, meeting in found.items():
-                for name, _, body in events[uuid]:
-                    apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
-                signals_by_uuid[uuid] = [
-                    s for name, _, body in events[uuid] for s in attendance.signals_from_event(name, body)
-                ]
-            for credit_session in sessions_for(session, list(found.values()), settings):
                 pending[credit_session.id] = credit_session
             if len(pending) >= REBUILD_CHUNK or first + REBUILD_CHUNK >= len(uuids):
                 _rebuild_sessions(session, list(pending.values()), settings, now, signals_by_uuid, failures)
                 pending.clear()
-                signals_by_uuid = {}
+                signals_by_uuid.clear()
     return len(uuids)
+
+
+def _replay_chunk(
+    session: Session, chunk: Sequence[str], settings: Settings, signals_by_uuid: dict[str, list[attendance.Signal]]
+) -> list[CreditSession]:
+    """One chunk of the rebuild's meetings: their events read once, their state replayed, their signals
+    kept in `signals_by_uuid`, and their sessions (placed again) returned. The decoded events die with this
+    call, before the chunk's collection (see collector_paused)."""
+    events: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {uuid: [] for uuid in chunk}
+    # Core rows, not ORM ones: plain columns need no identity map, and 232 800 rows feel the difference
+    for uuid, name, meeting_id, body in session.connection().execute(
+        select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
+        .where(ZoomEvent.meeting_uuid.in_(chunk))
+        .order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)
+    ):
+        events[uuid].append((name, meeting_id, body))
+    wanted = {}
+    for uuid, stored in events.items():
+        meeting_id = next((mid for _, mid, _ in stored if mid), None)
+        if meeting_id is not None:
+            wanted[uuid] = (meeting_id, (stored[0][2].get("payload") or {}).get("object") or {})
+    found = ensure_meetings(session, wanted, settings=settings, place_new=False)  # sessions_for places them
+    for uuid, meeting in found.items():
+        for name, _, body in events[uuid]:
+            apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
+        signals_by_uuid[uuid] = [s for name, _, body in events[uuid] for s in attendance.signals_from_event(name, body)]
+    return sessions_for(session, list(found.values()), settings)
 
 
 def _rebuild_sessions(
