@@ -173,11 +173,13 @@ def _ensure_sessions(
 ) -> dict[str, CreditSession]:
     keys = {p.key for p in placements.values()}
     found = {s.key: s for s in session.scalars(select(CreditSession).where(CreditSession.key.in_(keys)))}
+    keys_added: set[str] = set()
     rows: list[dict[str, Any]] = []
     for m in meetings:
         p = placements[m.id]
-        if p.key in found or any(r["key"] == p.key for r in rows):
+        if p.key in found or p.key in keys_added:
             continue
+        keys_added.add(p.key)
         rows.append(
             {
                 "key": p.key,
@@ -453,6 +455,9 @@ def mark_ended(meeting: Meeting, start: datetime | None, end: datetime | None, *
     meeting.finalized_by = by
 
 
+LIFECYCLE_EVENTS = frozenset({"meeting.started", "meeting.ended"})  # what apply_lifecycle acts on
+
+
 def apply_lifecycle(meeting: Meeting, event_name: str, obj: Mapping[str, Any]) -> bool:
     """What meeting.started and meeting.ended do to an instance's state, for the webhook handlers and for
     the rebuild alike; False for any other event."""
@@ -577,7 +582,8 @@ def _replay_chunk(
     found = ensure_meetings(session, wanted, settings=settings, place_new=False)  # sessions_for places them
     for uuid, meeting in found.items():
         for name, _, body in events[uuid]:
-            apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
+            if name in LIFECYCLE_EVENTS:
+                apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
         signals_by_uuid[uuid] = [s for name, _, body in events[uuid] for s in attendance.signals_from_event(name, body)]
     return sessions_for(session, list(found.values()), settings)
 
