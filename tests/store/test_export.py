@@ -112,3 +112,15 @@ def test_ranges_are_compact():
     assert _ranges([1, 2, 3, 7, 9, 10]) == "1-3,7,9-10"
     assert _ranges([5]) == "5"
     assert _ranges([]) == ""
+
+
+def test_instants_are_written_as_utc_whatever_the_driver_returns():
+    """SQLite gives stored instants back naive (UTC as stored), PostgreSQL aware in the connection's zone."""
+    from datetime import UTC, datetime, timedelta, timezone
+
+    from zoombot.store.export import _iso
+
+    assert _iso(datetime(2026, 10, 13, 22, 30)) == "2026-10-13T22:30:00Z"
+    assert _iso(datetime(2026, 10, 13, 22, 30, tzinfo=UTC)) == "2026-10-13T22:30:00Z"
+    assert _iso(datetime(2026, 10, 13, 18, 30, 5, tzinfo=timezone(timedelta(hours=-4)))) == "2026-10-13T22:30:05Z"
+    assert _iso(None) is None
