@@ -152,6 +152,7 @@ def export_rows(
     uuids = _instances(session, sorted({row[1] for row in found}))
     rows: list[tuple] = []
     append = rows.append
+    per_session: dict[int, tuple[str | None, str, str | None, str | None]] = {}
     for (
         line_id,
         session_id,
@@ -183,10 +184,17 @@ def export_rows(
             name, email, registry_id, matched = p_name or "", p_email or None, None, False
         else:
             name, email, matched = member_name or "", member_email or None, True
-        instances = uuids.get(session_id, ())
-        first, every, when = (instances[0] if instances else None), " ".join(instances), _iso(start)
+        facts = per_session.get(session_id)
+        if facts is None:  # the same for every line of the session: computed once
+            instances = uuids.get(session_id, ())
+            facts = per_session[session_id] = (
+                instances[0] if instances else None,
+                " ".join(instances),
+                _iso(start),
+                _day(day),
+            )
+        first, every, when, day = facts
         region, flagged, exported = region or None, bool(flagged), _iso(exported_at) if exported_at else None
-        day = _day(day)
         # in ALL_COLUMNS order, the sort key first (session start, community, name, line, kind)
         append(
             (
