@@ -173,6 +173,12 @@ def test_zoom_binding_a_phone_caller_makes_one_person_unless_staff_undo_it():
         "name:+1 617-555-0142": 50 * 60,
     }
     assert not undone.binds[0].applied
+    # one instance computed alone (reconciliation's views of it) honours the same undone bind
+    alone = compute(found, until=at(120), unbinds={frozenset(("name:+1 617-555-0142", "email:alice@example.org"))})
+    assert {k: p.attended_seconds for k, p in alone.people.items()} == {
+        "email:alice@example.org": 60 * 60,
+        "name:+1 617-555-0142": 50 * 60,
+    }
 
 
 def test_identifiers_too_long_for_their_columns_are_hashed_not_cut():

@@ -366,10 +366,15 @@ def binds_of(instances: Mapping[str, list[Signal]], unbinds: Collection[frozense
 
 
 def compute(
-    signals: Iterable[Signal], *, until: datetime | None = None, merges: Mapping[str, str] | None = None
+    signals: Iterable[Signal],
+    *,
+    until: datetime | None = None,
+    merges: Mapping[str, str] | None = None,
+    unbinds: Collection[frozenset[str]] = (),
 ) -> Attendance:
-    """Attendance of one meeting instance. `until`: now, for a meeting that is still live."""
-    return compute_session({"": Instance(list(signals), until)}, merges=merges)
+    """Attendance of one meeting instance. `until`: now, for a meeting that is still live; `merges` and
+    `unbinds`: staff decisions, as for compute_session."""
+    return compute_session({"": Instance(list(signals), until)}, merges=merges, unbinds=unbinds)
 
 
 def compute_session(

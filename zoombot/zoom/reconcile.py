@@ -151,12 +151,16 @@ def merge(session: Session, meeting: Meeting, runtime: Runtime, now: datetime) -
         if meeting.session_id is not None
         else None
     )
+    # staff's merges and undone binds apply to all three views, as they do to the session's attendance
     merges = decisions.merges if decisions is not None else {}
-    webhook_only = attendance.compute([s for s in signals if s.kind != "span"], until=until, merges=merges)
-    report_only = attendance.compute(
-        [s for s in signals if s.who is None or s.kind == "span"], until=until, merges=merges
+    unbinds = decisions.unbinds if decisions is not None else set()
+    webhook_only = attendance.compute(
+        [s for s in signals if s.kind != "span"], until=until, merges=merges, unbinds=unbinds
     )
-    merged = attendance.compute(signals, until=until, merges=merges)
+    report_only = attendance.compute(
+        [s for s in signals if s.who is None or s.kind == "span"], until=until, merges=merges, unbinds=unbinds
+    )
+    merged = attendance.compute(signals, until=until, merges=merges, unbinds=unbinds)
     found = discrepancies.find(webhook_only, merged, report_only)
     meeting.discrepancies = found
     return found
