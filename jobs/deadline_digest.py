@@ -10,10 +10,9 @@ from __future__ import annotations
 
 import logging
 from datetime import date, timedelta
-from typing import Any, cast
 from zoneinfo import ZoneInfo
 
-from sqlalchemy import CursorResult, and_, case, func, select, update
+from sqlalchemy import and_, case, func, select, update
 from sqlalchemy.orm import Session
 
 from jobs.sending import worker_name
@@ -22,7 +21,7 @@ from zoombot.mail import digest
 from zoombot.mail.messages import environment
 from zoombot.mail.sending import Mailer, MailFailure, PermanentFailure
 from zoombot.runtime import Runtime
-from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.db import insert_ignoring_conflict, rows_changed
 from zoombot.store.models import Community, CreditLine, CreditSession, DeadlineDigest, StaffUser
 
 log = logging.getLogger("zoombot.jobs.digest")
@@ -112,14 +111,12 @@ def run(runtime: Runtime) -> dict[str, int]:
                 )
                 if row is None:
                     break
-                won = cast(  # an UPDATE's result is a CursorResult, which has the rowcount
-                    CursorResult[Any],
-                    session.execute(
-                        update(DeadlineDigest)
-                        .where(DeadlineDigest.id == row.id, DeadlineDigest.status == "pending")
-                        .values(status="sending", claimed_by=worker, claimed_until=now + LEASE)
-                    ),
-                ).rowcount
+                won = rows_changed(
+                    session,
+                    update(DeadlineDigest)
+                    .where(DeadlineDigest.id == row.id, DeadlineDigest.status == "pending")
+                    .values(status="sending", claimed_by=worker, claimed_until=now + LEASE),
+                )
                 row_id, recipient, attempts = row.id, row.recipient, row.attempts
             if not won:
                 continue

@@ -13,12 +13,11 @@ import os
 import socket
 import uuid
 from datetime import timedelta
-from typing import Any, cast
 
-from sqlalchemy import CursorResult, delete, update
+from sqlalchemy import delete, update
 
 from zoombot.runtime import Runtime
-from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.db import insert_ignoring_conflict, rows_changed
 from zoombot.store.models import Lease
 from zoombot.zoom.client import ZoomClient, ZoomNotConfigured
 from zoombot.zoom.reconcile import due_meetings, reconcile_instance
@@ -78,15 +77,13 @@ def _acquire(runtime: Runtime) -> bool:
             is not None
         ):
             return True
-        taken = cast(  # an UPDATE's result is a CursorResult, which has the rowcount
-            CursorResult[Any],
-            session.execute(
-                update(Lease)
-                .where(Lease.name == NAME, Lease.expires_at <= now)
-                .values(holder=_HOLDER, expires_at=now + LEASE)
-            ),
+        taken = rows_changed(
+            session,
+            update(Lease)
+            .where(Lease.name == NAME, Lease.expires_at <= now)
+            .values(holder=_HOLDER, expires_at=now + LEASE),
         )
-        return taken.rowcount == 1
+        return taken == 1
 
 
 def _release(runtime: Runtime) -> None:

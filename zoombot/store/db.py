@@ -13,9 +13,9 @@ import select as select_module
 import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import CursorResult, Delete, Engine, Update, create_engine, event, text
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import DBAPIError, DisconnectionError
@@ -276,6 +276,12 @@ def insert_ignoring_conflict(session: Session, model, values: dict, conflict: li
         .returning(primary_key)
     )
     return session.execute(statement).scalar()
+
+
+def rows_changed(session: Session, statement: Update | Delete) -> int:
+    """Run an UPDATE or DELETE and return how many rows it changed: what a compare-and-set claim (a lease,
+    an outbox row, lines taken by a batch) checks to know whether it won."""
+    return cast("CursorResult[Any]", session.execute(statement)).rowcount  # DML's result is a CursorResult
 
 
 def _dbapi_error(engine: Engine) -> type[Exception]:

@@ -13,17 +13,17 @@ from __future__ import annotations
 import csv
 import io
 import json
-import typing
 from collections.abc import Iterable, Sequence
 from datetime import UTC, date, datetime
 from typing import Any
 
-from sqlalchemy import CursorResult, DateTime, Float, String, and_, cast, func, select, type_coerce, update
+from sqlalchemy import DateTime, Float, String, and_, cast, func, select, type_coerce, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
 from zoombot.core.spreadsheet import safe_cell
 from zoombot.store.audit import audit
+from zoombot.store.db import rows_changed
 from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
 #: The contract's columns, in this order, then the extras.
@@ -365,13 +365,13 @@ def mark_exported(session: Session, record_ids: Iterable[int], *, actor: str, no
     count = 0
     for chunk_start in range(0, len(ids), 5000):
         chunk = ids[chunk_start : chunk_start + 5000]
-        stamped = session.execute(
+        count += rows_changed(
+            session,
             update(CreditLine)
             .where(CreditLine.id.in_(chunk))
             .values(exported_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        count += typing.cast("CursorResult[Any]", stamped).rowcount
     audit(
         session,
         actor=actor,

@@ -17,16 +17,15 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime, timedelta
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, Update, and_, func, or_, select, update
+from sqlalchemy import ColumnElement, and_, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import ScheduleSettings
 from zoombot.core import roles, schedule
 from zoombot.store import closure_store
 from zoombot.store.audit import audit
-from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.db import insert_ignoring_conflict, rows_changed
 from zoombot.store.models import Member, Membership, Occurrence, OutboxMessage
 
 #: Kinds that carry a calendar file; their revision is the occurrence's sequence.
@@ -260,14 +259,9 @@ def occurrences_to_plan(session: Session, now: datetime, horizon: timedelta) -> 
 # --- Sending ------------------------------------------------------------------------------------------
 
 
-def _changed(session: Session, statement: Update) -> int:
-    """Run an UPDATE and return how many rows it changed (what a compare-and-set claim checks)."""
-    return cast("CursorResult[Any]", session.execute(statement)).rowcount
-
-
 def expire(session: Session, now: datetime) -> int:
     """Pending rows that can no longer be useful (the meeting started, the follow-up is too late)."""
-    return _changed(
+    return rows_changed(
         session,
         update(OutboxMessage)
         .where(OutboxMessage.status == "pending", OutboxMessage.expires_at <= now)
@@ -279,7 +273,7 @@ def release_expired_claims(session: Session, now: datetime) -> int:
     """Claims whose sender died (its lease ran out) go back to the queue, counting as an attempt."""
     expired = and_(OutboxMessage.status == "sending", OutboxMessage.claimed_until <= now)
     reason = "claim expired: the sender stopped before finishing"
-    given_up = _changed(
+    given_up = rows_changed(
         session,
         update(OutboxMessage)
         .where(expired, OutboxMessage.attempts + 1 >= MAX_ATTEMPTS)
@@ -287,7 +281,7 @@ def release_expired_claims(session: Session, now: datetime) -> int:
             status="failed", claimed_by=None, claimed_until=None, attempts=OutboxMessage.attempts + 1, last_error=reason
         ),
     )
-    return given_up + _changed(
+    return given_up + rows_changed(
         session,
         update(OutboxMessage)
         .where(expired)
@@ -317,7 +311,7 @@ def claim_next(session: Session, worker: str, now: datetime, lease: timedelta) -
     if session.get_bind().dialect.name == "postgresql":
         query = query.with_for_update(skip_locked=True)
     for row_id in session.scalars(query).all():
-        won = _changed(
+        won = rows_changed(
             session,
             update(OutboxMessage)
             .where(OutboxMessage.id == row_id, OutboxMessage.status == "pending")
@@ -334,7 +328,7 @@ def _mine(row_id: int, worker: str) -> ColumnElement[bool]:
 
 def mark_sent(session: Session, row_id: int, worker: str, now: datetime, message_id: str) -> bool:
     return (
-        _changed(
+        rows_changed(
             session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
@@ -354,7 +348,7 @@ def mark_sent(session: Session, row_id: int, worker: str, now: datetime, message
 
 def mark_skipped(session: Session, row_id: int, worker: str, reason: str) -> bool:
     return (
-        _changed(
+        rows_changed(
             session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
@@ -367,7 +361,7 @@ def mark_skipped(session: Session, row_id: int, worker: str, reason: str) -> boo
 def defer(session: Session, row_id: int, worker: str, until: datetime, reason: str) -> bool:
     """Not yet (e.g. a follow-up waiting for records): back to the queue, no attempt used."""
     return (
-        _changed(
+        rows_changed(
             session,
             update(OutboxMessage)
             .where(_mine(row_id, worker))
@@ -406,7 +400,7 @@ def retry(session: Session, row_id: int, now: datetime, *, actor: str) -> bool:
     A message past its useful time stays as it is: an invite after the meeting started helps nobody.
     """
     done = (
-        _changed(
+        rows_changed(
             session,
             update(OutboxMessage)
             .where(

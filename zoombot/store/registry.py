@@ -15,9 +15,9 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import CursorResult, func, insert, select, update
+from sqlalchemy import func, insert, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
@@ -25,6 +25,7 @@ from zoombot.core import spreadsheet
 from zoombot.core.registry_rows import LineFacts, Segment, problems, rows, scheduled_end
 from zoombot.core.roles import FACILITATOR
 from zoombot.store.audit import audit_row
+from zoombot.store.db import rows_changed
 from zoombot.store.models import (
     AuditEntry,
     Community,
@@ -241,13 +242,13 @@ def submit(session: Session, settings: Settings, *, actor: str, now: datetime, f
     marked = 0
     for start in range(0, len(ids), 5000):
         chunk = ids[start : start + 5000]
-        taken = session.execute(
+        marked += rows_changed(
+            session,
             update(CreditLine)
             .where(CreditLine.id.in_(chunk), CreditLine.submitted_at.is_(None), CreditLine.status == "approved")
             .values(submitted_at=now, exported_at=now, batch_id=batch.id, updated_at=now)
-            .execution_options(synchronize_session=False)
+            .execution_options(synchronize_session=False),
         )
-        marked += cast("CursorResult[Any]", taken).rowcount
     if marked != len(ids):
         raise SubmissionError("another submission took some of these lines at the same moment: nothing recorded")
     sessions = dict(session.execute(select(CreditLine.id, CreditLine.session_id).where(CreditLine.id.in_(ids))).all())

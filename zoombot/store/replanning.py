@@ -12,13 +12,12 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Any, cast
 
-from sqlalchemy import ColumnElement, CursorResult, func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.orm import Session
 
 from zoombot.core import schedule
-from zoombot.store.db import insert_ignoring_conflict
+from zoombot.store.db import insert_ignoring_conflict, rows_changed
 from zoombot.store.models import Community, Occurrence
 
 
@@ -84,12 +83,12 @@ def replan_community(session: Session, community: Community, now: datetime, hori
             occurrence.updated_at = now
             result.moved += 1
     if plan.cancel:
-        cancelled = session.execute(
+        result.cancelled = rows_changed(
+            session,
             update(Occurrence)
             .where(Occurrence.id.in_(plan.cancel), Occurrence.status == "scheduled")
-            .values(status="cancelled", sequence=Occurrence.sequence + 1, updated_at=now)
+            .values(status="cancelled", sequence=Occurrence.sequence + 1, updated_at=now),
         )
-        result.cancelled = cast("CursorResult[Any]", cancelled).rowcount
     return result
 
 
@@ -101,7 +100,8 @@ def planned_start_sql() -> ColumnElement[datetime]:
 def announce_details(session: Session, community_id: int, now: datetime) -> int:
     """Every upcoming occurrence not already changed just now gets a new SEQUENCE, so holders of its
     invitation get an update with the current details; returns how many."""
-    announced = session.execute(
+    return rows_changed(
+        session,
         update(Occurrence)
         .where(
             Occurrence.community_id == community_id,
@@ -109,6 +109,5 @@ def announce_details(session: Session, community_id: int, now: datetime) -> int:
             Occurrence.start > now,
             Occurrence.updated_at < now,
         )
-        .values(sequence=Occurrence.sequence + 1, updated_at=now)
+        .values(sequence=Occurrence.sequence + 1, updated_at=now),
     )
-    return cast("CursorResult[Any]", announced).rowcount
