@@ -248,6 +248,21 @@ def test_audit_page_filters_by_record(signed_in, runtime):
     assert "wrong number" in page and page.count("<tr><td>") == 2  # created, rejected
 
 
+def test_audit_page_names_a_community_an_entry_is_about(signed_in, runtime):
+    """An entry about a community (its join details or rules saved) reads with the community's name; it once
+    took the whole trail down with a 500 for every staff user."""
+    from zoombot.store.audit import audit
+    from zoombot.store.models import Community
+
+    with runtime.db.begin() as s:
+        cid = s.scalar(select(Community.id))
+        audit(s, actor="staff@example.org", entity="community", entity_id=cid, action="edited", to_value="passcode")
+    for url in ("/staff/audit", f"/staff/audit?community={cid}"):
+        response = signed_in.get(url)
+        assert response.status_code == 200, url
+        assert "Infant-Toddler CoP" in response.get_data(as_text=True)
+
+
 def test_community_page(signed_in, runtime):
     with runtime.db.begin() as s:
         from zoombot.store.models import Community
