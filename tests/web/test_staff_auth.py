@@ -322,6 +322,11 @@ def test_a_facilitator_sees_only_their_own_communities(client, runtime, post_eve
     # a facilitator never exports (separation of duties): a styled refusal, not a file
     refused = client.get("/staff/export/download?format=json")
     assert refused.status_code == 403 and "Facilitators cannot export hours" in refused.get_data(as_text=True)
+    # nor the members grid's file (names, e-mails, registry ids, hours); the grid page itself is theirs
+    refused = client.get("/staff/members/grid.csv")
+    assert refused.status_code == 403 and "Facilitators cannot export hours" in refused.get_data(as_text=True)
+    grid = client.get("/staff/members/grid")
+    assert grid.status_code == 200 and "grid.csv" not in grid.get_data(as_text=True)
 
     token = csrf_of(client)
     with runtime.db.begin() as s:

@@ -12,7 +12,14 @@ from zoombot.core.licensing_year import LicensingYear, year_of
 from zoombot.store import credit_lines
 from zoombot.store.models import Community, CreditLine, CreditSession, Member, Membership
 from zoombot.web.staff import bp
-from zoombot.web.staff.auth import community_filter, login_required, runtime, signed_in_user, visible_community_ids
+from zoombot.web.staff.auth import (
+    community_filter,
+    login_required,
+    require,
+    runtime,
+    signed_in_user,
+    visible_community_ids,
+)
 from zoombot.web.staff.views_sessions import _today
 
 PAGE = 200
@@ -180,7 +187,7 @@ def grid():
 
 
 @bp.get("/members/grid.csv")
-@login_required
+@require("export")  # a file of members' names, e-mails, registry ids and hours: staff's, as every export
 def grid_csv():
     """The grid as CSV: per member, each month's approved growth, approved training and pending hours, then
     the year's totals and the progress to the requirement."""
