@@ -19,6 +19,7 @@ from sqlalchemy import select, update
 
 from tests.helpers.staff import add_community, meeting_events, play, session_id
 from zoombot.store import registry, review
+from zoombot.store.export import export_rows
 from zoombot.store.models import AuditEntry, Community, CreditLine, Member, SubmissionBatch
 
 ALICE_KEY, BOB_KEY, PHONE_KEY = "email:alice@example.org", "email:bob@example.org", "name:+1 555 0100"
@@ -315,6 +316,16 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     ]
     phone_line = next(ln for ln in lines(runtime, held) if ln.id == phone)
     assert (phone_line.status, phone_line.submitted_at) == ("pending", None)  # reopened at zero, never sent
+
+    # the hours export counts each person's credit once: the corrections, not the lines they replace
+    with runtime.db.begin() as s:
+        exported = export_rows(s, status="approved", settings=runtime.settings)
+    assert sorted((r["participant_name"], r["kind"], r["hours"], r["record_id"] in fixes) for r in exported) == [
+        ("Alice Ames", "growth", 1.25, True),
+        ("Alice Ames", "training", 0.5, True),
+        ("Bob Brown", "growth", 1.25, True),
+        ("Bob Brown", "training", 0.5, True),
+    ]
 
     listed = cli("registry", "batches")
     assert [line.split()[0] for line in listed.output.splitlines()] == ["2", "1"]

@@ -23,6 +23,7 @@ from sqlalchemy.orm import Session
 from zoombot.config import Settings
 from zoombot.core.spreadsheet import safe_cell
 from zoombot.store.audit import audit
+from zoombot.store.credit_lines import superseded
 from zoombot.store.db import rows_changed
 from zoombot.store.models import Community, CreditLine, CreditSession, Meeting, Member, Participant
 
@@ -149,7 +150,14 @@ def export_rows(
     if status is not None:
         statement = statement.where(CreditLine.status == status)
     found = session.connection().execute(statement).all()  # Core: plain tuples, no ORM row machinery
-    uuids = _instances(session, sorted({row[1] for row in found}))
+    chosen_sessions = {row[1] for row in found}
+    uuids = _instances(session, sorted(chosen_sessions))
+    # a line an approved correction replaces is history, not credit (as on the member pages and the grid):
+    # listing both would count the member's hours twice; the registry batches keep both, with the reference
+    corrected = set(session.scalars(select(CreditLine.session_id).where(CreditLine.revision > 0).distinct()))
+    replaced = superseded(session, sorted(corrected & chosen_sessions)) if corrected & chosen_sessions else set()
+    if replaced:
+        found = [row for row in found if row[0] not in replaced]
     rows: list[tuple] = []
     append = rows.append
     per_session: dict[int, tuple[str | None, str, str | None, str | None]] = {}
