@@ -188,3 +188,27 @@ def test_identifiers_too_long_for_their_columns_are_hashed_not_cut():
     assert len(who.name) == 200
     other = Who.from_zoom({"registrant_id": "r" * 4999 + "s"})
     assert other.registrant_id != who.registrant_id  # a shared prefix does not make two people one
+
+
+def test_a_staff_merge_keeps_the_identity_of_the_person_staff_named():
+    """ "Fatima is the same person as Evan": Evan keeps his key (his line, his member) and gets both times,
+    although "email:evan…" would lose to nothing and "email:fatima…" to nothing by rank alone; the other way
+    round, Fatima keeps hers."""
+    fatima = dict(user_name="Fatima Khan", email="fatima.khan@example.org", participant_uuid="F")
+    evan = dict(user_name="Evan Brooks", email="zz.evan@example.org", participant_uuid="E")
+    found = live(0, 120) + signals(
+        event("meeting.participant_joined", 3, **fatima),
+        event("meeting.participant_left", 23, **fatima),
+        event("meeting.participant_joined", 50, **evan),
+        event("meeting.participant_left", 125, **evan),
+    )
+    into_evan = compute(found, until=at(120), merges={"email:fatima.khan@example.org": "email:zz.evan@example.org"})
+    assert {k: p.attended_seconds for k, p in into_evan.people.items()} == {"email:zz.evan@example.org": 90 * 60}
+    # and his name and e-mail: the e-mail is what matches a member, so the credit stays his
+    merged = into_evan.people["email:zz.evan@example.org"]
+    assert (merged.name, merged.email) == ("Evan Brooks", "zz.evan@example.org")
+    into_fatima = compute(found, until=at(120), merges={"email:zz.evan@example.org": "email:fatima.khan@example.org"})
+    assert {k: p.attended_seconds for k, p in into_fatima.people.items()} == {"email:fatima.khan@example.org": 90 * 60}
+    # without merges each keeps their own key
+    alone = compute(found, until=at(120))
+    assert set(alone.people) == {"email:fatima.khan@example.org", "email:zz.evan@example.org"}

@@ -329,8 +329,15 @@ def identity_resolver(
     members: dict[str, set[str]] = {}
     for node in list(parent):
         members.setdefault(find(node), set()).add(node)
+    # "this participant is the same person as that one": the person staff named keeps their identity (and so
+    # their line and member), whatever the two identifiers' rank; a target that is itself merged on is not
+    # the final one (chains), and otherwise the best-ranked identifier names the person
+    final_targets = set(merges.values()) - set(merges)
     chosen = {
-        root: min(nodes, key=lambda k: (next(i for i, p in enumerate(RANK) if k.startswith(p)), k))
+        root: min(
+            nodes,
+            key=lambda k: (k not in final_targets, next(i for i, p in enumerate(RANK) if k.startswith(p)), k),
+        )
         for root, nodes in members.items()
     }
 
@@ -399,6 +406,11 @@ def compute_session(
         ((b.phone, b.bound) for b in binds if b.applied),
     )
     people: dict[str, Person] = {}
+    # the person's name and e-mail are those of the participant whose identifier names them (the one staff
+    # merged the other into, the computer a phone was bound to), else the first seen: the e-mail is what
+    # matches a member, so a merge must not hand the credit to the other participant's member
+    defining: dict[str, Who] = {}
+    looked_at: set[Who] = set()
     raw: dict[str, list[tuple[datetime, datetime, str]]] = {}
     per_device: dict[str, list[list[Span]]] = {}  # each device's presence, for counting devices at once
     per_instance: dict[str, list[list[Span]]] = {}  # each instance's presence, for counting rejoins
@@ -415,6 +427,10 @@ def compute_session(
                 person = people[key] = Person(key=key)
                 raw[key] = []
             who = s.who
+            if key not in defining and who not in looked_at:
+                looked_at.add(who)
+                if key in who.own_keys():
+                    defining[key] = who
             person.name = person.name or who.name
             person.email = person.email or who.email
             person.registrant_id = person.registrant_id or who.registrant_id
@@ -435,6 +451,12 @@ def compute_session(
             in_instance.setdefault(key, []).extend(clipped)
         for key, instance_spans in in_instance.items():
             per_instance.setdefault(key, []).append(intervals.union(instance_spans))
+    for key, who in defining.items():
+        person = people[key]
+        person.name = who.name or person.name
+        person.email = who.email or person.email
+        person.registrant_id = who.registrant_id or person.registrant_id
+        person.user_id = who.user_id or person.user_id
     all_live = intervals.union(span for spans in live_by_instance.values() for span in spans)
     for key, person in people.items():
         merged = intervals.union(span for spans in per_instance.get(key, []) for span in spans)
