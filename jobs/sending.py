@@ -108,6 +108,4 @@ def send_due(runtime: Runtime, *, worker: str | None = None, limit: int = BATCH)
                 outbox.mark_sent(session, row_id, worker, runtime.now(), built["Message-ID"])
             metrics.outbox_sent.labels(kind=kind).inc()
             counts["sent"] += 1
-    with runtime.db.begin() as session:
-        metrics.outbox_pending.set(outbox.pending_count(session))
     return counts

@@ -1,6 +1,6 @@
 """Prometheus metrics, shared by the web tier and the jobs (exposed at /metrics)."""
 
-from prometheus_client import Counter, Gauge, Histogram
+from prometheus_client import Counter, Histogram
 
 deliveries = Counter("zoombot_webhook_deliveries_total", "Verified webhook deliveries by outcome", ["outcome"])
 refusals = Counter("zoombot_webhook_refusals_total", "Refused webhook requests by reason", ["reason"])
@@ -13,7 +13,6 @@ outbox_failed = Counter(
     "zoombot_outbox_failed_total", "Messages given up on (permanent failure or too many attempts)", ["kind"]
 )
 outbox_retried = Counter("zoombot_outbox_retried_total", "Temporary SMTP failures that will be retried", ["kind"])
-outbox_pending = Gauge("zoombot_outbox_pending", "Messages waiting to be sent (pending, due or not)")
 
 
 # --- From the database, at scrape time -----------------------------------------------------------------

@@ -417,12 +417,6 @@ def retry(session: Session, row_id: int, now: datetime, *, actor: str) -> bool:
     return done
 
 
-def pending_count(session: Session) -> int:
-    return session.execute(
-        select(func.count()).select_from(OutboxMessage).where(OutboxMessage.status.in_(("pending", "sending")))
-    ).scalar_one()
-
-
 @dataclass(frozen=True)
 class Skip:
     reason: str
