@@ -422,7 +422,7 @@ def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
     )
     community_ids = {e.entity_id for e in trail if e.entity == "community" and e.entity_id}
     named = (
-        dict(s.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids))).tuples().all())
+        dict(s.execute(select(Community.id, Community.name).where(Community.id.in_(community_ids))).all())
         if community_ids
         else {}
     )
