@@ -34,6 +34,7 @@ from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
 from zoombot.store.audit import SYSTEM, audit, audit_row
 from zoombot.store.bulk import insert_rows
+from zoombot.store.directory import communities_by_id
 from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSession, TrainingSegment, table_of
 
 SYSTEM_STATES = ("pending", "no_credit")  # states a line is in until a person decides it
@@ -113,12 +114,7 @@ def _communities_and_segments(
     session: Session, credit_sessions: Sequence[CreditSession]
 ) -> tuple[dict[int, Community], dict[int, list[TrainingSegment]]]:
     """The communities and training segments of these sessions, in two queries for all of them."""
-    community_ids = {s.community_id for s in credit_sessions if s.community_id is not None}
-    communities = (
-        {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
-        if community_ids
-        else {}
-    )
+    communities = communities_by_id(session, {s.community_id for s in credit_sessions if s.community_id is not None})
     segments: dict[int, list[TrainingSegment]] = {s.id: [] for s in credit_sessions}
     for segment in session.scalars(
         select(TrainingSegment)

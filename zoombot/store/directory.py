@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import io
 import re
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
@@ -489,6 +489,13 @@ def add_community(
     facilitator = ensure_member(session, spec.facilitator_email, is_demo=is_demo)
     set_membership(session, community.id, facilitator.id, FACILITATOR)
     return community
+
+
+def communities_by_id(session: Session, ids: Collection[int]) -> dict[int, Community]:
+    """These communities by id, in one query (none for no ids)."""
+    if not ids:
+        return {}
+    return {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(list(ids))))}
 
 
 def find_community(session: Session, name: str) -> Community:

@@ -28,6 +28,7 @@ from zoombot.core.times import parse_time
 from zoombot.store.bulk import insert_rows
 from zoombot.store.credit_lines import sync_lines
 from zoombot.store.db import dialect_insert
+from zoombot.store.directory import communities_by_id
 from zoombot.store.models import (
     Community,
     CreditSession,
@@ -125,11 +126,7 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     if not anchored:
         return set()
     community_ids = {m.community_id for m in anchored if m.community_id is not None}
-    communities = (
-        {c.id: c for c in session.scalars(select(Community).where(Community.id.in_(community_ids)))}
-        if community_ids
-        else {}
-    )
+    communities = communities_by_id(session, community_ids)
     grace = timedelta(minutes=settings.schedule.session_grace_minutes)
     planned: dict[int, list[sessions.Planned]] = {cid: [] for cid in community_ids}
     if community_ids:
