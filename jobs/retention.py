@@ -16,17 +16,19 @@ from datetime import datetime, timedelta
 from sqlalchemy import and_, exists, or_, select, update
 from sqlalchemy.orm import Session
 
-from zoombot.core import retention
+from zoombot.core import claims, retention
 from zoombot.core.attendance import Attendance
 from zoombot.runtime import Runtime
 from zoombot.store import meetings
 from zoombot.store.audit import SYSTEM, audit
+from zoombot.store.claims import without_words
 from zoombot.store.db import insert_ignoring_conflict
 from zoombot.store.models import (
     AuditEntry,
     CreditLine,
     CreditSession,
     Meeting,
+    MemberClaim,
     Participant,
     ParticipantAlias,
     ParticipantMerge,
@@ -72,6 +74,7 @@ def strip_due(runtime: Runtime) -> Summary:
                         ZoomEvent.meeting_uuid == Meeting.uuid,
                         ZoomEvent.redacted_at.is_(None),
                     ),
+                    ~exists().where(MemberClaim.session_id == CreditSession.id, MemberClaim.status == claims.OPEN),
                     ~exists().where(
                         CreditLine.session_id == CreditSession.id,
                         or_(
@@ -113,7 +116,9 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
         raise LookupError(f"retention: session id={session_id} does not exist")
     lines = list(session.scalars(select(CreditLine).where(CreditLine.session_id == held.id)))
     states = [retention.LineState(line.status, line.exported_at) for line in lines]
-    if not retention.is_due(held.ended_at, states, now=now, days=days):
+    member_claims = list(session.scalars(select(MemberClaim).where(MemberClaim.session_id == held.id)))
+    claims_open = any(claim.status == claims.OPEN for claim in member_claims)
+    if not retention.is_due(held.ended_at, states, now=now, days=days, claims_open=claims_open):
         return 0
     instances = list(held.meetings)
     rows = session.execute(
@@ -173,7 +178,15 @@ def strip_session(session: Session, session_id: int, *, now: datetime, days: int
         for column in ("from_value", "to_value", "reason"):
             value = getattr(entry, column)
             if value:
-                setattr(entry, column, _rename(value, renames, plan.known))
+                value = _rename(value, renames, plan.known)
+                if entry.entity == "member_claim" and column != "reason":  # the claim as described: the member's words
+                    value = without_words(value, retention.REDACTED)
+                setattr(entry, column, value)
+    for claim in member_claims:  # a member's own words may name anyone; staff's reason is masked as audit text is
+        if claim.description:
+            claim.description = retention.REDACTED
+        if claim.decision_reason:
+            claim.decision_reason = _rename(claim.decision_reason, renames, plan.known)
     for meeting in instances:
         if meeting.discrepancies:
             meeting.discrepancies = retention.strip_event(

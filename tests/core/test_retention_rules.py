@@ -41,6 +41,7 @@ def test_due_only_when_every_record_is_settled_and_the_period_has_passed():
     assert not is_due(old, [LineState("approved", None)], now=NOW, days=30)  # approved, not yet exported
     assert not is_due(NOW - timedelta(days=29), [exported], now=NOW, days=30)
     assert not is_due(None, [], now=NOW, days=30)  # never ended
+    assert not is_due(old, [exported], now=NOW, days=30, claims_open=True)  # a member's claim waits for staff
 
 
 @given(

@@ -570,3 +570,51 @@ def test_asking_for_a_link_answers_the_same_for_known_and_unknown_addresses(runt
         assert s.scalar(select(func.count()).select_from(OutboxMessage)) == 1
     assert client.post("/me", data={"csrf_token": token, "email": "not an address"}).status_code == 400
     assert client.post("/me", data={"email": "alice@example.org"}).status_code == 400  # no CSRF token
+
+
+def test_retention_waits_for_an_open_claim_then_strips_the_members_words(runtime, held, client, clock):
+    """A claim names a participant of the session by a keyed reference to their identity: stripping the
+    session first would leave staff nothing to resolve it to, so retention waits while it is open. Once it is
+    decided, the member's own words (which may name anyone) and staff's reason lose their personal data with
+    the rest of the session; the claim's outcome stays."""
+    from jobs.retention import strip_due
+    from zoombot.store import claims as claims_store
+    from zoombot.store import export
+
+    carla = page_path(runtime, "carla@example.org")
+    token, _ = claim_form(client, carla, held)
+    said = "I called in from Dana Diaz's phone, +1 555 0177, after dropping the twins at school"
+    client.post(f"{carla}/claims/{held}", data={"csrf_token": token, "description": said})
+    with runtime.db.begin() as s:
+        review.approve_session(s, held, actor=STAFF, now=runtime.now())
+        ids = s.scalars(select(CreditLine.id).where(CreditLine.session_id == held)).all()
+        export.mark_exported(s, ids, actor=STAFF, now=runtime.now())
+        claim_id = s.scalar(select(MemberClaim.id))
+
+    clock.set(clock() + timedelta(days=400))
+    assert (strip_due(runtime).sessions, strip_due(runtime).events) == (0, 0)  # every line settled, the claim open
+    with runtime.db.begin() as s:
+        assert s.get(MemberClaim, claim_id).description == said
+        claims_store.decline(
+            s, claim_id, reason="Not you: that was dana@example.org, who told us so.", actor=STAFF, now=runtime.now()
+        )
+
+    summary = strip_due(runtime)
+    assert (summary.sessions, summary.failed) == (1, [])
+    with runtime.db.begin() as s:
+        claim = s.get(MemberClaim, claim_id)
+        assert (claim.status, claim.decided_by, claim.description) == ("declined", STAFF, "[redacted]")
+        assert claim.decision_reason == "Not you: that was [redacted], who told us so."
+        trail = [
+            (a.action, a.from_value, a.to_value, a.reason)
+            for a in s.scalars(select(AuditEntry).where(AuditEntry.entity == "member_claim").order_by(AuditEntry.id))
+        ]
+    assert trail == [
+        ("claimed", None, "said: [redacted]", None),
+        ("claim_declined", "said: [redacted]", "declined", "Not you: that was [redacted], who told us so."),
+    ]
+    assert all("Dana" not in str(row) and "0177" not in str(row) for row in trail)
+    page = client.get(page_path(runtime, "carla@example.org")).get_data(as_text=True)  # a fresh link, a year on
+    page = " ".join(re.sub(r"<[^>]+>", " ", page).split())
+    assert "Staff declined your claim: Not you: that was [redacted], who told us so." in page
+    assert "twins" not in page

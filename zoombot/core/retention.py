@@ -7,7 +7,8 @@ details in its raw events are no longer needed. They are replaced by pseudonyms 
 hours depend on: each person becomes `user:anon:<hmac prefix>` (one stable pseudonym per person,
 from the identity key zoombot already gave them), each device keeps a distinct opaque id, times and
 the host flag stay. So attendance computed from the stripped events is the attendance of before, and
-`zoombot attendance rebuild` leaves the lines alone. Lines and the audit trail stay. A session is
+`zoombot attendance rebuild` leaves the lines alone. Lines and the audit trail stay. A member's claim on the
+session must be decided first (it names a participant staff must still find); its words are then stripped. A session is
 stripped as a whole (all its Zoom instances), because who is who is decided across all of them.
 
 No I/O here: the retention job (`jobs/retention.py`, the shell) loads, calls these, checks, and stores.
@@ -106,10 +107,14 @@ class LineState:
     exported_at: datetime | None
 
 
-def is_due(ended_at: datetime | None, lines: Iterable[LineState], *, now: datetime, days: int) -> bool:
-    """A session's personal data may go once it ended over `days` ago and every line is settled:
-    rejected, no credit, or approved and exported. A session without lines only waits."""
-    if ended_at is None or ended_at > now - timedelta(days=days):
+def is_due(
+    ended_at: datetime | None, lines: Iterable[LineState], *, now: datetime, days: int, claims_open: bool = False
+) -> bool:
+    """A session's personal data may go once it ended over `days` ago, every line is settled (rejected, no
+    credit, or approved and exported) and no member's claim on it is still open: staff resolve a claim
+    back to the participant it names, which stripping would make impossible. A session without lines only
+    waits."""
+    if ended_at is None or ended_at > now - timedelta(days=days) or claims_open:
         return False
     return all(
         r.status in ("rejected", "no_credit") or (r.status == "approved" and r.exported_at is not None) for r in lines

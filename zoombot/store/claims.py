@@ -21,6 +21,7 @@ from zoombot.store.audit import audit
 from zoombot.store.models import CreditLine, CreditSession, Member, MemberClaim, Membership, Participant
 
 MEMBER_ACTOR = "member (personal page)"
+SAID = "said: "  # in a claim's description for the audit trail, the member's own words follow this
 
 
 def _refs(s: Session, session_id: int, secret: str) -> list[tuple[Participant, str]]:
@@ -44,8 +45,15 @@ def _describe(claim: MemberClaim) -> str:
     if claim.chosen_first_join and claim.chosen_last_leave:
         parts.append(f"chose {claim.chosen_first_join.isoformat()} - {claim.chosen_last_leave.isoformat()}")
     if claim.description:
-        parts.append(f"said: {claim.description}")
+        parts.append(SAID + claim.description)
     return "; ".join(parts) or "no detail"
+
+
+def without_words(text: str, placeholder: str) -> str:
+    """A claim's description as the audit trail holds it (`_describe`), with the member's own words replaced
+    by `placeholder`: retention's step for words that may name people, devices or numbers."""
+    head, said, _ = text.partition(SAID)
+    return head + said + placeholder if said else text
 
 
 def submit(
