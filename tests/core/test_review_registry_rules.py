@@ -248,6 +248,30 @@ def test_a_line_is_a_growth_row_and_a_training_row():
     assert registry_rows.problems(facts(), [growth, training], PROFILE) == []
 
 
+def test_a_training_row_names_its_segments_time_and_the_growth_row_the_sessions():
+    first = registry_rows.Segment(
+        "Safe sleep",
+        "Health",
+        "NV-114",
+        start=datetime(2026, 10, 13, 23, 0, tzinfo=UTC),
+        end=datetime(2026, 10, 13, 23, 30, tzinfo=UTC),
+    )
+    second = registry_rows.Segment(
+        "Feeding",
+        "Health",
+        "NV-115",
+        start=datetime(2026, 10, 14, 0, 0, tzinfo=UTC),
+        end=datetime(2026, 10, 14, 0, 15, tzinfo=UTC),
+    )
+    growth, training = registry_rows.rows(facts(segments=(second, first)), PROFILE)
+    assert (growth["start_local"], growth["end_local"]) == ("2026-10-13 18:30", "2026-10-13 20:30")
+    # New York is UTC-4 in October: the first segment's start to the last one's end
+    assert (training["start_local"], training["end_local"]) == ("2026-10-13 19:00", "2026-10-13 20:15")
+    # a segment deleted since (no times known) leaves the row with the session's times
+    _, kept = registry_rows.rows(facts(segments=(first, registry_rows.Segment("Gone", "Health", "NV-9"))), PROFILE)
+    assert (kept["start_local"], kept["end_local"]) == ("2026-10-13 18:30", "2026-10-13 20:30")
+
+
 def test_hours_over_the_cap_carry_their_override_reason():
     rows = registry_rows.rows(facts(growth=D("3.00"), override_reason="stayed for the whole workshop"), PROFILE)
     assert {row["override_reason"] for row in rows} == {"stayed for the whole workshop"}

@@ -306,13 +306,20 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
     assert got[0] == list(COLUMNS)
     index = {c: i for i, c in enumerate(COLUMNS)}
     assert sorted(
-        (r[index["participant_name"]], r[index["kind"]], r[index["hours"]], r[index["corrects_record_id"]])
+        (
+            r[index["participant_name"]],
+            r[index["kind"]],
+            r[index["hours"]],
+            r[index["corrects_record_id"]],
+            r[index["start_local"]],
+            r[index["end_local"]],
+        )
         for r in got[1:]
-    ) == [
-        ("Alice Ames", "growth", "1.25", str(alice)),
-        ("Alice Ames", "training", "0.50", str(alice)),
-        ("Bob Brown", "growth", "1.25", str(bob)),
-        ("Bob Brown", "training", "0.50", str(bob)),
+    ) == [  # a training row names the training's own time (23:00-23:30 UTC), the growth row the session's
+        ("Alice Ames", "growth", "1.25", str(alice), "2026-10-13 18:30", "2026-10-13 20:30"),
+        ("Alice Ames", "training", "0.50", str(alice), "2026-10-13 19:00", "2026-10-13 19:30"),
+        ("Bob Brown", "growth", "1.25", str(bob), "2026-10-13 18:30", "2026-10-13 20:30"),
+        ("Bob Brown", "training", "0.50", str(bob), "2026-10-13 19:00", "2026-10-13 19:30"),
     ]
     phone_line = next(ln for ln in lines(runtime, held) if ln.id == phone)
     assert (phone_line.status, phone_line.submitted_at) == ("pending", None)  # reopened at zero, never sent

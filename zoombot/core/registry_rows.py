@@ -4,7 +4,9 @@ A line becomes one row per kind of hours it carries (growth, training), in the c
 profile (`[registry] columns`, any of `config.SUBMISSION_COLUMNS`). A growth row is titled and coded as its
 community is (the community's registry title, category and approval code); a training row as the training
 segments it was credited for (several segments: their values joined with "; "). The trainer is the
-segment's own trainer where one was given, else the community's facilitator.
+segment's own trainer where one was given, else the community's facilitator. A growth row's times are the
+session's; a training row's are its segments' (the first one's start to the last one's end), so the hours
+it credits fit the time it names.
 
 A correction (a change to a line already submitted, which the registry treats as final) is sent as a
 replacement: its rows carry the corrected hours and `corrects_record_id`, the id of the line it replaces.
@@ -41,6 +43,8 @@ class Segment:
     approval_code: str
     trainer_name: str = ""
     trainer_registry_id: str = ""
+    start: datetime | None = None  # None: the segment is gone (deleted since): the session's times stand
+    end: datetime | None = None
 
 
 @dataclass(frozen=True)
@@ -102,7 +106,11 @@ def rows(line: LineFacts, profile: RegistrySettings) -> list[dict[str, str]]:
     """The line's submission rows, every known column filled (the file keeps `profile.columns`)."""
     out = []
     for kind in _kinds(line):
+        start, end = line.start, line.end
         if kind == "training" and line.segments:
+            if all(s.start and s.end for s in line.segments):
+                start = min(s.start for s in line.segments if s.start)
+                end = max(s.end for s in line.segments if s.end)
             title = _joined(s.title for s in line.segments)
             category = _joined(s.category for s in line.segments)
             code = _joined(s.approval_code for s in line.segments)
@@ -119,8 +127,8 @@ def rows(line: LineFacts, profile: RegistrySettings) -> list[dict[str, str]]:
                 "registry_id": line.registry_id or "",
                 "participant_name": line.member_name or "",
                 "session_date": line.local_date.isoformat(),
-                "start_local": _local(line.start, line.timezone),
-                "end_local": _local(line.end, line.timezone),
+                "start_local": _local(start, line.timezone),
+                "end_local": _local(end, line.timezone),
                 "title": title,
                 "category": category,
                 "approval_code": code,

@@ -114,28 +114,40 @@ def prepare(
     found = session.execute(query).all()
     trainers = _trainers(session, {c.id for _, _, c, _ in found if c is not None})
     segment_ids = {seg.get("segment_id") for line, *_ in found for seg in line.segments or []}
-    segment_trainers = (
-        dict(
-            session.execute(
-                select(TrainingSegment.id, TrainingSegment.trainer_registry_id).where(
-                    TrainingSegment.id.in_(segment_ids - {None})
-                )
-            ).all()
-        )
+    segment_rows = (
+        {
+            row.id: row
+            for row in session.execute(
+                select(
+                    TrainingSegment.id, TrainingSegment.trainer_registry_id, TrainingSegment.start, TrainingSegment.end
+                ).where(TrainingSegment.id.in_(segment_ids - {None}))
+            )
+        }
         if segment_ids
         else {}
     )
+    trainer_ids = {row.trainer_registry_id for row in segment_rows.values()} - {None, ""}
     trainer_names = (
-        dict(
-            session.execute(
-                select(Member.registry_id, Member.name).where(
-                    Member.registry_id.in_(set(segment_trainers.values()) - {""})
-                )
-            ).all()
-        )
-        if segment_trainers
+        dict(session.execute(select(Member.registry_id, Member.name).where(Member.registry_id.in_(trainer_ids))).all())
+        if trainer_ids
         else {}
     )
+
+    def segment_of(credited: dict[str, Any]) -> Segment:
+        """A credited segment as the line recorded it, with its trainer and times as they stand (none, if it
+        was deleted since)."""
+        row = segment_rows.get(credited.get("segment_id"))
+        trainer_id = (row.trainer_registry_id or "") if row else ""
+        return Segment(
+            title=credited.get("title") or "",
+            category=credited.get("category") or "",
+            approval_code=credited.get("approval_code") or "",
+            trainer_registry_id=trainer_id,
+            trainer_name=trainer_names.get(trainer_id, ""),
+            start=row.start if row else None,
+            end=row.end if row else None,
+        )
+
     corrected = {line.corrects_id for line, *_ in found if line.corrects_id}
     replaced = (
         {row.id: row for row in session.scalars(select(CreditLine).where(CreditLine.id.in_(corrected)))}
@@ -147,17 +159,7 @@ def prepare(
         tz = community.timezone if community else settings.schedule.timezone
         trainer_name, trainer_id = trainers.get(community.id, ("", "")) if community else ("", "")
         start = held.scheduled_start or held.started_at
-        segments = tuple(
-            Segment(
-                title=seg.get("title") or "",
-                category=seg.get("category") or "",
-                approval_code=seg.get("approval_code") or "",
-                trainer_registry_id=segment_trainers.get(seg.get("segment_id"), ""),
-                trainer_name=trainer_names.get(segment_trainers.get(seg.get("segment_id"), ""), ""),
-            )
-            for seg in line.segments or []
-            if seg.get("credited_seconds")
-        )
+        segments = tuple(segment_of(seg) for seg in line.segments or [] if seg.get("credited_seconds"))
         before = replaced.get(line.corrects_id) if line.corrects_id else None
         facts = LineFacts(
             line_id=line.id,
