@@ -389,3 +389,14 @@ def test_ledger_text_is_local_time_and_hours_minutes():
     )
     assert ledger.humanize(None, "UTC") == ""
     assert ledger.action_text("segment_added") == "training marked"
+    assert ledger.action_text("claim_declined") == "claim declined"  # an action with no wording of its own
+
+
+def test_ledger_text_says_line_statuses_in_words():
+    stored = "no_credit, 0:20 attended, 0.00 h growth (no credit: below the 30-minute minimum)"
+    assert ledger.humanize(stored, "UTC") == (
+        "no credit, 0:20 attended, 0.00 h growth (no credit: below the 30-minute minimum)"
+    )
+    assert ledger.humanize("my_no_credit_note stays", "UTC") == "my_no_credit_note stays"  # whole words only
+    assert [ledger.words(s) for s in ("pending", "no_credit")] == ["pending", "no credit"]
+    assert [ledger.clock(s) for s in (None, 59, 7440, 36000)] == ["0:00", "0:00", "2:04", "10:00"]

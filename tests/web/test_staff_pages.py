@@ -235,6 +235,7 @@ def test_export_download_defaults_to_approved(signed_in, runtime):
     assert signed_in.get("/staff/export/download?format=csv&from=2026-10-14").get_data(as_text=True).count("\n") == 1
     page = signed_in.get("/staff/export?from=2026-10-13&to=2026-10-13").get_data(as_text=True)
     assert "1 line chosen" in page  # approved by default
+    assert '<option value="no_credit">no credit</option>' in page  # the filter says the status in words
     every = signed_in.get("/staff/export/download?format=json&status=").get_json()
     assert len(every) == 4
     assert signed_in.post("/staff/export/mark", data={"csrf_token": token}).status_code == 404  # gone: see registry
@@ -246,6 +247,9 @@ def test_audit_page_filters_by_record(signed_in, runtime):
     signed_in.post(f"/staff/records/{phone.id}/reject", data={"csrf_token": token, "reason": "wrong number"})
     page = signed_in.get(f"/staff/audit?line={phone.id}").get_data(as_text=True)
     assert "wrong number" in page and page.count("<tr><td>") == 2  # created, rejected
+    guest = records(runtime)[GUEST_KEY]
+    trail = signed_in.get(f"/staff/audit?line={guest.id}").get_data(as_text=True)
+    assert "<td>no credit, 0:20 attended, 0.00 h growth" in trail and "no_credit" not in trail
 
 
 def test_audit_page_names_a_community_an_entry_is_about(signed_in, runtime):

@@ -13,6 +13,7 @@ from zoneinfo import ZoneInfo
 
 _INSTANT = re.compile(r"\b(\d{4}-\d\d-\d\d)[T ](\d\d:\d\d)(?::\d\d(?:\.\d+)?)?(Z|[+-]\d\d:\d\d)")
 _SECONDS = re.compile(r"\b(\d+) ?s\b")
+_STATUS = re.compile(r"\bno_credit\b")  # the one line status stored with an underscore
 
 ACTIONS = {  # stored action -> how the ledger says it
     "created": "line created",
@@ -39,12 +40,20 @@ ACTIONS = {  # stored action -> how the ledger says it
 }
 
 
-def clock(seconds: int) -> str:
+def clock(seconds: int | None) -> str:
+    """7440 -> '2:04' (hours:minutes, seconds dropped), the way staff read attended time."""
+    seconds = int(seconds or 0)
     return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
 
 
+def words(name: str) -> str:
+    """A stored name (a line status, a reason kind) as people read it: 'no_credit' -> 'no credit'."""
+    return name.replace("_", " ")
+
+
 def humanize(text: str | None, tz: str) -> str:
-    """Stored audit text with UTC instants in `tz` ("2026-10-13 19:00 EDT") and seconds as h:mm."""
+    """Stored audit text with UTC instants in `tz` ("2026-10-13 19:00 EDT"), seconds as h:mm and line
+    statuses in words."""
     if not text:
         return ""
     zone = ZoneInfo(tz)
@@ -54,9 +63,9 @@ def humanize(text: str | None, tz: str) -> str:
         when = datetime.fromisoformat(f"{match.group(1)}T{match.group(2)}{offset}").astimezone(zone)
         return f"{when:%Y-%m-%d %H:%M} {when.tzname()}"
 
-    text = _INSTANT.sub(instant, text)
+    text = _STATUS.sub(lambda m: words(m.group(0)), _INSTANT.sub(instant, text))
     return _SECONDS.sub(lambda m: f"{clock(int(m.group(1)))} h:mm", text)
 
 
 def action_text(action: str) -> str:
-    return ACTIONS.get(action, action.replace("_", " "))
+    return ACTIONS.get(action, words(action))

@@ -28,6 +28,8 @@ from decimal import Decimal
 from typing import TYPE_CHECKING
 from zoneinfo import ZoneInfo
 
+from zoombot.core.ledger import words
+
 if TYPE_CHECKING:  # the settings' shape only: the core reads no configuration itself
     from zoombot.config import RegistrySettings
 
@@ -152,7 +154,7 @@ def problems(line: LineFacts, line_rows: list[dict[str, str]], profile: Registry
     """Why the line cannot go to the registry now (empty: it can)."""
     found = []
     if line.status != "approved":
-        found.append(f"not approved ({line.status.replace('_', ' ')})")
+        found.append(f"not approved ({words(line.status)})")
     if line.flagged:
         found.append(f"flagged: {line.flag_reason}" if line.flag_reason else "flagged")
     if line.member_name is None:
@@ -170,7 +172,7 @@ def problems(line: LineFacts, line_rows: list[dict[str, str]], profile: Registry
             continue  # said above, in words
         empty = [row["kind"] for row in line_rows if not row.get(column)]
         if empty:
-            found.append(f"no {column.replace('_', ' ')} ({' and '.join(empty)} row)")
+            found.append(f"no {words(column)} ({' and '.join(empty)} row)")
     return found
 
 

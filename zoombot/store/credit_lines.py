@@ -32,6 +32,7 @@ from sqlalchemy.orm import Session
 from zoombot.config import HoursSettings, Settings
 from zoombot.core import credit, hours, member_grid
 from zoombot.core.attendance import Attendance
+from zoombot.core.ledger import clock
 from zoombot.store.audit import SYSTEM, audit, audit_row
 from zoombot.store.bulk import insert_rows
 from zoombot.store.directory import communities_by_id
@@ -148,11 +149,6 @@ def figures(line: credit.Line) -> dict[str, Any]:
             for s in line.segments
         ],
     }
-
-
-def clock(seconds: int) -> str:
-    """7440 -> '2:04' (hours:minutes), the way staff read attended time."""
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
 
 
 def split_text(growth: Decimal, training: Decimal) -> str:

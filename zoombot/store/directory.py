@@ -21,6 +21,7 @@ from sqlalchemy.orm import Session
 
 from zoombot.core.digits import is_digits
 from zoombot.core.join_link import check_join_url, check_passcode
+from zoombot.core.ledger import words
 from zoombot.core.passwords import hash_password, validate_password
 from zoombot.core.registry_rows import registry_id_ok
 from zoombot.core.roles import DEFAULT_ROLES, FACILITATOR, MEMBER
@@ -703,7 +704,7 @@ def parse_credit_rules(form: Mapping[str, str]) -> dict[str, int | bool | None]:
             out[key] = None
             continue
         if not is_digits(text) or not low <= int(text) <= high:
-            raise DirectoryError(f"{key.replace('_', ' ')} must be a whole number from {low} to {high}")
+            raise DirectoryError(f"{words(key)} must be a whole number from {low} to {high}")
         out[key] = int(text)
     full = (form.get("training_full_attendance") or "").strip().lower()
     if full not in ("", "yes", "no"):
@@ -736,4 +737,4 @@ def set_credit_rules(
 
 
 def _rules_text(rules: Mapping[str, object]) -> str:
-    return ", ".join(f"{key.replace('_', ' ')} {'default' if value is None else value}" for key, value in rules.items())
+    return ", ".join(f"{words(key)} {'default' if value is None else value}" for key, value in rules.items())

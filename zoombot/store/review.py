@@ -28,6 +28,7 @@ from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
 from zoombot.core import credit, hours, permissions
+from zoombot.core.ledger import words
 from zoombot.core.registry_rows import registry_id_ok
 from zoombot.store import meetings
 from zoombot.store.audit import audit
@@ -120,7 +121,7 @@ def approve(session: Session, line_ids: Iterable[int], *, actor: str, now: datet
     lines = [_line(session, line_id, actor) for line_id in dict.fromkeys(line_ids)]
     for line in lines:
         if line.status != "pending":
-            raise ReviewError(f"line {line.id} is {line.status.replace('_', ' ')}, not pending")
+            raise ReviewError(f"line {line.id} is {words(line.status)}, not pending")
     for line in lines:
         seen = f"flag cleared: {line.flag_reason}" if line.flagged else None
         _decide(

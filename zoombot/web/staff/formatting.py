@@ -1,4 +1,5 @@
-"""Template filters: instants in a community's time zone, durations as h:mm, hours as numbers, counted nouns."""
+"""Template filters: instants in a community's time zone, durations as h:mm, hours as numbers, counted nouns,
+stored names in words."""
 
 from __future__ import annotations
 
@@ -8,6 +9,7 @@ from zoneinfo import ZoneInfo
 
 from flask import Flask
 
+from zoombot.core.ledger import clock, words
 from zoombot.core.plurals import plural
 
 
@@ -20,18 +22,13 @@ def local(value: datetime | None, tz: str, fmt: str | None = None) -> str:
     return shown.strftime(fmt) if fmt else f"{shown.strftime('%Y-%m-%d %H:%M')} {shown.tzname()}"
 
 
-def hmm(seconds: int | None) -> str:
-    """3725 -> '1:02' (hours and minutes, seconds dropped)."""
-    seconds = int(seconds or 0)
-    return f"{seconds // 3600}:{seconds % 3600 // 60:02d}"
-
-
 def hours(value: Decimal | float | int | None) -> str:
     return f"{Decimal(value or 0):.2f}"
 
 
 def init_app(app: Flask) -> None:
     app.add_template_filter(local, "local")
-    app.add_template_filter(hmm, "hmm")
+    app.add_template_filter(clock, "hmm")
+    app.add_template_filter(words, "words")
     app.add_template_filter(hours, "hours")
     app.add_template_filter(plural, "plural")
