@@ -277,6 +277,25 @@ def test_every_page_works_under_the_content_security_policy(browser, server, run
     assert page.get_by_text("injected").evaluate("e => getComputedStyle(e).color") != "rgb(255, 0, 0)"
 
 
+def test_the_session_page_fits_a_phone(browser, server, runtime):
+    """At 390 px nothing runs sideways: the training form's Category select (its options are long) stays
+    inside its form, and the page does not scroll sideways (wide tables scroll in their own box)."""
+    seed(runtime, server)
+    page = browser.new_page(viewport={"width": 390, "height": 844})
+    page.goto(f"{server}/staff/login")
+    page.get_by_label("Email").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/staff/")
+    page.goto(f"{server}/staff/sessions/1")
+    group = page.get_by_role("group", name="Add a training segment")
+    select, box = group.get_by_label("Category"), group.bounding_box()
+    assert select.locator("option").count() > 1
+    assert select.bounding_box()["x"] + select.bounding_box()["width"] <= box["x"] + box["width"]
+    assert box["x"] + box["width"] <= 390
+    assert page.evaluate("document.documentElement.scrollWidth") == 390
+
+
 def test_sign_out_is_a_button_and_pages_need_sign_in_again(browser, server, runtime):
     seed(runtime, server)
     page = browser.new_page()
