@@ -356,6 +356,29 @@ def test_a_correction_nobody_decided_goes_when_the_credit_comes_back(runtime, he
     ]
 
 
+def test_a_submitted_adjustment_stands_while_its_attendance_does_not_change(runtime, held, clock):
+    """Staff sent Alice's 1.75 h as 2.00 (adjusted by hand, with a reason). Merging the phone into Bob changes
+    the session's computation but not Alice's attendance: her submitted line needs no correction (before,
+    every later recompute "corrected" her back to the rules' 1.75). Bob's credit did change: his does."""
+    alice, bob = current(runtime, held)[ALICE_KEY].id, current(runtime, held)[BOB_KEY].id
+    with runtime.db.begin() as s:
+        review.adjust(
+            s, alice, D("2.00"), D("0"), actor=STAFF, now=clock(), reason="stayed to help", settings=runtime.settings
+        )
+        review.approve(s, [alice, bob], actor=STAFF, now=clock())
+        registry.submit(s, runtime.settings, actor=STAFF, now=clock())
+        review.merge(s, held, PHONE_KEY, BOB_KEY, actor=STAFF, now=clock(), settings=runtime.settings)
+    by_person = {}
+    for ln in lines(runtime, held):
+        by_person.setdefault(ln.participant_key, []).append((ln.revision, ln.growth_hours, ln.status))
+    assert by_person[ALICE_KEY] == [(0, D("2.00"), "approved")]
+    assert by_person[BOB_KEY] == [(0, D("1.25"), "approved"), (1, D("1.75"), "pending")]
+    with runtime.db.begin() as s:  # undoing the merge takes Bob's correction away again; Alice's line is untouched
+        merge_id = s.scalar(select(AuditEntry.entity_id).where(AuditEntry.action == "merged"))
+        review.undo_merge(s, merge_id, actor=STAFF, now=clock(), settings=runtime.settings)
+    assert [(ln.participant_key, ln.revision, ln.growth_hours) for ln in lines(runtime, held) if ln.revision] == []
+
+
 def test_registry_id_pattern_is_checked_on_import(runtime, cli, tmp_path):
     add_community(runtime, "Infant-Toddler CoP", "81234567890")
     roster = tmp_path / "members.csv"

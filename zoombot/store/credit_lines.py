@@ -401,7 +401,7 @@ def _correct_submitted(
 ) -> None:
     """A submitted line is final: a change to its credit or member becomes a correction line instead."""
     new_proposal = (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]))
-    if new_proposal == (Decimal(line.growth_hours), Decimal(line.training_hours)) and member_id == line.member_id:
+    if _still_holds(line, new_proposal, member_id):
         return  # what was submitted still holds (the time behind it may differ): nothing to correct
     status = "pending"
     correction = CreditLine(
@@ -439,15 +439,24 @@ def _correct_submitted(
     )
 
 
+def _still_holds(submitted: CreditLine, proposal: tuple[Decimal, Decimal], member_id: int | None) -> bool:
+    """Whether what a submitted line said still stands for the rules' `proposal` and `member_id`: the same
+    member, and either the hours it was sent with or, when staff had set those by hand, the same proposal
+    they adjusted (their adjustment then still answers it: a recompute that leaves the person's credit as it
+    was must not "correct" staff's decision back to the rules')."""
+    if member_id != submitted.member_id:
+        return False
+    sent = (Decimal(submitted.growth_hours), Decimal(submitted.training_hours))
+    return proposal == sent or (submitted.adjusted and proposal == _proposal(submitted))
+
+
 def _back_to_submitted(session: Session, line: CreditLine, new: dict[str, Any], member_id: int | None) -> bool:
     """Whether an undecided correction's credit and member are again those of the line it corrects."""
     original = session.get(CreditLine, line.corrects_id)
     if original is None or line.adjusted:
         return False
-    return (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"]), member_id) == (
-        Decimal(original.growth_hours),
-        Decimal(original.training_hours),
-        original.member_id,
+    return _still_holds(
+        original, (Decimal(new["proposed_growth_hours"]), Decimal(new["proposed_training_hours"])), member_id
     )
 
 
