@@ -549,6 +549,29 @@ def test_mail_preferences_per_community(runtime, held, client):
     alice = client.get(page_path(runtime, "alice@example.org")).get_data(as_text=True)
     assert "Facilitator e-mails" not in alice  # a member gets none, so has no such preference
 
+    # staff see whose choices these were, and find them under Fran's name (with her claim, not with anyone else's)
+    carla = page_path(runtime, "carla@example.org")
+    token, _ = claim_form(client, carla, held)
+    client.post(f"{carla}/claims/{held}", data={"csrf_token": token, "description": "by phone"})
+    add_staff(runtime, STAFF)
+    staff = runtime_client(runtime)
+    login(staff, STAFF)
+
+    def about(url: str) -> list[tuple[str, str]]:
+        rows = re.findall(r"<tr><td>.*?</tr>", staff.get(url).get_data(as_text=True), re.S)
+        cells = [
+            [" ".join(re.sub(r"<[^>]+>", " ", c).split()) for c in re.findall(r"<td>(.*?)</td>", r, re.S)] for r in rows
+        ]
+        return [(c[2], c[3]) for c in cells]
+
+    fran_id, carla_id = member_id(runtime, "fran@example.org"), member_id(runtime, "carla@example.org")
+    assert about(f"/staff/audit?member={fran_id}") == [  # newest first
+        ("unsubscribed", "Fran Facil"),
+        ("resubscribed", "Fran Facil"),
+        ("unsubscribed", "Fran Facil"),
+    ]
+    assert about(f"/staff/audit?member={carla_id}") == [("claimed", "Carla Cruz Infant-Toddler CoP · Tue Oct 13, 2026")]
+
 
 def test_asking_for_a_link_answers_the_same_for_known_and_unknown_addresses(runtime, held, client):
     token = csrf(client, "/me")

@@ -29,9 +29,11 @@ from zoombot.store.models import (
     CreditLine,
     CreditSession,
     Member,
+    MemberClaim,
     Membership,
     Occurrence,
     Participant,
+    ParticipantAlias,
 )
 from zoombot.web.staff import bp
 from zoombot.web.staff.auth import (
@@ -321,8 +323,13 @@ def audit():
             query = query.where(AuditEntry.entity == "credit_line", AuditEntry.entity_id == line_id)
         if member_id is not None:
             query = query.where(
-                AuditEntry.entity == "credit_line",
-                AuditEntry.entity_id.in_(select(CreditLine.id).where(CreditLine.member_id == member_id)),
+                or_(
+                    *(
+                        (AuditEntry.entity == entity)
+                        & AuditEntry.entity_id.in_(select(model.id).where(model.member_id == member_id))
+                        for entity, model in MEMBER_ENTITIES.items()
+                    )
+                )
             )
         if community_id is not None:
             query = query.where(
@@ -386,6 +393,16 @@ def local_midnight(day: date, tz: str) -> datetime:
     return datetime.combine(day, time(0), tzinfo=ZoneInfo(tz))
 
 
+# Audit entities that belong to one member, by the table that says which: what an entry is "about", and what
+# the audit page's member filter finds (a line, a claim, a membership with its mail choices, a staff match).
+MEMBER_ENTITIES: dict[str, type[CreditLine] | type[MemberClaim] | type[Membership] | type[ParticipantAlias]] = {
+    "credit_line": CreditLine,
+    "member_claim": MemberClaim,
+    "membership": Membership,
+    "participant_alias": ParticipantAlias,
+}
+
+
 def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
     """Each entry with what it is about in words (a member's or participant's name, the session's community
     and local date) and its text in the session's local time, h:mm and hours (`zoombot.core.ledger`)."""
@@ -426,6 +443,14 @@ def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
         if community_ids
         else {}
     )
+    members: dict[tuple[str, int], str] = {}
+    for entity, model in MEMBER_ENTITIES.items():
+        ids = {e.entity_id for e in trail if e.entity == entity and e.entity_id} if entity != "credit_line" else set()
+        if ids:
+            found = s.execute(
+                select(model.id, Member.name).join(Member, Member.id == model.member_id).where(model.id.in_(ids))
+            )
+            members.update(((entity, entry_id), name) for entry_id, name in found)
     out = []
     for e in trail:
         held, community = sessions.get(e.session_id, (None, None))
@@ -436,6 +461,8 @@ def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
             who = row.name or row.shown or row.participant_key.split(":", 1)[-1]
         elif e.entity == "community":
             who = named.get(e.entity_id)
+        elif e.entity_id is not None:
+            who = members.get((e.entity, e.entity_id))
         where = None
         if held is not None:
             where = f"{community.name if community else held.topic or 'Session'} · {held.local_date:%a %b %-d, %Y}"
