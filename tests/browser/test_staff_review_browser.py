@@ -10,6 +10,7 @@ from __future__ import annotations
 import csv
 import io
 import json
+import re
 import threading
 from datetime import datetime
 from pathlib import Path
@@ -294,6 +295,30 @@ def test_the_session_page_fits_a_phone(browser, server, runtime):
     assert select.bounding_box()["x"] + select.bounding_box()["width"] <= box["x"] + box["width"]
     assert box["x"] + box["width"] <= 390
     assert page.evaluate("document.documentElement.scrollWidth") == 390
+
+
+def test_a_refused_training_segment_says_why_where_the_user_is(browser, server, runtime):
+    """The page comes back at the training form (not at the participants, a screen further down), and the
+    message stays in the window however far down that is."""
+    seed(runtime, server)
+    page = browser.new_page(viewport={"width": 1280, "height": 700})
+    page.goto(f"{server}/staff/login")
+    page.get_by_label("Email").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/staff/")
+    page.goto(f"{server}/staff/sessions/1")
+    form = page.locator("form", has=page.get_by_role("group", name="Add a training segment"))
+    form.get_by_label("From").fill("19:30")
+    form.get_by_label("To", exact=True).fill("19:00")
+    form.get_by_label("Title").fill("Safe sleep")
+    form.get_by_role("button", name="Add segment").click()
+    page.wait_for_url(re.compile(r"/staff/sessions/1#training$"))
+    message = page.get_by_role("status").get_by_text("must end after it starts")
+    assert message.is_visible()
+    assert page.evaluate("window.scrollY") > 0  # scrolled to the form...
+    box = message.bounding_box()
+    assert 0 <= box["y"] and box["y"] + box["height"] <= 700  # ...and the message is in the window
 
 
 def test_sign_out_is_a_button_and_pages_need_sign_in_again(browser, server, runtime):

@@ -355,8 +355,11 @@ def _back(session_id: int, anchor: str = "participants"):
     return redirect(url_for("staff.session_page", session_id=session_id) + "#" + anchor)
 
 
-def _session_action(session_id: int, action: Callable[[Session, CreditSession], Any], done: str):
-    """Run `action(session, credit_session)` for a session the user may see; ReviewError -> a message."""
+def _session_action(
+    session_id: int, action: Callable[[Session, CreditSession], Any], done: str, anchor: str = "participants"
+):
+    """Run `action(session, credit_session)` for a session the user may see; ReviewError -> a message. Back to
+    the page at `anchor`, where the user acted (the message stays in view: see `.flashes` in staff.css)."""
     rt = runtime()
     try:
         with rt.db.begin() as s:
@@ -369,7 +372,7 @@ def _session_action(session_id: int, action: Callable[[Session, CreditSession], 
         flash(str(exc), "error")
     else:
         flash(done.format(result=result), "ok")
-    return _back(session_id)
+    return _back(session_id, anchor)
 
 
 def _line_action(line_id: int, action: Callable[[Session], Any], done: str):
@@ -659,6 +662,7 @@ def add_segment(session_id: int):
         session_id,
         lambda s, h: _segment_form(s, h, None),
         "Training segment saved; every line was split again (totals unchanged).",
+        "training",
     )
 
 
@@ -669,6 +673,7 @@ def edit_segment(session_id: int, segment_id: int):
         session_id,
         lambda s, h: _segment_form(s, h, segment_id),
         "Training segment saved; every line was split again (totals unchanged).",
+        "training",
     )
 
 
@@ -680,4 +685,5 @@ def delete_segment(session_id: int, segment_id: int):
         session_id,
         lambda s, h: review.delete_segment(s, h.id, segment_id, actor=_actor(), now=rt.now(), settings=rt.settings),
         "Training segment removed; its time counts as growth again.",
+        "training",
     )
