@@ -67,14 +67,15 @@ class Visitor:
 
 def member_link(view: Callable[..., Any]) -> Callable[..., Any]:
     """For `/me/<token>/...` views: call `view(visitor, ...)` for the member a genuine, unexpired link
-    names; a forged link is not found (404), an expired one says so and offers a fresh one (410)."""
+    names. A link that is not genuine (forged, or cut short by a mail program) names nobody (404) and an
+    expired one says so (410); both offer a fresh link by e-mail, as `/me` does for anyone."""
 
     @functools.wraps(view)
     def wrapped(token: str, **kwargs: Any):
         rt = _runtime()
         link = read_page_token(_secret(), token)
         if link is None:
-            abort(404)
+            return render_template("public/member_bad_link.html"), 404
         days = rt.settings.web.member_link_days
         if not page_link_works(link, rt.now(), days):
             return render_template("public/member_expired.html"), 410
