@@ -321,6 +321,25 @@ def test_a_refused_training_segment_says_why_where_the_user_is(browser, server, 
     assert 0 <= box["y"] and box["y"] + box["height"] <= 700  # ...and the message is in the window
 
 
+def test_a_long_unbroken_reason_wraps_in_the_audit_trail(browser, server, runtime):
+    """A reason with no spaces (a pasted URL, say) wraps in its cell instead of stretching the trail."""
+    seed(runtime, server)
+    page = browser.new_page(viewport={"width": 1280, "height": 900})
+    page.goto(f"{server}/staff/login")
+    page.get_by_label("Email").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/staff/")
+    with runtime.db.begin() as s:
+        line = s.scalar(select(CreditLine.id).order_by(CreditLine.id))
+    token = page.goto(f"{server}/staff/sessions/1") and page.locator("input[name=csrf_token]").first.input_value()
+    reason = "https://drive.example.org/" + "x" * 400
+    page.request.post(f"{server}/staff/lines/{line}/reject", form={"csrf_token": token, "reason": reason})
+    page.goto(f"{server}/staff/audit")
+    assert page.get_by_text(reason[:40]).count() == 1
+    assert page.evaluate("document.querySelector('table.audit').scrollWidth") <= 1280
+
+
 def test_sign_out_is_a_button_and_pages_need_sign_in_again(browser, server, runtime):
     seed(runtime, server)
     page = browser.new_page()
