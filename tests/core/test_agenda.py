@@ -23,6 +23,7 @@ from zoombot.core.agenda import (
     missing_sections,
     parse_lines,
     parse_resources,
+    refused_links,
     safe_url,
     to_dict,
 )
@@ -286,6 +287,19 @@ def test_parse_resources_refuses_unsafe_urls(line, expected):
     assert parse_resources(line) == (expected,)
     for resource in parse_resources(line):
         assert resource.url is None or resource.url.startswith(("http://", "https://"))
+
+
+def test_refused_links_are_named_for_the_person_who_typed_them():
+    text = (
+        "Guide | https://example.org/guide\n"
+        "Bad | javascript:alert(1)\n"
+        "Evil | https://user:pass@evil.example@good.example/\n"
+        "ftp://files.example.org/x\n"
+        "Just a book title\n"
+    )
+    assert refused_links(text) == ("Bad", "Evil", "ftp://files.example.org/x")
+    assert [r.url for r in parse_resources(text)] == ["https://example.org/guide", None, None, None, None]
+    assert refused_links("Guide | https://example.org/guide\nA title") == ()
 
 
 def test_parse_resources_title_with_pipe_and_no_url():

@@ -67,6 +67,10 @@ def test_script_and_javascript_links_come_out_inert_in_page_and_mail(runtime, cl
     assert "javascript:" not in page.replace("Bad | ", "")  # the refused link is not even kept as text
     assert "evil.example" not in page
     assert '<a href="https://example.org/guide" rel="noopener noreferrer">Good</a>' in page
+    assert (  # the facilitator is told which lines lost their link
+        "Kept without a link (only http:// and https:// addresses with no user name or password are linked): "
+        "Bad; Disguised"
+    ) in page
     with runtime.db.begin() as s:
         row = s.scalar(select(Agenda).where(Agenda.occurrence_id == occurrence_id))
         assert row.status == "ready" and row.updated_by == "fran@example.org"

@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass, fields
 from typing import Any
 from urllib.parse import urlsplit
@@ -37,6 +37,7 @@ __all__ = [
     "missing_sections",
     "parse_lines",
     "parse_resources",
+    "refused_links",
     "safe_url",
     "to_dict",
     "from_dict",
@@ -293,23 +294,38 @@ def _split_resource_line(line: str) -> tuple[str, str | None]:
     return line, None
 
 
+def _resource_lines(text: str) -> Iterator[tuple[str, str | None, str | None]]:
+    """(title, URL candidate, the URL if it is safe) for each non-empty line of a resources textarea."""
+    for raw in (text or "").splitlines():
+        line = _clean_text(_strip_bullet(raw), limit=MAX_ITEM_LENGTH + MAX_URL_LENGTH + 3)
+        if line:
+            title, candidate = _split_resource_line(line)
+            yield title, candidate, safe_url(candidate)
+
+
 def parse_resources(text: str) -> tuple[Resource, ...]:
     """A textarea of resources, one per line: "Title | https://url", a bare URL, or a bare title.
 
     Only http(s) URLs are kept. A line whose URL is refused keeps its title, or the refused text itself
-    as a plain title when there was nothing else (it is shown as text, never as a link).
+    as a plain title when there was nothing else (it is shown as text, never as a link): `refused_links`
+    names them, for the person who typed them.
     """
     resources: list[Resource] = []
-    for raw in (text or "").splitlines():
-        line = _clean_text(_strip_bullet(raw), limit=MAX_ITEM_LENGTH + MAX_URL_LENGTH + 3)
-        if not line:
-            continue
-        title, candidate = _split_resource_line(line)
-        url = safe_url(candidate)
+    for title, candidate, url in _resource_lines(text):
         title = _clean_text(title) or (url if url else _clean_text(candidate or ""))
         if title:
             resources.append(Resource(title=title, url=url))
     return tuple(resources)
+
+
+def refused_links(text: str) -> tuple[str, ...]:
+    """The lines of a resources textarea whose link was refused (see `safe_url`), by their title, else the
+    refused text: kept as plain titles, so the person who typed them is told."""
+    return tuple(
+        _clean_text(title) or _clean_text(candidate or "")
+        for title, candidate, url in _resource_lines(text)
+        if candidate and url is None
+    )
 
 
 # --------------------------------------------------------------------------------------------------

@@ -143,6 +143,13 @@ def edit(occurrence_id: int):
             status = "ready" if request.form.get("status") == "ready" else "draft"
             agenda_store.save(session, row, updated, status, actor=user.email, now=now)
             flash("Agenda saved." + (" It is marked ready." if status == "ready" else ""))
+            refused = agenda.refused_links(request.form.get("resources", ""))
+            if refused:
+                flash(
+                    "Kept without a link (only http:// and https:// addresses with no user name or password are "
+                    "linked): " + "; ".join(refused),
+                    "error",
+                )
             return redirect(url_for("agendas.edit", occurrence_id=occurrence_id))
         lot = agenda_store.open_parking_lot(session, community.id)
         page = {
