@@ -331,6 +331,9 @@ def test_the_grid_totals_equal_the_member_pages(browser, server, runtime):
         "Bob Brown": ("0.00", "0.00", "1.25"),
         "Fran Facil": ("0.00", "0.00", "0.00"),
     }
+    # the footer's months read like the rows': October's approved 1.75 and, pending, Bob's 1.25
+    months = [" ".join(t.split()) for t in page.locator("tfoot td.num").all_inner_texts()[:12]]
+    assert [m for m in months if m != "0.00"] == ["1.75 +1.25"]
     for name, (growth, training, pending) in seen.items():
         page.goto(f"{server}/staff/members/{people[name]}")
         year = page.locator("table.member-years tr[data-year='2026']")
