@@ -267,3 +267,30 @@ def test_rebuild_gives_exactly_what_live_processing_gave(runtime, clock, smtp, p
     cli = zoombot_cli()
     assert cli("attendance", "rebuild").output == "rebuilt 2 meeting instances from stored events\n"
     assert state() == live
+
+
+def test_a_change_inside_the_minute_says_so_in_the_audit_trail(runtime, post_event):
+    """The trail shows attended time as h:mm: a late visit of 15 seconds leaves "1:37 attended" on both sides,
+    so the entry says what changed instead of reading as a change from X to X."""
+    play(post_event, instance(FIRST, 0, 120, [(ALICE, 3, 100)]))
+    assert lines(runtime)["email:alice@example.org"].attended_seconds == 97 * 60
+    common = {"meeting_uuid": FIRST, "meeting_start_time": iso(0)}
+    play(
+        post_event,
+        [
+            zoom_event("participant_left", leave_time=iso(100.75), **ALICE, **common),  # delivered out of order
+            zoom_event("participant_joined", join_time=iso(100.5), **ALICE, **common),
+        ],
+    )
+    alice = lines(runtime)["email:alice@example.org"]
+    assert alice.attended_seconds == 97 * 60 + 15
+    with runtime.db.begin() as s:
+        entry = s.scalars(
+            select(AuditEntry).where(AuditEntry.entity_id == alice.id).order_by(AuditEntry.id.desc())
+        ).first()
+    assert (entry.action, entry.from_value, entry.to_value) == (
+        "recomputed",
+        "pending, 1:37 attended, 1.50 h growth",
+        "pending, 1:37 attended, 1.50 h growth",
+    )
+    assert entry.reason.endswith("; attended time changed within the minute (+15 seconds)")

@@ -314,7 +314,7 @@ def _follow(
     member_changed = line.member_id != member_id
     if not (time_changed or credit_changed or member_changed):
         return
-    before = describe(line, proposed=True)
+    before, seconds_before = describe(line, proposed=True), line.attended_seconds
     if line.status in SYSTEM_STATES:
         for k, v in new.items():
             setattr(line, k, v)
@@ -341,7 +341,9 @@ def _follow(
             session_id=line.session_id,
             from_value=before,
             to_value=describe(line, proposed=True),
-            reason=reason + ("; the participant's member changed" if member_changed else ""),
+            reason=reason
+            + ("; the participant's member changed" if member_changed else "")
+            + _unseen(before, describe(line, proposed=True), seconds_before, line.attended_seconds),
             at=now,
         )
         return
@@ -360,9 +362,19 @@ def _follow(
         session_id=line.session_id,
         from_value=before,
         to_value=describe(line, proposed=True),
-        reason=f"{reason}; credit unchanged, decision kept",
+        reason=f"{reason}; credit unchanged, decision kept"
+        + _unseen(before, describe(line, proposed=True), seconds_before, line.attended_seconds),
         at=now,
     )
+
+
+def _unseen(before: str, after: str, seconds_before: int, seconds_after: int) -> str:
+    """What changed when a line's description reads the same before and after (h:mm drops the seconds), so
+    the audit trail never shows a change from X to X without saying why."""
+    if before != after or seconds_before == seconds_after:
+        return ""
+    change = seconds_after - seconds_before
+    return f"; attended time changed within the minute ({change:+d} seconds)"
 
 
 def _reopen(
