@@ -18,11 +18,13 @@ from typing import Any
 from sqlalchemy import exists, func, select
 from sqlalchemy.orm import Session
 
+from zoombot.core.closure import ClosureInput
 from zoombot.core.schedule import Cadence, occurrences, zone
 from zoombot.runtime import Runtime
-from zoombot.store import directory
+from zoombot.store import closure_store, directory
 from zoombot.store.meetings import ensure_meeting
-from zoombot.store.models import Community, CreditLine, Meeting, Member, StaffUser, ZoomEvent
+from zoombot.store.models import Community, CreditLine, Meeting, Member, Occurrence, StaffUser, ZoomEvent
+from zoombot.store.replanning import replan_community
 
 COMMUNITY = "Infant-Toddler CoP (demo)"
 ZOOM_MEETING_ID = "85500000001"
@@ -203,6 +205,18 @@ class DemoLogins:
     facilitator_password: str
 
 
+CLOSURE = ClosureInput(
+    summary="We looked at arrival routines and how a predictable goodbye helps toddlers settle.",
+    next_steps=(
+        "Try a goodbye song at arrival for two weeks and note what changes",
+        "Bring one photo of your room's cozy corner to share",
+    ),
+    evaluation_url=None,
+    resolved_ids=frozenset(),
+    raised=("How do we talk with families about screen time at home?",),
+)
+
+
 @dataclass(frozen=True)
 class DemoSeeded:
     logins: DemoLogins
@@ -272,6 +286,9 @@ def seed(runtime: Runtime) -> DemoSeeded:
             if o.start + timedelta(minutes=MEETING_MINUTES) <= now
         ]
         start = past[-1].start
+        # the past meeting's planned row, as the planner made it back then: its session, closure and the next
+        # agenda's carried next steps hang on it, as for any real meeting
+        replan_community(session, community, start - timedelta(minutes=1), start + timedelta(minutes=1))
         events = demo_events(start)
         uuid = events[0]["payload"]["object"]["uuid"]
         # The instance exists before its events arrive, marked as demo, so even a half-played demo
@@ -287,6 +304,9 @@ def seed(runtime: Runtime) -> DemoSeeded:
         if status != 200 or answer.get("status") != "stored":
             raise DemoPlaybackFailed(f"the webhook endpoint answered {status} {answer} to the demo's {body['event']}")
     with runtime.db.begin() as session:
+        held = session.scalars(select(Occurrence).where(Occurrence.community_id == community.id)).one()
+        # what the facilitator recorded after it: the next meeting's agenda draft starts from these next steps
+        closure_store.record(session, held, CLOSURE, actor=FACILITATOR[1], now=runtime.now())
         counts = dict(
             session.execute(
                 select(CreditLine.status, func.count(CreditLine.id))

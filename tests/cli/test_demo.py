@@ -10,17 +10,22 @@ from tests.helpers.mail import smtp  # noqa: F401 - fixture
 from tests.helpers.zoom_events import zoom_event
 from zoombot import demo
 from zoombot.core.passwords import check_password
+from zoombot.store import agenda_store
 from zoombot.store.models import (
+    Closure,
     Community,
     CreditLine,
     CreditSession,
     Meeting,
     Member,
     Membership,
+    Occurrence,
+    ParkingLotItem,
     Participant,
     StaffUser,
     ZoomEvent,
 )
+from zoombot.store.replanning import replan_community
 
 
 @pytest.fixture
@@ -145,6 +150,32 @@ def test_demo_plays_the_meeting_through_the_webhook(cli, runtime, clock):
         assert (alice.devices, alice.rejoins) == (1, 1)
         maria = s.scalars(select(Participant).where(Participant.identity_key == "email:maria.lopez@example.org")).one()
         assert maria.is_host
+
+        # a full CoP cycle to look at: the meeting was a planned occurrence, its closure is recorded (a summary,
+        # two next steps, a parked question), and next month's agenda draft starts from those next steps
+        occurrence = s.scalars(select(Occurrence)).one()
+        assert (occurrence.start, occurrence.status, held.occurrence_id) == (
+            meeting.started_at,
+            "scheduled",
+            occurrence.id,
+        )
+        closure = s.scalars(select(Closure)).one()
+        assert (closure.occurrence_id, closure.recorded_by, closure.next_steps) == (
+            occurrence.id,
+            "maria.lopez@example.org",
+            list(demo.CLOSURE.next_steps),
+        )
+        parked = s.scalars(select(ParkingLotItem)).one()
+        assert (parked.text, parked.raised_occurrence_id, parked.closed_at) == (
+            "How do we talk with families about screen time at home?",
+            occurrence.id,
+            None,
+        )
+        replan_community(s, community, occurrence.end, occurrence.end + timedelta(days=40))
+        following = s.scalars(select(Occurrence).where(Occurrence.start > occurrence.start)).one()
+        draft = agenda_store.current(s, following, datetime.now(UTC))
+        assert draft.topics == tuple("Follow up: " + step for step in demo.CLOSURE.next_steps)
+        assert draft.parking_lot == ("How do we talk with families about screen time at home?",)
 
 
 def test_if_empty_twice_seeds_once(cli, runtime):

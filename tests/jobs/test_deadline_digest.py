@@ -15,7 +15,7 @@ from sqlalchemy import select
 from jobs.deadline_digest import run
 from tests.helpers.mail import runtime, smtp  # noqa: F401
 from tests.helpers.staff import add_community, add_staff, meeting_events, play, session_id
-from zoombot.store import registry, review
+from zoombot.store import registry, review, status
 from zoombot.store.models import CreditLine, DeadlineDigest, Member
 
 UTC = UTC
@@ -103,6 +103,12 @@ def test_a_refused_delivery_is_retried_on_the_next_pass(runtime, post_event, clo
     clock.set(datetime(2026, 10, 16, 13, 0, tzinfo=UTC))
     smtp.handler.reply = "451 4.3.0 try again later"
     assert run(runtime) == {"planned": 2, "sent": 0, "failed": 1}
+    # the operator's status page says so (the job itself ran fine: a refused delivery is not a crash)
+    assert [p for p in status.snapshot(runtime).problems if "digest" in p] == [
+        "1 deadline digest to staff could not be sent (server refused: SMTP 451 4.3.0 try again later); "
+        "each is tried again on the digest's next runs."
+    ]
     smtp.handler.reply = None
     assert run(runtime) == {"planned": 0, "sent": 2, "failed": 0}
     assert len(smtp.take()) == 2
+    assert [p for p in status.snapshot(runtime).problems if "digest" in p] == []

@@ -51,7 +51,8 @@ def demo(runtime, if_empty: bool) -> None:
     click.echo(
         f"Its past meeting of {local:%Y-%m-%d %H:%M %Z} was played through the webhook endpoint: "
         f"{seeded.lines} credit lines are ready for review, {seeded.no_credit} with no credit "
-        "(below the minimum)."
+        "(below the minimum). Its closure is recorded (a summary, next steps, a parked question): the next "
+        "meeting's agenda draft opens with those next steps."
     )
     _print_logins(seeded.logins)
     _print_member_page(runtime)

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from zoombot.core.plurals import plural
 from zoombot.runtime import Runtime
-from zoombot.store.models import JobStatus, OutboxMessage, ZoomEvent
+from zoombot.store.models import DeadlineDigest, JobStatus, OutboxMessage, ZoomEvent
 
 FAILED_SHOWN = 50
 
@@ -139,6 +139,12 @@ def snapshot(runtime: Runtime) -> Snapshot:
         redacted = (
             session.scalar(select(func.count()).select_from(ZoomEvent).where(ZoomEvent.redacted_at.is_not(None))) or 0
         )
+        # the deadline digest keeps its own rows (one per day and recipient), so its failures are not the outbox's
+        undelivered = session.execute(
+            select(func.count(), func.max(DeadlineDigest.last_error)).where(
+                DeadlineDigest.status.in_(("pending", "failed")), DeadlineDigest.last_error.is_not(None)
+            )
+        ).one()
     revision, up_to_date = schema(runtime)
     engine = runtime.db.engine
     server = ".".join(str(part) for part in (engine.dialect.server_version_info or ()))
@@ -151,6 +157,11 @@ def snapshot(runtime: Runtime) -> Snapshot:
         problems.append(f"{plural(events['failed'], 'Zoom event')} could not be processed and wait for review.")
     if outbox.get("failed"):
         problems.append(f"{plural(outbox['failed'], 'message')} could not be sent.")
+    if undelivered[0]:
+        problems.append(
+            f"{plural(undelivered[0], 'deadline digest')} to staff could not be sent ({undelivered[1]}); "
+            "each is tried again on the digest's next runs."
+        )
     problems.extend(f"Job {j.name} failed on its last run." for j in job_list if j.last_ok is False)
     retention = (
         f"on: personal data stripped {settings.retention.days} days after a settled, exported meeting"
