@@ -83,6 +83,15 @@ def who(name: str, email: str, device: str) -> dict:
     )
 
 
+def sign_in(page, server: str) -> None:
+    """Sign in as the seeded staff member, from the login page to the dashboard."""
+    page.goto(f"{server}/staff/login")
+    page.get_by_label("Email").fill("staff@example.org")
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Sign in").click()
+    page.wait_for_url(f"{server}/staff/")
+
+
 def seed(runtime, server: str) -> None:
     with runtime.db.begin() as s:
         community = Community(
@@ -241,11 +250,7 @@ def test_every_page_works_under_the_content_security_policy(browser, server, run
     resources = f"/resources/{make_token(signing_secret(runtime), 'resources', MemberLink(gina, community))}"
     page = browser.new_page(viewport={"width": 1280, "height": 900})
     violations = csp_violations(page)
-    page.goto(f"{server}/staff/login")
-    page.get_by_label("Email").fill("staff@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/staff/")
+    sign_in(page, server)
     for path in [
         "/staff/",
         "/staff/members",
@@ -283,11 +288,7 @@ def test_the_session_page_fits_a_phone(browser, server, runtime):
     inside its form, and the page does not scroll sideways (wide tables scroll in their own box)."""
     seed(runtime, server)
     page = browser.new_page(viewport={"width": 390, "height": 844})
-    page.goto(f"{server}/staff/login")
-    page.get_by_label("Email").fill("staff@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/staff/")
+    sign_in(page, server)
     page.goto(f"{server}/staff/sessions/1")
     group = page.get_by_role("group", name="Add a training segment")
     select, box = group.get_by_label("Category"), group.bounding_box()
@@ -302,11 +303,7 @@ def test_a_refused_training_segment_says_why_where_the_user_is(browser, server, 
     message stays in the window however far down that is."""
     seed(runtime, server)
     page = browser.new_page(viewport={"width": 1280, "height": 700})
-    page.goto(f"{server}/staff/login")
-    page.get_by_label("Email").fill("staff@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/staff/")
+    sign_in(page, server)
     page.goto(f"{server}/staff/sessions/1")
     form = page.locator("form", has=page.get_by_role("group", name="Add a training segment"))
     form.get_by_label("From").fill("19:30")
@@ -325,11 +322,7 @@ def test_a_long_unbroken_reason_wraps_in_the_audit_trail(browser, server, runtim
     """A reason with no spaces (a pasted URL, say) wraps in its cell instead of stretching the trail."""
     seed(runtime, server)
     page = browser.new_page(viewport={"width": 1280, "height": 900})
-    page.goto(f"{server}/staff/login")
-    page.get_by_label("Email").fill("staff@example.org")
-    page.get_by_label("Password").fill(PASSWORD)
-    page.get_by_role("button", name="Sign in").click()
-    page.wait_for_url(f"{server}/staff/")
+    sign_in(page, server)
     with runtime.db.begin() as s:
         line = s.scalar(select(CreditLine.id).order_by(CreditLine.id))
     token = page.goto(f"{server}/staff/sessions/1") and page.locator("input[name=csrf_token]").first.input_value()
