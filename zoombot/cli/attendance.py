@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from zoombot.cli import pass_runtime
 from zoombot.core import attendance as attendance_core
-from zoombot.store import meetings
+from zoombot.store import meetings, rebuild_workers
 from zoombot.store.models import Meeting
 
 
@@ -73,12 +73,25 @@ def show(runtime, meeting_uuid: str, fmt: str) -> None:
 
 
 @attendance.command("rebuild")
+@click.option(
+    "--workers",
+    type=click.IntRange(1, 32),
+    default=1,
+    show_default=True,
+    help="Processes, on PostgreSQL: the rebuild split by community, each process in its own transaction.",
+)
 @pass_runtime
-def rebuild(runtime) -> None:
+def rebuild(runtime, workers: int) -> None:
     """Re-derive meetings, sessions, participants and undecided credit lines from the stored events."""
     failures: list[tuple[int, str]] = []
-    with runtime.db.begin() as session:
-        count = meetings.rebuild(session, runtime.settings, runtime.now(), failures=failures)
+    if workers > 1:
+        try:
+            count, failures = rebuild_workers.rebuild(runtime.db.url, runtime.settings, runtime.now(), workers)
+        except rebuild_workers.WorkersRefused as exc:
+            raise click.ClickException(str(exc)) from None
+    else:
+        with runtime.db.begin() as session:
+            count = meetings.rebuild(session, runtime.settings, runtime.now(), failures=failures)
     click.echo(f"rebuilt {count} meeting instances from stored events")
     if failures:
         raise click.ClickException(

@@ -526,24 +526,56 @@ def collector_paused() -> Iterator[None]:
         gc.collect(1)
 
 
-def rebuild(
-    session: Session, settings: Settings, now: datetime, *, failures: list[tuple[int, str]] | None = None
-) -> int:
-    """Re-derive every meeting's state, session, participants and lines from the stored events, a chunk of
-    meetings at a time: each chunk's events are read once, and its writes are shared statements. A
-    session is recomputed once all its instances are in (instances are visited by zoom meeting id and
-    time, so a session's instances come together). A session the database refuses for its data is left as it
-    was and named in `failures` (session id, the driver's error class); the others go on."""
-    uuids = [
-        uuid
-        for uuid in session.scalars(
-            select(ZoomEvent.meeting_uuid)
+def _instances_in_order(session: Session) -> list[tuple[str, str | None]]:
+    """Every stored meeting instance (uuid, Zoom meeting id) in the order a rebuild visits them: by Zoom meeting
+    id and time, so a session's instances come together."""
+    return [
+        (uuid, meeting_id)
+        for uuid, meeting_id in session.execute(
+            select(ZoomEvent.meeting_uuid, func.min(ZoomEvent.meeting_id))
             .where(ZoomEvent.meeting_uuid.is_not(None))
             .group_by(ZoomEvent.meeting_uuid)
             .order_by(func.min(ZoomEvent.meeting_id), func.min(ZoomEvent.event_ts), ZoomEvent.meeting_uuid)
         )
         if uuid is not None  # the query's own condition, for the type checker
     ]
+
+
+def partitions(session: Session, parts: int) -> list[list[str]]:
+    """The rebuild's instances split into at most `parts` lists, a community (else a Zoom meeting id with no
+    community) wholly in one list, each list in rebuild order: a session never spans two communities, so
+    rebuilds of different lists touch different sessions, participants and lines (`rebuild_workers`)."""
+    order = _instances_in_order(session)
+    placed = dict(
+        session.execute(select(Meeting.uuid, Meeting.community_id).where(Meeting.community_id.is_not(None))).all()
+    )
+    by_zoom_id = dict(session.execute(select(Community.zoom_meeting_id, Community.id)).all())
+    groups: dict[str, list[str]] = {}
+    for uuid, meeting_id in order:
+        community = placed.get(uuid) or by_zoom_id.get(meeting_id)
+        groups.setdefault(f"community:{community}" if community is not None else f"zoom:{meeting_id}", []).append(uuid)
+    lists: list[list[str]] = [[] for _ in range(max(1, min(parts, len(groups))))]
+    for group in sorted(groups.values(), key=len, reverse=True):  # the largest first, each to the shortest list
+        min(lists, key=len).extend(group)
+    rank = {uuid: at for at, (uuid, _) in enumerate(order)}
+    return [sorted(part, key=rank.__getitem__) for part in lists if part]
+
+
+def rebuild(
+    session: Session,
+    settings: Settings,
+    now: datetime,
+    *,
+    failures: list[tuple[int, str]] | None = None,
+    uuids: Sequence[str] | None = None,
+) -> int:
+    """Re-derive every meeting's state, session, participants and lines from the stored events (or those of
+    the instances `uuids` names, whole communities in rebuild order: see `partitions`), a chunk of meetings at
+    a time: each chunk's events are read once, and its writes are shared statements. A session is
+    recomputed once all its instances are in. A session the database refuses for its data is left as it
+    was and named in `failures` (session id, the driver's error class); the others go on."""
+    if uuids is None:
+        uuids = [uuid for uuid, _ in _instances_in_order(session)]
     pending: dict[int, CreditSession] = {}
     signals_by_uuid: dict[str, list[attendance.Signal]] = {}
     for first in range(0, len(uuids), REBUILD_CHUNK):
