@@ -224,6 +224,17 @@ def store(db: Database, bodies: list[dict]) -> None:
             session.execute(insert(ZoomEvent), rows[i : i + 5000])
 
 
+def report(db: Database, what: str, count: int, seconds: float, pure: float) -> None:
+    """One rebuild's figures, with its ratio to the pure core measured in the same run."""
+    with db.begin() as session:
+        records = session.scalar(select(func.count(CreditLine.id)))
+    print(
+        f"{what} ({db.engine.dialect.name}): {count} meetings, {records} lines in {seconds:.2f} s "
+        f"(ratio to the pure core {seconds / pure:.2f}, goal <= {REBUILD_GOAL_RATIO:.0f}: "
+        f"{'met' if seconds / pure <= REBUILD_GOAL_RATIO else 'not met'})"
+    )
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--database", help="a PostgreSQL server URL (a fresh database is created there)")
@@ -250,14 +261,7 @@ def main() -> None:
         started = time.perf_counter()
         with db.begin() as session:
             count = meetings.rebuild(session, load_settings(environ={}), datetime.now(UTC))
-        full = time.perf_counter() - started
-        with db.begin() as session:
-            records = session.scalar(select(func.count(CreditLine.id)))
-        print(
-            f"database rebuild ({db.engine.dialect.name}): {count} meetings, {records} lines in {full:.2f} s "
-            f"(ratio to the pure core {full / pure:.2f}, goal <= {REBUILD_GOAL_RATIO:.0f}: "
-            f"{'met' if full / pure <= REBUILD_GOAL_RATIO else 'not met'})"
-        )
+        report(db, "database rebuild", count, time.perf_counter() - started, pure)
         if args.workers > 1:
             from zoombot.store import rebuild_workers
 
@@ -266,14 +270,7 @@ def main() -> None:
                     session.execute(text(f"DELETE FROM {table}"))
             started = time.perf_counter()
             count, _ = rebuild_workers.rebuild(scratch.url, load_settings(environ={}), datetime.now(UTC), args.workers)
-            split = time.perf_counter() - started
-            with db.begin() as session:
-                records = session.scalar(select(func.count(CreditLine.id)))
-            print(
-                f"database rebuild in {args.workers} processes ({db.engine.dialect.name}): {count} meetings, "
-                f"{records} lines in {split:.2f} s (ratio to the pure core {split / pure:.2f}, goal <= "
-                f"{REBUILD_GOAL_RATIO:.0f}: {'met' if split / pure <= REBUILD_GOAL_RATIO else 'not met'})"
-            )
+            report(db, f"database rebuild in {args.workers} processes", count, time.perf_counter() - started, pure)
     finally:
         db.dispose()
         scratch.drop()
