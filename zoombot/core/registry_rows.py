@@ -110,9 +110,9 @@ def rows(line: LineFacts, profile: RegistrySettings) -> list[dict[str, str]]:
     for kind in _kinds(line):
         start, end = line.start, line.end
         if kind == "training" and line.segments:
-            if all(s.start and s.end for s in line.segments):
-                start = min(s.start for s in line.segments if s.start)
-                end = max(s.end for s in line.segments if s.end)
+            times = [(s.start, s.end) for s in line.segments if s.start and s.end]
+            if len(times) == len(line.segments):  # every segment still known: else the session's times stand
+                start, end = min(a for a, _ in times), max(b for _, b in times)
             title = _joined(s.title for s in line.segments)
             category = _joined(s.category for s in line.segments)
             code = _joined(s.approval_code for s in line.segments)

@@ -340,10 +340,10 @@ def _follow(
             action="recomputed",
             session_id=line.session_id,
             from_value=before,
-            to_value=describe(line, proposed=True),
+            to_value=(after := describe(line, proposed=True)),
             reason=reason
             + ("; the participant's member changed" if member_changed else "")
-            + _unseen(before, describe(line, proposed=True), seconds_before, line.attended_seconds),
+            + _unseen(before, after, seconds_before, line.attended_seconds),
             at=now,
         )
         return
@@ -361,9 +361,9 @@ def _follow(
         action="recomputed",
         session_id=line.session_id,
         from_value=before,
-        to_value=describe(line, proposed=True),
+        to_value=(after := describe(line, proposed=True)),
         reason=f"{reason}; credit unchanged, decision kept"
-        + _unseen(before, describe(line, proposed=True), seconds_before, line.attended_seconds),
+        + _unseen(before, after, seconds_before, line.attended_seconds),
         at=now,
     )
 

@@ -140,11 +140,13 @@ def snapshot(runtime: Runtime) -> Snapshot:
             session.scalar(select(func.count()).select_from(ZoomEvent).where(ZoomEvent.redacted_at.is_not(None))) or 0
         )
         # the deadline digest keeps its own rows (one per day and recipient), so its failures are not the outbox's
-        undelivered = session.execute(
-            select(func.count(), func.max(DeadlineDigest.last_error)).where(
-                DeadlineDigest.status.in_(("pending", "failed")), DeadlineDigest.last_error.is_not(None)
-            )
-        ).one()
+        refused = (DeadlineDigest.status.in_(("pending", "failed")), DeadlineDigest.last_error.is_not(None))
+        undelivered = (
+            session.scalar(select(func.count()).select_from(DeadlineDigest).where(*refused)) or 0,
+            session.scalar(
+                select(DeadlineDigest.last_error).where(*refused).order_by(DeadlineDigest.id.desc()).limit(1)
+            ),
+        )
     revision, up_to_date = schema(runtime)
     engine = runtime.db.engine
     server = ".".join(str(part) for part in (engine.dialect.server_version_info or ()))

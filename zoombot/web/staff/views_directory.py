@@ -445,7 +445,9 @@ def ledger_rows(s, trail: Sequence[AuditEntry], home: str) -> list[dict]:
     )
     members: dict[tuple[str, int], str] = {}
     for entity, model in MEMBER_ENTITIES.items():
-        ids = {e.entity_id for e in trail if e.entity == entity and e.entity_id} if entity != "credit_line" else set()
+        if entity == "credit_line":  # named above, with the participant's own name where no member matched
+            continue
+        ids = {e.entity_id for e in trail if e.entity == entity and e.entity_id}
         if ids:
             found = s.execute(
                 select(model.id, Member.name).join(Member, Member.id == model.member_id).where(model.id.in_(ids))
