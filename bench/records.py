@@ -256,11 +256,12 @@ def main() -> None:
     db = Database(scratch.url)
     try:
         store(db, bodies)
-        from zoombot.store import meetings
+        del bodies  # the rebuild command runs in a process of its own, without a year of bodies in memory
+        from zoombot.store import rules_process
 
         started = time.perf_counter()
         with db.begin() as session:
-            count = meetings.rebuild(session, load_settings(environ={}), datetime.now(UTC))
+            count = rules_process.rebuild(session, scratch.url, load_settings(environ={}), datetime.now(UTC))
         report(db, "database rebuild", count, time.perf_counter() - started, pure)
         if args.workers > 1:
             from zoombot.store import rebuild_workers

@@ -9,7 +9,7 @@ from sqlalchemy import select
 
 from zoombot.cli import pass_runtime
 from zoombot.core import attendance as attendance_core
-from zoombot.store import meetings, rebuild_workers
+from zoombot.store import meetings, rebuild_workers, rules_process
 from zoombot.store.models import Meeting
 
 
@@ -91,7 +91,7 @@ def rebuild(runtime, workers: int) -> None:
             raise click.ClickException(str(exc)) from None
     else:
         with runtime.db.begin() as session:
-            count = meetings.rebuild(session, runtime.settings, runtime.now(), failures=failures)
+            count = rules_process.rebuild(session, runtime.db.url, runtime.settings, runtime.now(), failures=failures)
     click.echo(f"rebuilt {count} meeting instances from stored events")
     if failures:
         raise click.ClickException(

@@ -3,7 +3,7 @@
 import click
 
 from zoombot.cli import pass_runtime
-from zoombot.store import meetings
+from zoombot.store import rules_process
 from zoombot.store.migrate import REBUILD_AFTER, pending
 from zoombot.store.migrate import upgrade as apply_migrations
 
@@ -26,6 +26,6 @@ def upgrade(runtime) -> None:
     )
     if REBUILD_AFTER & set(missing):  # derived tables changed shape: re-derive them from the stored events
         with runtime.db.begin() as session:
-            count = meetings.rebuild(session, runtime.settings, runtime.now())
+            count = rules_process.rebuild(session, runtime.db.url, runtime.settings, runtime.now())
         if count:
             click.echo(f"rebuilt attendance and credit lines of {count} meeting instances from stored events")

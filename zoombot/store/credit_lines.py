@@ -30,7 +30,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from zoombot.config import HoursSettings, Settings
-from zoombot.core import credit, hours, member_grid
+from zoombot.core import credit, hours, member_grid, recompute
 from zoombot.core.attendance import Attendance
 from zoombot.core.ledger import clock
 from zoombot.store.audit import SYSTEM, audit, audit_row
@@ -90,28 +90,20 @@ def segment_of(row: TrainingSegment) -> credit.Segment:
     return credit.Segment(row.start, row.end, row.title, row.category, row.approval_code, row.id)
 
 
-def session_facts(
-    credit_session: CreditSession, result: Attendance, segments: Sequence[TrainingSegment]
-) -> credit.Session:
-    scheduled = credit_session.scheduled_minutes * 60 if credit_session.scheduled_minutes else None
-    return credit.Session(tuple(result.live), scheduled, tuple(segment_of(s) for s in segments))
-
-
-def lines_of(
+def credit_inputs(
     credit_session: CreditSession,
-    result: Attendance,
     settings: HoursSettings,
     community: Community | None,
     segments: Sequence[TrainingSegment],
-) -> dict[str, credit.Line]:
-    """What the rules give each person of the session now (its community and training segments read by
-    the caller, for many sessions at once)."""
+) -> recompute.CreditInputs:
+    """What the lines of a session depend on besides its attendance (its community and training segments
+    read by the caller, for many sessions at once), as plain data for `zoombot.core.recompute`."""
     policy, rules = rules_for(settings, community)
-    facts = session_facts(credit_session, result, segments)
-    return {key: credit.line(person.spans(), policy, facts, rules) for key, person in result.people.items()}
+    scheduled = credit_session.scheduled_minutes * 60 if credit_session.scheduled_minutes else None
+    return recompute.CreditInputs(policy, rules, scheduled, tuple(segment_of(s) for s in segments))
 
 
-def _communities_and_segments(
+def communities_and_segments(
     session: Session, credit_sessions: Sequence[CreditSession]
 ) -> tuple[dict[int, Community], dict[int, list[TrainingSegment]]]:
     """The communities and training segments of these sessions, in two queries for all of them."""
@@ -177,10 +169,13 @@ def sync_lines(
     now: datetime,
     *,
     reason: str,
+    proposed: Mapping[int, Mapping[str, credit.Line]] | None = None,
 ) -> None:
     """Create or update these sessions' lines from their attendance and their participants' matched members
     (as `meetings.refresh` wrote them): existing lines are read in one query, new ones written in two
-    statements (see the module docstring for what a line may do by itself)."""
+    statements (see the module docstring for what a line may do by itself). `proposed`: what the rules
+    give each person of some of these sessions, already computed (the rebuild's rules process); the others
+    are computed here."""
     if not items:
         return
     existing: dict[int, dict[str, CreditLine]] = {s.id: {} for s, _, _ in items}
@@ -188,11 +183,15 @@ def sync_lines(
         select(CreditLine).where(CreditLine.session_id.in_(list(existing))).order_by(CreditLine.revision)
     ):
         existing[stored.session_id][stored.participant_key] = stored  # the current (latest) revision wins
-    communities, segments = _communities_and_segments(session, [s for s, _, _ in items])
+    proposed = proposed or {}
+    communities, segments = communities_and_segments(session, [s for s, _, _ in items if s.id not in proposed])
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
-        community = communities.get(credit_session.community_id) if credit_session.community_id else None
-        lines = lines_of(credit_session, result, settings.hours, community, segments[credit_session.id])
+        lines = proposed.get(credit_session.id)
+        if lines is None:
+            community = communities.get(credit_session.community_id) if credit_session.community_id else None
+            inputs = credit_inputs(credit_session, settings.hours, community, segments[credit_session.id])
+            lines = recompute.session_lines(result, inputs)
         mine = existing[credit_session.id]
         for key, computed in lines.items():
             line = mine.get(key)

@@ -40,10 +40,12 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
-def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engine:
+def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, read_only: bool = False) -> Engine:
     """Every engine zoombot makes. `hide_parameters`: a statement's bound values (participant names, e-mails,
     registrant ids) never appear in an error's text, which reaches logs in tracebacks; see also
-    zoombot.logging_setup, which drops what the database server itself quotes from a row."""
+    zoombot.logging_setup, which drops what the database server itself quotes from a row. `read_only`: the
+    database refuses every write on its connections, and a SQLite transaction takes no write lock (a
+    reader beside a writer's long transaction, as the rebuild's rules process is)."""
     url = normalize_url(url)
     if is_sqlite(url):
         database = make_url(url).database
@@ -56,7 +58,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
             json_serializer=json_codec.dumps,
             json_deserializer=json_codec.loads,
         )
-        _configure_sqlite(engine)
+        _configure_sqlite(engine, read_only=read_only)
         return engine
     # Positional parameters and bulk inserts of 50 rows a statement: psycopg rewrites every statement's
     # placeholders in Python, and a statewide rebuild's inserts run 30% faster this way (bench/records.py).
@@ -64,7 +66,7 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10) -> Engi
         url,
         pool_size=pool_size,
         max_overflow=max_overflow,
-        connect_args={"connect_timeout": 5},
+        connect_args={"connect_timeout": 5} | ({"options": "-c default_transaction_read_only=on"} if read_only else {}),
         paramstyle="format",
         insertmanyvalues_page_size=50,
         hide_parameters=True,
@@ -106,7 +108,7 @@ def _detached(engine: Engine) -> Any:
 BUSY_SECONDS = 30  # how long a SQLite writer waits for the write lock before it gives up (busy_timeout)
 
 
-def _configure_sqlite(engine: Engine) -> None:
+def _configure_sqlite(engine: Engine, *, read_only: bool = False) -> None:
     @event.listens_for(engine, "connect")
     def _on_connect(dbapi_connection, _record):  # pragma: no branch - tiny hook
         dbapi_connection.isolation_level = None  # let the "begin" hook below issue BEGIN
@@ -115,19 +117,21 @@ def _configure_sqlite(engine: Engine) -> None:
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute(f"PRAGMA busy_timeout={BUSY_SECONDS * 1000}")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        if read_only:
+            cursor.execute("PRAGMA query_only=ON")
         cursor.close()
 
     @event.listens_for(engine, "begin")
     def _on_begin(connection):
-        connection.exec_driver_sql("BEGIN IMMEDIATE")
+        connection.exec_driver_sql("BEGIN" if read_only else "BEGIN IMMEDIATE")
 
 
 class Database:
     """The engine plus a session factory; sessions are always explicit (`with db.begin() as s:`)."""
 
-    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10):
+    def __init__(self, url: str, *, pool_size: int = 5, max_overflow: int = 10, read_only: bool = False):
         self.url = normalize_url(url)
-        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow)
+        self.engine = make_engine(url, pool_size=pool_size, max_overflow=max_overflow, read_only=read_only)
         self.sessions = sessionmaker(self.engine, expire_on_commit=False)
         self.is_sqlite = is_sqlite(self.engine)
         self._dedicated: list[DedicatedConnection | DedicatedSqliteConnection] = []

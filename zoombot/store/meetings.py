@@ -13,20 +13,20 @@ import gc
 import logging
 from collections.abc import Collection, Iterable, Iterator, Mapping, Sequence
 from datetime import datetime, timedelta
-from typing import Any, NamedTuple
+from typing import Any, Generic, NamedTuple, Protocol, TypeVar
 
 from sqlalchemy import delete, func, select
 from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
-from zoombot.core import attendance, sessions
+from zoombot.core import attendance, recompute, sessions
 from zoombot.core.attendance import Attendance
 from zoombot.core.digits import is_digits
 from zoombot.core.matching import match_member
 from zoombot.core.times import parse_time
 from zoombot.store.bulk import insert_rows
-from zoombot.store.credit_lines import sync_lines
+from zoombot.store.credit_lines import communities_and_segments, credit_inputs, sync_lines
 from zoombot.store.db import dialect_insert
 from zoombot.store.directory import communities_by_id
 from zoombot.store.models import (
@@ -308,30 +308,54 @@ def compute(session: Session, credit_session: CreditSession, now: datetime, *, k
 
 
 def compute_many(
+    session: Session, credit_sessions: Sequence[CreditSession], now: datetime, *, keep: str = "all"
+) -> dict[int, Attendance]:
+    ids = [s.id for s in credit_sessions]
+    instances = instances_of(session, ids)
+    signals_by_uuid = signals_of(session, [m.uuid for ms in instances.values() for m in ms])
+    if keep == "webhook":
+        signals_by_uuid = {u: [s for s in found if s.kind != "span"] for u, found in signals_by_uuid.items()}
+    elif keep == "report":
+        signals_by_uuid = {
+            u: [s for s in found if s.who is None and s.kind != "bind" or s.kind == "span"]
+            for u, found in signals_by_uuid.items()
+        }
+    return {
+        inputs.session_id: recompute.recompute(inputs, signals_by_uuid).attendance
+        for inputs in session_inputs(session, credit_sessions, now, instances=instances)
+    }
+
+
+def session_inputs(
     session: Session,
     credit_sessions: Sequence[CreditSession],
     now: datetime,
     *,
-    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
-    keep: str = "all",
-) -> dict[int, Attendance]:
+    settings: Settings | None = None,
+    instances: Mapping[int, list[Meeting]] | None = None,
+) -> list[recompute.SessionInputs]:
+    """What the rules need to recompute these sessions, as plain data, in a few queries for all of them; with
+    `settings`, also what the lines of those due for lines (ended, or with lines already) depend on."""
     ids = [s.id for s in credit_sessions]
-    instances = instances_of(session, ids)
-    if signals_by_uuid is None:
-        signals_by_uuid = signals_of(session, [m.uuid for ms in instances.values() for m in ms])
+    instances = instances if instances is not None else instances_of(session, ids)
     decisions = decisions_of(session, ids)
-    out = {}
-    for sid in ids:
-        inputs = {}
-        for m in instances[sid]:
-            found = signals_by_uuid.get(m.uuid, [])
-            if keep == "webhook":
-                found = [s for s in found if s.kind != "span"]
-            elif keep == "report":
-                found = [s for s in found if s.who is None and s.kind != "bind" or s.kind == "span"]
-            inputs[m.uuid] = attendance.Instance(found, until_for(m, now))
-        out[sid] = attendance.compute_session(inputs, merges=decisions[sid].merges, unbinds=decisions[sid].unbinds)
-    return out
+    credit: dict[int, recompute.CreditInputs] = {}
+    if settings is not None:
+        due = [s for s in credit_sessions if s.status == "ended" or s.lines_built_at is not None]
+        communities, segments = communities_and_segments(session, due)
+        for s in due:
+            community = communities.get(s.community_id) if s.community_id is not None else None
+            credit[s.id] = credit_inputs(s, settings.hours, community, segments[s.id])
+    return [
+        recompute.SessionInputs(
+            s.id,
+            tuple((m.uuid, until_for(m, now)) for m in instances[s.id]),
+            decisions[s.id].merges,
+            frozenset(decisions[s.id].unbinds),
+            credit.get(s.id),
+        )
+        for s in credit_sessions
+    ]
 
 
 class Refreshed(NamedTuple):
@@ -395,11 +419,13 @@ def refresh(
     credit_sessions: Sequence[CreditSession],
     now: datetime,
     *,
-    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
+    results: Mapping[int, Attendance] | None = None,
 ) -> dict[int, Refreshed]:
-    """Recompute these sessions' attendance and rewrite their participant rows: a handful of statements
-    for all of them (a statewide rebuild goes through here a few hundred sessions at a time)."""
-    results = compute_many(session, credit_sessions, now, signals_by_uuid=signals_by_uuid)
+    """Recompute these sessions' attendance (unless `results` brings it: the rebuild's) and rewrite their
+    participant rows: a handful of statements for all of them (a statewide rebuild goes through here a few
+    hundred sessions at a time)."""
+    if results is None:
+        results = compute_many(session, credit_sessions, now)
     by_session = participant_rows(session, results)
     session.execute(delete(Participant).where(Participant.session_id.in_(list(results))))
     rows = [row for sid in results for row in by_session[sid]]
@@ -493,12 +519,21 @@ def session_changed(
     now: datetime,
     *,
     reason: str,
-    signals_by_uuid: Mapping[str, list[attendance.Signal]] | None = None,
+    recomputed: Mapping[int, recompute.Recomputed] | None = None,
 ) -> dict[int, Attendance]:
-    """`attendance_changed` for whole sessions (a staff decision, a rebuild), in shared statements."""
-    refreshed = refresh(session, credit_sessions, now, signals_by_uuid=signals_by_uuid)
+    """`attendance_changed` for whole sessions (a staff decision, a rebuild), in shared statements.
+    `recomputed`: these sessions' attendance and, where they were due, lines, already computed (the
+    rebuild's rules); else they are computed here."""
+    known = {s.id: recomputed[s.id] for s in credit_sessions} if recomputed is not None else None
+    refreshed = refresh(
+        session,
+        credit_sessions,
+        now,
+        results={sid: r.attendance for sid, r in known.items()} if known is not None else None,
+    )
     due = [(s, *refreshed[s.id]) for s in credit_sessions if s.status == "ended" or s.lines_built_at is not None]
-    sync_lines(session, due, settings, now, reason=reason)
+    proposed = {sid: r.lines for sid, r in known.items() if r.lines is not None} if known is not None else None
+    sync_lines(session, due, settings, now, reason=reason, proposed=proposed)
     return {sid: r.result for sid, r in refreshed.items()}
 
 
@@ -526,9 +561,13 @@ def collector_paused() -> Iterator[None]:
         gc.collect(1)
 
 
-def _instances_in_order(session: Session) -> list[tuple[str, str | None]]:
-    """Every stored meeting instance (uuid, Zoom meeting id) in the order a rebuild visits them: by Zoom meeting
-    id and time, so a session's instances come together."""
+def instances_in_order(session: Session) -> list[str]:
+    """Every stored meeting instance's uuid in the order a rebuild visits them: by Zoom meeting id and time,
+    so a session's instances come together."""
+    return [uuid for uuid, _ in _instances_and_ids(session)]
+
+
+def _instances_and_ids(session: Session) -> list[tuple[str, str | None]]:
     return [
         (uuid, meeting_id)
         for uuid, meeting_id in session.execute(
@@ -545,7 +584,7 @@ def partitions(session: Session, parts: int) -> list[list[str]]:
     """The rebuild's instances split into at most `parts` lists, a community (else a Zoom meeting id with no
     community) wholly in one list, each list in rebuild order: a session never spans two communities, so
     rebuilds of different lists touch different sessions, participants and lines (`rebuild_workers`)."""
-    order = _instances_in_order(session)
+    order = _instances_and_ids(session)
     placed = dict(
         session.execute(select(Meeting.uuid, Meeting.community_id).where(Meeting.community_id.is_not(None))).all()
     )
@@ -561,6 +600,96 @@ def partitions(session: Session, parts: int) -> list[list[str]]:
     return [sorted(part, key=rank.__getitem__) for part in lists if part]
 
 
+T = TypeVar("T", covariant=True)
+
+
+class Answer(Protocol[T]):
+    """What the rebuild's rules answer: at once (in this process) or when a rules process has it."""
+
+    def result(self) -> T: ...
+
+
+class Ready(Generic[T]):
+    """An answer already at hand."""
+
+    def __init__(self, value: T):
+        self.value = value
+
+    def result(self) -> T:
+        return self.value
+
+
+class InstanceEvents(NamedTuple):
+    """What the rebuild replays of one instance's stored events besides its attendance signals: the Zoom
+    meeting id, the first event's meeting object (for a meeting row not yet there) and the lifecycle
+    events in order."""
+
+    meeting_id: str | None
+    first_object: Mapping[str, Any]
+    lifecycle: list[tuple[str, Mapping[str, Any]]]
+
+
+class Rules(Protocol):
+    """The rebuild's rules side: reads and decodes a chunk's events, keeping their signals, and recomputes
+    sessions from plain inputs (`RebuildRules` here; `zoombot.store.rules_process` in a process of its own,
+    so the rules of one batch run while the rebuild writes the one before)."""
+
+    def read(self, chunk: Sequence[str]) -> Answer[dict[str, InstanceEvents]]: ...
+
+    def compute(self, inputs: Sequence[recompute.SessionInputs]) -> Answer[dict[int, recompute.Recomputed]]: ...
+
+
+class RebuildRules:
+    """The rebuild's rules on `session`'s connection: a chunk's events are read in one query and decoded once;
+    their signals wait here for their sessions' recomputation (an instance asked for and not read, such as
+    one of another rebuild's share, is read then), and are dropped once used."""
+
+    def __init__(self, session: Session):
+        self.session = session
+        self.signals: dict[str, list[attendance.Signal]] = {}
+
+    def read(self, chunk: Sequence[str]) -> Ready[dict[str, InstanceEvents]]:
+        return Ready(self.digest(chunk))
+
+    def compute(self, inputs: Sequence[recompute.SessionInputs]) -> Ready[dict[int, recompute.Recomputed]]:
+        return Ready(self.work_out(inputs))
+
+    def digest(self, chunk: Sequence[str]) -> dict[str, InstanceEvents]:
+        events: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {uuid: [] for uuid in chunk}
+        # Core rows, not ORM ones: plain columns need no identity map, and 232 800 rows feel the difference
+        for uuid, name, meeting_id, body in self.session.connection().execute(
+            select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
+            .where(ZoomEvent.meeting_uuid.in_(list(chunk)))
+            .order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)
+        ):
+            events[uuid].append((name, meeting_id, body))
+        out = {}
+        for uuid, stored in events.items():
+            if not stored:
+                continue
+            out[uuid] = InstanceEvents(
+                next((mid for _, mid, _ in stored if mid), None),
+                _object_of(stored[0][2]),
+                [(name, _object_of(body)) for name, _, body in stored if name in LIFECYCLE_EVENTS],
+            )
+            self.signals[uuid] = [s for name, _, body in stored for s in attendance.signals_from_event(name, body)]
+        return out
+
+    def work_out(self, inputs: Sequence[recompute.SessionInputs]) -> dict[int, recompute.Recomputed]:
+        wanted = {uuid for i in inputs for uuid, _ in i.instances}
+        missing = [uuid for uuid in wanted if uuid not in self.signals]
+        if missing:
+            self.signals.update(signals_of(self.session, missing))
+        out = {i.session_id: recompute.recompute(i, self.signals) for i in inputs}
+        for uuid in wanted:
+            del self.signals[uuid]
+        return out
+
+
+def _object_of(body: Mapping[str, Any]) -> Mapping[str, Any]:
+    return (body.get("payload") or {}).get("object") or {}
+
+
 def rebuild(
     session: Session,
     settings: Settings,
@@ -568,84 +697,77 @@ def rebuild(
     *,
     failures: list[tuple[int, str]] | None = None,
     uuids: Sequence[str] | None = None,
+    rules: Rules | None = None,
 ) -> int:
     """Re-derive every meeting's state, session, participants and lines from the stored events (or those of
     the instances `uuids` names, whole communities in rebuild order: see `partitions`), a chunk of meetings at
     a time: each chunk's events are read once, and its writes are shared statements. A session is
     recomputed once all its instances are in. A session the database refuses for its data is left as it
-    was and named in `failures` (session id, the driver's error class); the others go on."""
+    was and named in `failures` (session id, the driver's error class); the others go on.
+
+    The work is a pipeline: `rules` (in this process unless given: see `Rules`) read the next chunk's events
+    while this one's instances are placed, and recompute a batch of sessions while the batch before is
+    written. Writes happen in batch order, so a session recomputed twice (its instances in two chunks) ends
+    with its later, complete result."""
     if uuids is None:
-        uuids = [uuid for uuid, _ in _instances_in_order(session)]
+        uuids = instances_in_order(session)
+    rules = rules if rules is not None else RebuildRules(session)
+    chunks = [uuids[first : first + REBUILD_CHUNK] for first in range(0, len(uuids), REBUILD_CHUNK)]
+    reading = [rules.read(chunks[0])] if chunks else []
     pending: dict[int, CreditSession] = {}
-    signals_by_uuid: dict[str, list[attendance.Signal]] = {}
-    for first in range(0, len(uuids), REBUILD_CHUNK):
+    asked: tuple[list[CreditSession], Answer[dict[int, recompute.Recomputed]]] | None = None
+    for index in range(len(chunks)):
         with collector_paused():
-            for credit_session in _replay_chunk(
-                session, uuids[first : first + REBUILD_CHUNK], settings, signals_by_uuid
-            ):
+            if index + 1 < len(chunks):
+                reading.append(rules.read(chunks[index + 1]))
+            for credit_session in _replay_chunk(session, reading.pop(0).result(), settings):
                 pending[credit_session.id] = credit_session
-            if len(pending) >= REBUILD_CHUNK or first + REBUILD_CHUNK >= len(uuids):
-                _rebuild_sessions(session, list(pending.values()), settings, now, signals_by_uuid, failures)
+            if len(pending) >= REBUILD_CHUNK or index + 1 == len(chunks):
+                batch = list(pending.values())
                 pending.clear()
-                signals_by_uuid.clear()
+                next_asked = (batch, rules.compute(session_inputs(session, batch, now, settings=settings)))
+                if asked is not None:
+                    _write_sessions(session, *asked, settings, now, failures)
+                asked = next_asked
+    if asked is not None:
+        with collector_paused():
+            _write_sessions(session, *asked, settings, now, failures)
     return len(uuids)
 
 
-def _replay_chunk(
-    session: Session, chunk: Sequence[str], settings: Settings, signals_by_uuid: dict[str, list[attendance.Signal]]
-) -> list[CreditSession]:
-    """One chunk of the rebuild's meetings: their events read once, their state replayed, their signals
-    kept in `signals_by_uuid`, and their sessions (placed again) returned. The decoded events die with this
-    call, before the chunk's collection (see collector_paused)."""
-    events: dict[str, list[tuple[str, str | None, dict[str, Any]]]] = {uuid: [] for uuid in chunk}
-    # Core rows, not ORM ones: plain columns need no identity map, and 232 800 rows feel the difference
-    for uuid, name, meeting_id, body in session.connection().execute(
-        select(ZoomEvent.meeting_uuid, ZoomEvent.event, ZoomEvent.meeting_id, ZoomEvent.body)
-        .where(ZoomEvent.meeting_uuid.in_(chunk))
-        .order_by(ZoomEvent.meeting_uuid, ZoomEvent.event_ts)
-    ):
-        events[uuid].append((name, meeting_id, body))
-    wanted = {}
-    for uuid, stored in events.items():
-        meeting_id = next((mid for _, mid, _ in stored if mid), None)
-        if meeting_id is not None:
-            wanted[uuid] = (meeting_id, (stored[0][2].get("payload") or {}).get("object") or {})
+def _replay_chunk(session: Session, events: Mapping[str, InstanceEvents], settings: Settings) -> list[CreditSession]:
+    """One chunk of the rebuild's meetings: their rows made where missing, their lifecycle replayed, and their
+    sessions (placed again) returned."""
+    wanted = {uuid: (e.meeting_id, e.first_object) for uuid, e in events.items() if e.meeting_id is not None}
     found = ensure_meetings(session, wanted, settings=settings, place_new=False)  # sessions_for places them
     for uuid, meeting in found.items():
-        for name, _, body in events[uuid]:
-            if name in LIFECYCLE_EVENTS:
-                apply_lifecycle(meeting, name, (body.get("payload") or {}).get("object") or {})
-        signals_by_uuid[uuid] = [s for name, _, body in events[uuid] for s in attendance.signals_from_event(name, body)]
+        for name, obj in events[uuid].lifecycle:
+            apply_lifecycle(meeting, name, obj)
     return sessions_for(session, list(found.values()), settings)
 
 
-def _rebuild_sessions(
+def _write_sessions(
     session: Session,
     credit_sessions: list[CreditSession],
+    asked: Answer[dict[int, recompute.Recomputed]],
     settings: Settings,
     now: datetime,
-    signals_by_uuid: dict[str, list[attendance.Signal]],
     failures: list[tuple[int, str]] | None,
 ) -> None:
-    """Recompute sessions whose instances' signals are all at hand (the rest are read from the database): all
-    in shared statements, or, when the database refuses that for some row's data, one session at a time."""
-    instances = instances_of(session, [s.id for s in credit_sessions])
-    missing = [m.uuid for ms in instances.values() for m in ms if m.uuid not in signals_by_uuid]
-    if missing:
-        signals_by_uuid.update(signals_of(session, missing))
+    """Write recomputed sessions (participants, lines, audit entries): all in shared statements, or, when the
+    database refuses that for some row's data, one session at a time."""
+    recomputed = asked.result()
     reason = "rebuilt from stored events"
     try:
         with session.begin_nested():
-            session_changed(session, credit_sessions, settings, now, reason=reason, signals_by_uuid=signals_by_uuid)
+            session_changed(session, credit_sessions, settings, now, reason=reason, recomputed=recomputed)
         return
     except DataError:
         pass
     for credit_session in credit_sessions:
         try:
             with session.begin_nested():
-                session_changed(
-                    session, [credit_session], settings, now, reason=reason, signals_by_uuid=signals_by_uuid
-                )
+                session_changed(session, [credit_session], settings, now, reason=reason, recomputed=recomputed)
         except DataError as exc:
             log.error("rebuild: session id=%s left as it was: %s", credit_session.id, type(exc.orig).__name__)
             if failures is not None:

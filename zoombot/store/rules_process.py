@@ -1,0 +1,172 @@
+"""The rebuild's rules in a process of their own, so that they run while the rebuild writes.
+
+A statewide rebuild in one process spends about half its time in the rules (decoding events, attendance,
+credit) and half in the database's work (placing instances, writing participants, lines and audit
+entries), one after the other. The rules are pure functions on plain data (`zoombot.core.recompute`), so
+they can run anywhere: here a second process reads and decodes each chunk's events on a read-only
+connection of its own and recomputes each batch of sessions from the plain inputs the rebuild sends,
+while the rebuild places the next chunk and writes the batch before (`meetings.rebuild`'s pipeline). The
+rebuild's transaction stays in the rebuild's process, which writes everything; the rules process writes
+nothing (its connection is read-only), and it reads only stored events, which a rebuild never changes.
+
+Used by `zoombot attendance rebuild` (and `zoombot db upgrade` when it rebuilds) when there is more than one
+chunk to rebuild; a small rebuild, and any rebuild inside a caller's own transaction (its events may not be
+committed yet), keep the rules in their own process (`meetings.RebuildRules`). The process is started fresh
+("spawn"), never forked from a process holding connections and threads.
+"""
+
+from __future__ import annotations
+
+import multiprocessing
+from collections.abc import Sequence
+from datetime import datetime
+from multiprocessing.connection import Connection
+from types import TracebackType
+from typing import Any
+
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session
+
+from zoombot.config import Settings
+from zoombot.core import recompute
+from zoombot.store import meetings
+from zoombot.store.db import Database, normalize_url
+
+
+class RulesProcessFailed(RuntimeError):
+    """The rules process raised, or ended without answering; the rebuild's transaction rolls back."""
+
+
+class RulesProcess:
+    """`meetings.Rules` in a child process: each request goes down a pipe and is answered in order; a request
+    is sent at once and waited for only when its answer is needed, so the child works meanwhile.
+
+    With `local` (the rebuild's own `meetings.RebuildRules`), the first `local_chunks` chunks are read and
+    their sessions recomputed in the rebuild's process, while the child starts (a fresh interpreter takes
+    a second or more to import) and reads ahead: the rebuild would otherwise wait for it, and its own
+    part of the work is the lighter one."""
+
+    def __init__(self, url: str, *, local: meetings.RebuildRules | None = None, local_chunks: int = 1):
+        self._local = local
+        self._local_reads = local_chunks if local is not None else 0
+        context = multiprocessing.get_context("spawn")
+        self._pipe, child = context.Pipe()
+        self._process = context.Process(target=_serve, args=(url, child), name="zoombot-rules", daemon=True)
+        self._process.start()
+        child.close()
+        self._sent = 0
+        self._received = 0
+        self._answers: dict[int, tuple[bool, Any]] = {}
+
+    def read(self, chunk: Sequence[str]) -> meetings.Answer[dict[str, meetings.InstanceEvents]]:
+        if self._local is not None and self._local_reads > 0:
+            self._local_reads -= 1
+            return self._local.read(chunk)
+        return self._ask("read", list(chunk))
+
+    def compute(self, inputs: Sequence[recompute.SessionInputs]) -> meetings.Answer[dict[int, recompute.Recomputed]]:
+        """Sessions whose instances' signals are all held here are recomputed here; the others by the child,
+        which reads what it does not hold."""
+        local = self._local
+        if local is not None and all(uuid in local.signals for i in inputs for uuid, _ in i.instances):
+            return local.compute(inputs)
+        return self._ask("recompute", list(inputs))
+
+    def _ask(self, kind: str, payload: Any) -> _Pending:
+        self._pipe.send((kind, payload))
+        self._sent += 1
+        return _Pending(self, self._sent)
+
+    def _answer(self, number: int) -> Any:
+        while number not in self._answers:
+            try:
+                answer = self._pipe.recv()
+            except (EOFError, OSError):
+                raise RulesProcessFailed(
+                    f"the rules process ended without answering (exit code {self._process.exitcode})"
+                ) from None
+            self._received += 1
+            self._answers[self._received] = answer
+        ok, value = self._answers.pop(number)
+        if not ok:
+            raise RulesProcessFailed(f"the rules process failed: {value}")
+        return value
+
+    def close(self, *, at_once: bool = False) -> None:
+        """Ask the child to stop and wait for it; one that does not stop in time (or, `at_once`, after the
+        rebuild failed, one that may still be working on requests nobody will read) is ended."""
+        if at_once:
+            self._process.terminate()
+        try:
+            self._pipe.send(None)
+        except OSError:  # the child is already gone
+            pass
+        self._process.join(timeout=10)
+        if self._process.is_alive():
+            self._process.terminate()
+            self._process.join()
+        self._pipe.close()
+
+    def __enter__(self) -> RulesProcess:
+        return self
+
+    def __exit__(self, kind: type[BaseException] | None, error: BaseException | None, tb: TracebackType | None) -> None:
+        self.close(at_once=error is not None)
+
+
+class _Pending:
+    def __init__(self, rules: RulesProcess, number: int):
+        self._rules, self._number = rules, number
+
+    def result(self) -> Any:
+        return self._rules._answer(self._number)
+
+
+def _serve(url: str, pipe: Connection) -> None:
+    """The child: answer requests in order until told to stop (None) or the parent goes away. An error
+    answers with its class and first line (statements' values are hidden by the engine: no personal data)."""
+    db = Database(url, pool_size=1, max_overflow=0, read_only=True)
+    try:
+        with db.begin() as session:
+            rules = meetings.RebuildRules(session)
+            while True:
+                try:
+                    request = pipe.recv()
+                except EOFError:
+                    return
+                if request is None:
+                    return
+                kind, payload = request
+                try:
+                    with meetings.collector_paused():
+                        value = rules.digest(payload) if kind == "read" else rules.work_out(payload)
+                    pipe.send((True, value))
+                except Exception as exc:  # reported to the parent, which raises it there
+                    pipe.send((False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
+    finally:
+        db.dispose()
+
+
+def can_share(url: str) -> bool:
+    """Whether a second process can open this database (not a SQLite database in memory)."""
+    parsed = make_url(normalize_url(url))
+    return not (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"))
+
+
+def rebuild(
+    session: Session,
+    url: str,
+    settings: Settings,
+    now: datetime,
+    *,
+    failures: list[tuple[int, str]] | None = None,
+    uuids: Sequence[str] | None = None,
+) -> int:
+    """`meetings.rebuild` in `session` (a transaction of its own on the database at `url`, holding no
+    uncommitted events), with the rules in a process of their own when there is more than one chunk."""
+    if uuids is None:
+        uuids = meetings.instances_in_order(session)
+    if len(uuids) <= meetings.REBUILD_CHUNK or not can_share(url):
+        return meetings.rebuild(session, settings, now, failures=failures, uuids=uuids)
+    with RulesProcess(url, local=meetings.RebuildRules(session)) as rules:
+        return meetings.rebuild(session, settings, now, failures=failures, uuids=uuids, rules=rules)
