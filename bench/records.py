@@ -4,19 +4,23 @@
     python -m bench.records --database postgresql://postgres@127.0.0.1:5432/postgres
     python -m bench.records --pure-only
     python -m bench.records --database postgresql://... --workers 2   # also the rebuild split over 2 processes
+    python -m bench.records --rounds 5           # rounds of pure core then rebuild, the median ratio at the end
 
 About 240 000 events: each meeting has its start and end, and each participant joins and leaves, some
 rejoin, some use two devices, some wait in the waiting room first. Two figures, each against the 3 s
 ceiling: the pure core (events -> session attendance -> credit lines, no I/O), and `zoombot attendance
 rebuild` over the same events stored in a real database (load events, place instances in sessions,
-compute, write participants and lines, audit entries included), the second also as a ratio to the first
-measured in the same run (goal: within 2x).
+compute, write participants and lines, audit entries included, the rules in a process of their own:
+`zoombot.store.rules_process`), the second also as a ratio to the first measured in the same round (goal:
+within 2x). A shared machine's speed drifts by a fifth from one minute to the next, so each round measures
+both, and the median of the rounds' ratios is the figure.
 """
 
 from __future__ import annotations
 
 import argparse
 import random
+import statistics
 import time
 import uuid as uuid_module
 from datetime import UTC, datetime, timedelta
@@ -224,15 +228,23 @@ def store(db: Database, bodies: list[dict]) -> None:
             session.execute(insert(ZoomEvent), rows[i : i + 5000])
 
 
-def report(db: Database, what: str, count: int, seconds: float, pure: float) -> None:
-    """One rebuild's figures, with its ratio to the pure core measured in the same run."""
+def report(db: Database, what: str, count: int, seconds: float, pure: float) -> float:
+    """One rebuild's figures, with its ratio to the pure core measured in the same round; returns the ratio."""
     with db.begin() as session:
         records = session.scalar(select(func.count(CreditLine.id)))
     print(
-        f"{what} ({db.engine.dialect.name}): {count} meetings, {records} lines in {seconds:.2f} s "
+        f"  {what} ({db.engine.dialect.name}): {count} meetings, {records} lines in {seconds:.2f} s "
         f"(ratio to the pure core {seconds / pure:.2f}, goal <= {REBUILD_GOAL_RATIO:.0f}: "
         f"{'met' if seconds / pure <= REBUILD_GOAL_RATIO else 'not met'})"
     )
+    return seconds / pure
+
+
+def forget_derived(db: Database) -> None:
+    """Back to the starting point: the stored events and nothing derived from them."""
+    with db.begin() as session:
+        for table in ("audit_entries", "credit_lines", "participants", "meetings", "sessions"):
+            session.execute(text(f"DELETE FROM {table}"))
 
 
 def main() -> None:
@@ -240,41 +252,52 @@ def main() -> None:
     parser.add_argument("--database", help="a PostgreSQL server URL (a fresh database is created there)")
     parser.add_argument("--pure-only", action="store_true")
     parser.add_argument("--workers", type=int, default=1, help="also rebuild again in this many processes (PostgreSQL)")
+    parser.add_argument(
+        "--rounds", type=int, default=3, help="rounds of pure core then rebuild (a shared machine's speed drifts)"
+    )
     args = parser.parse_args()
     bodies = year_of_events()
     print(f"{len(bodies)} events, {COMMUNITIES * MEETINGS} meetings, {COMMUNITIES * MEETINGS * PARTICIPANTS} people")
-    started = time.perf_counter()
-    lines = pure_build(bodies)
-    pure = time.perf_counter() - started
-    print(
-        f"pure core: {lines} lines in {pure:.2f} s  "
-        f"(ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})"
-    )
-    if args.pure_only:
-        return
-    scratch = BenchDatabase(sqlite=not args.database, server_url=args.database)
-    db = Database(scratch.url)
+    scratch = None if args.pure_only else BenchDatabase(sqlite=not args.database, server_url=args.database)
+    db = Database(scratch.url) if scratch is not None else None
+    ratios: dict[str, list[float]] = {}
     try:
-        store(db, bodies)
-        del bodies  # the rebuild command runs in a process of its own, without a year of bodies in memory
-        from zoombot.store import rules_process
-
-        started = time.perf_counter()
-        with db.begin() as session:
-            count = rules_process.rebuild(session, scratch.url, load_settings(environ={}), datetime.now(UTC))
-        report(db, "database rebuild", count, time.perf_counter() - started, pure)
-        if args.workers > 1:
-            from zoombot.store import rebuild_workers
-
-            with db.begin() as session:  # from the same starting point: no derived rows
-                for table in ("audit_entries", "credit_lines", "participants", "meetings", "sessions"):
-                    session.execute(text(f"DELETE FROM {table}"))
+        if db is not None:
+            store(db, bodies)
+        for round_number in range(1, args.rounds + 1):
             started = time.perf_counter()
-            count, _ = rebuild_workers.rebuild(scratch.url, load_settings(environ={}), datetime.now(UTC), args.workers)
-            report(db, f"database rebuild in {args.workers} processes", count, time.perf_counter() - started, pure)
+            lines = pure_build(bodies)
+            pure = time.perf_counter() - started
+            print(
+                f"round {round_number}: pure core: {lines} lines in {pure:.2f} s  "
+                f"(ceiling {CEILING_SECONDS:.0f} s, ratio {pure / CEILING_SECONDS:.2f})"
+            )
+            ratios.setdefault("pure core against its ceiling", []).append(pure / CEILING_SECONDS)
+            if db is None or scratch is None:
+                continue
+            from zoombot.store import rebuild_workers, rules_process
+
+            forget_derived(db)
+            started = time.perf_counter()
+            with db.begin() as session:
+                count = rules_process.rebuild(session, scratch.url, load_settings(environ={}), datetime.now(UTC))
+            seconds = time.perf_counter() - started
+            ratios.setdefault("database rebuild", []).append(report(db, "database rebuild", count, seconds, pure))
+            if args.workers > 1:
+                forget_derived(db)
+                started = time.perf_counter()
+                count, _ = rebuild_workers.rebuild(
+                    scratch.url, load_settings(environ={}), datetime.now(UTC), args.workers
+                )
+                what = f"database rebuild in {args.workers} processes"
+                ratios.setdefault(what, []).append(report(db, what, count, time.perf_counter() - started, pure))
+        for what, found in ratios.items():
+            each = ", ".join(f"{r:.2f}" for r in found)
+            print(f"median ratio, {what}: {statistics.median(found):.2f} (rounds {each})")
     finally:
-        db.dispose()
-        scratch.drop()
+        if db is not None and scratch is not None:
+            db.dispose()
+            scratch.drop()
 
 
 if __name__ == "__main__":

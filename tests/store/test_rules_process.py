@@ -7,6 +7,7 @@ of no community meets once. Chunks of two instances, so the rebuild takes five c
 
 from __future__ import annotations
 
+import threading
 from decimal import Decimal
 
 import pytest
@@ -15,6 +16,7 @@ from sqlalchemy.exc import DBAPIError
 
 from tests.helpers.staff import BOB, add_community, meeting_events, play
 from tests.helpers.zoom_events import zoom_event
+from zoombot.core import recompute
 from zoombot.store import meetings, review, rules_process
 from zoombot.store.db import Database
 from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant
@@ -235,3 +237,29 @@ def test_only_a_database_another_process_can_open_is_shared():
     assert rules_process.can_share("postgresql://zoombot@db.example.org/zoombot")
     assert not rules_process.can_share("sqlite://")
     assert not rules_process.can_share("sqlite:///:memory:")
+
+
+def test_requests_and_answers_larger_than_a_pipe_never_deadlock(runtime, played):
+    """The rebuild sends while the child may be sending too (a read ahead, a batch's inputs, a batch's
+    answer): a pipe holds about 64 KiB, and the two sides must never wait for each other."""
+    asked = [instance(z, n) for z in ZOOM_IDS for n in (0, 1)]
+    many = [
+        recompute.SessionInputs(at, tuple((f"Nobody{at:05d}-{n}==", None) for n in range(20))) for at in range(3000)
+    ]  # about 1 MB of inputs, for instances with no events
+    outcome: dict[str, object] = {}
+
+    def drive() -> None:
+        with rules_process.RulesProcess(runtime.db.url) as rules:
+            reads = [rules.read(asked) for _ in range(300)]  # 300 answers of six instances each, not read yet
+            computed = rules.compute(many)  # a large request while the child's answers wait
+            outcome["reads"] = [sorted(r.result()) for r in reads]
+            outcome["computed"] = computed.result()
+
+    worker = threading.Thread(target=drive, daemon=True)
+    worker.start()
+    worker.join(timeout=60)
+    assert not worker.is_alive(), "the rebuild and its rules process wait for each other"
+    assert outcome["reads"] == [sorted(asked)] * 300
+    computed = outcome["computed"]
+    assert isinstance(computed, dict) and len(computed) == 3000
+    assert all(not done.attendance.people and done.lines is None for done in computed.values())

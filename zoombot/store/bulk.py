@@ -36,17 +36,13 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
         raise ValueError(f"{table.name} has no column {', '.join(unknown)}")
     filled = [c for c in table.c if c.name not in given and not c.primary_key and c.default is not None]
     columns = [table.c[name] for name in given] + filled
-    take = [(name, _processor(table.c[name], dialect)) for name in given]
-    fill = [(_default(column), _processor(column, dialect)) for column in filled]
-
-    def values_of(row: Mapping[str, Any]) -> tuple[Any, ...]:
-        out = [row[name] if convert is None else convert(row[name]) for name, convert in take]
-        for default, convert in fill:
-            value = default()
-            out.append(value if convert is None else convert(value))
-        return tuple(out)
-
-    values = [values_of(row) for row in rows]
+    values = list(
+        zip(
+            *[_converted([row[name] for row in rows], _processor(table.c[name], dialect)) for name in given],
+            *[_converted(_defaults(column, len(rows)), _processor(column, dialect)) for column in filled],
+            strict=True,
+        )
+    )
     names = ", ".join(dialect.identifier_preparer.quote(c.name) for c in columns)
     target = dialect.identifier_preparer.format_table(table)
     if dialect.name == "postgresql":
@@ -66,28 +62,31 @@ def insert_rows(session: Session, table: Table, rows: Sequence[Mapping[str, Any]
 
 
 def _processor(column: Column[Any], dialect: Any) -> Callable[[Any], Any] | None:
-    """The column type's conversion, remembering its last immutable value: a bulk write repeats one
-    value down a column (every row's `now`, its session's start), and SQLite's datetime conversion formats
-    a string in Python each time."""
+    """The column type's own conversion, as an ORM insert applies it (None: the value goes as it is)."""
     processor: Callable[[Any], Any] | None = column.type.bind_processor(dialect)
-    if processor is None:
-        return None
-    convert = processor
-    last: list[Any] = [_NOTHING, None]
-
-    def remembering(value: Any) -> Any:
-        if value is last[0]:
-            return last[1]
-        out = convert(value)
-        if isinstance(value, _IMMUTABLE):
-            last[0], last[1] = value, out
-        return out
-
-    return remembering
+    return processor
 
 
-_NOTHING = object()
+def _converted(values: list[Any], convert: Callable[[Any], Any] | None) -> list[Any]:
+    """One column's values through its type's conversion, a column at a time (no Python work per row
+    beyond the conversion itself). A column that repeats one value (every row's `now`, its session's id) is
+    converted once: SQLite's datetime conversion formats a string in Python each time. Repeats by identity,
+    not equality: Decimal("1.5") equals Decimal("1.50") and converts to other text."""
+    if convert is None or not values:
+        return values
+    first = values[0]
+    if isinstance(first, _IMMUTABLE) and all(value is first for value in values):
+        return [convert(first)] * len(values)
+    return list(map(convert, values))
+
+
 _IMMUTABLE = (datetime, date, Decimal, str, int, float, bool)
+
+
+def _defaults(column: Column[Any], count: int) -> list[Any]:
+    """The column's Python-side default for `count` rows: each row its own call of a callable one."""
+    make = _default(column)
+    return [make() for _ in range(count)]
 
 
 def _default(column: Column[Any]) -> Callable[[], Any]:

@@ -197,14 +197,15 @@ def sync_lines(
             line = mine.get(key)
             if line is None:
                 status = "no_credit" if computed.credited_seconds == 0 else "pending"
+                follows = figures(computed)  # the proposal is also the line's hours until someone decides it
                 created.append(
                     {
                         "session_id": credit_session.id,
                         "participant_key": key,
                         "member_id": members.get(key),
-                        **figures(computed),
-                        "growth_hours": computed.growth_hours,
-                        "training_hours": computed.training_hours,
+                        **follows,
+                        "growth_hours": follows["proposed_growth_hours"],
+                        "training_hours": follows["proposed_training_hours"],
                         "adjusted": False,
                         "status": status,
                         "flagged": False,

@@ -125,34 +125,35 @@ def place(session: Session, meetings: Sequence[Meeting], settings: Settings) -> 
     anchored = [m for m in meetings if m.id in anchors]
     if not anchored:
         return set()
-    community_ids = {m.community_id for m in anchored if m.community_id is not None}
-    communities = communities_by_id(session, community_ids)
-    grace = timedelta(minutes=settings.schedule.session_grace_minutes)
-    planned: dict[int, list[sessions.Planned]] = {cid: [] for cid in community_ids}
-    if community_ids:
-        lowest = min(anchors.values()) - grace - timedelta(days=1)
-        highest = max(anchors.values()) + grace
-        for o in session.scalars(
-            select(Occurrence).where(
-                Occurrence.community_id.in_(community_ids),
-                Occurrence.status == "scheduled",
-                Occurrence.start <= highest,
-                Occurrence.end >= lowest,
+    with session.no_autoflush:  # the meetings' own changes go with their placement, in one UPDATE each
+        community_ids = {m.community_id for m in anchored if m.community_id is not None}
+        communities = communities_by_id(session, community_ids)
+        grace = timedelta(minutes=settings.schedule.session_grace_minutes)
+        planned: dict[int, list[sessions.Planned]] = {cid: [] for cid in community_ids}
+        if community_ids:
+            lowest = min(anchors.values()) - grace - timedelta(days=1)
+            highest = max(anchors.values()) + grace
+            for o in session.scalars(
+                select(Occurrence).where(
+                    Occurrence.community_id.in_(community_ids),
+                    Occurrence.status == "scheduled",
+                    Occurrence.start <= highest,
+                    Occurrence.end >= lowest,
+                )
+            ):
+                planned[o.community_id].append(sessions.Planned(o.id, o.start, o.end))
+        placements: dict[int, sessions.Placement] = {}
+        for m in anchored:
+            community = communities.get(m.community_id) if m.community_id is not None else None
+            placements[m.id] = sessions.place(
+                anchors[m.id],
+                zoom_meeting_id=m.zoom_meeting_id,
+                community_id=community.id if community else None,
+                timezone=community.timezone if community else settings.schedule.timezone,
+                occurrences=planned[community.id] if community else (),
+                grace=grace,
             )
-        ):
-            planned[o.community_id].append(sessions.Planned(o.id, o.start, o.end))
-    placements: dict[int, sessions.Placement] = {}
-    for m in anchored:
-        community = communities.get(m.community_id) if m.community_id is not None else None
-        placements[m.id] = sessions.place(
-            anchors[m.id],
-            zoom_meeting_id=m.zoom_meeting_id,
-            community_id=community.id if community else None,
-            timezone=community.timezone if community else settings.schedule.timezone,
-            occurrences=planned[community.id] if community else (),
-            grace=grace,
-        )
-    by_key = _ensure_sessions(session, anchored, placements)
+        by_key = _ensure_sessions(session, anchored, placements)
     touched = {m.session_id for m in anchored if m.session_id is not None}
     for m in anchored:
         target = by_key[placements[m.id].key]

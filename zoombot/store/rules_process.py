@@ -18,6 +18,8 @@ committed yet), keep the rules in their own process (`meetings.RebuildRules`). T
 from __future__ import annotations
 
 import multiprocessing
+import queue
+import threading
 from collections.abc import Sequence
 from datetime import datetime
 from multiprocessing.connection import Connection
@@ -50,10 +52,12 @@ class RulesProcess:
         self._local = local
         self._local_reads = local_chunks if local is not None else 0
         context = multiprocessing.get_context("spawn")
-        self._pipe, child = context.Pipe()
-        self._process = context.Process(target=_serve, args=(url, child), name="zoombot-rules", daemon=True)
+        requests, self._requests = context.Pipe(duplex=False)
+        self._answers_pipe, answers = context.Pipe(duplex=False)
+        self._process = context.Process(target=_serve, args=(url, requests, answers), name="zoombot-rules", daemon=True)
         self._process.start()
-        child.close()
+        requests.close()
+        answers.close()
         self._sent = 0
         self._received = 0
         self._answers: dict[int, tuple[bool, Any]] = {}
@@ -73,14 +77,14 @@ class RulesProcess:
         return self._ask("recompute", list(inputs))
 
     def _ask(self, kind: str, payload: Any) -> _Pending:
-        self._pipe.send((kind, payload))
+        self._requests.send((kind, payload))  # never blocks for long: the child takes requests as they come
         self._sent += 1
         return _Pending(self, self._sent)
 
     def _answer(self, number: int) -> Any:
         while number not in self._answers:
             try:
-                answer = self._pipe.recv()
+                answer = self._answers_pipe.recv()
             except (EOFError, OSError):
                 raise RulesProcessFailed(
                     f"the rules process ended without answering (exit code {self._process.exitcode})"
@@ -98,14 +102,15 @@ class RulesProcess:
         if at_once:
             self._process.terminate()
         try:
-            self._pipe.send(None)
+            self._requests.send(None)
         except OSError:  # the child is already gone
             pass
         self._process.join(timeout=10)
         if self._process.is_alive():
             self._process.terminate()
             self._process.join()
-        self._pipe.close()
+        self._requests.close()
+        self._answers_pipe.close()
 
     def __enter__(self) -> RulesProcess:
         return self
@@ -122,29 +127,38 @@ class _Pending:
         return self._rules._answer(self._number)
 
 
-def _serve(url: str, pipe: Connection) -> None:
-    """The child: answer requests in order until told to stop (None) or the parent goes away. An error
+def _serve(url: str, requests: Connection, answers: Connection) -> None:
+    """The child: answer requests in order until told to stop (None) or the parent goes away. A thread takes
+    requests off their pipe as they come, so that the parent, sending, never waits for the child, sending
+    an answer the parent has not read yet (two full pipes, each side waiting for the other). An error
     answers with its class and first line (statements' values are hidden by the engine: no personal data)."""
+    waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    threading.Thread(target=_take, args=(requests, waiting), name="requests", daemon=True).start()
     db = Database(url, pool_size=1, max_overflow=0, read_only=True)
     try:
         with db.begin() as session:
             rules = meetings.RebuildRules(session)
-            while True:
-                try:
-                    request = pipe.recv()
-                except EOFError:
-                    return
-                if request is None:
-                    return
+            while (request := waiting.get()) is not None:
                 kind, payload = request
                 try:
                     with meetings.collector_paused():
                         value = rules.digest(payload) if kind == "read" else rules.work_out(payload)
-                    pipe.send((True, value))
+                    answers.send((True, value))
                 except Exception as exc:  # reported to the parent, which raises it there
-                    pipe.send((False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
+                    answers.send((False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
     finally:
         db.dispose()
+
+
+def _take(requests: Connection, waiting: queue.SimpleQueue[Any]) -> None:
+    while True:
+        try:
+            request = requests.recv()
+        except (EOFError, OSError):  # the parent went away
+            request = None
+        waiting.put(request)
+        if request is None:
+            return
 
 
 def can_share(url: str) -> bool:
