@@ -30,6 +30,7 @@ from sqlalchemy import (
     Text,
     TypeDecorator,
     UniqueConstraint,
+    text,
 )
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
@@ -124,7 +125,7 @@ class CreditSession(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     key: Mapped[str] = mapped_column(String(100), unique=True)  # "c<community id>:<date>" or "z<zoom id>:<date>"
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
-    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"), index=True)
     zoom_meeting_id: Mapped[str] = mapped_column(String(32))
     local_date: Mapped[date] = mapped_column(Date)
     topic: Mapped[str] = mapped_column(String(300), default="")
@@ -155,7 +156,7 @@ class Meeting(Base):
     uuid: Mapped[str] = mapped_column(String(100), unique=True)
     zoom_meeting_id: Mapped[str] = mapped_column(String(32), index=True)
     community_id: Mapped[int | None] = mapped_column(ForeignKey("communities.id", ondelete="SET NULL"), index=True)
-    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"), index=True)
     session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
     topic: Mapped[str] = mapped_column(String(300), default="")
     scheduled_start: Mapped[datetime | None]
@@ -238,7 +239,7 @@ class ParticipantAlias(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     identity_key: Mapped[str] = mapped_column(String(400), unique=True)
-    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"))
+    member_id: Mapped[int] = mapped_column(ForeignKey("members.id", ondelete="CASCADE"), index=True)
     created_by: Mapped[str] = mapped_column(String(320))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
 
@@ -394,8 +395,8 @@ class ResourceSubmission(Base):
 
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
-    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"), index=True)
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     title: Mapped[str] = mapped_column(String(500))
     url: Mapped[str | None] = mapped_column(String(2000))
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
@@ -409,10 +410,14 @@ class ParkingLotItem(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     community_id: Mapped[int] = mapped_column(ForeignKey("communities.id", ondelete="CASCADE"), index=True)
     text: Mapped[str] = mapped_column(String(1000))
-    raised_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    raised_occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occurrences.id", ondelete="SET NULL"), index=True
+    )
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     closed_at: Mapped[datetime | None]
-    closed_occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="SET NULL"))
+    closed_occurrence_id: Mapped[int | None] = mapped_column(
+        ForeignKey("occurrences.id", ondelete="SET NULL"), index=True
+    )
 
 
 class Closure(Base):
@@ -448,7 +453,7 @@ class OutboxMessage(Base):
     occurrence_id: Mapped[int | None] = mapped_column(ForeignKey("occurrences.id", ondelete="CASCADE"))
     kind: Mapped[str] = mapped_column(String(32))
     recipient: Mapped[str] = mapped_column(String(320))
-    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"))
+    member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
     revision: Mapped[int] = mapped_column(default=0)
     status: Mapped[str] = mapped_column(String(16), default="pending")
     due_at: Mapped[datetime]
@@ -503,6 +508,14 @@ class CreditLine(Base):
         UniqueConstraint("session_id", "participant_key", "revision", name="uq_credit_lines_session_key_revision"),
         CheckConstraint("status IN ('pending', 'approved', 'rejected', 'no_credit')", name="status"),
         CheckConstraint("proposal IN ('confirmed', 'disputed')", name="proposal"),
+        # deleting a line looks for the corrections naming it; only corrections name one, so the index
+        # holds those alone (a statewide rebuild's 60 000 new lines pay nothing for it)
+        Index(
+            "ix_credit_lines_corrects_id",
+            "corrects_id",
+            postgresql_where=text("corrects_id IS NOT NULL"),
+            sqlite_where=text("corrects_id IS NOT NULL"),
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigId, primary_key=True)
@@ -606,7 +619,7 @@ class CertificateRecord(Base):
     code: Mapped[str] = mapped_column(String(12), unique=True)
     line_id: Mapped[int | None] = mapped_column(ForeignKey("credit_lines.id", ondelete="SET NULL"), index=True)
     member_id: Mapped[int | None] = mapped_column(ForeignKey("members.id", ondelete="SET NULL"), index=True)
-    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"))
+    session_id: Mapped[int | None] = mapped_column(ForeignKey("sessions.id", ondelete="SET NULL"), index=True)
     fingerprint: Mapped[str] = mapped_column(String(64))
     credit: Mapped[dict[str, Any]]
     member_initials: Mapped[str] = mapped_column(String(20), default="")

@@ -128,12 +128,16 @@ class _Pending:
 
 
 def _serve(url: str, requests: Connection, answers: Connection) -> None:
-    """The child: answer requests in order until told to stop (None) or the parent goes away. A thread takes
-    requests off their pipe as they come, so that the parent, sending, never waits for the child, sending
-    an answer the parent has not read yet (two full pipes, each side waiting for the other). An error
-    answers with its class and first line (statements' values are hidden by the engine: no personal data)."""
+    """The child: answer requests in order until told to stop (None) or the parent goes away. Two threads
+    move requests and answers on their pipes (a pipe holds 64 KiB, a batch's answer a megabyte or more), so
+    neither side ever waits for the other: the parent can always send, and the child goes on with the next
+    request while an answer waits for the parent to read it. An error answers with its class and first
+    line (statements' values are hidden by the engine: no personal data)."""
     waiting: queue.SimpleQueue[Any] = queue.SimpleQueue()
+    answered: queue.SimpleQueue[Any] = queue.SimpleQueue()
     threading.Thread(target=_take, args=(requests, waiting), name="requests", daemon=True).start()
+    giving = threading.Thread(target=_give, args=(answers, answered), name="answers", daemon=True)
+    giving.start()
     db = Database(url, pool_size=1, max_overflow=0, read_only=True)
     try:
         with db.begin() as session:
@@ -143,10 +147,12 @@ def _serve(url: str, requests: Connection, answers: Connection) -> None:
                 try:
                     with meetings.collector_paused():
                         value = rules.digest(payload) if kind == "read" else rules.work_out(payload)
-                    answers.send((True, value))
+                    answered.put((True, value))
                 except Exception as exc:  # reported to the parent, which raises it there
-                    answers.send((False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
+                    answered.put((False, f"{type(exc).__name__}: {str(exc).splitlines()[0] if str(exc) else ''}"))
     finally:
+        answered.put(None)
+        giving.join()
         db.dispose()
 
 
@@ -159,6 +165,16 @@ def _take(requests: Connection, waiting: queue.SimpleQueue[Any]) -> None:
         waiting.put(request)
         if request is None:
             return
+
+
+def _give(answers: Connection, answered: queue.SimpleQueue[Any]) -> None:
+    while (answer := answered.get()) is not None:
+        try:
+            answers.send(answer)  # pickled whole before anything is written
+        except OSError:  # the parent went away
+            return
+        except Exception as exc:  # the answer would not pickle: an error in its place
+            answers.send((False, f"{type(exc).__name__}: the answer could not be sent"))
 
 
 def can_share(url: str) -> bool:
