@@ -106,6 +106,26 @@ def _later(body: dict, days: int) -> dict:
     return moved
 
 
+def instance(zoom_id: str, n: int) -> str:
+    """The uuid of a Zoom meeting's n-th instance in `play_year`."""
+    return f"{zoom_id}Instance{n:02d}=="
+
+
+def play_year(runtime, post_event, zoom_ids: list[str], lone: str) -> None:
+    """What a rebuild starts from: a community per Zoom meeting id (Alice and Bob members), each meeting twice
+    28 days apart (`meeting_events`), and the Zoom meeting `lone`, of no community, once."""
+    for at, zoom_id in enumerate(zoom_ids):
+        add_community(
+            runtime,
+            f"CoP {at}",
+            zoom_id,
+            members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
+        )
+        for n, days in enumerate((0, 28)):
+            play(post_event, meeting_events(instance(zoom_id, n), zoom_id, days_later=days))
+    play(post_event, meeting_events(instance(lone, 0), lone))
+
+
 def play(post_event, events) -> None:
     for body in events:
         response = post_event(body)

@@ -10,7 +10,7 @@ from decimal import Decimal
 import pytest
 from sqlalchemy import delete, func, select
 
-from tests.helpers.staff import add_community, meeting_events, play
+from tests.helpers.staff import instance, play_year
 from zoombot.store import meetings, rebuild_workers, review
 from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Meeting, Participant
 
@@ -19,22 +19,9 @@ LONE = "89999999999"  # a Zoom meeting no community uses
 STAFF = "staff@example.org"
 
 
-def instance(zoom_id: str, n: int) -> str:
-    return f"{zoom_id}Instance{n:02d}=="
-
-
 @pytest.fixture
 def played(runtime, post_event):
-    for at, zoom_id in enumerate(ZOOM_IDS):
-        add_community(
-            runtime,
-            f"CoP {at}",
-            zoom_id,
-            members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
-        )
-        for n, days in enumerate((0, 28)):
-            play(post_event, meeting_events(instance(zoom_id, n), zoom_id, days_later=days))
-    play(post_event, meeting_events(instance(LONE, 0), LONE))
+    play_year(runtime, post_event, ZOOM_IDS, LONE)
     with runtime.db.begin() as s:  # a decision a rebuild must keep
         first = s.scalar(select(CreditLine.id).order_by(CreditLine.id))
         review.approve(s, [first], actor=STAFF, now=runtime.now())

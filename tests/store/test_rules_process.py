@@ -14,7 +14,7 @@ import pytest
 from sqlalchemy import delete, func, select, text
 from sqlalchemy.exc import DBAPIError
 
-from tests.helpers.staff import BOB, add_community, meeting_events, play
+from tests.helpers.staff import BOB, instance, play, play_year
 from tests.helpers.zoom_events import zoom_event
 from zoombot.core import recompute
 from zoombot.store import meetings, review, rules_process
@@ -27,21 +27,9 @@ RESTART = "81111111111Restart00=="
 STAFF = "staff@example.org"
 
 
-def instance(zoom_id: str, n: int) -> str:
-    return f"{zoom_id}Instance{n:02d}=="
-
-
 @pytest.fixture
 def played(runtime, post_event):
-    for at, zoom_id in enumerate(ZOOM_IDS):
-        add_community(
-            runtime,
-            f"CoP {at}",
-            zoom_id,
-            members=[("Alice Ames", "alice@example.org"), ("Bob Brown", "bob@example.org")],
-        )
-        for n, days in enumerate((0, 28)):
-            play(post_event, meeting_events(instance(zoom_id, n), zoom_id, days_later=days))
+    play_year(runtime, post_event, ZOOM_IDS, LONE)
     again = {"meeting_uuid": RESTART, "meeting_id": ZOOM_IDS[0]}
     play(
         post_event,
@@ -57,7 +45,6 @@ def played(runtime, post_event):
             ),
         ],
     )
-    play(post_event, meeting_events(instance(LONE, 0), LONE))
     with runtime.db.begin() as s:
         first = s.scalar(select(Meeting.session_id).where(Meeting.uuid == instance(ZOOM_IDS[0], 0)))
         phone = s.scalar(
