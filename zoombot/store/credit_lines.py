@@ -103,10 +103,13 @@ def credit_inputs(
     return recompute.CreditInputs(policy, rules, scheduled, tuple(segment_of(s) for s in segments))
 
 
-def communities_and_segments(
-    session: Session, credit_sessions: Sequence[CreditSession]
-) -> tuple[dict[int, Community], dict[int, list[TrainingSegment]]]:
-    """The communities and training segments of these sessions, in two queries for all of them."""
+def credit_inputs_of(
+    session: Session, credit_sessions: Sequence[CreditSession], settings: HoursSettings
+) -> dict[int, recompute.CreditInputs]:
+    """`credit_inputs` of each of these sessions, their communities and training segments read in two
+    queries for all of them."""
+    if not credit_sessions:
+        return {}
     communities = communities_by_id(session, {s.community_id for s in credit_sessions if s.community_id is not None})
     segments: dict[int, list[TrainingSegment]] = {s.id: [] for s in credit_sessions}
     for segment in session.scalars(
@@ -115,7 +118,12 @@ def communities_and_segments(
         .order_by(TrainingSegment.start, TrainingSegment.id)
     ):
         segments[segment.session_id].append(segment)
-    return communities, segments
+    return {
+        s.id: credit_inputs(
+            s, settings, communities.get(s.community_id) if s.community_id is not None else None, segments[s.id]
+        )
+        for s in credit_sessions
+    }
 
 
 def figures(line: credit.Line) -> dict[str, Any]:
@@ -184,14 +192,12 @@ def sync_lines(
     ):
         existing[stored.session_id][stored.participant_key] = stored  # the current (latest) revision wins
     proposed = proposed or {}
-    communities, segments = communities_and_segments(session, [s for s, _, _ in items if s.id not in proposed])
+    inputs = credit_inputs_of(session, [s for s, _, _ in items if s.id not in proposed], settings.hours)
     created: list[dict[str, Any]] = []
     for credit_session, result, members in items:
         lines = proposed.get(credit_session.id)
         if lines is None:
-            community = communities.get(credit_session.community_id) if credit_session.community_id else None
-            inputs = credit_inputs(credit_session, settings.hours, community, segments[credit_session.id])
-            lines = recompute.session_lines(result, inputs)
+            lines = recompute.session_lines(result, inputs[credit_session.id])
         mine = existing[credit_session.id]
         for key, computed in lines.items():
             line = mine.get(key)

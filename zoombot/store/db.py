@@ -40,6 +40,12 @@ def is_sqlite(engine_or_url: Engine | str) -> bool:
     return url.get_backend_name() == "sqlite"
 
 
+def sqlite_file(url: str) -> str | None:
+    """A SQLite database's file, or None for one in memory (which no other connection or process sees)."""
+    database = make_url(normalize_url(url)).database
+    return database if database and database != ":memory:" else None
+
+
 def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, read_only: bool = False) -> Engine:
     """Every engine zoombot makes. `hide_parameters`: a statement's bound values (participant names, e-mails,
     registrant ids) never appear in an error's text, which reaches logs in tracebacks; see also
@@ -48,8 +54,8 @@ def make_engine(url: str, *, pool_size: int = 5, max_overflow: int = 10, read_on
     reader beside a writer's long transaction, as the rebuild's rules process is)."""
     url = normalize_url(url)
     if is_sqlite(url):
-        database = make_url(url).database
-        if database and database != ":memory:":
+        database = sqlite_file(url)
+        if database is not None:
             Path(database).parent.mkdir(parents=True, exist_ok=True)
         engine = create_engine(
             url,

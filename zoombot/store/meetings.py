@@ -26,7 +26,7 @@ from zoombot.core.digits import is_digits
 from zoombot.core.matching import match_member
 from zoombot.core.times import parse_time
 from zoombot.store.bulk import insert_rows
-from zoombot.store.credit_lines import communities_and_segments, credit_inputs, sync_lines
+from zoombot.store.credit_lines import credit_inputs_of, sync_lines
 from zoombot.store.db import dialect_insert
 from zoombot.store.directory import communities_by_id
 from zoombot.store.models import (
@@ -340,13 +340,11 @@ def session_inputs(
     ids = [s.id for s in credit_sessions]
     instances = instances if instances is not None else instances_of(session, ids)
     decisions = decisions_of(session, ids)
-    credit: dict[int, recompute.CreditInputs] = {}
-    if settings is not None:
-        due = [s for s in credit_sessions if s.status == "ended" or s.lines_built_at is not None]
-        communities, segments = communities_and_segments(session, due)
-        for s in due:
-            community = communities.get(s.community_id) if s.community_id is not None else None
-            credit[s.id] = credit_inputs(s, settings.hours, community, segments[s.id])
+    credit = (
+        credit_inputs_of(session, [s for s in credit_sessions if lines_due(s)], settings.hours)
+        if settings is not None
+        else {}
+    )
     return [
         recompute.SessionInputs(
             s.id,
@@ -513,6 +511,11 @@ def attendance_changed(
     return results.get(meeting.session_id) if meeting.session_id is not None else None
 
 
+def lines_due(credit_session: CreditSession) -> bool:
+    """A session has lines once it has ended, and keeps them in step from then on."""
+    return credit_session.status == "ended" or credit_session.lines_built_at is not None
+
+
 def session_changed(
     session: Session,
     credit_sessions: Sequence[CreditSession],
@@ -525,15 +528,12 @@ def session_changed(
     """`attendance_changed` for whole sessions (a staff decision, a rebuild), in shared statements.
     `recomputed`: these sessions' attendance and, where they were due, lines, already computed (the
     rebuild's rules); else they are computed here."""
-    known = {s.id: recomputed[s.id] for s in credit_sessions} if recomputed is not None else None
-    refreshed = refresh(
-        session,
-        credit_sessions,
-        now,
-        results={sid: r.attendance for sid, r in known.items()} if known is not None else None,
-    )
-    due = [(s, *refreshed[s.id]) for s in credit_sessions if s.status == "ended" or s.lines_built_at is not None]
-    proposed = {sid: r.lines for sid, r in known.items() if r.lines is not None} if known is not None else None
+    results = proposed = None
+    if recomputed is not None:
+        results = {s.id: recomputed[s.id].attendance for s in credit_sessions}
+        proposed = {s.id: lines for s in credit_sessions if (lines := recomputed[s.id].lines) is not None}
+    refreshed = refresh(session, credit_sessions, now, results=results)
+    due = [(s, *refreshed[s.id]) for s in credit_sessions if lines_due(s)]
     sync_lines(session, due, settings, now, reason=reason, proposed=proposed)
     return {sid: r.result for sid, r in refreshed.items()}
 

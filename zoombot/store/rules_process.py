@@ -26,13 +26,12 @@ from multiprocessing.connection import Connection
 from types import TracebackType
 from typing import Any
 
-from sqlalchemy.engine import make_url
 from sqlalchemy.orm import Session
 
 from zoombot.config import Settings
 from zoombot.core import recompute
 from zoombot.store import meetings
-from zoombot.store.db import Database, normalize_url
+from zoombot.store.db import Database, is_sqlite, sqlite_file
 
 
 class RulesProcessFailed(RuntimeError):
@@ -43,14 +42,14 @@ class RulesProcess:
     """`meetings.Rules` in a child process: each request goes down a pipe and is answered in order; a request
     is sent at once and waited for only when its answer is needed, so the child works meanwhile.
 
-    With `local` (the rebuild's own `meetings.RebuildRules`), the first `local_chunks` chunks are read and
-    their sessions recomputed in the rebuild's process, while the child starts (a fresh interpreter takes
+    With `local` (the rebuild's own `meetings.RebuildRules`), the first chunk is read and its sessions
+    recomputed in the rebuild's process, while the child starts (a fresh interpreter takes
     a second or more to import) and reads ahead: the rebuild would otherwise wait for it, and its own
     part of the work is the lighter one."""
 
-    def __init__(self, url: str, *, local: meetings.RebuildRules | None = None, local_chunks: int = 1):
+    def __init__(self, url: str, *, local: meetings.RebuildRules | None = None):
         self._local = local
-        self._local_reads = local_chunks if local is not None else 0
+        self._first_read = True
         context = multiprocessing.get_context("spawn")
         requests, self._requests = context.Pipe(duplex=False)
         self._answers_pipe, answers = context.Pipe(duplex=False)
@@ -63,8 +62,8 @@ class RulesProcess:
         self._answers: dict[int, tuple[bool, Any]] = {}
 
     def read(self, chunk: Sequence[str]) -> meetings.Answer[dict[str, meetings.InstanceEvents]]:
-        if self._local is not None and self._local_reads > 0:
-            self._local_reads -= 1
+        first, self._first_read = self._first_read, False
+        if self._local is not None and first:
             return self._local.read(chunk)
         return self._ask("read", list(chunk))
 
@@ -179,8 +178,7 @@ def _give(answers: Connection, answered: queue.SimpleQueue[Any]) -> None:
 
 def can_share(url: str) -> bool:
     """Whether a second process can open this database (not a SQLite database in memory)."""
-    parsed = make_url(normalize_url(url))
-    return not (parsed.get_backend_name() == "sqlite" and parsed.database in (None, "", ":memory:"))
+    return not is_sqlite(url) or sqlite_file(url) is not None
 
 
 def rebuild(
