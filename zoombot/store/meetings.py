@@ -27,7 +27,7 @@ from zoombot.core.matching import match_member
 from zoombot.core.times import parse_time
 from zoombot.store.bulk import insert_rows
 from zoombot.store.credit_lines import credit_inputs_of, sync_lines
-from zoombot.store.db import dialect_insert
+from zoombot.store.db import dialect_insert, refresh_statistics
 from zoombot.store.directory import communities_by_id
 from zoombot.store.models import (
     Community,
@@ -723,6 +723,8 @@ def rebuild(
                 reading.append(rules.read(chunks[index + 1]))
             for credit_session in _replay_chunk(session, reading.pop(0).result(), settings):
                 pending[credit_session.id] = credit_session
+            if index == 0 and len(chunks) > 1:  # the tables it fills as they will be, not as they were
+                refresh_statistics(session, table_of(CreditSession).name, table_of(Meeting).name)
             if len(pending) >= REBUILD_CHUNK or index + 1 == len(chunks):
                 batch = list(pending.values())
                 pending.clear()
