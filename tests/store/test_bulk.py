@@ -12,7 +12,7 @@ from sqlalchemy import select
 from sqlalchemy.exc import DataError
 
 from zoombot.store.bulk import insert_rows
-from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Participant, table_of
+from zoombot.store.models import AuditEntry, CreditLine, CreditSession, Participant, SubmissionBatch, table_of
 
 EASTERN = timezone(timedelta(hours=-4))
 JOIN = datetime(2026, 10, 13, 18, 30, 10, tzinfo=EASTERN)  # 22:30:10 UTC
@@ -123,3 +123,56 @@ def test_postgresql_refusing_the_data_is_a_data_error(pg_runtime):
         insert_rows(s, table_of(CreditLine), [{"session_id": sid, "participant_key": "u:x", "status": "x" * 40}])
     with pg_runtime.db.begin() as s:
         assert s.scalars(select(CreditLine)).all() == []
+
+
+def test_postgresql_numerics_and_integers_go_exactly(pg_runtime):
+    """COPY is binary on PostgreSQL (bulk.BINARY): a numeric is written as the Decimal it is, or from a float or
+    an integer by its decimal text, and a big identifier keeps every digit."""
+    with pg_runtime.db.begin() as s:
+        sid = _session(s)
+        insert_rows(
+            s,
+            table_of(CreditLine),
+            [
+                {"session_id": sid, "participant_key": "u:a", "proposed_growth_hours": Decimal("1.75")},
+                {"session_id": sid, "participant_key": "u:b", "proposed_growth_hours": 1.1},
+                {"session_id": sid, "participant_key": "u:c", "proposed_growth_hours": 2},
+            ],
+        )
+        insert_rows(
+            s, table_of(AuditEntry), [{"actor": "system", "entity": "x", "action": "y", "entity_id": 2**40 + 3}]
+        )
+    with pg_runtime.db.begin() as s:
+        assert s.execute(select(CreditLine.participant_key, CreditLine.proposed_growth_hours)).all() == [
+            ("u:a", Decimal("1.75")),
+            ("u:b", Decimal("1.10")),
+            ("u:c", Decimal("2.00")),
+        ]
+        assert s.scalar(select(AuditEntry.entity_id)) == 1099511627779
+
+
+def test_postgresql_an_integer_too_large_for_its_column_is_a_data_error(pg_runtime):
+    """A binary COPY would write an integer's low four bytes without a word (2**32 + 5 as 5); it is refused as
+    the text form is refused, as a DataError, and nothing is written."""
+    with pytest.raises(DataError), pg_runtime.db.begin() as s:
+        sid = _session(s)
+        insert_rows(
+            s,
+            table_of(Participant),
+            [{"session_id": sid, "identity_key": "u:x", "name": "X", "intervals": [], "attended_seconds": 2**32 + 5}],
+        )
+    with pg_runtime.db.begin() as s:
+        assert s.scalars(select(Participant)).all() == []
+
+
+def test_postgresql_a_table_with_a_type_copy_cannot_write_in_binary_goes_as_text(pg_runtime):
+    """submission_batches.content is bytea, which bulk.BINARY leaves out: the whole COPY is text, and reads back."""
+    with pg_runtime.db.begin() as s:
+        insert_rows(
+            s,
+            table_of(SubmissionBatch),
+            [{"created_by": "staff@example.org", "format": "csv", "filename": "b.csv", "content": b"a,b\r\n\x00\xff"}],
+        )
+    with pg_runtime.db.begin() as s:
+        batch = s.scalars(select(SubmissionBatch)).one()
+        assert (batch.content, batch.line_ids, batch.filename) == (b"a,b\r\n\x00\xff", [], "b.csv")
