@@ -280,7 +280,7 @@ def test_approve_clean_then_a_batch_then_a_correction_in_the_next_batch(browser,
     header, *rows = [[c.value for c in r] for r in sheet.iter_rows()]
     got = [dict(zip(header, r, strict=True)) for r in rows]
     assert [(r["participant_name"], r["hours"], r["corrects_record_id"], r["record_id"]) for r in got] == [
-        ("Bob Brown", "1.75", str(original.id), str(correction.id))
+        ("Bob Brown", 1.75, str(original.id), str(correction.id))
     ]
     page.goto(f"{server}/staff/registry")
     expect(page.get_by_role("heading", name="Next batch: 0 lines (0 rows)")).to_be_visible()

@@ -316,11 +316,12 @@ def test_a_batch_then_nothing_new_then_a_correction_in_the_next_batch(runtime, h
         )
         for r in got[1:]
     ) == [  # a training row names the training's own time (23:00-23:30 UTC), the growth row the session's
-        ("Alice Ames", "growth", "1.25", str(alice), "2026-10-13 18:30", "2026-10-13 20:30"),
-        ("Alice Ames", "training", "0.50", str(alice), "2026-10-13 19:00", "2026-10-13 19:30"),
-        ("Bob Brown", "growth", "1.25", str(bob), "2026-10-13 18:30", "2026-10-13 20:30"),
-        ("Bob Brown", "training", "0.50", str(bob), "2026-10-13 19:00", "2026-10-13 19:30"),
-    ]
+        ("Alice Ames", "growth", 1.25, str(alice), "2026-10-13 18:30", "2026-10-13 20:30"),
+        ("Alice Ames", "training", 0.5, str(alice), "2026-10-13 19:00", "2026-10-13 19:30"),
+        ("Bob Brown", "growth", 1.25, str(bob), "2026-10-13 18:30", "2026-10-13 20:30"),
+        ("Bob Brown", "training", 0.5, str(bob), "2026-10-13 19:00", "2026-10-13 19:30"),
+    ]  # hours are numbers a spreadsheet sums (shown as 1.25, 0.50)
+    assert {row[index["hours"]].number_format for row in sheet.iter_rows(min_row=2)} == {"0.00"}
     phone_line = next(ln for ln in lines(runtime, held) if ln.id == phone)
     assert (phone_line.status, phone_line.submitted_at) == ("pending", None)  # reopened at zero, never sent
 

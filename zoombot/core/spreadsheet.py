@@ -9,6 +9,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
+from decimal import Decimal, InvalidOperation
 
 FORMULA_START = "=+-@\t\r"
 
@@ -29,10 +30,16 @@ def to_csv(columns: Sequence[str], rows: Iterable[dict[str, str]], *, safe: Sequ
 
 
 def to_xlsx(
-    columns: Sequence[str], rows: Iterable[dict[str, str]], *, sheet: str = "Submission", safe: Sequence[str] = ()
+    columns: Sequence[str],
+    rows: Iterable[dict[str, str]],
+    *,
+    sheet: str = "Submission",
+    safe: Sequence[str] = (),
+    numeric: Sequence[str] = (),
 ) -> bytes:
     """One worksheet: a bold header row, then one row per dict, every cell as text (ids and codes keep
-    their leading zeros), `safe` columns defused like CSV."""
+    their leading zeros), `safe` columns defused like CSV, except the `numeric` columns (hours): a decimal
+    number there is a number shown with two decimals, so that the spreadsheet sums it."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
 
@@ -44,10 +51,26 @@ def to_xlsx(
         cell.font = Font(bold=True)
     for row in rows:
         ws.append([(safe_cell(row.get(c)) if c in safe else row.get(c, "")) or "" for c in columns])
-    for cell in ws.iter_rows(min_row=2):
-        for c in cell:
-            c.data_type = "s"
+    numbers = {index for index, column in enumerate(columns) if column in numeric}
+    for cells in ws.iter_rows(min_row=2):
+        for index, cell in enumerate(cells):
+            number = _decimal(cell.value) if index in numbers else None
+            if number is None:
+                cell.data_type = "s"
+            else:
+                cell.value, cell.number_format = number, "0.00"
     ws.freeze_panes = "A2"
     buffer = io.BytesIO()
     book.save(buffer)
     return buffer.getvalue()
+
+
+def _decimal(text: object) -> Decimal | None:
+    """A cell's text as a decimal number, or None when it is not one (empty, words, NaN, infinite)."""
+    if not isinstance(text, str) or not text:
+        return None
+    try:
+        number = Decimal(text)
+    except InvalidOperation:
+        return None
+    return number if number.is_finite() else None

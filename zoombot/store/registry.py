@@ -45,6 +45,7 @@ CONTENT_TYPES = {
 }
 #: Columns holding text people typed (names, titles): defused for spreadsheets.
 TYPED = ("participant_name", "title", "trainer_name", "community", "approver", "sponsor", "category")
+NUMERIC = ("hours",)  # numbers in an XLSX file, so that a spreadsheet sums them
 
 
 class SubmissionError(ValueError):
@@ -204,7 +205,7 @@ def render(fmt: str, profile_columns: Sequence[str], table: list[dict[str, str]]
     if fmt == "csv":
         return spreadsheet.to_csv(profile_columns, table, safe=TYPED)
     if fmt == "xlsx":
-        return spreadsheet.to_xlsx(profile_columns, table, safe=TYPED)
+        return spreadsheet.to_xlsx(profile_columns, table, safe=TYPED, numeric=NUMERIC)
     raise SubmissionError(f"format must be one of {', '.join(FORMATS)}")
 
 
