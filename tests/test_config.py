@@ -165,3 +165,24 @@ def test_operator_style_postgresql_urls_are_accepted(url):
 
 def test_sqlite_url_is_sqlite():
     assert is_sqlite(load_settings(path=None, environ={"ZOOMBOT_DATABASE_URL": "sqlite:///var/z.db"}).database.url)
+
+
+@pytest.mark.parametrize(
+    "base_url, bind, proxies, warned",
+    [
+        ("http://127.0.0.1:8000", "127.0.0.1", 0, False),  # the laptop: both local
+        ("http://localhost:8000", "localhost", 0, False),
+        ("http://127.0.0.1:8000", "0.0.0.0", 0, True),  # listening beyond this machine
+        ("http://localhost:8000", "10.0.0.5", 0, True),
+        ("http://127.0.0.1:8000", "127.0.0.1", 1, True),  # behind a proxy: people come through it
+        ("https://cop.example.org", "0.0.0.0", 1, False),
+        ("https://cop.example.org", "127.0.0.1", 0, False),
+    ],
+)
+def test_a_local_base_url_is_named_when_the_service_is_reached_from_elsewhere(base_url, bind, proxies, warned):
+    from zoombot.config import WebSettings, local_base_url_warning
+
+    warning = local_base_url_warning(WebSettings(base_url=base_url, proxy_fix=proxies), bind)
+    assert (warning is not None) == warned
+    if warned:
+        assert base_url in warning and "certificates" in warning

@@ -289,6 +289,26 @@ def _validate(settings: Settings) -> None:
         raise ConfigError("[mail] from_address must be an email address")
 
 
+LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
+
+
+def local_base_url_warning(web: WebSettings, bind_host: str) -> str | None:
+    """Why `base_url` cannot be the address people use, when it is this machine's own while the service
+    listens beyond it (bound to another address, or behind a proxy): mail links, calendar files and the
+    verification address printed on certificates would send members to their own computer. None when
+    nothing suggests so (the laptop demo: both local)."""
+    from urllib.parse import urlsplit
+
+    base_host = (urlsplit(web.base_url).hostname or "").lower()
+    if base_host not in LOOPBACK_HOSTS or (bind_host in LOOPBACK_HOSTS and web.proxy_fix == 0):
+        return None
+    return (
+        f"[web] base_url is {web.base_url}, this machine's own address, while zoombot is reached from "
+        "elsewhere: links in mail and calendar files and the verification address on certificates will not "
+        "work for anyone else; set it to the address people use (https://...)"
+    )
+
+
 def _validate_registry(registry: RegistrySettings) -> None:
     for key in ("submission_days", "digest_days_before"):
         if getattr(registry, key) < 0:

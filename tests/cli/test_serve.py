@@ -98,14 +98,17 @@ def test_serve_runs_gunicorn_with_one_scheduler_and_stops_cleanly(serve, databas
     output = proc.output
     assert "zoombot stopped" in output and "Traceback" not in output
     assert "development server" not in output.lower() and "WARNING: This is" not in output
+    assert "base_url" not in output  # local base_url, local address: the laptop, nothing to warn about
     assert job_runs(database_url) == {name: 1 for name in JOB_NAMES}  # one scheduler, not one per worker
     assert output.count("scheduler started in-process") == 1
 
 
 def test_serve_without_scheduler_and_a_port_in_use(serve, database_url):
-    first = serve("--no-scheduler")
+    first = serve("--no-scheduler", "--host", "0.0.0.0")
     first.wait_for(lambda: "zoombot serving on" in first.output, "readiness line")
     assert "and the scheduler" not in first.output
+    # reached from elsewhere with the default base_url: mail and certificates would point at 127.0.0.1
+    assert "warning: [web] base_url is http://127.0.0.1:8000, this machine's own address" in first.output
     assert job_runs(database_url) == {}
     import socket
 

@@ -20,6 +20,7 @@ from zoombot.cli.mail import mail
 from zoombot.cli.member_links import link as member_link
 from zoombot.cli.registry import registry_group
 from zoombot.cli.zoom import backfill, zoom
+from zoombot.config import local_base_url_warning
 
 
 class Group(click.Group):
@@ -57,6 +58,9 @@ def serve(state: CliState, host: str, port: int, workers: int, no_scheduler: boo
 
     runtime = state.runtime()
     logging_setup.configure(runtime.settings)  # the scheduler's logs, like the workers'
+    warning = local_base_url_warning(runtime.settings.web, host)
+    if warning:
+        click.echo(f"warning: {warning}", err=True)
 
     def ready() -> None:
         jobs = "" if no_scheduler else " and the scheduler"
