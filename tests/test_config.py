@@ -186,3 +186,18 @@ def test_a_local_base_url_is_named_when_the_service_is_reached_from_elsewhere(ba
     assert (warning is not None) == warned
     if warned:
         assert base_url in warning and "certificates" in warning
+
+
+def test_the_app_logs_a_local_base_url_behind_a_proxy(make_settings, caplog):
+    """Production runs gunicorn itself (deploy/, Procfile), behind nginx with proxy_fix: the web tier's log
+    says it once a worker builds the app."""
+    from zoombot.app import create_app
+
+    with caplog.at_level("WARNING", logger="zoombot.app"):
+        create_app(make_settings(web={"proxy_fix": 1}))
+    warned = [r.getMessage() for r in caplog.records if r.name == "zoombot.app"]
+    assert len(warned) == 1 and warned[0].startswith("[web] base_url is http://127.0.0.1:8000, this machine's own")
+    caplog.clear()
+    with caplog.at_level("WARNING", logger="zoombot.app"):
+        create_app(make_settings(web={"proxy_fix": 1, "base_url": "https://cop.example.org"}))
+    assert [r for r in caplog.records if r.name == "zoombot.app"] == []

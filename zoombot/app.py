@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import time
 from collections.abc import Callable, Mapping
 from datetime import timedelta
@@ -11,7 +12,7 @@ from flask import Flask, Request
 from flask.sessions import SecureCookieSessionInterface
 
 from zoombot import logging_setup
-from zoombot.config import ConfigError, Settings, load_settings
+from zoombot.config import ConfigError, Settings, load_settings, local_base_url_warning
 from zoombot.runtime import Runtime
 from zoombot.web import security_headers
 
@@ -27,6 +28,7 @@ class CookieSessionsForPeople(SecureCookieSessionInterface):
 
 
 MACHINE_PATHS = ("/zoom/", "/healthz", "/readyz", "/metrics")
+log = logging.getLogger(__name__)
 
 
 def create_app(
@@ -40,6 +42,8 @@ def create_app(
             raise SystemExit(f"zoombot: {exc}") from None
     settings = runtime.settings
     logging_setup.configure(settings)
+    if warning := local_base_url_warning(settings.web):
+        log.warning(warning)
     app = Flask(
         __name__,
         template_folder="web/staff/templates",

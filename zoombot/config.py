@@ -292,15 +292,17 @@ def _validate(settings: Settings) -> None:
 LOOPBACK_HOSTS = frozenset({"127.0.0.1", "localhost", "::1", "[::1]"})
 
 
-def local_base_url_warning(web: WebSettings, bind_host: str) -> str | None:
+def local_base_url_warning(web: WebSettings, bind_host: str | None = None) -> str | None:
     """Why `base_url` cannot be the address people use, when it is this machine's own while the service
-    listens beyond it (bound to another address, or behind a proxy): mail links, calendar files and the
-    verification address printed on certificates would send members to their own computer. None when
-    nothing suggests so (the laptop demo: both local)."""
+    is reached from elsewhere (behind a proxy, or `bind_host` another address than loopback): mail links,
+    calendar files and the verification address printed on certificates would send members to their own
+    computer. None when nothing suggests so (the laptop demo: all local; a process that does not know
+    where it listens, such as the scheduler, judges by `proxy_fix` alone)."""
     from urllib.parse import urlsplit
 
     base_host = (urlsplit(web.base_url).hostname or "").lower()
-    if base_host not in LOOPBACK_HOSTS or (bind_host in LOOPBACK_HOSTS and web.proxy_fix == 0):
+    elsewhere = web.proxy_fix > 0 or (bind_host is not None and bind_host not in LOOPBACK_HOSTS)
+    if base_host not in LOOPBACK_HOSTS or not elsewhere:
         return None
     return (
         f"[web] base_url is {web.base_url}, this machine's own address, while zoombot is reached from "

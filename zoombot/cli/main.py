@@ -99,6 +99,8 @@ def scheduler(runtime, once: bool) -> None:
     from zoombot import logging_setup
 
     logging_setup.configure(runtime.settings)  # a long-running service: structured logs, as the web tier
+    if warning := local_base_url_warning(runtime.settings.web):
+        click.echo(f"warning: {warning}", err=True)
     click.echo("zoombot scheduler running (Ctrl+C to stop)")
     runner.run_blocking(runtime)
 
