@@ -491,3 +491,41 @@ def test_a_segment_marked_after_approval_reopens_the_line_and_creates_nothing_be
             )
             == lid
         )
+
+
+def test_undoing_the_merge_brings_a_reopened_lines_flag_up_to_date(runtime, held, clock):
+    """The approved phone line, reopened at zero by the merge, gets its hours back when the merge is undone:
+    it stays flagged (the approval was undone), and the flag says what it proposes now, not 0.00 h."""
+    phone = line_id(runtime, held, PHONE_KEY)
+    with runtime.db.begin() as s:
+        review.approve(s, [phone], actor=ACTOR, now=clock())
+        review.merge(s, held, PHONE_KEY, ALICE_KEY, actor=ACTOR, now=clock(), settings=runtime.settings)
+        merge = s.scalars(select(ParticipantMerge)).one()
+        review.undo_merge(s, merge.id, actor=ACTOR, now=clock(), settings=runtime.settings)
+    line = lines(runtime, held)[PHONE_KEY]
+    assert figures(line) == (6840, D("1.75"), D("0.00"), "pending") and line.flagged
+    assert line.flag_reason == (
+        "approved line reopened: was approved, 1:54 attended, 1.75 h growth; now 1.75 h growth proposed"
+    )
+
+
+def test_undoing_the_merge_of_a_line_once_decided_says_its_attendance_is_back(runtime, held, clock):
+    """A line staff approved and then reopened is kept (not removed) when merged away, flagged for having no
+    attendance of its own; the merge undone, the flag says it has some again, and what it proposes."""
+    phone = line_id(runtime, held, PHONE_KEY)
+    with runtime.db.begin() as s:
+        review.approve(s, [phone], actor=ACTOR, now=clock())
+        review.reopen(s, phone, actor=ACTOR, now=clock(), reason="check the dial-in", settings=runtime.settings)
+        review.merge(s, held, PHONE_KEY, ALICE_KEY, actor=ACTOR, now=clock(), settings=runtime.settings)
+    line = lines(runtime, held)[PHONE_KEY]
+    assert (line.attended_seconds, line.flagged, line.flag_reason) == (
+        0,
+        True,
+        "no attendance of its own any more (merged or removed)",
+    )
+    with runtime.db.begin() as s:
+        merge = s.scalars(select(ParticipantMerge)).one()
+        review.undo_merge(s, merge.id, actor=ACTOR, now=clock(), settings=runtime.settings)
+    line = lines(runtime, held)[PHONE_KEY]
+    assert figures(line) == (6840, D("1.75"), D("0.00"), "pending") and line.flagged
+    assert line.flag_reason == "attendance of its own again after it had none: now 1.75 h growth proposed"

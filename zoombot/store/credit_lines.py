@@ -21,6 +21,7 @@ Every change writes an audit entry (who, when, from, to, why).
 
 from __future__ import annotations
 
+import re
 from collections.abc import Mapping, Sequence
 from datetime import datetime
 from decimal import Decimal
@@ -40,6 +41,9 @@ from zoombot.store.models import AuditEntry, Community, CreditLine, CreditSessio
 
 SYSTEM_STATES = ("pending", "no_credit")  # states a line is in until a person decides it
 ZERO = Decimal("0.00")
+VANISHED = "no attendance of its own any more (merged or removed)"
+# the flag of a decided line the attendance reopened (see _reopen), whose "now ... proposed" follows the line
+REOPENED = re.compile(r"^(?P<head>\w+ line reopened: was .*?); now .*? proposed(?P<tail>(; .*)?)$")
 
 
 def rules_for(settings: HoursSettings, community: Community | None) -> tuple[hours.Policy, credit.TrainingRules]:
@@ -325,6 +329,8 @@ def _follow(
         for k, v in new.items():
             setattr(line, k, v)
         line.member_id = member_id
+        if line.flagged:
+            line.flag_reason = _flag_now(line.flag_reason, new_proposal, line.attended_seconds)
         if line.adjusted:
             if credit_changed:  # staff set the hours by hand: keep them, but ask for a second look
                 line.flagged = True
@@ -372,6 +378,18 @@ def _follow(
         + _unseen(before, after, seconds_before, line.attended_seconds),
         at=now,
     )
+
+
+def _flag_now(reason: str | None, proposal: tuple[Decimal, Decimal], attended_seconds: int) -> str | None:
+    """A system flag that states what a line has, brought up to date when the line changes again (a merge
+    undone gives a reopened line its hours back): the flag stays, for the decision it undid, but never
+    tells staff something the line no longer says."""
+    if reason == VANISHED and attended_seconds > 0:
+        return f"attendance of its own again after it had none: now {split_text(*proposal)} proposed"
+    found = REOPENED.match(reason or "")
+    if found is None:
+        return reason
+    return f"{found['head']}; now {split_text(*proposal)} proposed{found['tail']}"
 
 
 def _unseen(before: str, after: str, seconds_before: int, seconds_after: int) -> str:
@@ -504,7 +522,7 @@ def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) ->
         "training_attended_seconds": 0,
         "proposed_growth_hours": ZERO,
         "proposed_training_hours": ZERO,
-        "no_credit_reason": "no attendance of its own any more (merged or removed)",
+        "no_credit_reason": VANISHED,
         "segments": [],
     }
     if line.submitted_at is not None:
@@ -514,6 +532,6 @@ def _vanished(session: Session, line: CreditLine, now: datetime, reason: str) ->
         growth, training = _proposal(line)
         if line.attended_seconds or growth + training:
             _follow(session, line, gone, line.member_id, now, reason)
-            line.flagged, line.flag_reason = True, "no attendance of its own any more (merged or removed)"
+            line.flagged, line.flag_reason = True, VANISHED
         return
     _reopen(session, line, gone, line.member_id, now, reason)
