@@ -400,3 +400,26 @@ def test_ledger_text_says_line_statuses_in_words():
     assert ledger.humanize("my_no_credit_note stays", "UTC") == "my_no_credit_note stays"  # whole words only
     assert [ledger.words(s) for s in ("pending", "no_credit")] == ["pending", "no credit"]
     assert [ledger.clock(s) for s in (None, 59, 7440, 36000)] == ["0:00", "0:00", "2:04", "10:00"]
+
+
+def test_what_a_members_hours_leave_out_of_a_chain_of_revisions():
+    """(id, session, participant, revision, status). Session 1: sent and approved (10), its correction waiting
+    (11): the sent line counts, the correction not yet. Session 2: sent (20), corrected and approved (21),
+    corrected again and waiting (22): 21 counts. Session 3: a correction staff rejected (31) after 30: 30
+    counts. Session 4: a lone pending line counts (as pending). Session 5: revision 0 rejected, 1 pending
+    (a rejected first line is no credit to protect): 51 counts as pending."""
+    chains = [
+        (10, 1, "a", 0, "approved"),
+        (11, 1, "a", 1, "pending"),
+        (20, 2, "a", 0, "approved"),
+        (21, 2, "a", 1, "approved"),
+        (22, 2, "a", 2, "pending"),
+        (30, 3, "a", 0, "approved"),
+        (31, 3, "a", 1, "rejected"),
+        (40, 4, "a", 0, "pending"),
+        (50, 5, "a", 0, "rejected"),
+        (51, 5, "a", 1, "pending"),
+        (60, 1, "b", 0, "approved"),  # another participant of session 1: a chain of its own
+    ]
+    assert member_grid.replaced_ids(chains) == {20}  # only an approved correction replaces
+    assert member_grid.uncounted_ids(chains) == {11, 20, 22, 31}

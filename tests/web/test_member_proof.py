@@ -315,8 +315,22 @@ def test_a_correction_of_submitted_credit_shows_on_the_certificate_the_page_and_
     waiting = " ".join(re.sub(r"<[^>]+>", " ", client.get(path).get_data(as_text=True)).split())
     # the submitted line counts until the correction is approved; the correction waits for review
     assert "1.75 of 15.00 hours approved (11%), 13.25 to go" in waiting
-    assert "Waiting for review 1.75" in waiting
-    assert "A correction of hours already sent to the registry; staff are reviewing it" in waiting
+    assert "Waiting for review 0.00" in waiting  # the correction replaces the hours sent: it adds nothing
+    add_staff(runtime, STAFF)  # staff's page of her counts the same: 1.25 + 0.50 approved, nothing pending
+    staff = runtime_client(runtime)
+    login(staff, STAFF)
+    year = re.search(
+        r'<tr data-year="2026">(.*?)</tr>',
+        staff.get(f"/staff/members/{member_id(runtime, 'alice@example.org')}").get_data(as_text=True),
+        re.S,
+    )
+    assert year is not None
+    assert re.findall(r'<td class="num">([\d.]+)</td>', year.group(1)) == ["1.25", "0.50", "0.00", "0.00"]
+    assert waiting.count("Tue, Oct 13, 2026") == 1  # one row for the session, the hours sent, told of it
+    assert (
+        "Approved Staff are reviewing a correction of these hours, already sent to the registry: 1.75 h growth "
+        "instead. Until it is approved, the hours sent count. Attended 1 h 54 min Growth 1.25 Training 0.50"
+    ) in waiting
 
     with runtime.db.begin() as s:
         review.approve(s, [correction], actor=STAFF, now=runtime.now())
@@ -645,3 +659,21 @@ def test_retention_waits_for_an_open_claim_then_strips_the_members_words(runtime
     page = " ".join(re.sub(r"<[^>]+>", " ", page).split())
     assert "Staff declined your claim: Not you: that was [redacted], who told us so." in page
     assert "twins" not in page
+
+
+def test_a_rejected_correction_leaves_the_hours_sent_alone_on_the_page(runtime, held, client):
+    """Staff reject the correction (the training did happen after all): the page shows the hours sent, as
+    sent, with no word of a correction and nothing waiting."""
+    segment_and_approve(runtime, held)
+    path = page_path(runtime, "alice@example.org")
+    with runtime.db.begin() as s:
+        registry.submit(s, runtime.settings, actor=STAFF, now=runtime.now())
+        segment = s.scalar(select(TrainingSegment.id).where(TrainingSegment.session_id == held))
+        review.delete_segment(s, held, segment, actor=STAFF, now=runtime.now(), settings=runtime.settings)
+    with runtime.db.begin() as s:
+        correction = s.scalar(select(CreditLine.id).where(CreditLine.corrects_id.is_not(None)))
+        review.reject(s, correction, actor=STAFF, now=runtime.now(), reason="the training took place")
+    page = " ".join(re.sub(r"<[^>]+>", " ", client.get(path).get_data(as_text=True)).split())
+    assert page.count("Tue, Oct 13, 2026") == 1 and "correction" not in page.lower()
+    assert "1.75 of 15.00 hours approved (11%), 13.25 to go" in page and "Waiting for review 0.00" in page
+    assert "Approved Attended 1 h 54 min Growth 1.25 Training 0.50" in page

@@ -6,7 +6,8 @@ the staff member page, the member's own page and their transcript can never disa
 
 What counts: approved lines as approved, pending lines as pending; rejected and no-credit lines count for
 nothing. A line a later correction has replaced (an approved correction of a submitted line) counts no
-more: the correction does (`Fact.replaced`).
+more: the correction does (`Fact.replaced`). A correction not approved yet counts for nothing either: the
+hours sent count until it is, and it would otherwise add its hours beside them (`uncounted_ids`).
 """
 
 from __future__ import annotations
@@ -156,6 +157,22 @@ def totals(rows: Iterable[MemberYear]) -> MemberYear:
                 for kind in KINDS:
                     out.months[index].of[status][kind] += month.of[status][kind]
                     out.total.of[status][kind] += month.of[status][kind]
+    return out
+
+
+def uncounted_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
+    """`replaced_ids`, and every revision not approved that follows an approved one of the same session and
+    participant (a correction waiting for review, or one staff rejected): the approved one counts."""
+    lines = list(lines)
+    out = replaced_ids(lines)
+    chains: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
+    for line_id, session_id, key, revision, status in lines:
+        chains.setdefault((session_id, key), []).append((revision, line_id, status))
+    for chain in chains.values():
+        chain.sort()
+        for index, (_, line_id, status) in enumerate(chain):
+            if status != "approved" and any(earlier == "approved" for _, _, earlier in chain[:index]):
+                out.add(line_id)
     return out
 
 

@@ -72,6 +72,16 @@ def superseded(session: Session, session_ids: Sequence[int]) -> set[int]:
     """Lines of these sessions that an approved later revision of the same participant replaces: a member's
     hours count the correction, not the submitted line it corrects (`member_grid.replaced_ids`). The whole
     chain is read, whoever each revision belongs to (a correction may move the credit to another member)."""
+    return member_grid.replaced_ids(_chains(session, session_ids))
+
+
+def uncounted(session: Session, session_ids: Sequence[int]) -> set[int]:
+    """`superseded`, and the corrections not approved (yet) of a line that counts (`member_grid.uncounted_ids`):
+    what a member's hours leave out."""
+    return member_grid.uncounted_ids(_chains(session, session_ids))
+
+
+def _chains(session: Session, session_ids: Sequence[int]) -> list[tuple[int, int, str, int, str]]:
     wanted = sorted(set(session_ids))
     found: list[tuple[int, int, str, int, str]] = []
     for at in range(0, len(wanted), 1000):  # bounded IN lists (SQLite's limit on bound parameters)
@@ -87,7 +97,7 @@ def superseded(session: Session, session_ids: Sequence[int]) -> set[int]:
                 ).where(CreditLine.session_id.in_(wanted[at : at + 1000]))
             )
         ]
-    return member_grid.replaced_ids(found)
+    return found
 
 
 def segment_of(row: TrainingSegment) -> credit.Segment:

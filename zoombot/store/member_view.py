@@ -153,8 +153,17 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
         .where(CreditLine.member_id == member_id)
         .order_by(CreditSession.local_date.desc(), CreditSession.id.desc(), CreditLine.id)
     ).all()
-    replaced = credit_lines.superseded(s, [held.id for _, held, _ in lines])  # a correction counts instead
+    everything = lines
+    replaced = credit_lines.uncounted(s, [held.id for _, held, _ in lines])  # an approved correction counts instead
     lines = [row for row in lines if row[0].id not in replaced]
+    # a correction waiting for review is told on the row of the hours sent, which count until it is approved:
+    # not a row and hours of its own beside them (the member would read both as hers)
+    kept = {line.id for line, _, _ in lines}
+    corrections = {
+        line.corrects_id: line
+        for line, _, _ in everything
+        if line.id in replaced and line.corrects_id in kept and line.status != "rejected"
+    }
     counted = {held.id for _, held, _ in lines}
     window_start = this_year.previous().first_day
     in_window = (
@@ -181,7 +190,14 @@ def member_page(s: Session, settings: Settings, member_id: int, now: datetime, s
         row = _row(held, community, _zone(community, settings), start_month)
         row.line_id, row.status, row.flagged = line.id, line.status, line.flagged
         row.status_text = STATUS_WORDS[line.status]
-        if line.status == "no_credit" and line.no_credit_reason:
+        correction = corrections.get(line.id)
+        if correction is not None:
+            row.note = (
+                f"Staff are reviewing a correction of these hours, already sent to the registry: "
+                f"{credit_lines.split_text(correction.growth_hours, correction.training_hours)} instead. Until it is "
+                "approved, the hours sent count."
+            )
+        elif line.status == "no_credit" and line.no_credit_reason:
             row.note = line.no_credit_reason
         elif line.status == "pending" and line.corrects_id is not None:
             row.note = (

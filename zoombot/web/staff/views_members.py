@@ -80,7 +80,7 @@ def member_facts(s, member_ids: list[int] | None, visible) -> list[member_grid.F
     if member_ids is not None:
         query = query.where(CreditLine.member_id.in_(member_ids))
     found = s.execute(query).all()
-    replaced = credit_lines.superseded(s, [r.session_id for r in found])
+    replaced = credit_lines.uncounted(s, [r.session_id for r in found])
     return [
         member_grid.Fact(r.member_id, r.local_date, r.status, r.growth_hours, r.training_hours, r.id in replaced)
         for r in found
