@@ -298,6 +298,27 @@ def test_a_zero_kind_has_no_row_unless_a_correction_takes_it_back():
         ({"status": "pending"}, ["not approved (pending)"]),
         ({"approval_code": ""}, ["no approval code (growth row)"]),
         ({"growth": D("0"), "training": D("0")}, ["no hours to submit"]),
+        # the facilitator, the community's trainer, attends and earns training hours for her own training
+        (
+            {"registry_id": "R-20017"},
+            [
+                "R-20017 is this training's own trainer: no training hours for training one gives "
+                "(adjust them to growth hours, or to none)"
+            ],
+        ),
+        (  # a segment's own trainer, among several segments' ("R-30001; R-10442")
+            {
+                "segments": (
+                    registry_rows.Segment("Safe sleep", "Health", "NV-114", trainer_registry_id="R-30001"),
+                    registry_rows.Segment("Feeding", "Health", "NV-115", trainer_registry_id="r-10442"),
+                )
+            },
+            [
+                "R-10442 is this training's own trainer: no training hours for training one gives "
+                "(adjust them to growth hours, or to none)"
+            ],
+        ),
+        ({"registry_id": "R-20017", "training": D("0")}, []),  # her growth hours are hers: no training row
     ],
 )
 def test_problems_say_why_a_line_is_held_back(changes, reasons):

@@ -167,6 +167,14 @@ def problems(line: LineFacts, line_rows: list[dict[str, str]], profile: Registry
         )
     if not line_rows:
         found.append("no hours to submit")
+    own = (line.registry_id or "").strip().casefold()
+    for row in line_rows:
+        trainers = {t.strip().casefold() for t in row.get("trainer_registry_id", "").split(";")}
+        if row["kind"] == "training" and own and own in trainers and Decimal(row["hours"]) > 0:
+            found.append(
+                f"{line.registry_id} is this training's own trainer: no training hours for training one gives "
+                "(adjust them to growth hours, or to none)"
+            )
     for column in profile.required_columns:
         if column == "registry_id":
             continue  # said above, in words
