@@ -10,6 +10,7 @@ The session is played through the real webhook endpoint (staff_support.meeting_e
 
 from __future__ import annotations
 
+import logging
 import re
 from datetime import UTC, datetime, timedelta
 from decimal import Decimal
@@ -677,3 +678,21 @@ def test_a_rejected_correction_leaves_the_hours_sent_alone_on_the_page(runtime, 
     assert page.count("Tue, Oct 13, 2026") == 1 and "correction" not in page.lower()
     assert "1.75 of 15.00 hours approved (11%), 13.25 to go" in page and "Waiting for review 0.00" in page
     assert "Approved Attended 1 h 54 min Growth 1.25 Training 0.50" in page
+
+
+def test_a_name_in_korean_chinese_or_japanese_prints_and_no_letter_is_logged(runtime, held, client, tmp_path, caplog):
+    """DejaVu Sans has no Hangul or Han letters: the fallback font prints them. A letter no font has (Ethiopic
+    here) prints as a blank, and the PDF library's warning, which quotes it, never reaches the logs."""
+    with runtime.db.begin() as s:
+        s.get(Member, member_id(runtime, "alice@example.org")).name = "김은지 王小明 山田花子 ሰላም"
+    segment_and_approve(runtime, held)
+    path = page_path(runtime, "alice@example.org")
+    alice_line = lines(runtime, held)[ALICE_KEY].id
+    with caplog.at_level(logging.DEBUG):
+        response = client.get(f"{path}/certificates/{alice_line}.pdf")
+        transcript = client.get(f"{path}/transcripts/2026.pdf")
+    assert response.status_code == 200 and transcript.status_code == 200
+    assert "김은지 王小明 山田花子" in words(pdf_text(response.data, tmp_path, "certificate"))
+    assert "김은지 王小明 山田花子" in words(pdf_text(transcript.data, tmp_path, "transcript"))
+    logged = " ".join(f"{r.getMessage()} {r.args}" for r in caplog.records)
+    assert not any(letter in logged for letter in "김은지王小明山田花子ሰላም")

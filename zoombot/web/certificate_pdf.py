@@ -2,9 +2,10 @@
 
 fpdf2 was chosen over WeasyPrint and ReportLab because it is pure Python (nothing to install from the
 operating system: WeasyPrint needs Pango), small, actively maintained, subsets the fonts it embeds (a
-certificate is about 30 KB) and draws a page in milliseconds. The fonts are DejaVu Sans, shipped in
-`zoombot/web/fonts/` (see its LICENSE), so names in any Latin, Greek or Cyrillic script print the same on
-every installation; no system font is looked up.
+certificate is about 30 KB) and draws a page in milliseconds. The fonts are DejaVu Sans, and Droid Sans
+Fallback for the letters DejaVu lacks, shipped in `zoombot/web/fonts/` (see its LICENSE), so names in
+Latin, Greek, Cyrillic, Chinese, Japanese and Korean scripts print the same on every installation; no
+system font is looked up.
 
 Layout only: every word printed comes from `Certificate.lines()` / the `Transcript`, so what a paper says
 is decided (and tested) in the pure module. US Letter, since the registries are American.
@@ -25,8 +26,20 @@ from zoombot.core.plurals import plural
 # fontTools logs every glyph it keeps at INFO: the letters of a member's name, in the service's logs.
 logging.getLogger("fontTools").setLevel(logging.WARNING)
 
+
+class _NoMissingGlyphs(logging.Filter):
+    """fpdf2 warns of the letters no font has, quoting them: a member's name, letter by letter. They print as
+    blanks; the warning is dropped, never logged."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not str(record.msg).startswith("Font %s is missing the following glyphs")
+
+
+logging.getLogger("fpdf.output").addFilter(_NoMissingGlyphs())
+
 FONTS = Path(__file__).with_name("fonts")
 FAMILY = "DejaVu"
+FALLBACK = "DroidFallback"  # Chinese, Japanese and Korean letters, which DejaVu Sans has none of
 INK = (26, 26, 26)
 MUTED = (85, 85, 85)
 ACCENT = (29, 79, 145)
@@ -39,6 +52,8 @@ class Paper(FPDF):
         super().__init__(format="Letter", unit="mm")
         self.add_font(FAMILY, "", str(FONTS / "DejaVuSans.ttf"))
         self.add_font(FAMILY, "B", str(FONTS / "DejaVuSans-Bold.ttf"))
+        self.add_font(FALLBACK, "", str(FONTS / "DroidSansFallback.ttf"))
+        self.set_fallback_fonts([FALLBACK], exact_match=False)  # bold text too: the fallback has one weight
         self.set_title(title)
         self.set_author(footer)
         self.set_creator("zoombot")
