@@ -219,3 +219,20 @@ def _leaves(value):
     if isinstance(value, list):
         return [leaf for v in value for leaf in _leaves(v)]
     return [value]
+
+
+@pytest.mark.parametrize(
+    "payload, plain",
+    [
+        (b'{"object": {"uuid": "q2GYD8E/mnfddR9/r2Ae==", "id": "81234567890"}}', True),  # base64, no float
+        (b'{"object": {"id": 81234567890, "duration": 60, "email": "ana.k9@example.org"}}', True),
+        (b'{"score": 2.5}', False),
+        (b'{"list": [1, -1e-7]}', False),
+        (b'{"list": [\n  1.0\n]}', False),
+        (b'{"x": -3E+2}', False),
+    ],
+)
+def test_the_fast_dedupe_key_is_taken_only_where_no_float_can_be(payload, plain):
+    """Event.plain_numbers: no float in the body (orjson keys it), or maybe one (json.dumps does)."""
+    raw = b'{"event": "meeting.participant_joined", "event_ts": 1, "payload": ' + payload + b"}"
+    assert Event.from_body(raw).plain_numbers is plain
