@@ -11,8 +11,8 @@ raises SQLAlchemy's own error classes (DataError, IntegrityError) as any stateme
 
 On PostgreSQL the COPY is binary when every column's type has a binary form psycopg writes exactly
 (`BINARY`): the server then reads integers, instants and numerics as they are instead of parsing their
-text, and psycopg writes them with less work (statewide rebuild: participants 0.63 -> 0.50 s, audit
-entries 0.50 -> 0.42 s). Two things differ from the text form and are handled here: a numeric goes as
+text, and psycopg writes them with less work (statewide rebuild: participants 0.63 -> 0.52 s, audit
+entries 0.50 -> 0.43 s). Two things differ from the text form and are handled here: a numeric goes as
 the Decimal it is (SQLAlchemy's conversion makes it a float, which has no binary numeric form), and an
 integer too large for its column would be cut to its low bytes without a word, so it is refused first,
 as the server refuses it in text.
