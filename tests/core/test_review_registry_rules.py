@@ -424,23 +424,26 @@ def test_ledger_text_says_line_statuses_in_words():
 
 
 def test_what_a_members_hours_leave_out_of_a_chain_of_revisions():
-    """(id, session, participant, revision, status). Session 1: sent and approved (10), its correction waiting
-    (11): the sent line counts, the correction not yet. Session 2: sent (20), corrected and approved (21),
-    corrected again and waiting (22): 21 counts. Session 3: a correction staff rejected (31) after 30: 30
-    counts. Session 4: a lone pending line counts (as pending). Session 5: revision 0 rejected, 1 pending
-    (a rejected first line is no credit to protect): 51 counts as pending."""
+    """(id, session, participant, revision, status, member). Session 1: sent and approved (10), its correction
+    waiting (11): the sent line counts, the correction not yet. Session 2: sent (20), corrected and approved
+    (21), corrected again and waiting (22): 21 counts. Session 3: a correction staff rejected (31) after 30:
+    30 counts. Session 4: a lone pending line counts (as pending). Session 5: revision 0 rejected, 1 pending
+    (a rejected first line is no credit to protect): 51 counts as pending. Session 6: the correction (71)
+    moves the credit from member 7 to member 8: it is member 8's pending credit, not beside her own."""
     chains = [
-        (10, 1, "a", 0, "approved"),
-        (11, 1, "a", 1, "pending"),
-        (20, 2, "a", 0, "approved"),
-        (21, 2, "a", 1, "approved"),
-        (22, 2, "a", 2, "pending"),
-        (30, 3, "a", 0, "approved"),
-        (31, 3, "a", 1, "rejected"),
-        (40, 4, "a", 0, "pending"),
-        (50, 5, "a", 0, "rejected"),
-        (51, 5, "a", 1, "pending"),
-        (60, 1, "b", 0, "approved"),  # another participant of session 1: a chain of its own
+        (10, 1, "a", 0, "approved", 7),
+        (11, 1, "a", 1, "pending", 7),
+        (20, 2, "a", 0, "approved", 7),
+        (21, 2, "a", 1, "approved", 7),
+        (22, 2, "a", 2, "pending", 7),
+        (30, 3, "a", 0, "approved", 7),
+        (31, 3, "a", 1, "rejected", 7),
+        (40, 4, "a", 0, "pending", 7),
+        (50, 5, "a", 0, "rejected", 7),
+        (51, 5, "a", 1, "pending", 7),
+        (60, 1, "b", 0, "approved", None),  # another participant of session 1: a chain of its own
+        (70, 6, "a", 0, "approved", 7),
+        (71, 6, "a", 1, "pending", 8),
     ]
     assert member_grid.replaced_ids(chains) == {20}  # only an approved correction replaces
     assert member_grid.uncounted_ids(chains) == {11, 20, 22, 31}

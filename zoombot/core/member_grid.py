@@ -6,8 +6,9 @@ the staff member page, the member's own page and their transcript can never disa
 
 What counts: approved lines as approved, pending lines as pending; rejected and no-credit lines count for
 nothing. A line a later correction has replaced (an approved correction of a submitted line) counts no
-more: the correction does (`Fact.replaced`). A correction not approved yet counts for nothing either: the
-hours sent count until it is, and it would otherwise add its hours beside them (`uncounted_ids`).
+more: the correction does (`Fact.replaced`). A correction not approved yet counts for nothing either when it
+stays with the same member: the hours sent count until it is, and it would otherwise add its hours beside
+them (`uncounted_ids`); one that would move the credit to another member is that member's pending credit.
 """
 
 from __future__ import annotations
@@ -160,32 +161,38 @@ def totals(rows: Iterable[MemberYear]) -> MemberYear:
     return out
 
 
-def uncounted_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
-    """`replaced_ids`, and every revision not approved that follows an approved one of the same session and
-    participant (a correction waiting for review, or one staff rejected): the approved one counts."""
-    lines = list(lines)
-    out = replaced_ids(lines)
-    chains: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
-    for line_id, session_id, key, revision, status in lines:
-        chains.setdefault((session_id, key), []).append((revision, line_id, status))
-    for chain in chains.values():
-        chain.sort()
-        for index, (_, line_id, status) in enumerate(chain):
-            if status != "approved" and any(earlier == "approved" for _, _, earlier in chain[:index]):
+Revision = tuple[int, int, str, int, str, int | None]  # line id, session id, participant key, revision, status, member
+
+
+def _chains(lines: Iterable[Revision]) -> list[list[tuple[int, int, str, int | None]]]:
+    """The revisions of each session and participant, oldest first: (revision, line id, status, member)."""
+    chains: dict[tuple[int, str], list[tuple[int, int, str, int | None]]] = {}
+    for line_id, session_id, key, revision, status, member in lines:
+        chains.setdefault((session_id, key), []).append((revision, line_id, status, member))
+    return [sorted(chain) for chain in chains.values()]
+
+
+def replaced_ids(lines: Iterable[Revision]) -> set[int]:
+    """Lines an approved correction replaced: the ids of lines that a later approved revision of the same
+    session and participant supersedes."""
+    out: set[int] = set()
+    for chain in _chains(lines):
+        for index, (_, line_id, _, _) in enumerate(chain):
+            if any(status == "approved" for _, _, status, _ in chain[index + 1 :]):
                 out.add(line_id)
     return out
 
 
-def replaced_ids(lines: Iterable[tuple[int, int, str, int, str]]) -> set[int]:
-    """Lines an approved correction replaced: (id, session id, participant key, revision, status) in, the ids
-    of lines that a later approved revision of the same session and participant supersedes out."""
-    chains: dict[tuple[int, str], list[tuple[int, int, str]]] = {}
-    for line_id, session_id, key, revision, status in lines:
-        chains.setdefault((session_id, key), []).append((revision, line_id, status))
-    out: set[int] = set()
-    for chain in chains.values():
-        chain.sort()
-        for index, (_, line_id, _) in enumerate(chain):
-            if any(status == "approved" for _, _, status in chain[index + 1 :]):
+def uncounted_ids(lines: Iterable[Revision]) -> set[int]:
+    """`replaced_ids`, and every revision not approved that follows an approved one of the same session,
+    participant and member (a correction waiting for review, or one staff rejected): the approved one
+    counts. A correction that would move the credit to another member is that member's pending credit."""
+    lines = list(lines)
+    out = replaced_ids(lines)
+    for chain in _chains(lines):
+        for index, (_, line_id, status, member) in enumerate(chain):
+            if status != "approved" and any(
+                earlier == "approved" and owner == member for _, _, earlier, owner in chain[:index]
+            ):
                 out.add(line_id)
     return out

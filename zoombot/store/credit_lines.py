@@ -81,19 +81,20 @@ def uncounted(session: Session, session_ids: Sequence[int]) -> set[int]:
     return member_grid.uncounted_ids(_chains(session, session_ids))
 
 
-def _chains(session: Session, session_ids: Sequence[int]) -> list[tuple[int, int, str, int, str]]:
+def _chains(session: Session, session_ids: Sequence[int]) -> list[member_grid.Revision]:
     wanted = sorted(set(session_ids))
-    found: list[tuple[int, int, str, int, str]] = []
+    found: list[member_grid.Revision] = []
     for at in range(0, len(wanted), 1000):  # bounded IN lists (SQLite's limit on bound parameters)
         found += [
-            (line_id, sid, key, revision, status)
-            for line_id, sid, key, revision, status in session.execute(
+            (line_id, sid, key, revision, status, member)
+            for line_id, sid, key, revision, status, member in session.execute(
                 select(
                     CreditLine.id,
                     CreditLine.session_id,
                     CreditLine.participant_key,
                     CreditLine.revision,
                     CreditLine.status,
+                    CreditLine.member_id,
                 ).where(CreditLine.session_id.in_(wanted[at : at + 1000]))
             )
         ]
