@@ -206,3 +206,48 @@ def test_link_request_and_verification_pages_on_a_phone(browser, server, runtime
     page.set_viewport_size(DESKTOP)
     page.screenshot(path=str(tmp_path / "verify-desktop.png"), full_page=True)
     assert violations == []
+
+
+def test_a_correction_waiting_for_review_on_a_phone_and_a_desktop(browser, server, runtime, tmp_path):
+    """Alice's 1.75 h are sent to the registry, then staff mark 30 minutes as training: a correction (1.25 h
+    growth + 0.50 h training) waits for review. Her page shows one row for the session, the hours sent, with
+    the correction told on it, and nothing waiting beside them."""
+    from datetime import UTC
+
+    from zoombot.store import registry
+    from zoombot.store.models import CreditSession
+
+    ids = seed(runtime, server)
+    with runtime.db.begin() as s:
+        assert registry.submit(s, runtime.settings, actor="staff@example.org", now=runtime.now()).batch_id == 1
+        held = s.scalar(select(CreditSession.id))
+        review.save_segment(
+            s,
+            held,
+            start=datetime(2026, 10, 13, 23, 0, tzinfo=UTC),
+            end=datetime(2026, 10, 13, 23, 30, tzinfo=UTC),
+            title="Safe sleep",
+            category="Health, Safety and Nutrition",
+            approval_code="NV-114",
+            actor="staff@example.org",
+            now=runtime.now(),
+            settings=runtime.settings,
+        )
+    url = page_url(runtime, server, ids["alice@example.org"])
+    for name, viewport in (("phone", PHONE), ("desktop", DESKTOP)):
+        page = browser.new_page(viewport=viewport)
+        violations = csp_violations(page)
+        assert page.goto(url).status == 200
+        expect(page.get_by_text("1.75 of 15.00 hours approved (11%), 13.25 to go")).to_be_visible()
+        expect(
+            page.get_by_text(
+                "Staff are reviewing a correction of these hours, already sent to the registry: "
+                "1.25 h growth + 0.50 h training instead. Until it is approved, the hours sent count."
+            )
+        ).to_be_visible()
+        assert page.get_by_text("Tue, Oct 13, 2026").count() == 1
+        fits(page)
+        assert contrast_problems(page) == []
+        page.screenshot(path=str(tmp_path / f"member-correction-{name}.png"), full_page=True)
+        assert violations == []
+        page.close()
